@@ -1,0 +1,40 @@
+# Quick start on a fresh machine (python3 and make): `make demo`, then `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo test eval bench fixture system-deps clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Crawl the bundled sample site (archived real pages served on 127.0.0.1) into ./archive.
+demo: $(STAMP)
+	$(BIN)/python -m tests.demo
+
+# Servers the tests start themselves: redis-server comes from Debian's packages (see tests/servers/install-redis).
+system-deps:
+	@tests/servers/install-redis
+
+test: $(STAMP) system-deps
+	$(BIN)/python -m pytest
+
+# Extraction quality on a corpus: make eval [CORPUS=../shared/corpus/dev]
+eval: $(STAMP)
+	$(BIN)/scrapy evaluate $(CORPUS)
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+# Record a regression fixture for a site: make fixture SITE=nypost URL=https://nypost.com/...
+fixture: $(STAMP)
+	$(BIN)/python -m tests.record $(SITE) $(URL)
+
+clean:
+	rm -rf $(VENV) archive .pytest_cache

@@ -1,0 +1,86 @@
+"""Settings checks: a bad value is one line naming the setting, before anything starts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from crawler.errors import ConfigError
+from pipelines.normalize import FORMATS
+from pipelines.runtime import CRAWL_ID_RE
+
+# name -> (reader, check, what it must be)
+NUMBERS: dict[str, tuple[str, Callable[[float], bool], str]] = {
+    "ARCHIVE_MAX_SIZE": ("getint", lambda v: v > 0, "a size in bytes above 0"),
+    "ARCHIVE_QUEUE_SIZE": ("getint", lambda v: v > 0, "a whole number above 0"),
+    "CONCURRENT_REQUESTS": ("getint", lambda v: v > 0, "a whole number above 0"),
+    "CONCURRENT_REQUESTS_PER_DOMAIN": ("getint", lambda v: v > 0, "a whole number above 0"),
+    "DOWNLOAD_DELAY": ("getfloat", lambda v: v >= 0, "seconds, 0 or more"),
+    "DOWNLOAD_MAXSIZE": ("getint", lambda v: v >= 0, "a size in bytes (0: no limit)"),
+    "DOWNLOAD_TIMEOUT": ("getfloat", lambda v: v > 0, "seconds above 0"),
+    "EXTRACT_MAX_BYTES": ("getint", lambda v: v > 0, "a size in bytes above 0"),
+    "EXTRACT_MIN_WORDS": ("getint", lambda v: v >= 0, "a whole number, 0 or more"),
+    "EXTRACT_TIMEOUT": ("getfloat", lambda v: v > 0, "seconds above 0"),
+    "EXTRACT_WORKERS": ("getint", lambda v: v >= -1, "a number of processes (-1: one per core, 0: none)"),
+    "PROGRESS_INTERVAL": ("getfloat", lambda v: v >= 0, "seconds, 0 or more"),
+    "REVISIT_AFTER": ("getfloat", lambda v: v >= 0, "seconds, 0 or more (0: always refetch)"),
+    "STORE_THREADS": ("getint", lambda v: v > 0, "a whole number above 0"),
+    "STORE_MANIFEST_SYNC_EVERY": ("getint", lambda v: v >= 0, "a whole number, 0 or more"),
+    "S3_MAX_ATTEMPTS": ("getint", lambda v: v > 0, "a whole number above 0"),
+}
+BOOLEANS = ("ALLOW_PRIVATE_NETWORKS", "ARCHIVE_ENABLED", "CLEAN_ENABLED", "ROBOTSTXT_OBEY", "AUTOTHROTTLE_ENABLED")
+
+
+def check_settings(settings: Any) -> None:
+    for name, (reader, check, expected) in NUMBERS.items():
+        try:
+            value = getattr(settings, reader)(name)
+        except (TypeError, ValueError):
+            raise ConfigError(f"setting {name}={settings.get(name)!r}: expected {expected}") from None
+        if not check(value):
+            raise ConfigError(f"setting {name}={settings.get(name)!r}: expected {expected}")
+    for name in BOOLEANS:
+        try:
+            settings.getbool(name)
+        except ValueError:
+            raise ConfigError(f"setting {name}={settings.get(name)!r}: expected true or false") from None
+    if settings.get("OUTPUT_FORMAT") not in FORMATS:
+        raise ConfigError(f"setting OUTPUT_FORMAT={settings.get('OUTPUT_FORMAT')!r}: expected one of {', '.join(FORMATS)}")
+    check_store_uri(settings.get("STORE_URI") or "")
+    crawl_id = settings.get("CRAWL_ID") or ""
+    if crawl_id and not CRAWL_ID_RE.match(crawl_id):
+        raise ConfigError(f"setting CRAWL_ID={crawl_id!r}: use letters, digits, '.', '_' and '-'")
+    worker = settings.get("WORKER_ID") or ""
+    if worker and not CRAWL_ID_RE.match(worker):
+        raise ConfigError(f"setting WORKER_ID={worker!r}: use letters, digits, '.', '_' and '-'")
+    replay = settings.get("REPLAY_WARC") or ""
+    if replay and "://" not in replay:
+        path = Path(replay)
+        if not path.exists():
+            raise ConfigError(f"setting REPLAY_WARC={replay!r}: no such file or directory")
+        if path.is_dir() and not any(path.rglob("*.warc*")):
+            raise ConfigError(f"setting REPLAY_WARC={replay!r}: no WARC files in that directory")
+    frontier = settings.get("FRONTIER_URL") or ""
+    if frontier and urlsplit(frontier).scheme not in ("redis", "rediss", "unix"):
+        raise ConfigError(f"setting FRONTIER_URL={frontier!r}: expected redis://host:port/db")
+
+
+def check_store_uri(uri: str) -> None:
+    if not uri.strip():
+        raise ConfigError("setting STORE_URI is empty: give a directory or s3://bucket/prefix")
+    parts = urlsplit(uri)
+    if parts.scheme == "s3":
+        if not parts.hostname:
+            raise ConfigError(f"setting STORE_URI={uri!r}: expected s3://bucket/prefix")
+        if "@" in parts.netloc:
+            raise ConfigError("setting STORE_URI: credentials do not belong in the URI; use the AWS credential chain")
+    elif parts.scheme not in ("", "file") and len(parts.scheme) > 1:
+        raise ConfigError(f"setting STORE_URI={uri!r}: unsupported scheme {parts.scheme!r}; use a directory or s3://")
+    else:
+        path = Path(parts.path if parts.scheme == "file" else uri).expanduser()
+        existing = next((p for p in (path, *path.parents) if p.exists()), None)
+        if path.exists() and not path.is_dir():
+            raise ConfigError(f"setting STORE_URI={uri!r}: exists and is not a directory")
+        if existing is not None and not existing.is_dir():
+            raise ConfigError(f"setting STORE_URI={uri!r}: {existing} is not a directory")

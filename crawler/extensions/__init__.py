@@ -1,0 +1,1 @@
+"""Extensions: the run record and the progress line."""

@@ -1,0 +1,83 @@
+"""Progress: a periodic line while a crawl runs, a summary table when it ends."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from typing import Any
+
+from scrapy import signals
+from twisted.internet import task
+
+logger = logging.getLogger("progress")
+
+
+def progress_line(stats: dict[str, Any], elapsed: float) -> str:
+    pages = stats.get("downloader/response_count", 0)
+    stored = stats.get("store/stored", 0) + stats.get("store/revised", 0)
+    errors = sum(v for k, v in stats.items() if k.startswith("errors/"))
+    rate = pages / elapsed if elapsed > 0 else 0.0
+    return (
+        f"pages {pages} | stored {stored} | unchanged {stats.get('store/unchanged', 0)} | "
+        f"skipped {sum(v for k, v in stats.items() if k.startswith('skipped/'))} | errors {errors} | {rate:.1f} pages/s"
+    )
+
+
+def summary_table(record: dict[str, Any]) -> str:
+    rows = [
+        ("crawl", record.get("run_id", "")),
+        ("spider", record.get("spider", "")),
+        ("finish reason", record.get("finish_reason", "")),
+        ("elapsed", f"{record.get('elapsed_seconds', 0):.1f} s"),
+        ("pages fetched", record.get("pages_fetched", 0)),
+        ("pages/s", record.get("pages_per_second", 0)),
+        ("articles stored", record.get("articles_stored", 0)),
+        ("articles unchanged", record.get("articles_unchanged", 0)),
+        ("archive", f"{record.get('archive', {}).get('records', 0)} records, {record.get('archive', {}).get('bytes', 0)} bytes"),
+    ]
+    for title, key in (("error", "errors"), ("skipped", "skipped"), ("cleaned", "cleaning")):
+        for reason, count in record.get(key, {}).items():
+            rows.append((f"{title}: {reason}", count))
+    if record.get("spooled"):
+        rows.append(("spooled for upload", record["spooled"]))
+    rows.append(("store", record.get("store", "")))
+    width = max(len(str(name)) for name, _ in rows)
+    line = "-" * (width + 30)
+    return "\n".join([line, *(f"{name:<{width}}  {value}" for name, value in rows), line])
+
+
+class Progress:
+    def __init__(self, crawler, interval: float):
+        self.crawler = crawler
+        self.interval = interval
+        self.started = time.monotonic()
+        self.loop: task.LoopingCall | None = None
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler, crawler.settings.getfloat("PROGRESS_INTERVAL"))
+
+    def spider_opened(self, spider) -> None:
+        self.started = time.monotonic()
+        if self.interval > 0:
+            self.loop = task.LoopingCall(self.log)
+            self.loop.start(self.interval, now=False)
+
+    def log(self) -> None:
+        logger.info(progress_line(self.crawler.stats.get_stats(), time.monotonic() - self.started))
+
+    def spider_closed(self, spider) -> None:
+        if self.loop and self.loop.running:
+            self.loop.stop()
+
+    def engine_stopped(self) -> None:
+        # the run record extension wrote its record on this same signal, connected earlier
+        extension = next((e for e in self.crawler.extensions.middlewares if hasattr(e, "record")), None)
+        record = getattr(extension, "record", None)
+        if record and self.crawler.settings.getbool("PROGRESS_SUMMARY"):
+            sys.stderr.write(summary_table(record) + "\n")
+            sys.stderr.flush()

@@ -1,0 +1,1 @@
+"""Downloader middlewares: archive (WARC recording), replay (responses from WARC), address guard."""

@@ -1,0 +1,104 @@
+"""ArchiveMiddleware: every response, with its request, goes to the WARC archive.
+
+Glue only: records are built and written by :class:`pipelines.warc.WarcRecorder`
+in its own thread. The middleware sits next to the downloader (order 950), so
+it sees responses as they came off the wire: redirects, error statuses and
+compressed bodies included, before any other middleware changes them.
+
+The fetch time it stamps on the request (``meta["fetched"]``) becomes both
+the record's WARC-Date and the document's ``fetched``; replay reads it back
+from WARC-Date, which is why replayed documents are byte-identical.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Request, Response
+
+from crawler.sites import host_key
+from pipelines import runtime
+from pipelines.warc import Exchange, WarcRecorder
+
+logger = logging.getLogger(__name__)
+
+# Settings worth knowing when reading an archive later; written into each file's warcinfo record.
+RECORDED_SETTINGS = ("USER_AGENT", "ROBOTSTXT_OBEY", "DOWNLOAD_MAXSIZE", "OUTPUT_FORMAT", "CRAWL_ID", "BOT_CONTACT")
+
+
+class ArchiveMiddleware:
+    def __init__(self, crawler):
+        settings = crawler.settings
+        if not settings.getbool("ARCHIVE_ENABLED"):
+            raise NotConfigured  # no message: an expected state, not a warning
+        self.crawler = crawler
+        info = {name.lower(): settings.get(name) for name in RECORDED_SETTINGS if settings.get(name) not in (None, "")}
+        info["isPartOf"] = runtime.crawl_id(crawler)
+        info["spider"] = getattr(crawler.spidercls, "name", "")
+        self.recorder = WarcRecorder(
+            runtime.storage(crawler),
+            runtime.run_id(crawler),
+            max_size=settings.getint("ARCHIVE_MAX_SIZE"),
+            queue_size=settings.getint("ARCHIVE_QUEUE_SIZE"),
+            info=info,
+        )
+        # spider_closed comes after the downloader and the pipelines closed: every response is queued
+        # by then, and the run record (written at engine_stopped) sees the archive's totals
+        crawler.signals.connect(self.close, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if "replayed" in response.flags or "cached" in response.flags:
+            return response
+        fetched = datetime.now(timezone.utc).replace(microsecond=0)
+        request.meta["fetched"] = fetched
+        meta = {"role": request.meta.get("role", "")}
+        if request.meta.get("hints"):
+            meta["hints"] = request.meta["hints"]
+        self.recorder.record(
+            Exchange(
+                url=response.url,
+                site=self._site(request),
+                fetched=fetched,
+                status=response.status,
+                headers=_header_list(response.headers),
+                body=response.body,
+                method=request.method,
+                request_headers=_header_list(request.headers),
+                protocol=response.protocol or "HTTP/1.1",
+                ip_address=str(response.ip_address or ""),
+                meta=meta,
+            )
+        )
+        self.crawler.stats.inc_value("archive/records")
+        return response
+
+    def _site(self, request: Request) -> str:
+        if request.meta.get("site"):
+            return request.meta["site"]
+        spider = self.crawler.spider
+        if hasattr(spider, "profile_for"):
+            return spider.profile_for(request.url).key
+        return host_key(request.url)
+
+    def close(self) -> None:
+        self.recorder.close()
+        stats = self.crawler.stats
+        stats.set_value("archive/bytes", self.recorder.bytes)
+        stats.set_value("archive/files", len(self.recorder.closed_files))
+        if self.recorder.failures:
+            stats.set_value("errors/archive_write", self.recorder.failures)
+
+
+def _header_list(headers) -> list[tuple[str, str]]:
+    return [
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name, values in headers.items()
+        for value in values
+    ]

@@ -1,0 +1,150 @@
+"""ReplayMiddleware: responses come from WARC files instead of the network.
+
+Two uses, one middleware:
+
+* ``REPLAY_WARC=<file|dir|s3://…>`` makes any spider, unchanged, crawl the
+  archive: each request is answered from an index of the archive's responses
+  (URL -> file and offset); a request the archive does not hold fails with a
+  clear log line and never reaches the network.
+* ``scrapy replay`` streams an archive and hands each response to this
+  middleware under a token in ``request.meta["replay_token"]``.
+
+It sits where the archive middleware records (order 950), so replayed
+responses pass the same middlewares (decompression, redirects, errors) as
+live ones. Responses are flagged ``replayed`` and never recorded again.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import Headers, Request, Response
+from scrapy.responsetypes import responsetypes
+from warcio.archiveiterator import ArchiveIterator
+
+from pipelines import runtime
+from pipelines.metadata import normalize_url
+from pipelines.storage import open_storage
+from pipelines.warc import ArchivedResponse, iter_exchanges, warc_sources
+
+logger = logging.getLogger(__name__)
+
+
+class NotInArchive(IgnoreRequest):
+    """A request that the archive being replayed does not hold."""
+
+
+class WarcIndex:
+    """Where each URL's latest response lives in a set of local WARC files."""
+
+    def __init__(self, files: list[Path]):
+        self.files = files
+        self.entries: dict[str, tuple[Path, int, str]] = {}  # url -> (file, offset, WARC-Date)
+        for path in files:
+            with open(path, "rb") as stream:
+                iterator = ArchiveIterator(stream, check_digests=False)
+                for record in iterator:
+                    if record.rec_type != "response":
+                        continue
+                    url = record.rec_headers.get_header("WARC-Target-URI")
+                    date = record.rec_headers.get_header("WARC-Date") or ""
+                    offset = iterator.get_record_offset()
+                    for key in {url, normalize_url(url)}:
+                        if key not in self.entries or self.entries[key][2] <= date:
+                            self.entries[key] = (path, offset, date)
+
+    def get(self, url: str) -> ArchivedResponse | None:
+        entry = self.entries.get(url) or self.entries.get(normalize_url(url))
+        if entry is None:
+            return None
+        path, offset, _ = entry
+        with open(path, "rb") as stream:
+            stream.seek(offset)
+            return next(iter_exchanges(stream), None)
+
+    def __len__(self) -> int:
+        return len({(path, offset) for path, offset, _ in self.entries.values()})
+
+
+def local_warc_files(location: str, state_dir: str) -> list[Path]:
+    """The WARC files of a location; S3 objects are downloaded once into a temporary directory."""
+    if "://" not in location or location.startswith("file://"):
+        return [Path(name) for name, _ in warc_sources(location, None)]
+    target = Path(tempfile.mkdtemp(prefix="replay-", dir=Path(state_dir).expanduser()))
+    files = []
+    for number, (name, opener) in enumerate(warc_sources(location, open_store_prefix)):
+        path = target / f"{number:06d}.warc.gz"
+        with opener() as source, open(path, "wb") as handle:
+            while chunk := source.read(1024 * 1024):
+                handle.write(chunk)
+        files.append(path)
+    return files
+
+
+def open_store_prefix(location: str) -> tuple[Any, str]:
+    """``s3://bucket/some/prefix`` -> (storage for the bucket, ``some/prefix``)."""
+    parts = urlsplit(location)
+    return open_storage(f"{parts.scheme}://{parts.netloc}"), parts.path.strip("/")
+
+
+def build_response(archived: ArchivedResponse, request: Request) -> Response:
+    headers = Headers(archived.headers)
+    cls = responsetypes.from_args(headers=headers, url=archived.url, body=archived.body)
+    try:
+        ip_address = ipaddress.ip_address(archived.ip_address) if archived.ip_address else None
+    except ValueError:
+        ip_address = None
+    return cls(
+        url=archived.url,
+        status=archived.status,
+        headers=headers,
+        body=archived.body,
+        flags=["replayed"],
+        request=request,
+        ip_address=ip_address,
+        protocol=archived.protocol,
+    )
+
+
+class ReplayMiddleware:
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.buffer: dict[str, ArchivedResponse] = runtime.shared(crawler, "replay_buffer", dict)
+        location = crawler.settings.get("REPLAY_WARC") or ""
+        self.index: WarcIndex | None = None
+        if location:
+            files = local_warc_files(location, crawler.settings.get("STATE_DIR"))
+            if not files:
+                raise RuntimeError(f"REPLAY_WARC={location}: no WARC files there")  # fail closed: never go online
+            self.index = WarcIndex(files)
+            logger.info("replaying %d responses from %d WARC file(s) at %s", len(self.index), len(files), location)
+        self.streaming = crawler.settings.getbool("REPLAY_STREAM")
+        if not self.index and not self.streaming:
+            raise NotConfigured  # not replaying
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> Response:
+        archived = None
+        token = request.meta.get("replay_token")
+        if token is not None:
+            archived = self.buffer.pop(token, None)
+        elif self.index is not None:
+            archived = self.index.get(request.url)
+        if archived is None:
+            if urlsplit(request.url).path == "/robots.txt":
+                # an archive without robots.txt: answer as a server without one would
+                return Response(url=request.url, status=404, flags=["replayed"], request=request)
+            self.crawler.stats.inc_value("replay/missing")
+            raise NotInArchive(f"not in archive, not fetched: {request.url}")
+        request.meta["fetched"] = archived.fetched
+        self.crawler.stats.inc_value("replay/responses")
+        return build_response(archived, request)

@@ -1,0 +1,138 @@
+"""Keep the crawler from being turned against its own network.
+
+Pages choose where links and redirects point. The crawler fetches only
+http(s), never cloud metadata or link-local addresses, and, unless
+``ALLOW_PRIVATE_NETWORKS`` is on, nothing that is not a public address
+(private, loopback, shared, reserved, multicast). Addresses are checked
+where the connection is made: in the DNS resolver for names (every request,
+redirects included, resolves through it) and in a downloader middleware for
+URLs that carry an IP literal, which are never resolved.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from urllib.parse import urlsplit
+
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import Request
+from scrapy.resolver import CachingThreadedResolver
+from twisted.internet import defer
+from twisted.internet.error import DNSLookupError
+
+logger = logging.getLogger(__name__)
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+# Instance metadata services: AWS/GCP/Azure/OpenStack, AWS ECS, AWS IPv6, Alibaba, Oracle.
+METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(a)
+    for a in ("169.254.169.254", "169.254.170.2", "fd00:ec2::254", "100.100.100.200", "192.0.0.192")
+)
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+SCHEMES = ("http", "https")
+
+
+class BlockedAddress(DNSLookupError):
+    """A host that resolves to an address the crawler must not connect to."""
+
+
+def embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
+    """The IPv4 address inside an IPv4-mapped, NAT64 or 6to4 IPv6 address."""
+    if address.version != 6:
+        return None
+    if address.ipv4_mapped:
+        return address.ipv4_mapped
+    if address.sixtofour:
+        return address.sixtofour
+    if address in NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def blocked_reason(address: IPAddress | str, allow_private: bool = False) -> str:
+    """Why an address must not be fetched, or '' when it may be."""
+    if isinstance(address, str):
+        address = ipaddress.ip_address(address.strip("[]").split("%", 1)[0])
+    inner = embedded_ipv4(address)
+    if inner is not None:
+        return blocked_reason(inner, allow_private)
+    if address in METADATA_ADDRESSES:
+        return "a cloud metadata address"
+    if address.is_link_local:
+        return "a link-local address"
+    if allow_private:
+        return ""
+    if address.is_loopback:
+        return "a loopback address"
+    if address.is_private:
+        return "a private address"
+    if address.is_multicast or address.is_unspecified or address.is_reserved or not address.is_global:
+        return "not a public address"
+    return ""
+
+
+def check_url(url: str, allow_private: bool = False) -> str:
+    """Why a URL must not be fetched before any lookup (scheme, IP literal), or ''."""
+    parts = urlsplit(url)
+    if parts.scheme not in SCHEMES:
+        return f"scheme {parts.scheme or 'none'!r} is not http(s)"
+    host = (parts.hostname or "").strip("[]")
+    if not host:
+        return "no host"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        if host == "localhost" or host.endswith(".localhost"):
+            return "" if allow_private else "a loopback address"
+        return ""
+    return blocked_reason(address, allow_private)
+
+
+class AddressGuardMiddleware:
+    """Refuses requests for other schemes and for IP literals outside the allowed ranges."""
+
+    def __init__(self, allow_private: bool, stats):
+        self.allow_private = allow_private
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if crawler.settings.get("REPLAY_WARC") or crawler.settings.getbool("REPLAY_STREAM"):
+            raise NotConfigured  # replaying: no request reaches the network
+        return cls(crawler.settings.getbool("ALLOW_PRIVATE_NETWORKS"), crawler.stats)
+
+    def process_request(self, request: Request):
+        reason = check_url(request.url, self.allow_private)
+        if reason:
+            self.stats.inc_value("netguard/blocked")
+            raise IgnoreRequest(f"blocked address ({reason}): {request.url}")
+        return None
+
+
+class GuardedResolver(CachingThreadedResolver):
+    """Scrapy's caching resolver, refusing names that resolve to blocked addresses."""
+
+    allow_private = False
+
+    @classmethod
+    def from_crawler(cls, crawler, reactor):
+        resolver = super().from_crawler(crawler, reactor)
+        resolver.allow_private = crawler.settings.getbool("ALLOW_PRIVATE_NETWORKS")
+        return resolver
+
+    def getHostByName(self, name: str, timeout=None):
+        d = super().getHostByName(name, timeout)
+        d.addCallback(self._check, name)
+        return d
+
+    def _check(self, address: str, name: str) -> str:
+        try:
+            reason = blocked_reason(address, self.allow_private)
+        except ValueError:
+            return address
+        if reason:
+            logger.warning("blocked %s: it resolves to %s (%s)", name, address, reason)
+            raise BlockedAddress(f"blocked address: {name} resolves to {address}, {reason}")
+        return address

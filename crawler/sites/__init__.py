@@ -1,0 +1,196 @@
+"""Site files: one TOML declaration per publisher, loaded as data.
+
+A site file says where a publisher's articles are announced (feeds,
+sitemaps, section pages), which URLs are articles, what the front matter of
+its documents holds, and which extra cleaning rules apply. ``scrapy crawl
+<key>`` runs it; the key is the file name. TOML is parsed with ``tomllib``:
+nothing in a site file runs as code.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+from urllib.parse import urlsplit
+
+from lxml.etree import XPath, XPathSyntaxError
+
+from crawler.errors import ConfigError
+from pipelines.item import SiteProfile
+
+SITES_DIR = Path(__file__).parent
+KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+DEFAULT_FRONT_MATTER: dict[str, Any] = {
+    "extends": "_layouts.post",
+    "section": "content",
+    "categories": ["latest", "news"],
+    "featured": True,
+}
+# Paths that are never articles on a news site (fronts, tags, media pages).
+DEFAULT_DENY = (
+    r"/(?:video|videos|watch|gallery|galleries|photos?|pictures|slideshows?|podcasts?|live-tv|tv)/",
+    r"/(?:tag|tags|topic|topics|category|categories|section|author|authors|profile|search)/",
+    r"\.(?:jpe?g|png|gif|webp|svg|mp4|mp3|pdf|zip|css|js)(?:\?|$)",
+)
+FIELDS = {"name", "domains", "feeds", "sitemaps", "pages", "article", "deny", "front_matter", "clean", "settings"}
+CLEAN_FIELDS = {"inserts", "drop", "strip"}
+FRONT_MATTER_FIELDS = {"extends", "section", "categories", "featured"}
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    key: str
+    name: str
+    domains: tuple[str, ...]
+    feeds: tuple[str, ...] = ()
+    sitemaps: tuple[str, ...] = ()
+    pages: tuple[str, ...] = ()
+    article: str = ""  # regular expression an article URL matches (searched, not anchored)
+    deny: tuple[str, ...] = ()
+    front_matter: dict[str, Any] = field(default_factory=dict)
+    inserts: tuple[str, ...] = ()
+    drop: tuple[str, ...] = ()
+    strip: tuple[str, ...] = ()
+    settings: dict[str, Any] = field(default_factory=dict)
+    path: str = ""
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    @property
+    def profile(self) -> SiteProfile:
+        return SiteProfile(
+            key=self.key,
+            source=self.name,
+            front_matter={**DEFAULT_FRONT_MATTER, **self.front_matter},
+            strip=self.strip,
+            inserts=self.inserts,
+            drop=self.drop,
+        )
+
+    def owns(self, url: str) -> bool:
+        host = (urlsplit(url).hostname or "").lower()
+        return any(host == domain or host.endswith("." + domain) for domain in self.domains)
+
+    def is_article_url(self, url: str) -> bool:
+        return bool(re.search(self.article, url)) if self.article else True
+
+
+def load_site_file(path: Path) -> SiteConfig:
+    """Read and check one site file; any problem raises :class:`ConfigError` naming the file and field."""
+    key = path.stem
+    where = f"site file {path}"
+    if not KEY_RE.match(key):
+        raise ConfigError(f"{where}: file name must be a snake_case key (a-z, 0-9, _), got {key!r}")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{where}: cannot read: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{where}: not valid TOML: {exc}") from exc
+    unknown = set(data) - FIELDS
+    if unknown:
+        raise ConfigError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(FIELDS))}")
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(f"{where}: 'name' (the publisher's name) is required")
+    domains = tuple(d.lower().removeprefix("www.") for d in _strings(data, "domains", where))
+    if not domains:
+        raise ConfigError(f"{where}: 'domains' must list at least one domain")
+    clean = data.get("clean", {})
+    if not isinstance(clean, dict) or set(clean) - CLEAN_FIELDS:
+        raise ConfigError(f"{where}: 'clean' is a table with {', '.join(sorted(CLEAN_FIELDS))}")
+    front_matter = data.get("front_matter", {})
+    if not isinstance(front_matter, dict) or set(front_matter) - FRONT_MATTER_FIELDS:
+        raise ConfigError(f"{where}: 'front_matter' is a table with {', '.join(sorted(FRONT_MATTER_FIELDS))}")
+    settings = data.get("settings", {})
+    if not isinstance(settings, dict):
+        raise ConfigError(f"{where}: 'settings' is a table of Scrapy settings")
+    config = SiteConfig(
+        key=key,
+        name=name.strip(),
+        domains=domains,
+        feeds=_urls(data, "feeds", where),
+        sitemaps=_urls(data, "sitemaps", where),
+        pages=_urls(data, "pages", where),
+        article=_regex(data.get("article", ""), "article", where),
+        deny=tuple(_regex(p, "deny", where) for p in _strings(data, "deny", where)),
+        front_matter=front_matter,
+        inserts=tuple(_regex(p, "clean.inserts", where) for p in _strings(clean, "inserts", where)),
+        drop=tuple(_regex(p, "clean.drop", where) for p in _strings(clean, "drop", where)),
+        strip=tuple(_xpath(p, where) for p in _strings(clean, "strip", where)),
+        settings=settings,
+        path=str(path),
+    )
+    if not (config.feeds or config.sitemaps or config.pages):
+        raise ConfigError(f"{where}: give at least one of 'feeds', 'sitemaps' or 'pages'")
+    return config
+
+
+def load_sites(directories: Iterable[Path | str] = ()) -> dict[str, SiteConfig]:
+    """All site files: the bundled ones, then those of ``directories`` (a later file overrides a key)."""
+    sites: dict[str, SiteConfig] = {}
+    for directory in (SITES_DIR, *map(Path, directories)):
+        if not directory.is_dir():
+            raise ConfigError(f"SITES_DIRS: {directory} is not a directory")
+        for path in sorted(directory.glob("*.toml")):
+            site = load_site_file(path)
+            sites[site.key] = site
+    return sites
+
+
+def get_site(sites: dict[str, SiteConfig], key: str) -> SiteConfig:
+    try:
+        return sites[key]
+    except KeyError:
+        raise ConfigError(f"unknown site {key!r}; known sites: {', '.join(sorted(sites)) or 'none'}") from None
+
+
+def site_for_url(sites: dict[str, SiteConfig], url: str) -> SiteConfig | None:
+    return next((site for site in sites.values() if site.owns(url)), None)
+
+
+def host_key(url: str) -> str:
+    """A store-safe site key for a host with no site file: ``www.Example.co.uk`` -> ``example_co_uk``."""
+    host = (urlsplit(url).hostname or "unknown").lower().removeprefix("www.")
+    key = re.sub(r"[^a-z0-9]+", "_", host).strip("_")[:63] or "unknown"
+    return key if key[0].isalpha() else f"site_{key}"[:63]
+
+
+def _strings(data: dict[str, Any], name: str, where: str) -> tuple[str, ...]:
+    value = data.get(name, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(f"{where}: '{name}' must be a list of non-empty strings")
+    return tuple(v.strip() for v in value)
+
+
+def _urls(data: dict[str, Any], name: str, where: str) -> tuple[str, ...]:
+    urls = _strings(data, name, where)
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"{where}: '{name}' has {url!r}, which is not an http(s) URL")
+    return urls
+
+
+def _regex(pattern: str, name: str, where: str) -> str:
+    if not isinstance(pattern, str):
+        raise ConfigError(f"{where}: '{name}' must be a string")
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ConfigError(f"{where}: '{name}' has {pattern!r}, not a valid regular expression: {exc}") from exc
+    return pattern
+
+
+def _xpath(expression: str, where: str) -> str:
+    try:
+        XPath(expression)
+    except XPathSyntaxError as exc:
+        raise ConfigError(f"{where}: 'clean.strip' has {expression!r}, not a valid XPath: {exc}") from exc
+    return expression

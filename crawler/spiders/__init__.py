@@ -1,0 +1,1 @@
+"""Spiders: generic ones (urls, sitemap, feed) and one per site file (see crawler.spiderloader)."""

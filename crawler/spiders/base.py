@@ -1,0 +1,276 @@
+"""What every spider of the project shares: from a candidate URL to a :class:`Page` item.
+
+Spiders differ only in where candidate URLs come from (a list, sitemaps,
+feeds, section pages). The way a candidate becomes a request (URL checks,
+revisit policy) and a response becomes a page (or a counted error) is here.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime, timezone
+from typing import Any, AsyncIterator, Iterable, Iterator
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from crawler import sources
+from crawler.errors import ConfigError
+from crawler.sites import DEFAULT_DENY, DEFAULT_FRONT_MATTER, SiteConfig, host_key, load_sites, site_for_url
+from pipelines.item import Page, SiteProfile
+from pipelines.metadata import normalize_url
+
+logger = logging.getLogger(__name__)
+
+ROLE_ARTICLE, ROLE_SITEMAP, ROLE_FEED, ROLE_LISTING = "article", "sitemap", "feed", "listing"
+
+
+class ArticleSpider(scrapy.Spider):
+    """Base of all spiders: candidate URLs in, :class:`Page` items out."""
+
+    site_config: SiteConfig | None = None  # set on per-site spider classes
+
+    def __init__(self, *args: Any, site: str = "", limit: str = "", **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.site_arg = site
+        self.limit = _positive_int(limit, "limit") if limit else 0
+        self.requested_articles = 0
+        self._seen: set[str] = set()
+
+    @classmethod
+    def check_arguments(cls, site: str = "", limit: str = "", **kwargs: Any) -> None:
+        """Raise :class:`ConfigError` for a bad ``-a`` argument, before anything starts."""
+        if site and not KEY_ARG_RE.match(site):
+            raise ConfigError(f"-a site={site!r}: a site key is lower-case letters, digits and _")
+        if limit:
+            _positive_int(limit, "limit")
+        unknown = set(kwargs) - set(cls.arguments)
+        if unknown:
+            known = ", ".join(sorted({"site", "limit", *cls.arguments}))
+            raise ConfigError(f"spider {cls.name!r} takes no argument {', '.join(sorted(unknown))}; it takes {known}")
+
+    arguments: tuple[str, ...] = ()  # the spider's own -a names, beside site and limit
+
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
+        cls.check_arguments(**kwargs)
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.sites = load_sites(crawler.settings.getlist("SITES_DIRS"))
+        spider.deny = [re.compile(p) for p in (*DEFAULT_DENY, *(spider.site_config.deny if spider.site_config else ()))]
+        spider.revisit = crawler.settings.getfloat("REVISIT_AFTER")
+        return spider
+
+    # --- candidates ------------------------------------------------------------------------
+
+    def article_request(self, url: str, hints: dict[str, str] | None = None) -> scrapy.Request | None:
+        """A request for a candidate article URL, or None when it is skipped (and counted)."""
+        url = url.strip()
+        reason = self.skip_reason(url, hints or {})
+        if reason:
+            self.crawler.stats.inc_value(f"skipped/{reason}")
+            logger.debug("skipped (%s): %s", reason, url)
+            return None
+        self.requested_articles += 1
+        return scrapy.Request(
+            url,
+            callback=self.parse_article,
+            errback=self.on_error,
+            meta={"role": ROLE_ARTICLE, "hints": dict(hints or {}), "site": self.profile_for(url).key},
+        )
+
+    def skip_reason(self, url: str, hints: dict[str, str]) -> str:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return "bad_url"
+        key = normalize_url(url)
+        if key in self._seen:
+            return "duplicate"
+        if self.limit and self.requested_articles >= self.limit:
+            return "limit"
+        site = self.site_config
+        if site and not site.owns(url):
+            return "offsite"
+        if site and not site.is_article_url(url):
+            return "not_article_url"
+        if any(pattern.search(parts.path) for pattern in self.deny):
+            return "not_article_url"
+        if self.is_fresh(url, hints):
+            return "recently_fetched"
+        self._seen.add(key)
+        return ""
+
+    def is_fresh(self, url: str, hints: dict[str, str]) -> bool:
+        """True when the archive already holds this article and it need not be fetched again."""
+        index = getattr(self.crawler, "archive_index", None)
+        return bool(index and self.revisit > 0 and index.is_fresh(url, self.revisit, hints))
+
+    def profile_for(self, url: str, key: str = "") -> SiteProfile:
+        """The site a URL belongs to: this spider's, ``-a site=``, a site file's domain, else the host's."""
+        if self.site_config:
+            return self.site_config.profile
+        key = key or self.site_arg
+        if key:
+            known = self.sites.get(key)
+            return known.profile if known else SiteProfile(key=key, front_matter=_default_front_matter())
+        known = site_for_url(self.sites, url)
+        return known.profile if known else SiteProfile(key=host_key(url), front_matter=_default_front_matter())
+
+    # --- sources ---------------------------------------------------------------------------
+
+    def source_request(self, url: str, role: str, **meta: Any) -> scrapy.Request:
+        callback = {ROLE_SITEMAP: self.parse_sitemap, ROLE_FEED: self.parse_feed, ROLE_LISTING: self.parse_listing}[role]
+        return scrapy.Request(url, callback=callback, errback=self.on_error, meta={"role": role, **meta}, dont_filter=True)
+
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        if response.url.endswith("/robots.txt"):
+            for url in sources.sitemaps_in_robots(response.body):
+                yield self.source_request(url, ROLE_SITEMAP)
+            return
+        try:
+            sitemap = sources.parse_sitemap(response.body)
+        except sources.SourceError as exc:
+            self.count_error("bad_sitemap", f"{exc}: {response.url}")
+            return
+        if sitemap.kind == "index":
+            for entry in sitemap.entries:
+                if _same_site(entry.url, response.url):
+                    yield self.source_request(entry.url, ROLE_SITEMAP)
+            return
+        for entry in sitemap.entries:
+            request = self.article_request(entry.url, entry.hints)
+            if request:
+                yield request
+
+    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        try:
+            entries = sources.parse_feed(response.body)
+        except sources.SourceError as exc:
+            self.count_error("bad_feed", f"{exc}: {response.url}")
+            return
+        for entry in entries:
+            request = self.article_request(entry.url, entry.hints)
+            if request:
+                yield request
+
+    def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
+        """A section page: follow the links that the site file says are articles."""
+        if not isinstance(response, TextResponse):
+            self.count_error("not_html", f"section page is not HTML: {response.url}")
+            return
+        for href in response.xpath("//a/@href").getall():
+            url = response.urljoin(href.strip()).split("#", 1)[0]
+            if _same_site(url, response.url) and (not self.site_config or self.site_config.is_article_url(url)):
+                request = self.article_request(url)
+                if request:
+                    yield request
+
+    # --- pages -----------------------------------------------------------------------------
+
+    def parse_article(self, response: Response) -> Iterator[Page]:
+        body = response.body
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        if not body.strip():
+            self.count_error("empty", f"empty page: {response.url}")
+            return
+        if not isinstance(response, TextResponse) and not content_type.startswith(("text/", "application/xhtml")):
+            self.count_error("not_html", f"not HTML ({content_type or 'no Content-Type'}): {response.url}")
+            return
+        yield Page(
+            url=response.url,
+            body=body,
+            site=self.profile_for(response.url, response.meta.get("site", "")),
+            fetched=response.meta.get("fetched") or datetime.now(timezone.utc).replace(microsecond=0),
+            status=response.status,
+            content_type=content_type,
+            hints=response.meta.get("hints", {}),
+        )
+
+    def on_error(self, failure: Failure) -> None:
+        request = failure.request
+        if failure.check(HttpError):
+            status = failure.value.response.status
+            self.count_error(f"http_{status}", f"HTTP {status}: {request.url}")
+        else:
+            reason = error_reason(failure)
+            if reason.startswith("skipped/"):
+                self.crawler.stats.inc_value(reason)
+                logger.info("%s: %s", reason, request.url)
+            else:
+                self.count_error(reason, f"{reason}: {failure.getErrorMessage()} ({request.url})")
+
+    def count_error(self, reason: str, message: str) -> None:
+        self.crawler.stats.inc_value(f"errors/{reason}")
+        logger.warning(message)
+
+
+KEY_ARG_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+
+def error_reason(failure: Failure) -> str:
+    """A short, stable name for a download failure, used as a run-record key."""
+    from scrapy.exceptions import IgnoreRequest
+
+    name = type(failure.value).__name__
+    message = failure.getErrorMessage()
+    if failure.check(IgnoreRequest):
+        if "robots.txt" in message.lower() or "Forbidden by robots.txt" in message:
+            return "skipped/robots_txt"
+        if "blocked" in message.lower():
+            return "blocked_address"
+        if "not in archive" in message.lower():
+            return "not_in_archive"
+        return "ignored"
+    mapping = {
+        "TimeoutError": "timeout", "TCPTimedOutError": "timeout", "DNSLookupError": "dns",
+        "ConnectionRefusedError": "connection_refused", "ConnectionLost": "connection_lost",
+        "ResponseNeverReceived": "connection_lost", "ResponseFailed": "connection_lost",
+        "ConnectError": "connection_failed", "ConnectionDone": "connection_lost",
+        "PotentialDataLoss": "connection_lost", "_DataLoss": "connection_lost",
+    }
+    if name in mapping:
+        return mapping[name]
+    if "maxsize" in message.lower() or "exceeds" in message.lower():
+        return "too_large"
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower().strip("_") or "error"
+
+
+def check_source_urls(spider: str, value: str) -> list[str]:
+    """The ``-a url=`` of a sitemap or feed spider: one URL, or several separated by commas."""
+    if not value:
+        raise ConfigError(f"spider {spider!r} needs -a url=URL")
+    urls = [part.strip() for part in value.split(",") if part.strip()]
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"-a url={url!r}: not an http(s) URL")
+    return urls
+
+
+def _same_site(url: str, other: str) -> bool:
+    host, other_host = (urlsplit(u).hostname or "" for u in (url, other))
+    host, other_host = host.removeprefix("www."), other_host.removeprefix("www.")
+    return host == other_host or host.endswith("." + other_host) or other_host.endswith("." + host)
+
+
+def _positive_int(value: str, name: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"-a {name}={value!r}: expected a whole number") from None
+    if number <= 0:
+        raise ConfigError(f"-a {name}={value!r}: expected a number above 0")
+    return number
+
+
+def _default_front_matter() -> dict[str, Any]:
+    return dict(DEFAULT_FRONT_MATTER)
+
+
+async def iterate(requests: Iterable[scrapy.Request | None]) -> AsyncIterator[scrapy.Request]:
+    for request in requests:
+        if request is not None:
+            yield request

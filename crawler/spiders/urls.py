@@ -1,0 +1,58 @@
+"""``scrapy crawl urls -a file=urls.txt``: fetch a list of article URLs, one per line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+import scrapy
+
+from crawler.errors import ConfigError
+from crawler.spiders.base import ArticleSpider, check_source_urls
+
+
+class UrlsSpider(ArticleSpider):
+    """Article URLs from a file, one per line (-a file=PATH)."""
+
+    name = "urls"
+    arguments = ("file", "urls")
+
+    def __init__(self, *args: Any, file: str = "", urls: str = "", **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.urls = check_source_urls(self.name, urls) if urls else read_url_file(file)
+
+    @classmethod
+    def check_arguments(cls, file: str = "", urls: str = "", **kwargs: Any) -> None:
+        super().check_arguments(**kwargs)
+        if urls:
+            check_source_urls(cls.name, urls)
+        else:
+            read_url_file(file)
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for url in self.urls:
+            request = self.article_request(url)
+            if request:
+                yield request
+
+
+def read_url_file(file: str) -> list[str]:
+    """URLs of a file, one per line; blank lines and lines starting with # are skipped."""
+    if not file:
+        raise ConfigError("spider 'urls' needs -a file=PATH (a text file, one URL per line) or -a urls=URL,URL")
+    path = Path(file)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"-a file={file}: cannot read: {exc.strerror if isinstance(exc, OSError) else exc}") from exc
+    urls = []
+    for number, line in enumerate(lines, 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if not line.startswith(("http://", "https://")) or " " in line:
+            raise ConfigError(f"-a file={file}: line {number} is not an http(s) URL: {line[:80]!r}")
+        urls.append(line)
+    if not urls:
+        raise ConfigError(f"-a file={file}: no URLs in the file")
+    return urls

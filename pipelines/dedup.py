@@ -1,0 +1,202 @@
+"""Dedup stage and the archive index: what the store already holds, known fast.
+
+The store's manifests are the truth (so a new machine pointed at the same
+``STORE_URI`` knows what was crawled); a local SQLite file caches them, and
+only manifests it has not read yet (or that grew) are read at start.
+
+An article whose body is unchanged writes nothing; a changed body becomes a
+new revision and the previous text is kept under ``revisions/``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import sqlite3
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable
+
+from pipelines import runtime
+from pipelines.item import Document
+from pipelines.metadata import normalize_url, parse_date
+from pipelines.normalize import render
+from pipelines.storage import Storage
+
+logger = logging.getLogger(__name__)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    url TEXT PRIMARY KEY, key TEXT NOT NULL, sha256 TEXT NOT NULL, revision INTEGER NOT NULL,
+    fetched TEXT NOT NULL, site TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS aliases (alias TEXT PRIMARY KEY, url TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS manifests (name TEXT PRIMARY KEY, size INTEGER NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class Known:
+    url: str
+    key: str
+    sha256: str
+    revision: int
+    fetched: str
+
+
+class ArchiveIndex:
+    """url -> (key, body sha256, revision, last fetch), rebuilt from the store's manifests."""
+
+    def __init__(self, path: Path | str):
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self.lock = threading.Lock()
+        self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+
+    @classmethod
+    def for_store(cls, storage: Storage, state_dir: str | Path) -> "ArchiveIndex":
+        name = hashlib.sha256(storage.uri.encode()).hexdigest()[:16]
+        index = cls(Path(state_dir).expanduser() / "index" / f"{name}.sqlite")
+        index.sync(storage)
+        return index
+
+    def sync(self, storage: Storage) -> int:
+        """Read manifests not seen yet (or grown since); returns how many lines were read."""
+        lines = 0
+        with self.lock:
+            seen = dict(self.db.execute("SELECT name, size FROM manifests"))
+        for key in storage.list("manifest"):
+            if not key.endswith(".jsonl"):
+                continue
+            data = storage.get(key) or b""
+            if seen.get(key) == len(data):
+                continue
+            records = []
+            for raw in data.splitlines():
+                try:
+                    records.append(json.loads(raw))
+                except ValueError:
+                    logger.warning("skipping a broken manifest line in %s", storage.describe(key))
+            lines += self.record_many(records)
+            with self.lock:
+                self.db.execute("INSERT OR REPLACE INTO manifests VALUES (?, ?)", (key, len(data)))
+        return lines
+
+    def record_many(self, records: Iterable[dict[str, Any]]) -> int:
+        count = 0
+        with self.lock:
+            self.db.execute("BEGIN")
+            for record in records:
+                try:
+                    self._record(record)
+                    count += 1
+                except (KeyError, TypeError, ValueError):
+                    logger.warning("skipping a manifest line without url/key/sha256")
+            self.db.execute("COMMIT")
+        return count
+
+    def record(self, record: dict[str, Any]) -> None:
+        with self.lock:
+            self._record(record)
+
+    def _record(self, record: dict[str, Any]) -> None:
+        url = record["url"]
+        current = self.db.execute("SELECT revision, fetched FROM articles WHERE url = ?", (url,)).fetchone()
+        revision = int(record.get("revision", 1))
+        if current and (current[0], current[1]) > (revision, record.get("fetched", "")):
+            pass  # an older line read after a newer one: keep the newer
+        else:
+            self.db.execute(
+                "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?)",
+                (url, record["key"], record["sha256"], revision, record.get("fetched", ""), record.get("site", "")),
+            )
+        for alias in {record.get("fetched_url"), url}:
+            if alias:
+                self.db.execute("INSERT OR REPLACE INTO aliases VALUES (?, ?)", (normalize_url(alias), url))
+
+    def touch(self, url: str, fetched: str) -> None:
+        """An unchanged article was fetched again: remember when."""
+        with self.lock:
+            self.db.execute("UPDATE articles SET fetched = ? WHERE url = ? AND fetched < ?", (fetched, url, fetched))
+
+    def lookup(self, url: str) -> Known | None:
+        with self.lock:
+            row = self.db.execute(
+                "SELECT url, key, sha256, revision, fetched FROM articles WHERE url = ? OR url = "
+                "(SELECT url FROM aliases WHERE alias = ?)",
+                (url, normalize_url(url)),
+            ).fetchone()
+        return Known(*row) if row else None
+
+    def is_fresh(self, url: str, revisit_after: float, hints: dict[str, str] | None = None) -> bool:
+        """Known and fetched less than ``revisit_after`` seconds ago, and no source says it changed since."""
+        known = self.lookup(url)
+        if not known:
+            return False
+        fetched = parse_date(known.fetched)
+        if fetched is None:
+            return False
+        age = (datetime.now(timezone.utc) - fetched).total_seconds()
+        if age >= revisit_after:
+            return False
+        changed = parse_date((hints or {}).get("lastmod", "")) or None
+        return not (changed and changed > fetched)
+
+    def __len__(self) -> int:
+        with self.lock:
+            return self.db.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+
+    def close(self) -> None:
+        with self.lock:
+            self.db.close()
+
+
+def archive_index(crawler: Any) -> ArchiveIndex:
+    """The crawl's index, shared by the spider (revisit policy) and the dedup and store stages."""
+
+    def make() -> ArchiveIndex:
+        index = ArchiveIndex.for_store(runtime.storage(crawler), crawler.settings.get("STATE_DIR"))
+        logger.info("archive index: %d articles known in %s", len(index), runtime.storage(crawler).uri)
+        return index
+
+    return runtime.shared(crawler, "archive_index", make)
+
+
+def classify(document: Document, known: Known | None, output_format: str) -> Document:
+    """Mark a document new, unchanged or revised against what the archive holds."""
+    if known is None:
+        document.status = "new"
+    elif known.sha256 == document.body_sha256:
+        document.status = "unchanged"
+        document.revision = known.revision
+    else:
+        document.status = "revised"
+        document.revision = known.revision + 1
+        document.previous_key = known.key
+        render(document, output_format)
+    return document
+
+
+class DedupPipeline:
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.output_format = crawler.settings.get("OUTPUT_FORMAT")
+        self.index = archive_index(crawler)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_item(self, item):
+        if not isinstance(item, Document):
+            return item
+        document = classify(item, self.index.lookup(item.url), self.output_format)
+        self.crawler.stats.inc_value(f"dedup/{document.status}")
+        return document

@@ -1,0 +1,336 @@
+"""Article metadata from a parsed page: JSON-LD first, then meta tags, then trafilatura.
+
+Where a page carries a schema.org NewsArticle (or another Article type) in
+JSON-LD, its values win: publishers fill it for search engines and it is the
+most precise source (full timestamps, clean headline). Meta tags (Open Graph,
+article:*) come next; trafilatura's own metadata search (title cleaning,
+htmldate) fills what is left.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any, Iterator
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import courlan
+from dateutil import parser as dateparser
+from lxml.html import HtmlElement
+from trafilatura.metadata import extract_metadata
+
+logger = logging.getLogger(__name__)
+
+ARTICLE_TYPES = frozenset(
+    {
+        "Article", "NewsArticle", "ReportageNewsArticle", "AnalysisNewsArticle", "OpinionNewsArticle",
+        "BackgroundNewsArticle", "ReviewNewsArticle", "AskPublicNewsArticle", "BlogPosting", "LiveBlogPosting",
+        "Report", "TechArticle", "SatiricalArticle", "ScholarlyArticle", "SocialMediaPosting", "Review",
+    }
+)
+# schema.org types that mark a page as something other than an article, with the reason logged
+NON_ARTICLE_TYPES = {
+    "VideoObject": "video", "VideoGallery": "video", "ImageGallery": "gallery", "MediaGallery": "gallery",
+    "CollectionPage": "listing", "SearchResultsPage": "listing", "ProfilePage": "listing",
+}
+# Meta tags that carry a precise publication time, in order of trust.
+DATE_META = (
+    "article:published_time", "datePublished", "og:article:published_time", "article.published",
+    "parsely-pub-date", "sailthru.date", "dc.date.issued", "DC.date.issued", "dcterms.created", "pubdate",
+    "publish-date", "date", "og:pubdate",
+)
+EARLIEST = datetime(1990, 1, 1, tzinfo=timezone.utc)
+
+
+@dataclass
+class PageMeta:
+    url: str = ""
+    title: str = ""
+    description: str = ""
+    date: datetime | None = None
+    image: str = ""
+    author: str = ""
+    language: str = ""
+    site_name: str = ""
+    sections: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    og_type: str = ""
+    ld_types: frozenset[str] = frozenset()
+
+
+def read_metadata(tree: HtmlElement, url: str) -> PageMeta:
+    tags = meta_tags(tree)
+    objects = list(json_ld_objects(tree))
+    types = frozenset(t for obj in objects for t in _types(obj))
+    article = next((obj for obj in objects if ARTICLE_TYPES & set(_types(obj))), {})
+    fallback = extract_metadata(tree, default_url=url, extensive=True)
+
+    meta = PageMeta(og_type=_first(tags, "og:type").lower(), ld_types=types)
+    meta.url = canonical_url(tree, url, tags, article)
+    meta.title = _text(article.get("headline")) or _clean_text(fallback.title or "") or _first(tags, "og:title")
+    meta.description = _text(article.get("description")) or _first(tags, "og:description", "description", "twitter:description") or (fallback.description or "")
+    meta.date = (
+        parse_date(_text(article.get("datePublished")))
+        or _first_date(_first(tags, name) for name in DATE_META)
+        or _first_date(tree.xpath("//time[@itemprop='datePublished' or @pubdate]/@datetime"))
+        or _first_date(tree.xpath("//*[@itemprop='datePublished']/@content"))
+        or parse_date(_text(article.get("dateCreated")))
+        or parse_date(fallback.date or "")
+    )
+    meta.image = _absolute(url, _first(tags, "og:image", "og:image:url", "twitter:image") or _ld_image(article.get("image")) or (fallback.image or ""))
+    meta.author = _ld_names(article.get("author")) or _meta_author(tags) or (fallback.author or "").replace("; ", ", ")
+    meta.language = _language(
+        tree.get("lang") or _first(tags, "content-language", "og:locale", "language") or _text(article.get("inLanguage"))
+    )
+    meta.site_name = _first(tags, "og:site_name", "application-name") or _ld_names(article.get("publisher")) or (fallback.sitename or "")
+    meta.sections = _unique(
+        _as_list(article.get("articleSection")) + tags.get("article:section", []) + list(fallback.categories or [])
+    )
+    meta.tags = _unique(
+        [t for value in tags.get("article:tag", []) for t in _split_keywords(value)]
+        + _split_keywords(article.get("keywords"))
+        + _split_keywords(_first(tags, "news_keywords", "keywords"))
+        + [t for value in (fallback.tags or []) for t in _split_keywords(value)]
+    )[:25]
+    return meta
+
+
+def classify(tree: HtmlElement, meta: PageMeta, url: str) -> str:
+    """``article``, or what else the page is (video, gallery, listing)."""
+    if meta.ld_types & ARTICLE_TYPES or meta.og_type == "article":
+        return "article"
+    for ld_type, kind in NON_ARTICLE_TYPES.items():
+        if ld_type in meta.ld_types:
+            return kind
+    if meta.og_type.startswith("video"):
+        return "video"
+    if link_density(tree) > 0.5:
+        return "listing"
+    return "article"
+
+
+def link_density(tree: HtmlElement) -> float:
+    """Share of the visible body text that sits inside links: high on section fronts and tag pages."""
+    visible = "not(ancestor::script or ancestor::style or ancestor::noscript or ancestor::template)"
+    total = sum(len(t.strip()) for t in tree.xpath(f"//body//text()[{visible}]"))
+    linked = sum(len(t.strip()) for t in tree.xpath(f"//body//a//text()[{visible}]"))
+    return linked / total if total else 0.0
+
+
+# --- sources -------------------------------------------------------------------------------
+
+
+def meta_tags(tree: HtmlElement) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for node in tree.iter("meta"):
+        name = node.get("property") or node.get("name") or node.get("itemprop") or node.get("http-equiv")
+        content = node.get("content")
+        if name and content and content.strip():
+            found.setdefault(name.strip().lower() if ":" in name or name.islower() else name.strip(), []).append(content.strip())
+    # a few names are written in varying case; keep a lower-case alias
+    for name in list(found):
+        found.setdefault(name.lower(), found[name])
+    return found
+
+
+def json_ld_objects(tree: HtmlElement) -> Iterator[dict[str, Any]]:
+    for script in tree.xpath("//script[@type='application/ld+json']"):
+        raw = (script.text or "").strip()
+        if not raw:
+            continue
+        try:
+            data = json.loads(raw, strict=False)
+        except ValueError:
+            continue  # broken JSON-LD is common; the other sources still apply
+        yield from _walk(data)
+
+
+def _walk(data: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(data, list):
+        for item in data:
+            yield from _walk(item)
+    elif isinstance(data, dict):
+        yield data
+        if "@graph" in data:
+            yield from _walk(data["@graph"])
+        main = data.get("mainEntity")
+        if isinstance(main, dict) and "@type" in main:
+            yield from _walk(main)
+
+
+def _types(obj: dict[str, Any]) -> list[str]:
+    value = obj.get("@type", [])
+    values = value if isinstance(value, list) else [value]
+    return [v.rsplit("/", 1)[-1] for v in values if isinstance(v, str)]
+
+
+# --- values --------------------------------------------------------------------------------
+
+
+def parse_date(value: str) -> datetime | None:
+    """A publication time in UTC, or None for anything implausible (naive times count as UTC)."""
+    value = (value or "").strip()
+    if not value or len(value) > 64:
+        return None
+    parsed: datetime | None = None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            parsed = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            try:
+                parsed = dateparser.parse(value, fuzzy=False)
+            except (ValueError, OverflowError, TypeError):
+                return None
+    if parsed is None:
+        return None
+    parsed = parsed.astimezone(timezone.utc) if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    if parsed < EARLIEST or parsed > datetime.now(timezone.utc) + timedelta(days=2):
+        return None
+    return parsed.replace(microsecond=0)
+
+
+def _first_date(values: Any) -> datetime | None:
+    for value in values:
+        parsed = parse_date(value or "")
+        if parsed:
+            return parsed
+    return None
+
+
+def canonical_url(tree: HtmlElement, url: str, tags: dict[str, list[str]], article: dict[str, Any]) -> str:
+    """The page's canonical URL when it stays on the fetched site, else the fetched URL.
+
+    A page may claim any canonical URL; accepting one on another site would let
+    it overwrite that site's articles in the store.
+    """
+    main_entity = article.get("mainEntityOfPage")
+    candidates = tree.xpath("//link[@rel='canonical']/@href") + tags.get("og:url", []) + [
+        _text(article.get("url")),
+        _text(main_entity.get("@id")) if isinstance(main_entity, dict) else _text(main_entity),
+    ]
+    for candidate in candidates:
+        absolute = _absolute(url, candidate.strip()) if candidate else ""
+        if absolute and same_site(absolute, url):
+            return normalize_url(absolute)
+    return normalize_url(url)
+
+
+def normalize_url(url: str) -> str:
+    parts = urlsplit(courlan.normalize_url(url))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, ""))
+
+
+def same_site(a: str, b: str) -> bool:
+    host_a, host_b = (_bare_host(a), _bare_host(b))
+    if not host_a or not host_b:
+        return False
+    return host_a == host_b or host_a.endswith("." + host_b) or host_b.endswith("." + host_a)
+
+
+def _bare_host(url: str) -> str:
+    host = (urlsplit(url).hostname or "").lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+def _absolute(base: str, value: str) -> str:
+    if not value:
+        return ""
+    absolute = urljoin(base, value.strip())
+    return absolute if absolute.startswith(("http://", "https://")) else ""
+
+
+def _meta_author(tags: dict[str, list[str]]) -> str:
+    # article:author is often a profile URL, never a name we can print
+    names = [value for value in tags.get("author", []) + tags.get("parsely-author", []) if not _is_url(value)]
+    return ", ".join(_unique(names))
+
+
+def _is_url(value: str) -> bool:
+    return value.startswith(("http://", "https://", "/"))
+
+
+def _first(tags: dict[str, list[str]], *names: str) -> str:
+    for name in names:
+        for value in tags.get(name, []) + tags.get(name.lower(), []):
+            if value:
+                return _clean_text(value)
+    return ""
+
+
+_MARKUP = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?>")
+
+
+def _clean_text(value: str) -> str:
+    """Collapse whitespace, decode entities publishers double-escape ("&amp;#8211;"), drop stray markup."""
+    text = html.unescape(value)
+    if "&" in text:
+        text = html.unescape(text)
+    if "<" in text:
+        text = _MARKUP.sub(" ", text)
+    return " ".join(text.split())
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    if isinstance(value, dict):
+        value = value.get("@id") or value.get("url") or value.get("name") or ""
+    return _clean_text(str(value)) if isinstance(value, (str, int, float)) else ""
+
+
+def _ld_image(value: Any) -> str:
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    if isinstance(value, dict):
+        value = value.get("url") or value.get("contentUrl") or value.get("@id") or ""
+    return value if isinstance(value, str) else ""
+
+
+def _ld_names(value: Any) -> str:
+    values = value if isinstance(value, list) else [value]
+    names = []
+    for item in values:
+        name = item.get("name") if isinstance(item, dict) else item
+        if isinstance(name, list):
+            name = name[0] if name else ""
+        if isinstance(name, str) and name.strip() and not _is_url(name.strip()):
+            names.append(_clean_text(name))
+    return ", ".join(_unique(names))
+
+
+def _as_list(value: Any) -> list[str]:
+    values = value if isinstance(value, list) else [value]
+    return [_clean_text(v) for v in values if isinstance(v, str) and v.strip()]
+
+
+def _split_keywords(value: Any) -> list[str]:
+    values = value if isinstance(value, list) else [value]
+    parts = [part for v in values if isinstance(v, str) for part in _clean_text(v).split(",")]
+    return [part.strip() for part in parts if _WORD.search(part) and len(part.strip()) <= 80]
+
+
+_WORD = re.compile(r"\w")
+
+
+def _unique(values: list[str]) -> list[str]:
+    seen: dict[str, str] = {}
+    for value in values:
+        value = value.strip()
+        if value and value.lower() not in seen:
+            seen[value.lower()] = value
+    return list(seen.values())
+
+
+_LANGUAGE_RE = re.compile(r"^([a-zA-Z]{2,3})(?:[-_][a-zA-Z0-9]+)*$")
+
+
+def _language(value: str) -> str:
+    match = _LANGUAGE_RE.match((value or "").strip())
+    return match.group(1).lower() if match else ""

@@ -1,0 +1,81 @@
+"""Per-crawl shared resources (crawl id, store, worker pool, archive index), built once from settings.
+
+Pipelines, middlewares and extensions of one crawl share these through the
+crawler object they all receive in ``from_crawler``; nothing is global, so
+tests build several crawlers in one process.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from datetime import datetime, timezone
+from typing import Any, Callable, TypeVar
+
+from scrapy import signals
+
+from pipelines.pool import WorkerPool
+from pipelines.storage import S3Options, Storage, open_storage
+
+T = TypeVar("T")
+CRAWL_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,120}$")
+
+
+def shared(crawler: Any, name: str, factory: Callable[[], T]) -> T:
+    registry = crawler.__dict__.setdefault("_newsarchive_shared", {})
+    if name not in registry:
+        registry[name] = factory()
+    return registry[name]
+
+
+def crawl_id(crawler: Any) -> str:
+    """``CRAWL_ID`` if set (workers of one crawl share it), else ``<spider>-<UTC time>-<random>``."""
+
+    def make() -> str:
+        given = crawler.settings.get("CRAWL_ID") or ""
+        if given:
+            if not CRAWL_ID_RE.match(given):
+                raise ValueError(f"CRAWL_ID={given!r}: use letters, digits, '.', '_' and '-'")
+            return given
+        name = re.sub(r"[^a-z0-9_]+", "_", (getattr(crawler.spidercls, "name", "") or "crawl").lower())
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        return f"{name}-{stamp}-{secrets.token_hex(2)}"
+
+    return shared(crawler, "crawl_id", make)
+
+
+def run_id(crawler: Any) -> str:
+    """The name of this process's files: the crawl id, plus the worker id when several workers share a crawl."""
+    worker = crawler.settings.get("WORKER_ID") or ""
+    return f"{crawl_id(crawler)}.{worker}" if worker else crawl_id(crawler)
+
+
+def storage(crawler: Any) -> Storage:
+    settings = crawler.settings
+
+    def make() -> Storage:
+        options = S3Options(
+            endpoint_url=settings.get("S3_ENDPOINT_URL") or None,
+            region=settings.get("S3_REGION") or None,
+            profile=settings.get("S3_PROFILE") or None,
+            max_attempts=settings.getint("S3_MAX_ATTEMPTS"),
+            multipart_threshold=settings.getint("S3_MULTIPART_THRESHOLD"),
+        )
+        return open_storage(settings.get("STORE_URI"), settings.get("STORE_SPOOL_DIR"), options)
+
+    return shared(crawler, "storage", make)
+
+
+def worker_pool(crawler: Any) -> WorkerPool:
+    def make() -> WorkerPool:
+        workers = crawler.settings.getint("EXTRACT_WORKERS", -1)
+        pool = WorkerPool(workers=workers, timeout=crawler.settings.getfloat("EXTRACT_TIMEOUT"))
+        crawler.signals.connect(pool.close, signal=signals.engine_stopped, weak=False)
+        return pool
+
+    return shared(crawler, "worker_pool", make)
+
+
+def cpu_count() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)

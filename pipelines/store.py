@@ -1,0 +1,205 @@
+"""Store stage: write documents, keep revisions, append the manifest; off the reactor thread.
+
+Layout (contract): ``articles/<site>/<YYYY>/<MM>/<DD>/<urlhash>.txt`` and
+``manifest/<crawl-id>.jsonl``, one line per stored article. A revised
+article's previous text moves to ``revisions/<site>/<urlhash>/<n>.txt``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import json
+import logging
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipelines import runtime
+from pipelines.dedup import ArchiveIndex, archive_index
+from pipelines.item import Document
+from pipelines.normalize import parse_document, url_hash
+from pipelines.storage import AppendLog, Storage
+
+logger = logging.getLogger(__name__)
+
+CONTENT_TYPE = "text/plain; charset=utf-8"
+
+
+def manifest_line(document: Document) -> dict[str, Any]:
+    return {
+        "url": document.url,
+        "key": document.key,
+        "sha256": document.body_sha256,
+        "title": document.meta.get("title", ""),
+        "date": document.meta.get("date", ""),
+        "fetched": document.fetched,
+        "revision": document.revision,
+        "site": document.site,
+        **({"fetched_url": document.page_url} if document.page_url and document.page_url != document.url else {}),
+    }
+
+
+def revision_key(document: Document, revision: int) -> str:
+    return f"revisions/{document.site}/{url_hash(document.url)}/{revision}.txt"
+
+
+class ArticleStore:
+    """Writes documents through a :class:`Storage`; thread-safe, one lock per key."""
+
+    def __init__(self, storage: Storage, index: ArchiveIndex, manifest_key: str):
+        self.storage = storage
+        self.index = index
+        self.manifest_key = manifest_key
+        self._manifest: AppendLog | None = None
+        self._manifest_lock = threading.Lock()
+        self._key_locks: dict[str, threading.Lock] = {}
+        self._locks_lock = threading.Lock()
+
+    def save(self, document: Document) -> str:
+        """Write a new or revised document; returns 'stored', 'revised' or 'unchanged'."""
+        with self._lock_for(document.url):
+            if document.status == "revised" and document.previous_key:
+                previous = self.storage.get(document.previous_key)
+                if previous is not None:
+                    self.storage.put(revision_key(document, document.revision - 1), previous, CONTENT_TYPE)
+                    if document.previous_key != document.key:
+                        self.storage.delete(document.previous_key)
+            written = self.storage.put(document.key, document.text.encode("utf-8"), CONTENT_TYPE)
+            record = manifest_line(document)
+            if written or document.status == "revised":
+                self.append_manifest(record)
+            self.index.record(record)
+        if not written and document.status != "revised":
+            return "unchanged"
+        return "revised" if document.status == "revised" else "stored"
+
+    def append_manifest(self, record: dict[str, Any]) -> None:
+        line = (json.dumps(record, ensure_ascii=False, sort_keys=False) + "\n").encode("utf-8")
+        with self._manifest_lock:
+            if self._manifest is None:
+                self._manifest = self.storage.open_append(self.manifest_key)
+            self._manifest.write(line)
+
+    def sync(self) -> None:
+        with self._manifest_lock:
+            if self._manifest is not None:
+                self._manifest.sync()
+
+    def close(self) -> None:
+        with self._manifest_lock:
+            if self._manifest is not None:
+                self._manifest.close()
+                self._manifest = None
+
+    def _lock_for(self, url: str) -> threading.Lock:
+        with self._locks_lock:
+            return self._key_locks.setdefault(url, threading.Lock())
+
+
+class StorePipeline:
+    """Saves documents from a small thread pool so that slow disks or S3 never stall downloads."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.store = ArticleStore(
+            runtime.storage(crawler), archive_index(crawler), f"manifest/{runtime.run_id(crawler)}.jsonl"
+        )
+        self.threads = ThreadPoolExecutor(crawler.settings.getint("STORE_THREADS"), thread_name_prefix="store")
+        self.sync_every = crawler.settings.getint("STORE_MANIFEST_SYNC_EVERY")
+        self.since_sync = 0
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    async def process_item(self, item):
+        if not isinstance(item, Document):
+            return item
+        if item.status == "unchanged":
+            self.store.index.touch(item.url, item.fetched)
+            self.stats.inc_value("store/unchanged")
+            return item
+        outcome = await asyncio.wrap_future(self.threads.submit(self.store.save, item))
+        self.stats.inc_value(f"store/{outcome}")
+        if outcome != "unchanged":
+            self.since_sync += 1
+            if self.sync_every and self.since_sync >= self.sync_every:
+                self.since_sync = 0
+                await asyncio.wrap_future(self.threads.submit(self.store.sync))
+        return item
+
+    async def close_spider(self):
+        await asyncio.wrap_future(self.threads.submit(self.store.close))
+        self.threads.shutdown(wait=True)
+
+
+# --- replay --diff -----------------------------------------------------------------------
+
+
+@dataclass
+class DiffReport:
+    """What a replay would change in the store, judged before anything is written."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    max_listed: int = 50
+
+    def compare(self, document: Document, stored_text: str | None) -> None:
+        if stored_text is None:
+            self.counts["new"] += 1
+            self._list(document, "new", {})
+            return
+        try:
+            meta, body = parse_document(stored_text)
+        except ValueError:
+            meta, body = {}, stored_text
+        changed: dict[str, Any] = {}
+        for key in ("title", "date", "author", "description"):
+            old, new = meta.get(key), document.meta.get(key)
+            if str(old or "") != str(new or ""):
+                changed[key] = {"old": old, "new": new}
+        if body != document.body:
+            ratio = difflib.SequenceMatcher(None, body.split(), document.body.split(), autojunk=False).ratio()
+            changed["body"] = {"old_chars": len(body), "new_chars": len(document.body), "similarity": round(ratio, 3)}
+        if not changed:
+            self.counts["unchanged"] += 1
+            return
+        self.counts["changed"] += 1
+        for key in changed:
+            self.counts[f"changed/{key}"] += 1
+        self._list(document, "changed", changed)
+
+    def _list(self, document: Document, status: str, changed: dict[str, Any]) -> None:
+        if len(self.changes) < self.max_listed:
+            self.changes.append({"key": document.key, "url": document.url, "status": status, **changed})
+
+    def render(self) -> str:
+        lines = [json.dumps(change, ensure_ascii=False, default=str) for change in self.changes]
+        if sum(self.counts[k] for k in ("new", "changed")) > len(self.changes):
+            lines.append(f"... {sum(self.counts[k] for k in ('new', 'changed')) - len(self.changes)} more not listed")
+        totals = ", ".join(f"{key}={value}" for key, value in sorted(self.counts.items()))
+        lines.append(f"replay --diff totals: {totals or 'nothing replayed'}")
+        return "\n".join(lines)
+
+
+class DiffPipeline:
+    """Used by ``scrapy replay --diff`` in place of the store: compares, writes nothing."""
+
+    def __init__(self, crawler):
+        self.storage = runtime.storage(crawler)
+        self.report = DiffReport()
+        crawler.diff_report = self.report
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    async def process_item(self, item):
+        if isinstance(item, Document):
+            stored = await asyncio.to_thread(self.storage.get, item.key)
+            self.report.compare(item, stored.decode("utf-8", "replace") if stored is not None else None)
+        return item

@@ -1,0 +1,286 @@
+"""The web archive: every fetched response, with its request, in gzipped WARC 1.1 files.
+
+Writing: :class:`WarcRecorder` takes exchanges from the reactor thread into a
+bounded queue; a writer thread builds the records with warcio and appends
+each exchange (response, request, metadata) with a single write, so a killed
+process leaves only whole gzip members and every earlier record readable.
+Files rotate by size and go to the store as ``warc/<site>/<run-id>-<n>.warc.gz``.
+
+Reading: :func:`iter_exchanges` streams a WARC (a local file or an S3 body)
+and yields each response with the metadata record written beside it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import queue
+import re
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any, BinaryIO, Iterator
+from urllib.parse import urlsplit
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from pipelines.storage import AppendLog, Storage
+
+logger = logging.getLogger(__name__)
+
+WARC_VERSION = "1.1"
+SOFTWARE = "newsarchive (Scrapy, warcio)"
+# Headers describing how the bytes travelled, not the payload we store (it is already de-chunked).
+DROPPED_HEADERS = {"transfer-encoding"}
+_SITE_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+
+@dataclass
+class Exchange:
+    """One HTTP exchange as fetched: what the archive middleware hands to the recorder."""
+
+    url: str
+    site: str
+    fetched: datetime
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    method: str = "GET"
+    request_headers: list[tuple[str, str]] = field(default_factory=list)
+    protocol: str = "HTTP/1.1"
+    ip_address: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)  # role, hints: what replay needs to rebuild the page
+
+
+def warc_date(value: datetime) -> str:
+    return value.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def exchange_records(exchange: Exchange) -> bytes:
+    """The response, request and metadata records of one exchange, gzipped, as one byte string."""
+    buffer = io.BytesIO()
+    writer = WARCWriter(buffer, gzip=True, warc_version=WARC_VERSION)
+    date = warc_date(exchange.fetched)
+    reason = _reason(exchange.status)
+    headers = [(k, v) for k, v in exchange.headers if k.lower() not in DROPPED_HEADERS]
+    warc_headers = {"WARC-Date": date}
+    if exchange.ip_address:
+        warc_headers["WARC-IP-Address"] = exchange.ip_address
+    response = writer.create_warc_record(
+        exchange.url,
+        "response",
+        payload=io.BytesIO(exchange.body),
+        length=len(exchange.body),
+        http_headers=StatusAndHeaders(f"{exchange.status} {reason}", headers, protocol=_protocol(exchange.protocol)),
+        warc_headers_dict=warc_headers,
+    )
+    parts = urlsplit(exchange.url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    request_headers = list(exchange.request_headers)
+    if not any(k.lower() == "host" for k, _ in request_headers):
+        request_headers.insert(0, ("Host", parts.netloc))
+    request = writer.create_warc_record(
+        exchange.url,
+        "request",
+        http_headers=StatusAndHeaders(f"{exchange.method} {target} HTTP/1.1", request_headers, is_http_request=True),
+        warc_headers_dict={"WARC-Date": date},
+    )
+    writer.write_request_response_pair(request, response)
+    if exchange.meta:
+        payload = json.dumps({"site": exchange.site, **exchange.meta}, sort_keys=True).encode("utf-8")
+        metadata = writer.create_warc_record(
+            exchange.url,
+            "metadata",
+            payload=io.BytesIO(payload),
+            length=len(payload),
+            warc_content_type="application/json",
+            warc_headers_dict={
+                "WARC-Date": date,
+                "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID"),
+            },
+        )
+        writer.write_record(metadata)
+    return buffer.getvalue()
+
+
+def warcinfo_record(filename: str, info: dict[str, Any]) -> bytes:
+    buffer = io.BytesIO()
+    writer = WARCWriter(buffer, gzip=True, warc_version=WARC_VERSION)
+    writer.write_record(writer.create_warcinfo_record(filename, info))
+    return buffer.getvalue()
+
+
+class WarcRecorder:
+    """Appends exchanges to per-site WARC files through a writer thread; rotates by size."""
+
+    def __init__(self, storage: Storage, run_id: str, max_size: int = 100 * 1024 * 1024,
+                 queue_size: int = 256, info: dict[str, Any] | None = None):
+        self.storage = storage
+        self.run_id = run_id
+        self.max_size = max_size
+        self.info = {"software": SOFTWARE, "format": f"WARC File Format {WARC_VERSION}", **(info or {})}
+        self.queue: queue.Queue[Exchange | None] = queue.Queue(maxsize=queue_size)
+        self.files: dict[str, WarcFile] = {}
+        self.records = 0
+        self.bytes = 0
+        self.failures = 0
+        self.closed_files: list[str] = []
+        self._thread = threading.Thread(target=self._run, name="warc-writer", daemon=True)
+        self._thread.start()
+
+    def record(self, exchange: Exchange) -> None:
+        """Queue an exchange; blocks only when the writer is ``queue_size`` exchanges behind."""
+        if not _SITE_RE.match(exchange.site):
+            raise ValueError(f"unsafe site key {exchange.site!r}")
+        self.queue.put(exchange)
+
+    def close(self) -> None:
+        self.queue.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            exchange = self.queue.get()
+            if exchange is None:
+                break
+            try:
+                self._write(exchange)
+            except Exception:  # a full disk must not kill the writer: log, count, go on
+                self.failures += 1
+                logger.exception("could not archive %s", exchange.url)
+        for site in list(self.files):
+            self._close_file(site)
+
+    def _write(self, exchange: Exchange) -> None:
+        data = exchange_records(exchange)
+        current = self.files.get(exchange.site) or self._open_file(exchange.site, self._next_number(exchange.site))
+        if current.exchanges and current.log.size + len(data) > self.max_size:
+            self._close_file(exchange.site)
+            current = self._open_file(exchange.site, current.number + 1)
+        current.log.write(data)
+        current.exchanges += 1
+        self.records += 1
+        self.bytes += len(data)
+
+    def _open_file(self, site: str, number: int) -> "WarcFile":
+        key = f"warc/{site}/{self.run_id}-{number:05d}.warc.gz"
+        log = self.storage.open_append(key)
+        if log.size == 0:
+            log.write(warcinfo_record(key.rsplit("/", 1)[-1], self.info))
+        self.files[site] = WarcFile(log, number)
+        return self.files[site]
+
+    def _next_number(self, site: str) -> int:
+        """After the files this run id already has (a resumed crawl keeps its id)."""
+        pattern = re.compile(rf"^warc/{site}/{re.escape(self.run_id)}-(\d+)\.warc\.gz$")
+        numbers = [int(m.group(1)) for key in self.storage.list(f"warc/{site}") if (m := pattern.match(key))]
+        return max(numbers) + 1 if numbers else 0
+
+    def _close_file(self, site: str) -> None:
+        current = self.files.pop(site)
+        current.log.close()
+        self.closed_files.append(current.log.key)
+
+
+@dataclass
+class WarcFile:
+    log: AppendLog
+    number: int
+    exchanges: int = 0
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+@dataclass
+class ArchivedResponse:
+    url: str
+    fetched: datetime
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    protocol: str = "HTTP/1.1"
+    ip_address: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+    record_id: str = ""
+
+
+def iter_exchanges(stream: BinaryIO) -> Iterator[ArchivedResponse]:
+    """Responses of a WARC stream, each with its metadata record's values when there is one."""
+    pending: ArchivedResponse | None = None
+    for record in ArchiveIterator(stream, check_digests=False):
+        if record.rec_type == "response" and record.http_headers is not None:
+            if pending is not None:
+                yield pending
+            pending = _archived_response(record)
+        elif record.rec_type == "metadata" and pending is not None:
+            if record.rec_headers.get_header("WARC-Concurrent-To") == pending.record_id:
+                try:
+                    pending.meta = json.loads(record.content_stream().read())
+                except ValueError:
+                    logger.warning("unreadable metadata record for %s", pending.url)
+    if pending is not None:
+        yield pending
+
+
+def _archived_response(record) -> ArchivedResponse:
+    headers = record.rec_headers
+    http = record.http_headers
+    status_text = (http.get_statuscode() or "0").strip()
+    return ArchivedResponse(
+        url=headers.get_header("WARC-Target-URI"),
+        fetched=parse_warc_date(headers.get_header("WARC-Date")),
+        status=int(status_text) if status_text.isdigit() else 0,
+        headers=list(http.headers),
+        body=record.content_stream().read(),
+        protocol=http.protocol or "HTTP/1.1",
+        ip_address=headers.get_header("WARC-IP-Address") or "",
+        record_id=headers.get_header("WARC-Record-ID") or "",
+    )
+
+
+def parse_warc_date(value: str) -> datetime:
+    value = (value or "").strip().replace("Z", "+00:00")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return datetime.now(timezone.utc).replace(microsecond=0)
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc).replace(microsecond=0)
+
+
+def warc_sources(location: str, storage_opener) -> Iterator[tuple[str, Any]]:
+    """(name, opener) of each WARC file at a file, a directory or a store URI prefix."""
+    path = Path(location)
+    if "://" not in location or location.startswith("file://"):
+        path = Path(location.removeprefix("file://"))
+        if path.is_file():
+            yield str(path), lambda p=path: open(p, "rb")
+            return
+        if path.is_dir():
+            for file in sorted(path.rglob("*.warc.gz")) + sorted(path.rglob("*.warc")):
+                yield str(file), lambda p=file: open(p, "rb")
+            return
+        raise FileNotFoundError(f"{location}: no such WARC file or directory")
+    storage, prefix = storage_opener(location)
+    keys = [prefix] if prefix.endswith((".warc.gz", ".warc")) else [
+        key for key in storage.list(prefix) if key.endswith((".warc.gz", ".warc"))
+    ]
+    for key in sorted(keys):
+        yield storage.describe(key), lambda k=key: storage.open_read(k)
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
+
+
+def _protocol(protocol: str) -> str:
+    return "HTTP/2" if protocol.lower() in ("h2", "http/2", "http/2.0") else "HTTP/1.1"

@@ -1,0 +1,1 @@
+"""Scrapy settings modules: ``base`` holds every setting; ``dev`` and ``prod`` hold overrides only."""

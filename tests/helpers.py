@@ -1,0 +1,87 @@
+"""Helpers shared by tests: run the crawler as users do (a subprocess), read what it stored."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pipelines.normalize import parse_document
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
+CORPUS_WARC = FIXTURES / "corpus" / "corpus.warc.gz"
+CORPUS_TRUTH = FIXTURES / "corpus" / "truth.json.gz"
+
+
+@dataclass
+class Crawl:
+    returncode: int
+    stdout: str
+    stderr: str
+    store: Path
+
+    def run_record(self) -> dict:
+        records = sorted((self.store / "runs").glob("*.json"), key=lambda p: p.stat().st_mtime)
+        assert records, f"no run record in {self.store}/runs; stderr:\n{self.stderr[-3000:]}"
+        return json.loads(records[-1].read_text())
+
+    def documents(self) -> dict[str, tuple[dict, str]]:
+        return read_documents(self.store)
+
+
+def scrapy(*args: str, store: Path, state: Path | None = None, timeout: float = 240, env: dict | None = None,
+           settings: dict[str, str] | None = None) -> Crawl:
+    """Run ``scrapy <args>`` from the project root with a test store and quick, local-friendly settings."""
+    state = state or store.parent / f"{store.name}-state"
+    base = {
+        "STORE_URI": str(store),
+        "STATE_DIR": str(state),
+        "STORE_SPOOL_DIR": str(state / "spool"),
+        "ALLOW_PRIVATE_NETWORKS": "true",
+        "DOWNLOAD_DELAY": "0",
+        "AUTOTHROTTLE_ENABLED": "false",
+        "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
+        "EXTRACT_WORKERS": "2",
+        "PROGRESS_INTERVAL": "0",
+        "LOG_LEVEL": "INFO",
+    }
+    base.update(settings or {})
+    command = [sys.executable, "-m", "scrapy", *args]
+    for name, value in base.items():
+        command += ["-s", f"{name}={value}"]
+    result = subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+    return Crawl(result.returncode, result.stdout, result.stderr, store)
+
+
+def read_documents(store: Path) -> dict[str, tuple[dict, str]]:
+    """url -> (front matter, body) of every article document in a local store."""
+    documents = {}
+    for path in sorted((store / "articles").rglob("*.txt")):
+        meta, body = parse_document(path.read_text(encoding="utf-8"))
+        documents[meta["url"]] = (meta, body)
+    return documents
+
+
+def corpus_truth() -> dict[str, str]:
+    with gzip.open(CORPUS_TRUTH, "rt", encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def original_url(served: str, truth: dict[str, str]) -> str | None:
+    """The corpus URL of a page served by tests.servers.http_archive at /<host>/<path>."""
+    parts = urlsplit(served)
+    tail = parts.path + (f"?{parts.query}" if parts.query else "")
+    for url in truth:
+        original = urlsplit(url)
+        if tail == f"/{original.netloc}{original.path or '/'}" + (f"?{original.query}" if original.query else ""):
+            return url
+    return None

@@ -1,0 +1,50 @@
+"""A test server is a subprocess on 127.0.0.1 that binds port 0 and prints its URL on its first line.
+
+Tests use it as a context manager; ``make demo`` runs it too. Nothing is
+mocked: the crawler talks HTTP to a real server.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class ServerProcess:
+    def __init__(self, module: str, *args: str, startup_timeout: float = 20.0):
+        self.command = [sys.executable, "-m", module, *args]
+        self.startup_timeout = startup_timeout
+        self.process: subprocess.Popen | None = None
+        self.base_url = ""
+
+    def __enter__(self) -> "ServerProcess":
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.process = subprocess.Popen(
+            self.command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT, env=env, text=True
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline().strip()
+        if not line.startswith("http"):
+            self.process.kill()
+            raise RuntimeError(f"{' '.join(self.command)} did not start (said {line!r})")
+        self.base_url = line.rstrip("/")
+        return self
+
+    def url(self, path: str = "/") -> str:
+        return self.base_url + (path if path.startswith("/") else "/" + path)
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()

@@ -1,0 +1,251 @@
+"""Serve archived pages (a WARC) as a news site on 127.0.0.1: the sample site of tests and ``make demo``.
+
+    python -m tests.servers.http_archive [--warc FILE] [--inserts] [--port 0]
+
+Each archived response ``https://host/path`` is served at ``/host/path`` with
+its archived status and headers. Around them the server builds what a news
+site announces its articles with: ``/robots.txt``, a sitemap index with a
+Google News sitemap, RSS 2.0 and Atom feeds, a front page; and pages that are
+not articles (a tag page, video pages, a gallery) listed beside them.
+
+``--inserts`` adds "ALSO READ: <headline>"-style inserts into each article's
+body, in the markups publishers use, to test that cleaning removes them all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import html
+import json
+import re
+import sys
+import threading
+from datetime import timezone
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import quote as _quote, unquote, urlsplit
+from xml.sax.saxutils import escape
+
+import lxml.html
+
+from pipelines.warc import ArchivedResponse, iter_exchanges
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+DEFAULT_WARC = FIXTURES / "corpus" / "corpus.warc.gz"
+DEFAULT_TRUTH = FIXTURES / "corpus" / "truth.json.gz"
+
+# (markup, marker) pairs: each insert is one of the shapes publishers use
+INSERT_SHAPES = (
+    '<p><strong>ALSO READ:</strong> <a href="/news/also-{n}.html">{headline}</a></p>',
+    '<p><b>Read More:</b> <a href="/news/more-{n}.html">{headline}</a></p>',
+    '<div class="related-promo"><p>Also Read: <a href="/news/promo-{n}.html">{headline}</a></p></div>',
+    '<p><a href="/news/related-{n}.html"><strong>RELATED: {headline}</strong></a></p>',
+    '<p>also read: <a href="/news/lower-{n}.html">{headline}</a></p>',
+    '<p><em>See also:</em> <a href="/news/see-{n}.html">{headline}</a></p>',
+)
+TRAILING_SHAPE = ' <strong>ALSO READ: <a href="/news/trailing-{n}.html">{headline}</a></strong>'
+HEADLINE = "Insert headline {n} on the council budget vote"
+
+
+def insert_headlines(count: int) -> list[str]:
+    return [HEADLINE.format(n=n) for n in range(count)]
+
+
+class Site:
+    def __init__(self, warc: Path, truth: Path | None, inserts: bool):
+        self.pages: dict[str, ArchivedResponse] = {}
+        with open(warc, "rb") as stream:
+            for response in iter_exchanges(stream):
+                self.pages[served_path(response.url)] = response
+        self.truth: dict[str, str] = {}
+        if truth and truth.exists():
+            with gzip.open(truth, "rt", encoding="utf-8") as handle:
+                self.truth = json.load(handle)
+        self.inserts = inserts
+        self.insert_count = 0
+        self.lock = threading.Lock()
+        self.base = ""
+
+    def articles(self) -> list[tuple[str, ArchivedResponse]]:
+        return sorted((path, page) for path, page in self.pages.items() if page.status == 200)
+
+    def page_body(self, response: ArchivedResponse) -> bytes:
+        if not self.inserts:
+            return response.body
+        with self.lock:
+            return add_inserts(response.body, self.truth.get(response.url, ""), self)
+
+
+def quote(path: str) -> str:
+    return _quote(path, safe="/?=&%:;,@+~!$'()*")
+
+
+def served_path(url: str) -> str:
+    parts = urlsplit(url)
+    path = parts.path or "/"
+    return f"/{parts.netloc}{path}" + (f"?{parts.query}" if parts.query else "")
+
+
+def add_inserts(body: bytes, article_body: str, site: Site) -> bytes:
+    """Put inserts after some paragraphs of the article text (and one trailing a paragraph)."""
+    tree = lxml.html.document_fromstring(body)
+    truth = " ".join(article_body.split())
+    candidates = [
+        p for p in tree.iter("p")
+        if len(p.text_content().split()) >= 12 and " ".join(p.text_content().split())[:60] in truth
+    ]
+    for index, paragraph in enumerate(candidates[1:8:2]):
+        shape = INSERT_SHAPES[(site.insert_count + index) % len(INSERT_SHAPES)]
+        n = site.insert_count
+        site.insert_count += 1
+        fragment = lxml.html.fragment_fromstring(shape.format(n=n, headline=HEADLINE.format(n=n)))
+        paragraph.addnext(fragment)
+    if len(candidates) > 2:
+        n = site.insert_count
+        site.insert_count += 1
+        trailing = lxml.html.fragment_fromstring(f"<span>{TRAILING_SHAPE.format(n=n, headline=HEADLINE.format(n=n))}</span>")
+        candidates[2].append(trailing)
+    return lxml.html.tostring(tree, encoding="utf-8", doctype="<!DOCTYPE html>")
+
+
+def non_article_pages(base: str, articles: list[str]) -> dict[str, bytes]:
+    links = "".join(f'<li><a href="{base}{quote(path)}">Story {i}</a></li>' for i, path in enumerate(articles[:40]))
+    tag = f"""<!DOCTYPE html><html lang="en"><head><title>News - Sample Site</title>
+<meta property="og:type" content="website"><meta property="og:site_name" content="Sample Site"></head>
+<body><nav><a href="/">Home</a></nav><h1>Tag: news</h1><ul>{links}</ul></body></html>"""
+    video = """<!DOCTYPE html><html lang="en"><head><title>Watch: the budget vote in 90 seconds</title>
+<meta property="og:type" content="video.other"><script type="application/ld+json">
+{"@context": "https://schema.org", "@type": "VideoObject", "name": "The budget vote in 90 seconds",
+ "uploadDate": "2019-11-19T10:00:00Z", "thumbnailUrl": "https://example.com/t.jpg"}</script></head>
+<body><h1>The budget vote in 90 seconds</h1><video src="/clip.mp4"></video>
+<p>Council members voted late into the night on the city budget, which includes new funding for parks,
+libraries and road repairs across every district of the city. Watch the full recap of the session here,
+with interviews from both sides of the debate and reaction from residents who attended the meeting.</p></body></html>"""
+    gallery = """<!DOCTYPE html><html lang="en"><head><title>In pictures: the harvest festival</title>
+<meta property="og:type" content="website"><script type="application/ld+json">
+{"@context": "https://schema.org", "@type": "ImageGallery", "name": "In pictures: the harvest festival"}</script></head>
+<body><h1>In pictures: the harvest festival</h1><figure><img src="/1.jpg"><figcaption>Crowds gathered early
+on Saturday morning for the opening of the annual harvest festival in the town square.</figcaption></figure>
+<figure><img src="/2.jpg"><figcaption>Children took part in the traditional parade through the old town, with
+music, costumes and floats built by local schools over the past several weeks of preparation.</figcaption></figure>
+</body></html>"""
+    pages = {"/tag/news/": tag, "/video/budget-vote.html": video, "/gallery/harvest.html": gallery}
+    # the same pages at URLs that say nothing: the crawler must tell them from articles by their content
+    pages.update({"/extra/latest.html": tag, "/extra/budget-vote.html": video, "/extra/harvest.html": gallery})
+    return {path: body.encode() for path, body in pages.items()}
+
+
+class Handler(BaseHTTPRequestHandler):
+    site: Site
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format, *args):  # keep test output clean
+        pass
+
+    def do_GET(self):
+        base = f"http://{self.headers.get('Host') or self.server.server_address[0]}"
+        path = self.path
+        generated = self.generated(base)
+        if path in generated:
+            content_type, body = generated[path]
+            return self.reply(200, [("Content-Type", content_type)], body)
+        page = self.site.pages.get(path) or self.site.pages.get(unquote(path))
+        if page is None:
+            return self.reply(404, [("Content-Type", "text/html")], b"<html><body>not found</body></html>")
+        headers = [(k, v) for k, v in page.headers if k.lower() not in ("content-length", "transfer-encoding", "content-encoding")]
+        return self.reply(page.status, headers, self.site.page_body(page))
+
+    def generated(self, base: str) -> dict[str, tuple[str, bytes]]:
+        articles = [path for path, _ in self.site.articles()]
+        others = non_article_pages(base, articles)
+        pages = {path: ("text/html; charset=utf-8", body) for path, body in others.items()}
+        pages["/robots.txt"] = ("text/plain", f"User-agent: *\nAllow: /\nSitemap: {base}/sitemap.xml\n".encode())
+        pages["/sitemap.xml"] = ("application/xml", sitemap_index(base))
+        pages["/sitemaps/news.xml"] = ("application/xml", news_sitemap(base, self.site.articles()))
+        pages["/sitemaps/pages.xml"] = ("application/xml", page_sitemap(base, list(others)))
+        pages["/rss.xml"] = ("application/rss+xml", rss_feed(base, self.site.articles()))
+        pages["/atom.xml"] = ("application/atom+xml", atom_feed(base, self.site.articles()))
+        pages["/"] = ("text/html; charset=utf-8", front_page(base, articles))
+        return pages
+
+    def reply(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def sitemap_index(base: str) -> bytes:
+    items = "".join(f"<sitemap><loc>{base}/sitemaps/{name}.xml</loc></sitemap>" for name in ("news", "pages"))
+    return f'<?xml version="1.0" encoding="UTF-8"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{items}</sitemapindex>'.encode()
+
+
+def news_sitemap(base: str, articles: list[tuple[str, ArchivedResponse]]) -> bytes:
+    items = []
+    for path, page in articles:
+        date = page.fetched.astimezone(timezone.utc).isoformat()
+        items.append(
+            f"<url><loc>{escape(base + quote(path))}</loc><lastmod>{date}</lastmod><news:news><news:publication>"
+            f"<news:name>Sample Site</news:name><news:language>en</news:language></news:publication>"
+            f"<news:publication_date>{date}</news:publication_date></news:news></url>"
+        )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+        'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">' + "".join(items) + "</urlset>"
+    ).encode()
+
+
+def page_sitemap(base: str, paths: list[str]) -> bytes:
+    items = "".join(f"<url><loc>{escape(base + path)}</loc></url>" for path in paths)
+    return f'<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{items}</urlset>'.encode()
+
+
+def rss_feed(base: str, articles: list[tuple[str, ArchivedResponse]]) -> bytes:
+    items = "".join(
+        f"<item><title>Story {i}</title><link>{escape(base + quote(path))}</link>"
+        f"<pubDate>{format_datetime(page.fetched, usegmt=True)}</pubDate></item>"
+        for i, (path, page) in enumerate(articles)
+    )
+    return (f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Sample Site</title>'
+            f"<link>{base}/</link><description>Sample</description>{items}</channel></rss>").encode()
+
+
+def atom_feed(base: str, articles: list[tuple[str, ArchivedResponse]]) -> bytes:
+    entries = "".join(
+        f'<entry><title>Story {i}</title><link href="{escape(base + quote(path))}"/><id>{escape(base + quote(path))}</id>'
+        f"<updated>{page.fetched.isoformat()}</updated></entry>"
+        for i, (path, page) in enumerate(articles)
+    )
+    return (f'<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Sample Site</title>'
+            f"<id>{base}/</id><updated>2019-11-20T00:00:00Z</updated>{entries}</feed>").encode()
+
+
+def front_page(base: str, articles: list[str]) -> bytes:
+    links = "".join(f'<li><a href="{html.escape(quote(path))}">Story {i}</a></li>' for i, path in enumerate(articles))
+    return (f'<!DOCTYPE html><html lang="en"><head><title>Sample Site</title><meta property="og:type" content="website">'
+            f"</head><body><h1>Sample Site</h1><ul>{links}</ul></body></html>").encode()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Serve a WARC as a news site on 127.0.0.1")
+    parser.add_argument("--warc", type=Path, default=DEFAULT_WARC)
+    parser.add_argument("--truth", type=Path, default=DEFAULT_TRUTH)
+    parser.add_argument("--inserts", action="store_true", help="add ALSO READ-style inserts to article bodies")
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args(argv)
+    Handler.site = Site(args.warc, args.truth, args.inserts)
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    server.daemon_threads = True
+    print(f"http://127.0.0.1:{server.server_address[1]}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())
