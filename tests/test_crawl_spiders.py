@@ -1,0 +1,99 @@
+"""Each spider type against the sample site on 127.0.0.1, run as users run it: `scrapy crawl ...`."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from pipelines.quality import score, shingle_counts
+from tests.helpers import corpus_truth, original_url, scrapy
+
+INSERT_LINE = re.compile(r"(also read|read more|related|see also)\s*:|insert headline", re.I)
+
+
+@pytest.mark.parametrize("feed", ["/rss.xml", "/atom.xml"])
+def test_feed_spider(site, store, feed):
+    crawl = scrapy("crawl", "feed", "-a", f"url={site.url(feed)}", "-a", "limit=12", store=store)
+    assert crawl.returncode == 0, crawl.stderr[-2000:]
+    assert len(crawl.documents()) == 12
+    assert crawl.run_record()["skipped"].get("limit", 0) == 90 - 12
+
+
+def test_urls_spider(site, store, tmp_path):
+    truth = corpus_truth()
+    urls = [site.url(f"/{u.split('://', 1)[1]}") for u in sorted(truth)[:5]]
+    listing = tmp_path / "urls.txt"
+    listing.write_text("# five corpus pages\n\n" + "\n".join(urls) + "\n" + urls[0] + "\n")
+    crawl = scrapy("crawl", "urls", "-a", f"file={listing}", "-a", "site=sample", store=store)
+    assert crawl.returncode == 0, crawl.stderr[-2000:]
+    assert len(crawl.documents()) == 5  # the repeated line is fetched once
+    assert crawl.run_record()["skipped"] == {"duplicate": 1}
+    assert sorted(p.name for p in (store / "articles").iterdir()) == ["sample"]
+
+
+def test_site_spider_from_a_site_file(site, store, tmp_path):
+    sites = tmp_path / "sites"
+    sites.mkdir()
+    (sites / "sample_news.toml").write_text(
+        f"""
+name = "Sample News"
+domains = ["127.0.0.1"]
+feeds = ["{site.url('/rss.xml')}"]
+sitemaps = ["{site.url('/sitemap.xml')}"]
+pages = ["{site.url('/')}"]
+article = '/www\\.[a-z]+\\.com/'
+front_matter = {{ section = "world", categories = ["archive"], featured = false }}
+"""
+    )
+    listed = scrapy("list", store=store, settings={"SITES_DIRS": str(sites)})
+    assert "sample_news" in listed.stdout.split()
+    crawl = scrapy("crawl", "sample_news", store=store, settings={"SITES_DIRS": str(sites)})
+    assert crawl.returncode == 0, crawl.stderr[-2000:]
+    documents = crawl.documents()
+    expected = {u for u in corpus_truth() if re.search(r"//www\.[a-z]+\.com/", u)}
+    assert len(documents) == len(expected)  # feeds, sitemaps and the front page agree: each fetched once
+    for meta, _ in documents.values():
+        assert meta["source"] == "Sample News"
+        assert meta["section"] == "world" and meta["categories"] == ["archive"] and meta["featured"] is False
+    assert {p.name for p in (store / "articles").iterdir()} == {"sample_news"}
+    record = crawl.run_record()
+    assert record["job"] == record["spider"] == "sample_news"
+    assert record["skipped"]["duplicate"] > 0 and record["skipped"]["not_article_url"] > 0
+
+
+def test_inserts_added_to_article_bodies_are_all_removed(site_with_inserts, store):
+    crawl = scrapy("crawl", "sitemap", "-a", f"url={site_with_inserts.url('/sitemap.xml')}", store=store)
+    assert crawl.returncode == 0, crawl.stderr[-2000:]
+    truth = corpus_truth()
+    documents = crawl.documents()
+    assert len(documents) == 90
+    leftovers = [line for _, body in documents.values() for line in body.split("\n\n") if INSERT_LINE.search(line)]
+    inserted = sum(crawl.run_record()["cleaning"].get(k, 0) for k in ("insert", "trailing_insert", "promo_heading"))
+    assert inserted >= 150  # the sample site put in one to five per page
+    assert leftovers == []
+    # the rest of the text survives (the pages were re-serialized to add the inserts, which moves a few points)
+    shingle = [shingle_counts(truth[original_url(u, truth)], body, 4) for u, (_, body) in documents.items()]
+    assert score(shingle).f1 >= 0.97
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["crawl", "nosuchspider"], "unknown spider 'nosuchspider'"),
+        (["crawl", "urls"], "needs -a file=PATH"),
+        (["crawl", "sitemap", "-a", "url=ftp://example.com/x.xml"], "not an http(s) URL"),
+        (["crawl", "feed", "-a", "url=https://example.com/rss", "-a", "bogus=1"], "takes no argument bogus"),
+        (["crawl", "feed", "-a", "url=https://example.com/rss", "-a", "limit=-3"], "limit"),
+        (["crawl", "feed", "-a", "url=https://example.com/rss", "-s", "OUTPUT_FORMAT=html"], "OUTPUT_FORMAT"),
+        (["crawl", "feed", "-a", "url=https://example.com/rss", "-s", "REVISIT_AFTER=soon"], "REVISIT_AFTER"),
+        (["crawl", "feed", "-a", "url=https://example.com/rss", "-s", "STORE_URI=ftp://x/y"], "STORE_URI"),
+        (["replay", "/no/such/archive"], "no such WARC file or directory"),
+    ],
+)
+def test_bad_argument_or_setting_is_one_line_and_nothing_starts(store, args, message):
+    crawl = scrapy(*args, store=store)
+    assert crawl.returncode == 2
+    assert crawl.stderr.startswith("error: ") and crawl.stderr.strip().count("\n") == 0, crawl.stderr
+    assert message in crawl.stderr
+    assert not store.exists()

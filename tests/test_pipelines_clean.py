@@ -1,0 +1,172 @@
+"""Each cleaning rule, on the shapes publishers print: one test per rule, and what must survive."""
+
+from __future__ import annotations
+
+import lxml.html
+import pytest
+
+from pipelines.clean import DEFAULT_RULES, clean_blocks, prune_tree, rules_for
+from pipelines.item import Block
+
+TEXT = [
+    "The council approved the budget on Tuesday after a debate that lasted well into the night.",
+    "Members voted eleven to four in favour, with two abstentions from the opposition benches.",
+    "The mayor said the plan would protect services while keeping taxes level for another year.",
+]
+
+
+def clean(paragraphs, rules=DEFAULT_RULES, **context):
+    blocks = [p if isinstance(p, Block) else Block(p) for p in paragraphs]
+    kept, counts = clean_blocks(blocks, rules, **context)
+    return [b.text for b in kept], counts
+
+
+@pytest.mark.parametrize(
+    "insert",
+    [
+        "ALSO READ: Senate passes new electoral bill",
+        "Also Read: Senate passes new electoral bill",
+        "also read: Senate passes new electoral bill",
+        "ALSO READ - Senate passes new electoral bill",
+        "READ ALSO: Senate passes new electoral bill",
+        "READ MORE: China plague outbreak confirmed in Beijing",
+        "Read more: China plague outbreak confirmed in Beijing",
+        "Related: Salesforce keynote highlights AI integration",
+        "[Related: Salesforce keynote highlights AI integration]",
+        "RELATED ARTICLES: Three things to know about the vote",
+        "See also: How the council spends your money",
+        "SEE MORE: Hong Kong protests enter a new week",
+        "» Also read: Senate passes new electoral bill",
+    ],
+)
+def test_insert_paragraph_is_removed(insert):
+    kept, counts = clean([TEXT[0], insert, TEXT[1]])
+    assert kept == TEXT[:2]
+    assert counts["insert"] == 1
+
+
+def test_insert_trailing_a_paragraph_is_cut_off():
+    kept, counts = clean([TEXT[0] + " ALSO READ: Senate passes new electoral bill", TEXT[1]])
+    assert kept == TEXT[:2]
+    assert counts["trailing_insert"] == 1
+
+
+def test_trailing_cut_needs_a_sentence_end_before_the_marker():
+    text = "Analysts said the related: question of funding is still open for the committee to decide."
+    assert clean([text])[0] == [text]
+
+
+def test_long_paragraph_opening_like_an_insert_is_kept():
+    text = "More: " + " ".join(["the council will meet again next month to decide on the remaining items"] * 4)
+    assert clean([text])[0] == [text]
+
+
+def test_promo_heading_and_its_headlines_are_removed():
+    kept, counts = clean([
+        TEXT[0],
+        "DON'T MISS",
+        "China furious at Macron for Hong Kong protest jibe [INSIGHT]",
+        "Lakers vs Nets: NBA make final decision on game amid China turmoil",
+        TEXT[1],
+    ])
+    assert kept == TEXT[:2]
+    assert counts["promo_heading"] == 1 and counts["promo"] == 2
+
+
+def test_tagged_headline_alone_is_removed():
+    kept, counts = clean([TEXT[0], "Plane passengers quarantined after outbreak [VIDEO]", TEXT[1]])
+    assert kept == TEXT[:2] and counts["promo"] == 1
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Follow Newsbeat on Instagram, Facebook, Twitter and YouTube.",
+        "Subscribe to the Morning Review newsletter",
+        "Get the latest updates right in your inbox. Subscribe to our newsletters.",
+        "Advertisement",
+        "Filed under: Politics |",
+        "jane.doe@example.com",
+        "(Reporting by Jane Doe; Editing by John Smith)",
+        "Associated Press writers Alan Fram and Zeke Miller contributed to this report.",
+        "Every online business exists in the 'space-time continuum.'Click To Tweet",
+    ],
+)
+def test_boilerplate_line_is_removed(line):
+    kept, counts = clean([TEXT[0], line, TEXT[1]])
+    assert kept == TEXT[:2] and counts["boilerplate"] == 1
+
+
+def test_title_repeated_above_the_text_is_removed():
+    kept, counts = clean(["Council approves the budget", *TEXT], title="Council approves the budget")
+    assert kept == TEXT and counts["title"] == 1
+
+
+def test_leading_heading_is_taken_for_the_headline():
+    kept, counts = clean([Block("Council approves budget after long debate", kind="head"), *TEXT])
+    assert kept == TEXT and counts["title"] == 1
+
+
+def test_description_printed_as_a_dek_is_removed_but_a_lede_is_kept():
+    dek = "The vote came after a long night of debate"
+    assert clean([dek, *TEXT], description=dek)[0] == TEXT
+    assert clean(TEXT, description=TEXT[0])[0] == TEXT  # the lede is a sentence: it stays
+
+
+def test_dateline_is_removed():
+    kept, counts = clean(["Updated at 1:23 p.m.", "5:45 AM PST 11/19/2019 by Jane Doe", *TEXT])
+    assert kept == TEXT and counts["dateline"] == 2
+
+
+def test_everything_after_the_copyright_line_is_removed():
+    kept, counts = clean([*TEXT, "Copyright 2019 Example News - ISSN 1234-5678", "More from the site", "Another headline"])
+    assert kept == TEXT and counts["end_of_article"] == 3
+
+
+def test_tag_list_matching_the_page_keywords_is_removed():
+    kept, counts = clean([*TEXT, "budget, city council, taxes, local politics"], tags=["Budget", "City Council", "Taxes", "Local politics"])
+    assert kept == TEXT and counts["tags"] == 1
+
+
+def test_paragraph_printed_twice_is_kept_once():
+    caption = "Council members gathered in the chamber before the final vote on Tuesday night."
+    kept, counts = clean([TEXT[0], caption, TEXT[1], caption, TEXT[2]])
+    assert kept == [TEXT[0], caption, TEXT[1], TEXT[2]] and counts["repeat"] == 1
+
+
+def test_pull_quote_lifted_from_a_paragraph_is_removed():
+    quote = "the plan would protect services while keeping taxes level"
+    kept, counts = clean([TEXT[0], f"“{quote.capitalize()}”", *TEXT[1:]])
+    assert kept == TEXT and counts["repeat"] == 1
+
+
+def test_question_put_to_every_guest_is_structure_and_stays():
+    question = "What do you cook when friends come over for dinner on a weekday evening?"
+    paragraphs = [question, "Pasta, always.", question, "A big salad with bread.", question, "Soup and cheese."]
+    assert clean(paragraphs)[0] == paragraphs
+
+
+def test_site_rules_extend_the_defaults():
+    rules = rules_for(inserts=["more from punch"], drop=[r"^Support PREMIUM TIMES"])
+    kept, counts = clean([TEXT[0], "MORE FROM PUNCH: Naira falls again", "Support PREMIUM TIMES' journalism", TEXT[1]], rules)
+    assert kept == TEXT[:2]
+    assert counts["insert"] == 1 and counts["site_rule"] == 1
+
+
+def test_nothing_is_removed_from_plain_article_text():
+    assert clean(TEXT) == (TEXT, {})
+
+
+def test_hidden_elements_and_site_strip_rules_are_pruned_before_extraction():
+    tree = lxml.html.document_fromstring(
+        "<html><body><article><p>Visible text.</p>"
+        "<p hidden>hidden attribute</p><p aria-hidden='true'>aria hidden</p>"
+        "<p style='display: none'>display none</p><div class='inline-module'>promo box</div>"
+        "<p>More <span style='DISPLAY:NONE'>tooltip</span>visible text.</p></article></body></html>"
+    )
+    removed = prune_tree(tree, ["//*[contains(@class, 'inline-module')]"])
+    text = tree.text_content()
+    assert removed == 5
+    for gone in ("hidden attribute", "aria hidden", "display none", "promo box", "tooltip"):
+        assert gone not in text
+    assert "Visible text." in text and "More visible text." in text

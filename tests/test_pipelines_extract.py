@@ -1,0 +1,148 @@
+"""Extraction: body quality on the corpus, metadata sources in order of trust, pages that hold no article."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from pipelines.extract import ExtractError, ExtractOptions, extract_page
+from pipelines.item import Page, SiteProfile
+from pipelines.quality import evaluate_corpus
+from tests.helpers import FIXTURES
+
+FETCHED = datetime(2026, 11, 21, 22, 0, tzinfo=timezone.utc)
+PARAGRAPHS = "".join(
+    f"<p>Paragraph {n} of the story says the council met on Tuesday and voted on the plan for the city budget, "
+    f"which funds parks, libraries and roads for the coming year.</p>"
+    for n in range(6)
+)
+
+
+def page(html: str | bytes, url: str = "https://news.example.com/2026/11/21/budget.html", **kw) -> Page:
+    body = html.encode() if isinstance(html, str) else html
+    return Page(url=url, body=body, site=SiteProfile(key="example", source=kw.pop("source", "")), fetched=FETCHED,
+                content_type=kw.pop("content_type", "text/html; charset=utf-8"), **kw)
+
+
+def article_html(head: str = "", body: str = PARAGRAPHS) -> str:
+    return f"<!DOCTYPE html><html lang='en-GB'><head>{head}</head><body><article><h1>Budget</h1>{body}</article></body></html>"
+
+
+def test_corpus_quality_with_and_without_cleaning():
+    raw = evaluate_corpus(FIXTURES / "corpus", with_cleaning=False, workers=2)
+    cleaned = evaluate_corpus(FIXTURES / "corpus", with_cleaning=True, workers=2)
+    assert not cleaned.failed
+    assert raw.shingle.f1 >= 0.97  # trafilatura, favor_precision, no comments
+    assert cleaned.shingle.f1 >= 0.98  # our cleaning on top
+    assert cleaned.shingle.precision > raw.shingle.precision
+
+
+def test_json_ld_news_article_wins_over_meta_tags():
+    ld = {
+        "@context": "https://schema.org", "@type": "NewsArticle", "headline": "Council passes the budget",
+        "datePublished": "2026-11-20T18:30:00-05:00", "author": [{"@type": "Person", "name": "Jane Doe"}],
+        "image": {"@type": "ImageObject", "url": "https://img.example.com/a.jpg"}, "articleSection": "Politics",
+        "keywords": ["budget", "council"], "description": "The vote ended a long night.", "inLanguage": "en-US",
+    }
+    head = (
+        f"<script type='application/ld+json'>{json.dumps({'@graph': [ld]})}</script>"
+        "<meta property='og:title' content='Council passes the budget | Example News'>"
+        "<meta property='article:published_time' content='2026-11-19T00:00:00Z'>"
+        "<meta property='og:site_name' content='Example News'>"
+    )
+    article = extract_page(page(article_html(head)))
+    assert article.title == "Council passes the budget"
+    assert article.date == datetime(2026, 11, 20, 23, 30, tzinfo=timezone.utc)  # converted to UTC
+    assert article.author == "Jane Doe"
+    assert article.image == "https://img.example.com/a.jpg"
+    assert article.categories == ["Politics"] and article.tags[:2] == ["budget", "council"]
+    assert article.language == "en" and article.source == "Example News"
+
+
+def test_meta_tags_and_hints_fill_what_json_ld_lacks():
+    head = (
+        "<meta property='og:type' content='article'><meta property='og:image' content='/img/b.jpg'>"
+        "<meta name='description' content='A &amp;quot;long&amp;quot; night.'>"
+    )
+    article = extract_page(page(article_html(head), hints={"date": "2026-11-18T07:00:00Z", "title": "From the feed"}))
+    assert article.image == "https://news.example.com/img/b.jpg"
+    assert article.description == 'A "long" night.'
+    assert article.date == datetime(2026, 11, 18, 7, 0, tzinfo=timezone.utc)  # the sitemap/feed date as a hint
+
+
+def test_site_file_name_is_the_source():
+    article = extract_page(page(article_html("<meta property='og:site_name' content='Other'>"), source="NY Post"))
+    assert article.source == "NY Post"
+
+
+def test_canonical_url_is_used_on_the_same_site_only():
+    same = "<link rel='canonical' href='https://www.news.example.com/2026/11/21/budget.html?utm_source=x'>"
+    other = "<link rel='canonical' href='https://evil.example.org/stolen.html'>"
+    assert extract_page(page(article_html(same))).url == "https://www.news.example.com/2026/11/21/budget.html"
+    assert extract_page(page(article_html(other))).url == "https://news.example.com/2026/11/21/budget.html"
+
+
+@pytest.mark.parametrize(
+    "body, content_type, reason",
+    [
+        (b"", "text/html", "empty"),
+        (b"   \n ", "text/html", "empty"),
+        (b"%PDF-1.7\x00\x01binary", "application/pdf", "not_html"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "", "not_html"),
+        ("<html><body><p>" + "\ufffd" * 500 + "</p></body></html>", "text/html", "undecodable"),
+        (article_html(body="<p>Too short to be an article.</p>"), "text/html", "no_article"),
+    ],
+)
+def test_pages_without_an_article_say_why(body, content_type, reason):
+    with pytest.raises(ExtractError) as error:
+        extract_page(page(body, content_type=content_type))
+    assert error.value.reason == reason
+    assert "news.example.com" in str(error.value)
+
+
+def test_too_large_page_is_refused():
+    with pytest.raises(ExtractError) as error:
+        extract_page(page(article_html(), content_type="text/html"), ExtractOptions(max_bytes=1000))
+    assert error.value.reason == "too_large"
+
+
+@pytest.mark.parametrize(
+    "head, kind",
+    [
+        ("<script type='application/ld+json'>{\"@type\": \"VideoObject\", \"name\": \"Clip\"}</script>", "video"),
+        ("<meta property='og:type' content='video.other'>", "video"),
+        ("<script type='application/ld+json'>{\"@type\": \"ImageGallery\"}</script>", "gallery"),
+        ("<script type='application/ld+json'>{\"@type\": \"CollectionPage\"}</script>", "listing"),
+    ],
+)
+def test_pages_that_are_not_articles_are_recognised(head, kind):
+    with pytest.raises(ExtractError) as error:
+        extract_page(page(article_html(head)))
+    assert error.value.reason == f"not_article/{kind}"
+
+
+def test_section_front_is_recognised_by_its_links():
+    links = "".join(f"<li><a href='/story-{n}.html'>Story number {n} of the day</a></li>" for n in range(40))
+    html = f"<html><head><meta property='og:type' content='website'></head><body><ul>{links}</ul></body></html>"
+    with pytest.raises(ExtractError) as error:
+        extract_page(page(html))
+    assert error.value.reason == "not_article/listing"
+
+
+def test_article_embedding_a_video_is_still_an_article():
+    head = "<script type='application/ld+json'>[{\"@type\": \"NewsArticle\", \"headline\": \"H\"}, {\"@type\": \"VideoObject\"}]</script>"
+    assert extract_page(page(article_html(head))).page_type == "article"
+
+
+def test_encodings_are_detected_from_the_page():
+    html = article_html("<meta charset='windows-1251'>", "<p>" + "Москва приняла бюджет города на следующий год. " * 12 + "</p>")
+    article = extract_page(page(html.encode("windows-1251"), content_type="text/html"))
+    assert "Москва приняла бюджет" in " ".join(article.paragraphs)
+
+
+def test_broken_json_ld_is_ignored():
+    head = "<script type='application/ld+json'>{\"@type\": \"NewsArticle\", broken</script><title>Budget night</title>"
+    assert extract_page(page(article_html(head))).title

@@ -1,0 +1,141 @@
+"""The web archive: complete WARC of every fetch, and replay that rebuilds the documents offline."""
+
+from __future__ import annotations
+
+import filecmp
+import json
+from pathlib import Path
+
+from warcio.archiveiterator import ArchiveIterator
+
+from pipelines.warc import iter_exchanges
+from tests.helpers import corpus_truth, read_documents, scrapy
+from tests.servers.base import ServerProcess
+
+
+def warc_records(directory: Path) -> list:
+    records = []
+    for path in sorted(directory.rglob("*.warc.gz")):
+        with open(path, "rb") as stream:
+            for record in ArchiveIterator(stream, check_digests=True):
+                records.append((path.name, record.rec_type, record.rec_headers, record.content_stream().read()))
+    return records
+
+
+def same_tree(a: Path, b: Path) -> bool:
+    comparison = filecmp.dircmp(a, b)
+    if comparison.left_only or comparison.right_only or comparison.funny_files:
+        return False
+    _, mismatch, errors = filecmp.cmpfiles(a, b, comparison.common_files, shallow=False)
+    return not mismatch and not errors and all(same_tree(a / d, b / d) for d in comparison.common_dirs)
+
+
+def test_warc_holds_a_request_and_a_response_for_every_fetch(sitemap_crawl):
+    records = warc_records(sitemap_crawl.store / "warc")
+    assert records[0][1] == "warcinfo"
+    responses = {h.get_header("WARC-Target-URI") for _, kind, h, _ in records if kind == "response"}
+    requests = {h.get_header("WARC-Target-URI") for _, kind, h, _ in records if kind == "request"}
+    assert responses == requests
+    record = sitemap_crawl.run_record()
+    assert len(responses) == record["pages_fetched"] == record["archive"]["records"]
+    documents = sitemap_crawl.documents()
+    assert set(documents) <= responses  # every stored article's page is archived
+    for _, kind, headers, _ in records:
+        if kind == "response":
+            assert headers.get_header("WARC-Payload-Digest", "").startswith("sha1:")
+            assert headers.get_header("WARC-Date").endswith("Z")
+    assert any(url.endswith("/robots.txt") for url in responses) and any(url.endswith("sitemap.xml") for url in responses)
+
+
+def test_fetched_is_the_warc_date(sitemap_crawl):
+    with open(next((sitemap_crawl.store / "warc").rglob("*.warc.gz")), "rb") as stream:
+        dates = {r.url: r.fetched for r in iter_exchanges(stream)}
+    for url, (meta, _) in sitemap_crawl.documents().items():
+        assert meta["fetched"] == dates[url]
+
+
+def test_replay_rebuilds_the_same_documents_byte_for_byte(sitemap_crawl, tmp_path):
+    replay = scrapy("replay", str(sitemap_crawl.store / "warc"), store=tmp_path / "replayed")
+    assert replay.returncode == 0, replay.stderr[-2000:]
+    assert same_tree(sitemap_crawl.store / "articles", tmp_path / "replayed" / "articles")
+    record = replay.run_record()
+    assert record["spider"] == "replay" and record["articles_stored"] == 90
+    assert not (tmp_path / "replayed" / "warc").exists()  # nothing was fetched, nothing archived again
+
+
+def test_a_rule_change_is_judged_with_diff_then_replayed_as_revisions(site, tmp_path):
+    store = tmp_path / "store"
+    old_rules = scrapy("crawl", "sitemap", "-a", f"url={site.url('/sitemap.xml')}", "-a", "limit=20", store=store,
+                       settings={"CLEAN_ENABLED": "false"})  # as if crawled before the cleaning rules existed
+    assert old_rules.returncode == 0, old_rules.stderr[-2000:]
+    before = {p: p.read_bytes() for p in (store / "articles").rglob("*.txt")}
+
+    diff = scrapy("replay", "--diff", str(store / "warc"), store=store)
+    assert diff.returncode == 0, diff.stderr[-2000:]
+    changes = [json.loads(line) for line in diff.stdout.splitlines() if line.startswith("{")]
+    totals = diff.stdout.strip().splitlines()[-1]
+    assert totals.startswith("replay --diff totals:")
+    changed = int(totals.split("changed=")[1].split(",")[0])
+    assert changed == len(changes) > 0 and f"unchanged={20 - changed}" in totals
+    assert all(c["status"] == "changed" and c["body"]["new_chars"] < c["body"]["old_chars"] for c in changes)
+    assert {p: p.read_bytes() for p in (store / "articles").rglob("*.txt")} == before  # --diff writes nothing
+    assert len(list((store / "runs").glob("*.json"))) == 1
+
+    replay = scrapy("replay", str(store / "warc"), store=store)
+    record = replay.run_record()
+    assert record["articles_revised"] == changed and record["articles_unchanged"] == 20 - changed
+    revisions = list((store / "revisions").rglob("*.txt"))
+    assert len(revisions) == changed  # the old text is kept
+    assert sorted(r.read_bytes() for r in revisions) == sorted(b for p, b in before.items() if p.read_bytes() != b)
+
+
+def test_spiders_replay_an_archive_unchanged_and_never_go_online(tmp_path):
+    live_store, replay_store = tmp_path / "live", tmp_path / "replayed"
+    with ServerProcess("tests.servers.http_archive") as site:
+        sitemap = site.url("/sitemap.xml")
+        live = scrapy("crawl", "sitemap", "-a", f"url={sitemap}", store=live_store)
+        assert live.returncode == 0, live.stderr[-2000:]
+    # the server is gone: only the archive can answer
+    replayed = scrapy("crawl", "sitemap", "-a", f"url={sitemap}", store=replay_store,
+                      settings={"REPLAY_WARC": str(live_store / "warc")})
+    assert replayed.returncode == 0, replayed.stderr[-2000:]
+    assert same_tree(live_store / "articles", replay_store / "articles")
+    assert len(read_documents(replay_store)) == 90
+    # a page the archive does not hold fails with a clear line and is counted
+    missing = scrapy("crawl", "urls", "-a", f"urls={site.url('/not/archived.html')}", store=tmp_path / "missing",
+                     settings={"REPLAY_WARC": str(live_store / "warc")})
+    assert "not in archive, not fetched" in missing.stderr
+    assert missing.run_record()["errors"] == {"not_in_archive": 1}
+
+
+def test_redirects_and_error_responses_are_archived(site, tmp_path):
+    truth = sorted(corpus_truth())
+    moved = site.url("/moved/" + truth[0].split("://", 1)[1])
+    crawl = scrapy("crawl", "urls", "-a", f"urls={moved},{site.url('/no/such/page.html')}", "-a", "site=sample",
+                   store=tmp_path / "store")
+    assert crawl.returncode == 0
+    statuses = {}
+    for _, kind, headers, _ in warc_records(tmp_path / "store" / "warc"):
+        if kind == "response":
+            statuses[headers.get_header("WARC-Target-URI")] = headers
+    with open(next((tmp_path / "store" / "warc").rglob("*.warc.gz")), "rb") as stream:
+        codes = {r.url: r.status for r in iter_exchanges(stream)}
+    assert codes[moved] == 301 and codes[site.url("/no/such/page.html")] == 404
+    assert codes[site.url("/" + truth[0].split("://", 1)[1])] == 200
+    assert len(read_documents(tmp_path / "store")) == 1
+    assert crawl.run_record()["errors"] == {"http_404": 1}
+
+
+def test_warc_files_rotate_by_size(site, tmp_path):
+    crawl = scrapy("crawl", "sitemap", "-a", f"url={site.url('/sitemap.xml')}", "-a", "limit=15", store=tmp_path / "store",
+                   settings={"ARCHIVE_MAX_SIZE": "120000"})
+    assert crawl.returncode == 0
+    files = sorted((tmp_path / "store" / "warc").rglob("*.warc.gz"))
+    assert len(files) >= 3
+    run_id = crawl.run_record()["run_id"]
+    assert [f.name for f in files] == [f"{run_id}-{n:05d}.warc.gz" for n in range(len(files))]
+    for path in files:
+        with open(path, "rb") as stream:
+            kinds = [r.rec_type for r in ArchiveIterator(stream)]
+        assert kinds[0] == "warcinfo"
+        assert path.stat().st_size <= 120000 or kinds.count("response") == 1
