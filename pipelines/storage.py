@@ -16,7 +16,6 @@ import os
 import re
 import tempfile
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterator, Protocol
@@ -189,283 +188,7 @@ class S3Options:
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
     max_pool_connections: int = 32
-
-
-class S3Storage:
-    """Objects under ``s3://bucket/prefix`` through boto3's standard credential chain.
-
-    Adaptive retries absorb throttling and short outages; an upload that still
-    fails is written to the spool directory and retried by :meth:`flush_spool`.
-    """
-
-    def __init__(self, uri: str, spool_dir: str | Path, options: S3Options = S3Options()):
-        import boto3
-        from boto3.s3.transfer import TransferConfig
-        from botocore.config import Config
-
-        parts = urlsplit(uri)
-        if parts.scheme != "s3" or not parts.hostname:
-            raise StorageError("STORE_URI: expected s3://bucket/prefix")
-        if "@" in parts.netloc or parts.password:
-            raise StorageError("STORE_URI: credentials do not belong in the URI; use the AWS credential chain")
-        self.bucket = parts.netloc
-        self.prefix = parts.path.strip("/")
-        self.uri = f"s3://{self.bucket}/{self.prefix}".rstrip("/")
-        session = boto3.session.Session(profile_name=options.profile) if options.profile else boto3.session.Session()
-        self.client = session.client(
-            "s3",
-            endpoint_url=options.endpoint_url or None,
-            region_name=options.region or None,
-            config=Config(
-                retries={"mode": "adaptive", "max_attempts": options.max_attempts},
-                connect_timeout=options.connect_timeout,
-                read_timeout=options.read_timeout,
-                max_pool_connections=options.max_pool_connections,
-                request_checksum_calculation="when_supported",
-            ),
-        )
-        self.transfer = TransferConfig(multipart_threshold=options.multipart_threshold, use_threads=True)
-        self.spool = Spool(Path(spool_dir).expanduser() / _spool_name(self.uri))
-
-    def object_key(self, key: str) -> str:
-        check_key(key)
-        return f"{self.prefix}/{key}" if self.prefix else key
-
-    def describe(self, key: str) -> str:
-        return f"s3://{self.bucket}/{self.object_key(key)}"
-
-    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> bool:
-        digest = sha256_hex(data)
-        try:
-            if self._stored_digest(key) == digest:
-                return False
-            self._put_object(key, data, content_type, digest)
-        except Exception as exc:  # botocore raises many types; all mean "not stored now"
-            if not _is_transient(exc):
-                raise StorageError(f"cannot write {self.describe(key)}: {_error_text(exc)}") from exc
-            logger.warning("S3 upload failed, spooled for later: %s (%s)", self.describe(key), _error_text(exc))
-            self.spool.add(key, data, content_type)
-        return True
-
-    def _put_object(self, key: str, data: bytes, content_type: str, digest: str) -> None:
-        self.client.put_object(
-            Bucket=self.bucket,
-            Key=self.object_key(key),
-            Body=data,
-            ContentType=content_type,
-            ChecksumAlgorithm="SHA256",
-            Metadata={"sha256": digest},
-        )
-
-    def _stored_digest(self, key: str) -> str | None:
-        from botocore.exceptions import ClientError
-
-        try:
-            head = self.client.head_object(Bucket=self.bucket, Key=self.object_key(key))
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                return None
-            raise
-        return head.get("Metadata", {}).get("sha256")
-
-    def get(self, key: str) -> bytes | None:
-        from botocore.exceptions import ClientError
-
-        try:
-            return self.client.get_object(Bucket=self.bucket, Key=self.object_key(key))["Body"].read()
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                spooled = self.spool.get(key)
-                return spooled
-            raise StorageError(f"cannot read {self.describe(key)}: {_error_text(exc)}") from exc
-
-    def exists(self, key: str) -> bool:
-        return self._stored_digest(key) is not None or self.spool.get(key) is not None
-
-    def delete(self, key: str) -> None:
-        self.client.delete_object(Bucket=self.bucket, Key=self.object_key(key))
-
-    def list(self, prefix: str) -> Iterator[str]:
-        full = self.object_key(prefix.strip("/")) if prefix.strip("/") else self.prefix
-        full = f"{full}/" if full else ""
-        paginator = self.client.get_paginator("list_objects_v2")
-        strip = len(self.prefix) + 1 if self.prefix else 0
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=full):
-            for item in page.get("Contents", []):
-                yield item["Key"][strip:]
-
-    def open_read(self, key: str) -> BinaryIO:
-        return self.client.get_object(Bucket=self.bucket, Key=self.object_key(key))["Body"]
-
-    def put_file(self, key: str, path: Path, content_type: str = "application/octet-stream") -> None:
-        """Managed (multipart above the threshold) upload with SHA-256 checksums; spooled on failure."""
-        try:
-            self.client.upload_file(
-                str(path),
-                self.bucket,
-                self.object_key(key),
-                ExtraArgs={"ContentType": content_type, "ChecksumAlgorithm": "SHA256"},
-                Config=self.transfer,
-            )
-        except Exception as exc:
-            if not _is_transient(exc):
-                raise StorageError(f"cannot upload {self.describe(key)}: {_error_text(exc)}") from exc
-            logger.warning("S3 upload failed, spooled for later: %s (%s)", self.describe(key), _error_text(exc))
-            self.spool.add_file(key, Path(path), content_type)
-
-    def open_append(self, key: str) -> AppendLog:
-        return SpooledAppendLog(self, key)
-
-    def flush_spool(self) -> tuple[int, int]:
-        """Upload what earlier failures left in the spool; returns (uploaded, left)."""
-        flushed = 0
-        for entry in self.spool.entries():
-            try:
-                if entry.data_path.stat().st_size > self.transfer.multipart_threshold:
-                    self.client.upload_file(str(entry.data_path), self.bucket, self.object_key(entry.key),
-                                            ExtraArgs={"ContentType": entry.content_type, "ChecksumAlgorithm": "SHA256"},
-                                            Config=self.transfer)
-                else:
-                    data = entry.data_path.read_bytes()
-                    digest = sha256_hex(data)
-                    if self._stored_digest(entry.key) != digest:
-                        self._put_object(entry.key, data, entry.content_type, digest)
-            except Exception as exc:
-                if not _is_transient(exc):
-                    raise StorageError(f"cannot flush {self.describe(entry.key)}: {_error_text(exc)}") from exc
-                logger.warning("S3 still unavailable, %d object(s) stay spooled: %s", self.spool.count(), _error_text(exc))
-                break
-            entry.remove()
-            flushed += 1
-        return flushed, self.spool.count()
-
-
-class SpooledAppendLog:
-    """An append log for S3: chunks go to a spool file, uploaded whole on sync and close.
-
-    Until its last upload succeeds the file stays in the spool, so a crash or
-    an outage leaves it for the next run's flush.
-    """
-
-    def __init__(self, storage: S3Storage, key: str):
-        self.storage = storage
-        self.key = key
-        self.inner = storage.spool.open_append(key)
-        self.size = self.inner.size
-        self.uploaded = -1
-
-    def write(self, data: bytes) -> None:
-        self.inner.write(data)
-        self.size = self.inner.size
-
-    def sync(self) -> None:
-        if self.uploaded == self.size:
-            return
-        content_type = "application/warc" if self.key.endswith(".warc.gz") else "application/x-ndjson"
-        try:
-            self.storage.client.upload_file(
-                str(self.inner.path), self.storage.bucket, self.storage.object_key(self.key),
-                ExtraArgs={"ContentType": content_type, "ChecksumAlgorithm": "SHA256"}, Config=self.storage.transfer,
-            )
-        except Exception as exc:
-            if not _is_transient(exc):
-                raise StorageError(f"cannot upload {self.storage.describe(self.key)}: {_error_text(exc)}") from exc
-            logger.warning("S3 upload failed, kept in spool: %s (%s)", self.storage.describe(self.key), _error_text(exc))
-            return
-        self.uploaded = self.size
-
-    def close(self) -> None:
-        self.inner.close()
-        self.sync()
-        self.storage.spool.release(self.key, uploaded=self.uploaded == self.size)
-
-
-# --- spool -------------------------------------------------------------------------------
-
-
-@dataclass
-class SpoolEntry:
-    key: str
-    data_path: Path
-    meta_path: Path
-    content_type: str
-
-    def remove(self) -> None:
-        _unlink(self.data_path)
-        _unlink(self.meta_path)
-
-
-class Spool:
-    """Objects waiting for upload: ``<sha of key>.data`` beside a ``.json`` naming the key.
-
-    File names come from a hash, never from the key, and each file is written
-    then renamed, so a crash leaves whole entries only.
-    """
-
-    def __init__(self, directory: Path):
-        self.directory = directory
-        self.directory.mkdir(parents=True, exist_ok=True)
-        self.lock = threading.Lock()
-        self.open_logs: set[str] = set()
-        remove_stale_temporaries(self.directory)
-
-    def _paths(self, key: str) -> tuple[Path, Path]:
-        name = sha256_hex(key.encode())[:40]
-        return self.directory / f"{name}.data", self.directory / f"{name}.json"
-
-    def add(self, key: str, data: bytes, content_type: str) -> None:
-        data_path, meta_path = self._paths(key)
-        _write_atomic(data_path, data)
-        _write_atomic(meta_path, json.dumps({"key": key, "content_type": content_type}).encode())
-
-    def add_file(self, key: str, path: Path, content_type: str) -> None:
-        data_path, meta_path = self._paths(key)
-        if path.absolute() != data_path.absolute():
-            tmp = data_path.with_suffix(f".{os.getpid()}.tmp")
-            with open(path, "rb") as source, open(tmp, "wb") as handle:
-                while chunk := source.read(1024 * 1024):
-                    handle.write(chunk)
-            os.replace(tmp, data_path)
-        _write_atomic(meta_path, json.dumps({"key": key, "content_type": content_type}).encode())
-
-    def open_append(self, key: str) -> LocalAppendLog:
-        data_path, meta_path = self._paths(key)
-        content_type = "application/warc" if key.endswith(".warc.gz") else "application/x-ndjson"
-        _write_atomic(meta_path, json.dumps({"key": key, "content_type": content_type, "open_pid": os.getpid()}).encode())
-        with self.lock:
-            self.open_logs.add(key)
-        return LocalAppendLog(key, data_path)
-
-    def release(self, key: str, uploaded: bool) -> None:
-        """An append log is closed: drop its spool files once uploaded, else leave them to a flush."""
-        data_path, meta_path = self._paths(key)
-        with self.lock:
-            self.open_logs.discard(key)
-        if uploaded:
-            SpoolEntry(key, data_path, meta_path, "").remove()
-        else:
-            meta = _read_json(meta_path) or {"key": key}
-            meta.pop("open_pid", None)
-            _write_atomic(meta_path, json.dumps(meta).encode())
-
-    def get(self, key: str) -> bytes | None:
-        data_path, meta_path = self._paths(key)
-        if meta_path.exists() and data_path.exists():
-            return data_path.read_bytes()
-        return None
-
-    def entries(self) -> Iterator[SpoolEntry]:
-        for meta_path in sorted(self.directory.glob("*.json")):
-            meta = _read_json(meta_path)
-            data_path = meta_path.with_suffix(".data")
-            if not meta or not data_path.exists():
-                continue
-            if meta["key"] in self.open_logs or _alive_other(meta.get("open_pid")):
-                continue  # still being written by this or another live process
-            yield SpoolEntry(meta["key"], data_path, meta_path, meta.get("content_type", "application/octet-stream"))
-
-    def count(self) -> int:
-        return sum(1 for _ in self.entries())
+    outage_pause: float = 30.0  # seconds: after an upload fails past its retries, new objects go to the spool
 
 
 # --- choosing a backend ------------------------------------------------------------------
@@ -477,6 +200,8 @@ def open_storage(uri: str, spool_dir: str | Path = ".spool", s3: S3Options = S3O
         raise StorageError("STORE_URI is empty: give a directory or s3://bucket/prefix")
     parts = urlsplit(uri)
     if parts.scheme == "s3":
+        from pipelines.s3 import S3Storage  # boto3 only when S3 is used
+
         return S3Storage(uri, spool_dir, s3)
     if parts.scheme == "file":
         return LocalStorage(parts.path)
@@ -510,7 +235,7 @@ def _alive_other(pid: object) -> bool:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    tmp = path.parent / f"{os.getpid()}-{path.name}.tmp"
+    tmp = path.parent / f"{os.getpid()}-{threading.get_ident()}-{path.name}.tmp"  # threads share the spool
     with open(tmp, "wb") as handle:
         handle.write(data)
     os.replace(tmp, path)
@@ -528,28 +253,3 @@ def _unlink(path: Path) -> None:
         path.unlink()
     except FileNotFoundError:
         pass
-
-
-def _spool_name(uri: str) -> str:
-    return "s3-" + sha256_hex(uri.encode())[:16]
-
-
-def _is_transient(exc: Exception) -> bool:
-    """Connection problems, throttling and server errors: worth spooling and retrying later."""
-    from botocore.exceptions import ClientError, ConnectionError as BotoConnectionError, HTTPClientError
-
-    if isinstance(exc, (BotoConnectionError, HTTPClientError, ConnectionError, TimeoutError)):
-        return True
-    if isinstance(exc, ClientError):
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        code = exc.response.get("Error", {}).get("Code", "")
-        return status >= 500 or status == 429 or code in ("SlowDown", "RequestTimeout", "Throttling")
-    return type(exc).__name__ in ("S3UploadFailedError", "ReadTimeoutError", "EndpointConnectionError")
-
-
-def _error_text(exc: Exception) -> str:
-    """A one-line description of an S3 error that never includes credentials or signed URLs."""
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    text = re.sub(r"(X-Amz-Credential|X-Amz-Signature|Signature|AWSAccessKeyId)=[^&\s]+", r"\1=***", text)
-    text = re.sub(r"\b(AKIA|ASIA)[A-Z0-9]{12,}\b", "***", text)
-    return f"{type(exc).__name__}: {text}"[:300]

@@ -1,0 +1,558 @@
+"""The S3 backend: objects under ``s3://bucket/prefix`` through boto3, with a local spool.
+
+Credentials, region and endpoint come from boto3's standard chain
+(environment, ``AWS_PROFILE``/``S3_PROFILE``, config files, instance roles,
+``AWS_ENDPOINT_URL`` for MinIO, SeaweedFS, R2 and the like); the project
+never holds a key. Every upload carries a SHA-256 checksum that S3 verifies,
+and the body's SHA-256 in the ``sha256`` metadata, so content already stored
+is not uploaded again.
+
+Nothing is lost when S3 fails: an upload that still fails after boto3's
+adaptive retries goes to the spool (a local directory), and for
+``S3Options.outage_pause`` seconds new objects go straight there instead of
+waiting on retries. :meth:`S3Storage.flush_spool` uploads the spool later;
+until then reads see spooled objects as if they were stored.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Iterator
+from urllib.parse import urlsplit
+
+from pipelines.storage import (
+    AppendLog,
+    LocalAppendLog,
+    S3Options,
+    StorageError,
+    _alive_other,
+    _read_json,
+    _unlink,
+    _write_atomic,
+    check_key,
+    remove_stale_temporaries,
+    sha256_hex,
+)
+
+logger = logging.getLogger(__name__)
+
+NOT_FOUND = ("404", "NoSuchKey", "NotFound")
+TRANSIENT_CODES = ("SlowDown", "RequestTimeout", "RequestTimeTooSkewed", "Throttling", "ThrottlingException",
+                   "ServiceUnavailable", "InternalError")
+# At DEBUG these log every request with its Authorization header (the access key id): never below WARNING.
+AWS_LOGGERS = ("botocore", "boto3", "s3transfer", "urllib3")
+
+
+def append_content_type(key: str) -> str:
+    return "application/warc" if key.endswith((".warc.gz", ".warc")) else "application/x-ndjson"
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class S3Storage:
+    """Objects under ``s3://bucket/prefix``; what cannot be uploaded waits in the spool."""
+
+    def __init__(self, uri: str, spool_dir: str | Path, options: S3Options = S3Options()):
+        import boto3
+        from boto3.s3.transfer import TransferConfig
+        from botocore.config import Config
+
+        parts = urlsplit(uri)
+        if "@" in parts.netloc:
+            raise StorageError("STORE_URI: credentials do not belong in the URI; use the AWS credential chain")
+        if parts.scheme != "s3" or not parts.hostname:
+            raise StorageError("STORE_URI: expected s3://bucket/prefix")
+        for name in AWS_LOGGERS:
+            if logging.getLogger(name).level < logging.WARNING:
+                logging.getLogger(name).setLevel(logging.WARNING)
+        self.bucket = parts.netloc
+        self.prefix = parts.path.strip("/")
+        self.uri = f"s3://{self.bucket}/{self.prefix}".rstrip("/")
+        session = boto3.session.Session(profile_name=options.profile) if options.profile else boto3.session.Session()
+        self.client = session.client(
+            "s3",
+            endpoint_url=options.endpoint_url or None,
+            region_name=options.region or None,
+            config=Config(
+                retries={"mode": "adaptive", "max_attempts": options.max_attempts},
+                connect_timeout=options.connect_timeout,
+                read_timeout=options.read_timeout,
+                max_pool_connections=options.max_pool_connections,
+            ),
+        )
+        self.transfer = TransferConfig(multipart_threshold=options.multipart_threshold, use_threads=True)
+        self.spool = Spool(Path(spool_dir).expanduser() / _spool_name(self.uri))
+        self.outage_pause = options.outage_pause
+        self._down_until = 0.0
+        self._lock = threading.Lock()
+        self.spooled_keys: set[str] = set()  # objects this process left in the spool
+        self.flushed = 0  # spooled objects this process uploaded
+
+    # --- names -----------------------------------------------------------------------------
+
+    def object_key(self, key: str) -> str:
+        check_key(key)
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def describe(self, key: str) -> str:
+        return f"s3://{self.bucket}/{self.object_key(key)}"
+
+    @property
+    def spooled(self) -> int:
+        return len(self.spooled_keys)
+
+    @property
+    def available(self) -> bool:
+        """False for ``outage_pause`` seconds after an upload failed past its retries."""
+        return time.monotonic() >= self._down_until
+
+    def check(self) -> None:
+        """Fail early, in one line, when the bucket is missing, forbidden or unreachable."""
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except Exception as exc:
+            code = _error_code(exc)
+            if code in NOT_FOUND or code == "NoSuchBucket":
+                raise StorageError(f"STORE_URI={self.uri}: bucket {self.bucket!r} does not exist") from None
+            if code in ("403", "AccessDenied"):
+                raise StorageError(f"STORE_URI={self.uri}: access denied to bucket {self.bucket!r} "
+                                   "(check the AWS credentials and the bucket policy)") from None
+            raise StorageError(f"STORE_URI={self.uri}: cannot reach S3: {_error_text(exc)}") from None
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> bool:
+        digest = sha256_hex(data)
+        if self.available:
+            try:
+                if self._stored_digest(key) == digest:
+                    self.spool.discard(key)
+                    return False
+                self.client.put_object(
+                    Bucket=self.bucket, Key=self.object_key(key), Body=data, ContentType=content_type,
+                    ChecksumAlgorithm="SHA256", ChecksumSHA256=base64.b64encode(bytes.fromhex(digest)).decode(),
+                    Metadata={"sha256": digest},
+                )
+                self.spool.discard(key)  # an older spooled version must not overwrite this one at the next flush
+                return True
+            except Exception as exc:  # botocore raises many types; _unavailable sorts them
+                self._unavailable(key, exc)
+        if self.spool.get(key) == data:
+            return False
+        self.spool.add(key, data, content_type)
+        self._spooled(key)
+        return True
+
+    def put_file(self, key: str, path: Path, content_type: str = "application/octet-stream") -> None:
+        """Managed upload (multipart above ``multipart_threshold``), checksummed; spooled on failure."""
+        if self.available:
+            try:
+                self._upload_path(key, Path(path), content_type)
+                self.spool.discard(key)
+                return
+            except Exception as exc:
+                self._unavailable(key, exc)
+        self.spool.add_file(key, Path(path), content_type)
+        self._spooled(key)
+
+    def open_append(self, key: str) -> AppendLog:
+        check_key(key)
+        return SpooledAppendLog(self, key)
+
+    def delete(self, key: str) -> None:
+        self.spool.discard(key)
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=self.object_key(key))
+        except Exception as exc:
+            if not _is_transient(exc):
+                raise StorageError(f"cannot delete {self.describe(key)}: {_error_text(exc)}") from None
+            logger.warning("could not delete %s, it stays: %s", self.describe(key), _error_text(exc))
+
+    def _upload_path(self, key: str, path: Path, content_type: str) -> bool:
+        """Upload a file unless the same content is stored; False when it was."""
+        digest = file_sha256(path)
+        if self._stored_digest(key) == digest:
+            return False
+        self.client.upload_file(
+            str(path), self.bucket, self.object_key(key), Config=self.transfer,
+            ExtraArgs={"ContentType": content_type, "ChecksumAlgorithm": "SHA256", "Metadata": {"sha256": digest}},
+        )
+        return True
+
+    def _head(self, key: str) -> dict | None:
+        try:
+            return self.client.head_object(Bucket=self.bucket, Key=self.object_key(key))
+        except Exception as exc:
+            if _error_code(exc) in NOT_FOUND:
+                return None
+            raise
+
+    def _stored_digest(self, key: str) -> str | None:
+        head = self._head(key)
+        return head.get("Metadata", {}).get("sha256") if head else None
+
+    # --- outages ---------------------------------------------------------------------------
+
+    def _unavailable(self, key: str, exc: Exception) -> None:
+        """A failed upload: raise when retrying cannot help, else spool for a while."""
+        if not _is_transient(exc):
+            raise StorageError(f"cannot write {self.describe(key)}: {_error_text(exc)}") from None
+        with self._lock:
+            first = self.available
+            self._down_until = time.monotonic() + self.outage_pause
+        if first:
+            logger.warning("S3 unavailable (%s): objects go to the spool %s for %gs, then S3 is tried again; "
+                           "`scrapy flush` uploads them", _error_text(exc), self.spool.directory, self.outage_pause)
+
+    def _spooled(self, key: str) -> None:
+        with self._lock:
+            self.spooled_keys.add(key)
+        logger.debug("spooled %s", self.describe(key))
+
+    # --- reading (the spool holds newer versions than S3) -----------------------------------
+
+    def get(self, key: str) -> bytes | None:
+        spooled = self.spool.get(key)
+        if spooled is not None:
+            return spooled
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self.object_key(key))["Body"].read()
+        except Exception as exc:
+            if _error_code(exc) in NOT_FOUND:
+                return None
+            raise StorageError(f"cannot read {self.describe(key)}: {_error_text(exc)}") from None
+
+    def exists(self, key: str) -> bool:
+        if self.spool.path(key) is not None:
+            return True
+        try:
+            return self.exists_in_s3(key)
+        except Exception as exc:
+            raise StorageError(f"cannot read {self.describe(key)}: {_error_text(exc)}") from None
+
+    def exists_in_s3(self, key: str) -> bool:
+        return self._head(key) is not None
+
+    def list(self, prefix: str) -> Iterator[str]:
+        prefix = prefix.strip("/")
+        full = self.object_key(prefix) + "/" if prefix else (f"{self.prefix}/" if self.prefix else "")
+        strip = len(self.prefix) + 1 if self.prefix else 0
+        keys = set(self.spool.keys(f"{prefix}/" if prefix else ""))
+        try:
+            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=full):
+                keys.update(item["Key"][strip:] for item in page.get("Contents", []))
+        except Exception as exc:
+            raise StorageError(f"cannot list s3://{self.bucket}/{full}: {_error_text(exc)}") from None
+        yield from sorted(keys)
+
+    def open_read(self, key: str) -> BinaryIO:
+        path = self.spool.path(key)
+        if path is not None:
+            return open(path, "rb")
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self.object_key(key))["Body"]
+        except Exception as exc:
+            if _error_code(exc) in NOT_FOUND:
+                raise FileNotFoundError(f"{self.describe(key)}: no such object") from None
+            raise StorageError(f"cannot read {self.describe(key)}: {_error_text(exc)}") from None
+
+    # --- the spool -------------------------------------------------------------------------
+
+    def flush_spool(self) -> tuple[int, int]:
+        """Upload what earlier failures left in the spool; returns (uploaded, left)."""
+        flushed = 0
+        for entry in self.spool.entries():
+            try:
+                self._settle(entry)
+                self._upload_path(entry.key, entry.data_path, entry.content_type)
+            except Exception as exc:
+                if _is_transient(exc):
+                    self._unavailable(entry.key, exc)
+                    break
+                logger.error("cannot flush %s, it stays in the spool: %s", self.describe(entry.key), _error_text(exc))
+                continue
+            entry.remove()
+            flushed += 1
+        with self._lock:
+            self.flushed += flushed
+            if flushed:
+                self._down_until = 0.0  # S3 answers again
+        return flushed, self.spool.count()
+
+    def _seed(self, log: LocalAppendLog) -> bool:
+        """Start a new spool file with what S3 holds under its key, as a local append would; False if unknown."""
+        if not self.available:
+            return False
+        try:
+            body = self.client.get_object(Bucket=self.bucket, Key=self.object_key(log.key))["Body"]
+        except Exception as exc:
+            if _error_code(exc) in NOT_FOUND:
+                return True
+            if not _is_transient(exc):
+                raise StorageError(f"cannot read {self.describe(log.key)}: {_error_text(exc)}") from None
+            self._unavailable(log.key, exc)
+            return False
+        while chunk := body.read(1024 * 1024):
+            log.write(chunk)
+        return True
+
+    def _settle(self, entry: SpoolEntry) -> None:
+        """A closed append log opened while S3 was down: put what S3 held under its key before its chunks."""
+        if entry.seeded:
+            return
+        try:
+            body = self.client.get_object(Bucket=self.bucket, Key=self.object_key(entry.key))["Body"]
+        except Exception as exc:
+            if _error_code(exc) not in NOT_FOUND:
+                raise
+        else:
+            merged = entry.data_path.with_name(f"{os.getpid()}-{threading.get_ident()}-merge.tmp")
+            with open(merged, "wb") as handle, open(entry.data_path, "rb") as source:
+                shutil.copyfileobj(body, handle)
+                shutil.copyfileobj(source, handle)
+            os.replace(merged, entry.data_path)
+        # a crash right here merges once more at the next flush: repeated lines or records, never lost ones
+        self.spool.mark_seeded(entry.key)
+
+
+class SpooledAppendLog:
+    """An append log for S3: chunks go to a spool file, uploaded whole on ``sync`` and ``close``.
+
+    Until an upload of its final size succeeds the file stays in the spool, so
+    a crash or an outage leaves it for the next flush. A key that S3 already
+    holds (a resumed run) is continued, as a local file would be.
+    """
+
+    def __init__(self, storage: S3Storage, key: str):
+        self.storage = storage
+        self.key = key
+        self.inner, fresh = storage.spool.open_append(key)
+        self.seeded = storage._seed(self.inner) if fresh else storage.spool.is_seeded(key)
+        if not self.seeded:
+            storage.spool.mark_seeded(key, False)
+        self.size = self.inner.size
+        self.uploaded = -1
+
+    def write(self, data: bytes) -> None:
+        self.inner.write(data)
+        self.size = self.inner.size
+
+    def sync(self) -> None:
+        if self.uploaded == self.size or not self.storage.available:
+            return
+        try:
+            if not self.seeded:
+                if self.storage.exists_in_s3(self.key):
+                    return  # S3 holds an earlier part: merged once the log is closed (see S3Storage._settle)
+                self.seeded = True
+                self.storage.spool.mark_seeded(self.key)
+            self.storage._upload_path(self.key, self.inner.path, append_content_type(self.key))
+        except Exception as exc:
+            self.storage._unavailable(self.key, exc)
+            return
+        self.uploaded = self.size
+
+    def close(self) -> None:
+        if self.inner.fd < 0:
+            return
+        self.inner.close()
+        try:
+            self.sync()
+        finally:
+            uploaded = self.uploaded == self.size
+            self.storage.spool.release(self.key, uploaded)
+            if not uploaded:
+                self.storage._spooled(self.key)
+
+
+# --- spool -------------------------------------------------------------------------------
+
+
+@dataclass
+class SpoolEntry:
+    key: str
+    data_path: Path
+    meta_path: Path
+    content_type: str
+    seeded: bool = True
+
+    def remove(self) -> None:
+        _unlink(self.data_path)
+        _unlink(self.meta_path)
+
+
+class Spool:
+    """Objects waiting for upload: ``<sha of key>.data`` beside a ``.json`` naming the key.
+
+    File names come from a hash, never from the key, and each file is written
+    then renamed, so a crash leaves whole entries only. The directory is made
+    on the first write: a store that is only read leaves nothing behind.
+    """
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.lock = threading.Lock()
+        self.open_logs: set[str] = set()
+        self._ready = False
+
+    def _ensure(self) -> None:
+        with self.lock:  # before any thread of this process writes a temporary file here
+            if not self._ready:
+                self.directory.mkdir(parents=True, exist_ok=True)
+                remove_stale_temporaries(self.directory)
+                self._ready = True
+
+    def _paths(self, key: str) -> tuple[Path, Path]:
+        name = sha256_hex(key.encode())[:40]
+        return self.directory / f"{name}.data", self.directory / f"{name}.json"
+
+    def _write_meta(self, key: str, **meta) -> None:
+        _write_atomic(self._paths(key)[1], json.dumps({"key": key, **meta}).encode())
+
+    def add(self, key: str, data: bytes, content_type: str) -> None:
+        self._ensure()
+        data_path, _ = self._paths(key)
+        _write_atomic(data_path, data)
+        self._write_meta(key, content_type=content_type)
+
+    def add_file(self, key: str, path: Path, content_type: str) -> None:
+        self._ensure()
+        data_path, _ = self._paths(key)
+        if path.absolute() != data_path.absolute():
+            tmp = data_path.with_name(f"{os.getpid()}-{threading.get_ident()}-{data_path.name}.tmp")
+            with open(path, "rb") as source, open(tmp, "wb") as handle:
+                shutil.copyfileobj(source, handle)
+            os.replace(tmp, data_path)
+        self._write_meta(key, content_type=content_type)
+
+    def open_append(self, key: str) -> tuple[LocalAppendLog, bool]:
+        """The spool file of an append log, and whether it is new."""
+        self._ensure()
+        data_path, meta_path = self._paths(key)
+        meta = _read_json(meta_path) if data_path.exists() else None
+        self._write_meta(key, content_type=append_content_type(key), open_pid=os.getpid(),
+                         seeded=(meta or {}).get("seeded", True))
+        with self.lock:
+            self.open_logs.add(key)
+        return LocalAppendLog(key, data_path), meta is None
+
+    def is_seeded(self, key: str) -> bool:
+        return (_read_json(self._paths(key)[1]) or {}).get("seeded", True)
+
+    def mark_seeded(self, key: str, seeded: bool = True) -> None:
+        meta = _read_json(self._paths(key)[1])
+        if meta is not None and meta.get("seeded", True) != seeded:
+            meta["seeded"] = seeded
+            _write_atomic(self._paths(key)[1], json.dumps(meta).encode())
+
+    def release(self, key: str, uploaded: bool) -> None:
+        """An append log is closed: drop its spool files once uploaded, else leave them to a flush."""
+        data_path, meta_path = self._paths(key)
+        with self.lock:
+            self.open_logs.discard(key)
+        if uploaded:
+            _unlink(data_path)
+            _unlink(meta_path)
+        else:
+            meta = _read_json(meta_path) or {"key": key, "content_type": append_content_type(key)}
+            meta.pop("open_pid", None)
+            _write_atomic(meta_path, json.dumps(meta).encode())
+
+    def discard(self, key: str) -> None:
+        """Forget a spooled version (a newer one was stored); an append log being written stays."""
+        data_path, meta_path = self._paths(key)
+        if key in self.open_logs or not meta_path.exists():
+            return
+        _unlink(meta_path)
+        _unlink(data_path)
+
+    def path(self, key: str) -> Path | None:
+        data_path, meta_path = self._paths(key)
+        return data_path if meta_path.exists() and data_path.exists() else None
+
+    def get(self, key: str) -> bytes | None:
+        path = self.path(key)
+        try:
+            return path.read_bytes() if path else None
+        except FileNotFoundError:  # flushed meanwhile
+            return None
+
+    def keys(self, prefix: str = "") -> list[str]:
+        """Every spooled key under ``prefix``, including append logs still being written."""
+        if not self.directory.is_dir():
+            return []
+        found = []
+        for meta_path in self.directory.glob("*.json"):
+            meta = _read_json(meta_path)
+            if meta and meta.get("key", "").startswith(prefix) and meta_path.with_suffix(".data").exists():
+                found.append(meta["key"])
+        return sorted(found)
+
+    def entries(self) -> Iterator[SpoolEntry]:
+        """Entries ready to upload: not an append log still written by this or another live process."""
+        if not self.directory.is_dir():
+            return
+        for meta_path in sorted(self.directory.glob("*.json")):
+            meta = _read_json(meta_path)
+            data_path = meta_path.with_suffix(".data")
+            if not meta or not data_path.exists():
+                continue
+            if meta["key"] in self.open_logs or _alive_other(meta.get("open_pid")):
+                continue
+            yield SpoolEntry(meta["key"], data_path, meta_path, meta.get("content_type", "application/octet-stream"),
+                             meta.get("seeded", True))
+
+    def count(self) -> int:
+        return sum(1 for _ in self.entries())
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def _spool_name(uri: str) -> str:
+    return "s3-" + sha256_hex(uri.encode())[:16]
+
+
+def _error_code(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    return str((response or {}).get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
+
+
+def _is_transient(exc: Exception) -> bool:
+    """Connection problems, throttling and server errors: worth spooling and retrying later."""
+    from botocore.exceptions import ClientError, ConnectionError as BotoConnectionError, HTTPClientError
+
+    if isinstance(exc, (BotoConnectionError, HTTPClientError, ConnectionError, TimeoutError)):
+        return True
+    if isinstance(exc, ClientError):
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        return status >= 500 or status == 429 or _error_code(exc) in TRANSIENT_CODES
+    if type(exc).__name__ == "S3UploadFailedError":  # boto3's managed transfer wraps the ClientError
+        cause = exc.__cause__ or exc.__context__
+        return _is_transient(cause) if isinstance(cause, Exception) else True
+    return type(exc).__name__ == "RetriesExceededError"
+
+
+def _error_text(exc: Exception) -> str:
+    """A one-line description of an S3 error that never includes credentials or signed URLs."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    text = re.sub(r"(X-Amz-Credential|X-Amz-Signature|X-Amz-Security-Token|Signature|AWSAccessKeyId|Credential)"
+                  r"=[^&\s,]+", r"\1=***", text)
+    text = re.sub(r"\b(AKIA|ASIA)[A-Z0-9]{12,}\b", "***", text)
+    return f"{type(exc).__name__}: {text}"[:300]

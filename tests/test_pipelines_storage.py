@@ -1,0 +1,320 @@
+"""The storage contract, run against LocalStorage (tmp_path) and S3Storage (moto's server on loopback).
+
+Then what only S3 has: checksums, multipart uploads, the spool when the
+server is gone, and flushing it when the server is back.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from pipelines.s3 import S3Storage
+from pipelines.storage import LocalStorage, S3Options, StorageError, open_storage
+from pipelines.warc import Exchange, WarcRecorder, iter_exchanges
+from tests.helpers import ROOT
+from tests.servers.s3 import MotoServer
+
+MiB = 1024 * 1024
+
+
+@pytest.fixture
+def aws(monkeypatch, moto_s3):
+    """boto3's standard chain reads these (no key is ever passed in code)."""
+    for name, value in moto_s3.env().items():
+        monkeypatch.setenv(name, value)
+    return moto_s3
+
+
+def s3_storage(server, tmp_path: Path, bucket: str = "", **options) -> S3Storage:
+    bucket = bucket or server.create_bucket()
+    options = {"max_attempts": 2, "connect_timeout": 2, "read_timeout": 5, **options}
+    return S3Storage(f"s3://{bucket}/some/prefix", tmp_path / "spool", S3Options(**options))
+
+
+@pytest.fixture(params=["local", "s3"])
+def storage(request, tmp_path):
+    if request.param == "local":
+        return LocalStorage(tmp_path / "store")
+    return s3_storage(request.getfixturevalue("aws"), tmp_path)
+
+
+# --- the contract: both backends ----------------------------------------------------------
+
+
+def test_put_get_exists(storage):
+    assert storage.get("articles/site/a.txt") is None
+    assert not storage.exists("articles/site/a.txt")
+    assert storage.put("articles/site/a.txt", b"first", "text/plain") is True
+    assert storage.get("articles/site/a.txt") == b"first"
+    assert storage.exists("articles/site/a.txt")
+
+
+def test_same_content_is_not_written_again(storage):
+    assert storage.put("k/a.txt", b"same") is True
+    assert storage.put("k/a.txt", b"same") is False
+    assert storage.put("k/a.txt", b"changed") is True
+    assert storage.get("k/a.txt") == b"changed"
+
+
+def test_list_is_sorted_relative_and_bounded_by_the_prefix(storage):
+    for key in ("articles/b/2.txt", "articles/a/1.txt", "articles2/x.txt", "manifest/m.jsonl"):
+        storage.put(key, b"x")
+    assert list(storage.list("articles")) == ["articles/a/1.txt", "articles/b/2.txt"]
+    assert list(storage.list("articles/")) == ["articles/a/1.txt", "articles/b/2.txt"]
+    assert list(storage.list("nothing")) == []
+    assert set(storage.list("")) == {"articles/b/2.txt", "articles/a/1.txt", "articles2/x.txt", "manifest/m.jsonl"}
+
+
+def test_delete(storage):
+    storage.put("k/gone.txt", b"x")
+    storage.delete("k/gone.txt")
+    storage.delete("k/never-there.txt")
+    assert storage.get("k/gone.txt") is None
+    assert list(storage.list("k")) == []
+
+
+def test_open_read_streams_and_missing_is_file_not_found(storage):
+    storage.put("warc/s/f.warc.gz", b"0123456789" * 1000)
+    with storage.open_read("warc/s/f.warc.gz") as stream:
+        assert stream.read(10) == b"0123456789"
+        assert len(stream.read()) == 9990
+    with pytest.raises(FileNotFoundError):
+        storage.open_read("warc/s/missing.warc.gz")
+
+
+def test_put_file(storage, tmp_path):
+    source = tmp_path / "upload.bin"
+    source.write_bytes(os.urandom(100_000))
+    storage.put_file("warc/s/up.warc.gz", source, "application/warc")
+    assert storage.get("warc/s/up.warc.gz") == source.read_bytes()
+
+
+def test_append_log_sync_close_and_resume(storage):
+    log = storage.open_append("manifest/run.jsonl")
+    log.write(b'{"n": 1}\n')
+    log.write(b'{"n": 2}\n')
+    assert log.size == 18
+    log.sync()
+    assert storage.get("manifest/run.jsonl") == b'{"n": 1}\n{"n": 2}\n'
+    log.write(b'{"n": 3}\n')
+    log.close()
+    assert storage.get("manifest/run.jsonl") == b'{"n": 1}\n{"n": 2}\n{"n": 3}\n'
+    again = storage.open_append("manifest/run.jsonl")  # a resumed run keeps its earlier lines
+    assert again.size == 27
+    again.write(b'{"n": 4}\n')
+    again.close()
+    assert storage.get("manifest/run.jsonl").count(b"\n") == 4
+    assert list(storage.list("manifest")) == ["manifest/run.jsonl"]
+
+
+@pytest.mark.parametrize("key", ["../x", "/abs", "a//b", "a/../b", "a/./b", "with space", "", "a/b/", "é"])
+def test_unsafe_keys_are_refused(storage, key):
+    with pytest.raises(ValueError, match="unsafe store key"):
+        storage.put(key, b"x")
+
+
+def test_flush_with_nothing_spooled(storage):
+    assert storage.flush_spool() == (0, 0)
+
+
+def test_describe_names_the_object(storage):
+    assert storage.describe("articles/a.txt").endswith("articles/a.txt")
+
+
+# --- S3 only ------------------------------------------------------------------------------
+
+
+def test_put_sets_sha256_checksum_and_metadata(aws, tmp_path):
+    storage = s3_storage(aws, tmp_path)
+    storage.put("articles/a.txt", b"hello", "text/plain; charset=utf-8")
+    head = aws.client().head_object(Bucket=storage.bucket, Key="some/prefix/articles/a.txt", ChecksumMode="ENABLED")
+    digest = hashlib.sha256(b"hello").digest()
+    assert head["ChecksumSHA256"] == base64.b64encode(digest).decode()
+    assert head["Metadata"]["sha256"] == digest.hex()
+    assert head["ContentType"] == "text/plain; charset=utf-8"
+
+
+def test_same_content_is_not_uploaded_again(aws, tmp_path):
+    storage = s3_storage(aws, tmp_path)
+    uploads = []
+    for operation in ("PutObject", "CreateMultipartUpload"):
+        storage.client.meta.events.register(f"before-call.s3.{operation}", lambda **kw: uploads.append(kw["model"].name))
+    source = tmp_path / "f.bin"
+    source.write_bytes(b"z" * 1000)
+    storage.put("a/x.txt", b"one")
+    storage.put("a/x.txt", b"one")
+    storage.put_file("a/f.bin", source)
+    storage.put_file("a/f.bin", source)
+    assert uploads == ["PutObject", "PutObject"]
+
+
+@pytest.mark.parametrize("server", ["moto_s3", "seaweed_s3"])
+def test_big_append_log_goes_up_in_parts_with_checksums(server, request, monkeypatch, tmp_path):
+    server = request.getfixturevalue(server)
+    for name, value in server.env().items():
+        monkeypatch.setenv(name, value)
+    storage = s3_storage(server, tmp_path, multipart_threshold=5 * MiB)
+    data = os.urandom(9 * MiB + 123)  # above the threshold, and above one 8 MiB part
+    log = storage.open_append("warc/site/run-00000.warc.gz")
+    for start in range(0, len(data), MiB):
+        log.write(data[start:start + MiB])
+    log.close()
+    head = server.client().head_object(Bucket=storage.bucket, Key="some/prefix/warc/site/run-00000.warc.gz",
+                                       ChecksumMode="ENABLED")
+    assert head["ETag"].strip('"').endswith("-2")  # two parts: a managed multipart upload
+    # each part went up with its SHA-256, which S3 checked: the object's checksum is the digest of theirs
+    parts = hashlib.sha256(hashlib.sha256(data[:8 * MiB]).digest() + hashlib.sha256(data[8 * MiB:]).digest())
+    assert head["ChecksumSHA256"].split("-")[0] == base64.b64encode(parts.digest()).decode()
+    assert head["Metadata"]["sha256"] == hashlib.sha256(data).hexdigest()
+    assert head["ContentType"] == "application/warc"
+    assert storage.get("warc/site/run-00000.warc.gz") == data
+    assert not list((tmp_path / "spool").rglob("*.data"))  # uploaded: nothing left in the spool
+
+
+def test_missing_bucket_is_one_clear_error(aws, tmp_path):
+    storage = s3_storage(aws, tmp_path, bucket="no-such-bucket-here")
+    with pytest.raises(StorageError, match="bucket 'no-such-bucket-here' does not exist"):
+        storage.check()
+    with pytest.raises(StorageError, match="cannot write s3://no-such-bucket-here/some/prefix/a/b.txt"):
+        storage.put("a/b.txt", b"x")
+    assert storage.spool.count() == 0  # not an outage: nothing spooled
+
+
+def test_credentials_in_the_uri_are_refused(tmp_path):
+    with pytest.raises(StorageError) as error:
+        open_storage("s3://AKIAEXAMPLEKEY:secretvalue@bucket/prefix", tmp_path)
+    assert "secretvalue" not in str(error.value) and "AKIAEXAMPLEKEY" not in str(error.value)
+
+
+def test_a_read_only_store_leaves_no_spool_directory(aws, tmp_path):
+    storage = s3_storage(aws, tmp_path)
+    assert list(storage.list("warc")) == []
+    assert storage.get("x/y.txt") is None
+    assert not (tmp_path / "spool").exists()
+
+
+# --- outages: the server goes away and comes back on the same port ---------------------------
+
+
+@pytest.fixture
+def outage_server(monkeypatch):
+    """A moto server of its own that a test can stop and start again (moto's state stays in this process)."""
+    server = MotoServer()
+    server.start()
+    for name, value in server.env().items():
+        monkeypatch.setenv(name, value)
+    yield server
+    server.stop()
+
+
+def restart(server: MotoServer) -> None:
+    server.start()  # same port: self.port is the one the first start got
+
+
+def test_outage_spools_and_flush_uploads(outage_server, tmp_path):
+    storage = s3_storage(outage_server, tmp_path, outage_pause=60)
+    storage.put("articles/before.txt", b"before")
+    outage_server.stop()
+    assert storage.put("articles/during-1.txt", b"one") is True  # after retries: spooled, the crawl goes on
+    assert storage.put("articles/during-2.txt", b"two") is True  # paused: straight to the spool
+    log = storage.open_append("manifest/run.jsonl")
+    log.write(b'{"url": "u"}\n')
+    log.close()
+    assert storage.spooled == 3
+    # the spool is part of the store for readers
+    assert storage.get("articles/during-1.txt") == b"one"
+    assert storage.exists("manifest/run.jsonl")
+    assert storage.flush_spool() == (0, 3)  # still down: nothing lost, nothing uploaded
+
+    restart(outage_server)
+    assert storage.flush_spool() == (3, 0)
+    assert storage.flushed == 3
+    keys = outage_server.keys(storage.bucket)
+    assert keys == ["some/prefix/articles/before.txt", "some/prefix/articles/during-1.txt",
+                    "some/prefix/articles/during-2.txt", "some/prefix/manifest/run.jsonl"]
+    reader = s3_storage(outage_server, tmp_path / "elsewhere", bucket=storage.bucket)
+    assert reader.get("manifest/run.jsonl") == b'{"url": "u"}\n'
+    assert not list((tmp_path / "spool").rglob("*.data"))
+
+
+def test_a_newer_upload_wins_over_an_older_spooled_version(outage_server, tmp_path):
+    storage = s3_storage(outage_server, tmp_path, outage_pause=0)
+    outage_server.stop()
+    storage.put("runs/r.json", b'{"finish_reason": "running"}')
+    restart(outage_server)
+    storage.put("runs/r.json", b'{"finish_reason": "finished"}')
+    assert storage.flush_spool() == (0, 0)
+    assert storage.get("runs/r.json") == b'{"finish_reason": "finished"}'
+
+
+def test_an_append_log_opened_during_an_outage_keeps_what_s3_held(outage_server, tmp_path):
+    storage = s3_storage(outage_server, tmp_path, outage_pause=0)
+    first = storage.open_append("manifest/run.jsonl")
+    first.write(b"line 1\n")
+    first.close()
+    outage_server.stop()
+    storage = s3_storage(outage_server, tmp_path, bucket=storage.bucket, outage_pause=0)  # a resumed run
+    resumed = storage.open_append("manifest/run.jsonl")
+    resumed.write(b"line 2\n")
+    resumed.close()
+    restart(outage_server)
+    assert storage.flush_spool() == (1, 0)
+    assert storage.get("manifest/run.jsonl") == b"line 1\nline 2\n"
+
+
+def test_append_log_of_a_killed_process_is_flushed(aws, tmp_path):
+    """A crawl killed mid-WARC leaves whole records in the spool; the next flush uploads them."""
+    bucket = aws.create_bucket()
+    script = textwrap.dedent(f"""
+        import os
+        from pipelines.s3 import S3Storage
+        storage = S3Storage("s3://{bucket}/some/prefix", {str(tmp_path / "spool")!r})
+        log = storage.open_append("warc/site/run-00000.warc.gz")
+        log.write(b"record 1;")
+        log.write(b"record 2;")
+        os.kill(os.getpid(), 9)
+    """)
+    killed = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=os.environ.copy())
+    assert killed.returncode == -9
+    storage = s3_storage(aws, tmp_path, bucket=bucket)
+    assert list(storage.list("warc")) == ["warc/site/run-00000.warc.gz"]  # seen in the spool
+    assert storage.flush_spool() == (1, 0)
+    assert aws.client().get_object(Bucket=bucket, Key="some/prefix/warc/site/run-00000.warc.gz")["Body"].read() \
+        == b"record 1;record 2;"
+
+
+def test_warc_recorder_loses_no_record_in_an_outage(outage_server, tmp_path):
+    """A site's first response arrives while S3 is down: its WARC file waits in the spool, whole."""
+    storage = s3_storage(outage_server, tmp_path, outage_pause=60)
+    recorder = WarcRecorder(storage, "run-1")
+    fetched = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    page = {"status": 200, "headers": [("Content-Type", "text/html")], "fetched": fetched}
+    recorder.record(Exchange(url="https://a.example/1", site="site_a", body=b"<p>one</p>", **page))
+    deadline = time.monotonic() + 30
+    while recorder.records < 1 and time.monotonic() < deadline:  # written (to the spool file) before the outage
+        time.sleep(0.01)
+    outage_server.stop()
+    recorder.record(Exchange(url="https://a.example/2", site="site_a", body=b"<p>two</p>", **page))
+    recorder.record(Exchange(url="https://b.example/1", site="site_b", body=b"<p>new site</p>", **page))
+    recorder.close()
+    assert recorder.failures == 0
+    restart(outage_server)
+    assert storage.flush_spool() == (2, 0)
+    urls = {}
+    for key in storage.list("warc"):
+        with storage.open_read(key) as stream:
+            urls[key] = [(r.url, r.body) for r in iter_exchanges(stream)]
+    assert urls == {
+        "warc/site_a/run-1-00000.warc.gz": [("https://a.example/1", b"<p>one</p>"), ("https://a.example/2", b"<p>two</p>")],
+        "warc/site_b/run-1-00000.warc.gz": [("https://b.example/1", b"<p>new site</p>")],
+    }
