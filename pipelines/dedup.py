@@ -34,8 +34,9 @@ CREATE TABLE IF NOT EXISTS articles (
     fetched TEXT NOT NULL, site TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS aliases (alias TEXT PRIMARY KEY, url TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS manifests (name TEXT PRIMARY KEY, size INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS manifests (name TEXT PRIMARY KEY, size INTEGER NOT NULL, final INTEGER NOT NULL);
 """
+SCHEMA_VERSION = 2  # a cache file of another version is rebuilt from the store
 
 
 @dataclass(frozen=True)
@@ -55,9 +56,13 @@ class ArchiveIndex:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self.lock = threading.Lock()
-        self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        # timeout: crawls of several jobs may share one STATE_DIR; one of them may be rebuilding the cache
+        self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=120)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
+        if self.db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+            self.db.executescript("DROP TABLE IF EXISTS articles; DROP TABLE IF EXISTS aliases; "
+                                  f"DROP TABLE IF EXISTS manifests; PRAGMA user_version = {SCHEMA_VERSION};")
         self.db.executescript(SCHEMA)
 
     @classmethod
@@ -68,25 +73,30 @@ class ArchiveIndex:
         return index
 
     def sync(self, storage: Storage) -> int:
-        """Read manifests not seen yet (or grown since); returns how many lines were read."""
-        lines = 0
+        """Read the manifests not seen yet, or grown since; returns how many lines were read.
+
+        A manifest whose run finished (its run record says so, nothing left in a spool) never
+        changes again: it is read once, and later syncs only list it. Manifests that vanished
+        from the store (the store was emptied or replaced) make the cache start over.
+        """
+        listed = [key for key in storage.list("manifest") if key.endswith(".jsonl")]
         with self.lock:
-            seen = dict(self.db.execute("SELECT name, size FROM manifests"))
-        for key in storage.list("manifest"):
-            if not key.endswith(".jsonl"):
+            seen = {name: (size, final) for name, size, final in self.db.execute("SELECT * FROM manifests")}
+            if set(seen) - set(listed):
+                logger.info("archive index: manifests gone from %s; rebuilding the index", storage.uri)
+                self.db.executescript("DELETE FROM articles; DELETE FROM aliases; DELETE FROM manifests;")
+                seen = {}
+        lines = 0
+        for key in listed:
+            size, final = seen.get(key, (-1, False))
+            if final:
                 continue
+            final = run_finished(storage, key)  # before the manifest: a run finishing meanwhile is read again
             data = storage.get(key) or b""
-            if seen.get(key) == len(data):
-                continue
-            records = []
-            for raw in data.splitlines():
-                try:
-                    records.append(json.loads(raw))
-                except ValueError:
-                    logger.warning("skipping a broken manifest line in %s", storage.describe(key))
-            lines += self.record_many(records)
+            if len(data) != size:
+                lines += self.record_many(manifest_records(data, storage.describe(key)))
             with self.lock:
-                self.db.execute("INSERT OR REPLACE INTO manifests VALUES (?, ?)", (key, len(data)))
+                self.db.execute("INSERT OR REPLACE INTO manifests VALUES (?, ?, ?)", (key, len(data), int(final)))
         return lines
 
     def record_many(self, records: Iterable[dict[str, Any]]) -> int:
@@ -136,7 +146,12 @@ class ArchiveIndex:
         return Known(*row) if row else None
 
     def is_fresh(self, url: str, revisit_after: float, hints: dict[str, str] | None = None) -> bool:
-        """Known and fetched less than ``revisit_after`` seconds ago, and no source says it changed since."""
+        """Known and fetched less than ``revisit_after`` seconds ago, and no source says it changed since.
+
+        ``hints`` are what a sitemap (``lastmod``) or a feed (``lastmod`` from its updated date,
+        ``date`` from its publication date) says of the article: a time at or after the last fetch means
+        the page changed (or was republished), so it is fetched again.
+        """
         known = self.lookup(url)
         if not known:
             return False
@@ -146,8 +161,9 @@ class ArchiveIndex:
         age = (datetime.now(timezone.utc) - fetched).total_seconds()
         if age >= revisit_after:
             return False
-        changed = parse_date((hints or {}).get("lastmod", "")) or None
-        return not (changed and changed > fetched)
+        announced = [parse_date((hints or {}).get(name, "")) for name in ("lastmod", "date")]
+        # fetch times are kept to the second: a change announced within that second may have come after it
+        return not any(moment and moment >= fetched for moment in announced)
 
     def __len__(self) -> int:
         with self.lock:
@@ -156,6 +172,26 @@ class ArchiveIndex:
     def close(self) -> None:
         with self.lock:
             self.db.close()
+
+
+def manifest_records(data: bytes, where: str) -> list[dict[str, Any]]:
+    records = []
+    for raw in data.splitlines():
+        try:
+            records.append(json.loads(raw))
+        except ValueError:
+            logger.warning("skipping a broken manifest line in %s", where)
+    return records
+
+
+def run_finished(storage: Storage, manifest_key: str) -> bool:
+    """True when the run that wrote a manifest finished and uploaded everything: it will not grow."""
+    run_id = manifest_key.rsplit("/", 1)[-1].removesuffix(".jsonl")
+    try:
+        record = json.loads(storage.get(f"runs/{run_id}.json") or b"{}")
+    except ValueError:
+        return False
+    return record.get("finish_reason") == "finished" and not record.get("spooled")
 
 
 def archive_index(crawler: Any) -> ArchiveIndex:

@@ -1,0 +1,75 @@
+"""``scrapy schedule [--config schedules.toml]``: run crawls on their schedules until stopped.
+
+Every job is checked first (spider, arguments, settings), so a mistake is one
+line naming the job and field and nothing starts. Each run is its own
+``scrapy crawl`` process with ``-s JOB_NAME=<job>``; ``-s`` options given to
+``schedule`` reach every run and win over the file's. SIGTERM or Ctrl-C stops
+the scheduler once the running crawls have finished their writes.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import datetime, timezone
+from functools import partial
+from typing import Any
+
+from scrapy.exceptions import UsageError
+from scrapy.utils.conf import arglist_to_dict
+from scrapy.utils.log import configure_logging
+
+from crawler.cli import ProjectCommand
+from crawler.commands.crawl import checked_spider
+from crawler.errors import ConfigError
+from crawler.scheduler import Job, Scheduler, crawl_command, first_run, load_schedule
+
+DEFAULT_CONFIG = "schedules.toml"
+
+
+def check_job(job: Job, settings: Any, source: str) -> None:
+    """The checks of ``scrapy crawl``, on the settings a run of this job will have."""
+    run_settings = settings.copy()
+    run_settings.setdict(job.settings, priority="spider")  # below the command line's -s, as in a crawl
+    try:
+        checked_spider(run_settings, job.spider, job.args)
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: job {job.name!r}: {exc}") from None
+
+
+class Command(ProjectCommand):
+    requires_crawler_process = False
+
+    def syntax(self) -> str:
+        return f"[--config {DEFAULT_CONFIG}] [--check] [-s NAME=VALUE ...]"
+
+    def short_desc(self) -> str:
+        return "Run crawls on their schedules (a TOML file of jobs) until stopped"
+
+    def add_options(self, parser) -> None:
+        super().add_options(parser)
+        parser.add_argument("--config", default=DEFAULT_CONFIG, metavar="FILE",
+                            help=f"schedule file (default: {DEFAULT_CONFIG}; example: settings/schedules.example.toml)")
+        parser.add_argument("--check", action="store_true", help="check the file, print each job's next run, exit")
+
+    def run_checked(self, args: list[str], opts: Any) -> None:
+        if args:
+            raise UsageError("schedule takes no arguments; give the file with --config")
+        jobs = load_schedule(opts.config)
+        for job in jobs:
+            check_job(job, self.settings, opts.config)
+        if opts.check:
+            self.print_jobs(jobs)
+            return
+        configure_logging(self.settings)
+        overrides = arglist_to_dict(opts.set)
+        scheduler = Scheduler(jobs, command=partial(crawl_command, overrides=overrides), cwd=os.getcwd())
+        scheduler.install_signal_handlers()
+        scheduler.run()
+
+    @staticmethod
+    def print_jobs(jobs: list[Job]) -> None:
+        now = datetime.now(timezone.utc)
+        for job in jobs:
+            start = first_run(job, now).strftime("%Y-%m-%dT%H:%M:%SZ")
+            sys.stdout.write(f"{job.name}: spider {job.spider}, {job.when}, first run {start}\n")

@@ -1,0 +1,137 @@
+"""pipelines.dedup and the store's revisions: what the archive holds is known from the store itself,
+on a new machine too, and a changed article keeps its history. Local directory and S3 (moto on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from pipelines.dedup import ArchiveIndex, classify
+from pipelines.item import Article, Block, SiteProfile
+from pipelines.normalize import parse_document, to_document, url_hash
+from pipelines.storage import LocalStorage, S3Options
+from pipelines.store import ArticleStore
+
+NOW = datetime.now(timezone.utc).replace(microsecond=0)
+SITE = SiteProfile(key="gazette", front_matter={"extends": "_layouts.post"})
+TEXT = ["The council voted on the budget late on Tuesday night after a long debate.",
+        "Parks, libraries and roads get more money; the vote was seven to four."]
+
+
+@pytest.fixture(params=["local", "s3"])
+def storage(request, tmp_path, monkeypatch):
+    if request.param == "local":
+        return LocalStorage(tmp_path / "store")
+    server = request.getfixturevalue("moto_s3")
+    for name, value in server.env().items():
+        monkeypatch.setenv(name, value)
+    from pipelines.s3 import S3Storage
+
+    return S3Storage(f"s3://{server.create_bucket()}/news", tmp_path / "spool", S3Options(max_attempts=2))
+
+
+def document(url: str, paragraphs=TEXT, fetched: datetime = NOW, date: datetime | None = None):
+    article = Article(url=url, site=SITE, fetched=fetched, blocks=[Block(p) for p in paragraphs],
+                      title="Council passes the budget", date=date or datetime(2024, 5, 2, 8, tzinfo=timezone.utc))
+    return to_document(article)
+
+
+def save(store: ArticleStore, doc) -> str:
+    """What DedupPipeline and StorePipeline do with one document."""
+    doc = classify(doc, store.index.lookup(doc.url), "frontmatter")
+    if doc.status == "unchanged":
+        store.index.touch(doc.url, doc.fetched)
+        return "unchanged"
+    return store.save(doc)
+
+
+def write_run(storage, run_id: str, docs, finish_reason: str = "finished") -> None:
+    store = ArticleStore(storage, ArchiveIndex(":memory:"), f"manifest/{run_id}.jsonl")
+    for doc in docs:
+        save(store, doc)
+    store.close()
+    storage.put(f"runs/{run_id}.json", json.dumps({"finish_reason": finish_reason}).encode())
+
+
+def test_a_new_machine_knows_what_the_store_holds(storage, tmp_path):
+    urls = [f"https://news.example.com/2024/05/story-{n}.html" for n in range(3)]
+    write_run(storage, "run-1", [document(url) for url in urls])
+    index = ArchiveIndex.for_store(storage, tmp_path / "fresh-state")
+    assert len(index) == 3
+    known = index.lookup(urls[1])
+    assert known.revision == 1 and known.key.endswith(f"/{url_hash(urls[1])}.txt")
+    assert index.lookup("https://news.example.com/other.html") is None
+
+
+def test_is_fresh_within_revisit_after_unless_a_source_says_it_changed(tmp_path):
+    index = ArchiveIndex(tmp_path / "index.sqlite")
+    url = "https://news.example.com/story.html"
+    fetched = NOW - timedelta(hours=1)
+    index.record({"url": url, "key": "articles/gazette/x.txt", "sha256": "0" * 64, "fetched": fetched.isoformat(),
+                  "fetched_url": "https://news.example.com/story.html?utm_source=rss"})
+    day = 24 * 3600
+    assert index.is_fresh(url, day)
+    assert index.is_fresh("https://news.example.com/story.html?utm_source=rss", day)  # the URL it was fetched at
+    assert not index.is_fresh(url, 1800)  # fetched an hour ago, revisit after 30 minutes
+    assert not index.is_fresh("https://news.example.com/new.html", day)
+    earlier, later = (fetched - timedelta(minutes=5)).isoformat(), (fetched + timedelta(minutes=5)).isoformat()
+    assert index.is_fresh(url, day, {"lastmod": earlier, "date": earlier})
+    assert not index.is_fresh(url, day, {"lastmod": later})  # sitemap lastmod / feed <updated> after our fetch
+    assert not index.is_fresh(url, day, {"date": later})  # a feed's publication date after our fetch: republished
+    # fetch times are kept to the second: a change in the same second as the fetch counts as after it
+    assert not index.is_fresh(url, day, {"lastmod": (fetched + timedelta(milliseconds=400)).isoformat()})
+    index.touch(url, NOW.isoformat())  # fetched again, unchanged: counts from now
+    assert index.is_fresh(url, day, {"lastmod": later})
+
+
+def test_finished_manifests_are_read_once_and_an_emptied_store_starts_over(tmp_path):
+    storage = LocalStorage(tmp_path / "store")
+    reads = []
+    get = storage.get
+    storage.get = lambda key: reads.append(key) or get(key)  # the real store, watched
+    write_run(storage, "run-1", [document("https://news.example.com/a.html")])
+    write_run(storage, "run-2", [document("https://news.example.com/b.html")], finish_reason="running")
+    index = ArchiveIndex.for_store(storage, tmp_path / "state")
+    assert len(index) == 2
+    reads.clear()
+    index.sync(storage)
+    # the finished run's manifest is final: listed, not read; the running one is looked at again
+    assert "manifest/run-1.jsonl" not in reads and "manifest/run-2.jsonl" in reads
+    for path in (tmp_path / "store").rglob("*"):
+        if path.is_file():
+            path.unlink()
+    write_run(storage, "run-3", [document("https://news.example.com/c.html")])
+    index.sync(storage)
+    assert len(index) == 1 and index.lookup("https://news.example.com/a.html") is None
+
+
+def test_a_changed_article_keeps_its_history(storage, tmp_path):
+    store = ArticleStore(storage, ArchiveIndex(tmp_path / "index.sqlite"), "manifest/run.jsonl")
+    url = "https://news.example.com/2024/05/budget.html"
+    first = document(url)
+    assert save(store, first) == "stored"
+    assert save(store, document(url, fetched=NOW + timedelta(hours=1))) == "unchanged"
+    assert list(storage.list("revisions")) == []
+
+    second = document(url, TEXT + ["Update: the mayor signed the budget."], fetched=NOW + timedelta(hours=2))
+    assert save(store, second) == "revised"
+    history = f"revisions/gazette/{url_hash(url)}"
+    assert storage.get(f"{history}/1.txt") == first.text.encode()  # the earlier file, byte for byte
+    meta, body = parse_document(storage.get(first.key).decode())
+    assert meta["revision"] == 2 and body.endswith("Update: the mayor signed the budget.")
+    assert "revision" not in parse_document(first.text)[0]
+
+    # the publication date changed too: the current file moves to its new day, the history stays together
+    third = document(url, TEXT + ["Update: signed."], fetched=NOW + timedelta(hours=3),
+                      date=datetime(2024, 5, 3, 9, tzinfo=timezone.utc))
+    assert save(store, third) == "revised"
+    assert storage.get(first.key) is None
+    assert parse_document(storage.get(third.key).decode())[0]["revision"] == 3
+    assert parse_document(storage.get(f"{history}/2.txt").decode())[0]["revision"] == 2
+    assert sorted(storage.list(history)) == [f"{history}/1.txt", f"{history}/2.txt"]
+    store.close()
+    lines = [json.loads(line) for line in storage.get("manifest/run.jsonl").splitlines()]
+    assert [line["revision"] for line in lines] == [1, 2, 3]
+    assert [line["key"] for line in lines] == [first.key, first.key, third.key]
