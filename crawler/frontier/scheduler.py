@@ -1,0 +1,136 @@
+"""The Scrapy components of a shared crawl: scrapy-redis' scheduler and queue, and a start-once middleware.
+
+Compared with scrapy-redis' own classes: a request is marked seen and queued
+in one atomic step (never seen-but-lost), a Redis failure stops the worker
+cleanly instead of raising inside the engine, and stats go through the
+Scrapy 2.x API (no deprecation warnings).
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+from typing import Any, AsyncIterator
+
+import redis
+from scrapy.exceptions import CloseSpider
+from scrapy.http import Request
+from scrapy_redis.queue import PriorityQueue
+from scrapy_redis.scheduler import Scheduler
+
+from crawler.frontier import FRONTIER_FINISHED, FRONTIER_LOST
+from crawler.frontier.state import PUSH_NEW
+from crawler.frontier.worker import frontier_worker
+
+logger = logging.getLogger("crawler.frontier")
+
+
+class FrontierQueue(PriorityQueue):
+    """scrapy-redis' priority queue, plus queueing a request together with its fingerprint."""
+
+    def __init__(self, server: Any, spider: Any, key: str, serializer: Any = None):
+        super().__init__(server, spider, key, serializer)
+        self._push_new = server.register_script(PUSH_NEW)
+
+    def push_new(self, request: Request, fingerprint: str, dupefilter_key: str) -> bool:
+        """Queue the request unless the fingerprint is in the dupefilter; False when it was."""
+        data = self._encode_request(request)
+        return bool(self._push_new(keys=[dupefilter_key, self.key], args=[fingerprint, -request.priority, data]))
+
+
+class FrontierScheduler(Scheduler):
+    """scrapy-redis' scheduler (keys, queue class and Redis URL set by the Frontier add-on)."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> "FrontierScheduler":
+        scheduler = super().from_crawler(crawler)
+        scheduler.worker = frontier_worker(crawler)
+        return scheduler
+
+    def open(self, spider: Any) -> None:
+        super().open(spider)
+        self.worker.start()
+
+    def close(self, reason: str) -> None:
+        self.worker.stop()
+        self.worker.leave(reason)  # the queue and dupefilter stay (SCHEDULER_PERSIST): they belong to the crawl
+
+    def enqueue_request(self, request: Request) -> bool:
+        if self.worker.failed:
+            self.stats.inc_value("frontier/unsaved")
+            return False
+        try:
+            if request.dont_filter:
+                self.queue.push(request)
+                added = True
+            else:
+                added = self.queue.push_new(request, self.df.request_fingerprint(request), self.df.key)
+        except redis.RedisError as exc:
+            self.worker.fail(exc, f"queueing {request.url}")
+            self.stats.inc_value("frontier/unsaved")
+            return False
+        if not added:
+            self.df.log(request, self.spider)
+            self.stats.inc_value("dupefilter/filtered")
+            return False
+        self.stats.inc_value("scheduler/enqueued/redis")
+        return True
+
+    def next_request(self) -> Request | None:
+        if self.worker.failed:
+            return None
+        try:
+            request = self.queue.pop()
+        except redis.RedisError as exc:
+            self.worker.fail(exc, "taking the next request")
+            return None
+        except (ValueError, AttributeError, pickle.UnpicklingError) as exc:
+            # e.g. a worker running other code queued a callback this spider does not have
+            logger.error("crawl %s: dropped a queued request this worker cannot read: %s", self.worker.crawl, exc)
+            self.stats.inc_value("errors/frontier_bad_request")
+            return None
+        if request is not None:
+            self.stats.inc_value("scheduler/dequeued/redis")
+            self.worker.request_taken()
+        return request
+
+    def has_pending_requests(self) -> bool:
+        if self.worker.failed:
+            return False
+        try:
+            return len(self) > 0
+        except redis.RedisError as exc:
+            self.worker.fail(exc, "counting queued requests")
+            return False
+
+
+class SeedOnceMiddleware:
+    """Spider middleware: the spider's own ``start()`` runs in one worker per crawl; the others take from the queue."""
+
+    def __init__(self, crawler: Any):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> "SeedOnceMiddleware":
+        return cls(crawler)
+
+    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        worker = frontier_worker(self.crawler)
+        try:
+            role = worker.join()
+        except redis.RedisError as exc:
+            worker.fail(exc, "joining the crawl")
+            await start.aclose()
+            raise CloseSpider(FRONTIER_LOST) from None
+        if role == "finished":
+            await start.aclose()
+            raise CloseSpider(FRONTIER_FINISHED)
+        if role == "join":
+            await start.aclose()
+            return
+        async for item_or_request in start:
+            yield item_or_request
+        try:
+            worker.seeded()
+        except redis.RedisError as exc:
+            worker.fail(exc, "marking the crawl seeded")
