@@ -3,10 +3,10 @@
 Pages choose where links and redirects point. The crawler fetches only
 http(s), never cloud metadata or link-local addresses, and, unless
 ``ALLOW_PRIVATE_NETWORKS`` is on, nothing that is not a public address
-(private, loopback, shared, reserved, multicast). Addresses are checked
-where the connection is made: in the DNS resolver for names (every request,
-redirects included, resolves through it) and in a downloader middleware for
-URLs that carry an IP literal, which are never resolved.
+(private, loopback, shared, reserved, multicast). Every request is checked
+before it is sent, redirects and retries included: the scheme, then the
+address, an IP literal as written or a name as the DNS resolver answers.
+The resolver checks again when the connection is made.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Request
 from scrapy.resolver import CachingThreadedResolver
-from twisted.internet import defer
+from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.error import DNSLookupError
 
 logger = logging.getLogger(__name__)
@@ -30,7 +30,12 @@ METADATA_ADDRESSES = frozenset(
     ipaddress.ip_address(a)
     for a in ("169.254.169.254", "169.254.170.2", "fd00:ec2::254", "100.100.100.200", "192.0.0.192")
 )
-NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# IPv6 ranges that carry an IPv4 address in their last 32 bits: NAT64 (well-known and local-use)
+# and the deprecated IPv4-compatible ::a.b.c.d
+NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
+# Not global, though the ipaddress module of Python 3.11 says otherwise for some of them.
+NOT_GLOBAL = tuple(ipaddress.ip_network(n) for n in ("192.0.0.0/24", "fec0::/10"))
 SCHEMES = ("http", "https")
 
 
@@ -39,14 +44,14 @@ class BlockedAddress(DNSLookupError):
 
 
 def embedded_ipv4(address: IPAddress) -> ipaddress.IPv4Address | None:
-    """The IPv4 address inside an IPv4-mapped, NAT64 or 6to4 IPv6 address."""
+    """The IPv4 address inside an IPv4-mapped, IPv4-compatible, NAT64 or 6to4 IPv6 address."""
     if address.version != 6:
         return None
     if address.ipv4_mapped:
         return address.ipv4_mapped
     if address.sixtofour:
         return address.sixtofour
-    if address in NAT64:
+    if any(address in network for network in NAT64) or (address in IPV4_COMPATIBLE and int(address) > 1):
         return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
     return None
 
@@ -70,15 +75,20 @@ def blocked_reason(address: IPAddress | str, allow_private: bool = False) -> str
         return "a private address"
     if address.is_multicast or address.is_unspecified or address.is_reserved or not address.is_global:
         return "not a public address"
+    if any(address in network for network in NOT_GLOBAL):
+        return "not a public address"
     return ""
 
 
 def check_url(url: str, allow_private: bool = False) -> str:
     """Why a URL must not be fetched before any lookup (scheme, IP literal), or ''."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").strip("[]")
+    except ValueError:
+        return "not a URL"
     if parts.scheme not in SCHEMES:
         return f"scheme {parts.scheme or 'none'!r} is not http(s)"
-    host = (parts.hostname or "").strip("[]")
     if not host:
         return "no host"
     try:
@@ -91,7 +101,14 @@ def check_url(url: str, allow_private: bool = False) -> str:
 
 
 class AddressGuardMiddleware:
-    """Refuses requests for other schemes and for IP literals outside the allowed ranges."""
+    """Refuses other schemes, IP literals outside the allowed ranges and names that resolve to them.
+
+    Every request passes here, redirects and retries included (each is a new
+    request). A name is resolved through the reactor's resolver, whose cache
+    the download then reads, so the address checked is the address connected
+    to. Refusals are ``IgnoreRequest``: never retried, counted as
+    ``errors/blocked_address``.
+    """
 
     def __init__(self, allow_private: bool, stats):
         self.allow_private = allow_private
@@ -103,16 +120,47 @@ class AddressGuardMiddleware:
             raise NotConfigured  # replaying: no request reaches the network
         return cls(crawler.settings.getbool("ALLOW_PRIVATE_NETWORKS"), crawler.stats)
 
-    def process_request(self, request: Request):
+    async def process_request(self, request: Request):
         reason = check_url(request.url, self.allow_private)
+        host = "" if reason else urlsplit(request.url).hostname or ""
+        if host and not _is_ip_literal(host):
+            address = await resolve(host)
+            if address:
+                reason = blocked_reason(address, self.allow_private)
+                reason = reason and f"{reason}: {host} resolves to {address}"
         if reason:
             self.stats.inc_value("netguard/blocked")
-            raise IgnoreRequest(f"blocked address ({reason}): {request.url}")
+            raise IgnoreRequest(f"blocked address ({reason})")
         return None
 
 
+async def resolve(host: str) -> str:
+    """The address the download will connect to, from the reactor's resolver; '' when the name does not resolve."""
+    from twisted.internet import reactor
+
+    resolver = reactor.resolver
+    lookup = resolver.lookup if isinstance(resolver, GuardedResolver) else resolver.getHostByName
+    try:
+        return await maybe_deferred_to_future(lookup(host))
+    except DNSLookupError:  # the download fails the same way and reports it (errors/dns)
+        return ""
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 class GuardedResolver(CachingThreadedResolver):
-    """Scrapy's caching resolver, refusing names that resolve to blocked addresses."""
+    """Scrapy's caching resolver, refusing names that resolve to blocked addresses.
+
+    The last line of defence: the middleware above refuses such names with a
+    clear reason before any connection; this catches whatever reaches the
+    connection without passing there.
+    """
 
     allow_private = False
 
@@ -122,7 +170,11 @@ class GuardedResolver(CachingThreadedResolver):
         resolver.allow_private = crawler.settings.getbool("ALLOW_PRIVATE_NETWORKS")
         return resolver
 
-    def getHostByName(self, name: str, timeout=None):
+    def lookup(self, name: str):
+        """Resolve (through the cache) without the check: for callers that check the address themselves."""
+        return super().getHostByName(name)
+
+    def getHostByName(self, name: str, timeout=()):
         d = super().getHostByName(name, timeout)
         d.addCallback(self._check, name)
         return d

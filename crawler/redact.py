@@ -1,0 +1,64 @@
+"""RedactSecrets add-on: no password, key or token reaches the log.
+
+Scrapy logs every overridden setting when a crawl starts, a ``-s
+AWS_SECRET_ACCESS_KEY=...`` included, and URLs may carry passwords
+(``redis://:password@host``, ``http://user:password@proxy``). A filter on the
+log handlers replaces the values of settings named like secrets, and the
+password of any URL, with ``***`` in every log line.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Iterable
+
+SECRET_NAME = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN|CREDENTIAL|ACCESS_KEY|API_KEY|PRIVATE_KEY", re.I)
+URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^/\s:@'\"]*:)[^@\s/'\"]+@", re.I)
+MASK = "***"
+MIN_SECRET_LENGTH = 4  # shorter values would mask ordinary words
+
+
+def secret_values(settings) -> set[str]:
+    """The values of settings whose names say they are secrets."""
+    values = set()
+    for name in settings.attributes:
+        value = settings.get(name)
+        if SECRET_NAME.search(name) and isinstance(value, str) and len(value) >= MIN_SECRET_LENGTH:
+            values.add(value)
+    return values
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    return URL_PASSWORD.sub(rf"\g<1>{MASK}@", text)
+
+
+class RedactingFilter(logging.Filter):
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = redact(message, self.secrets)
+        if clean != message:
+            record.msg, record.args = clean, ()
+        return True
+
+
+_filter = RedactingFilter()
+
+
+def install(secrets: Iterable[str]) -> None:
+    """Add the secrets to the filter, and the filter to every handler of the root logger."""
+    _filter.secrets.update(secrets)
+    for handler in logging.getLogger().handlers:
+        if _filter not in handler.filters:
+            handler.addFilter(_filter)
+
+
+class RedactSecrets:
+    def update_settings(self, settings) -> None:
+        install(secret_values(settings))
