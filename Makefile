@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test eval bench fixture system-deps clean
+.PHONY: install demo test eval bench fixture egg system-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,14 @@ bench: $(STAMP)
 # Record a regression fixture for a site: make fixture SITE=nypost URL=https://nypost.com/...
 fixture: $(STAMP)
 	$(BIN)/python -m tests.record $(SITE) $(URL)
+
+# An egg of the project for Scrapyd's addversion.json (README: Scrapyd), built in a temporary directory
+# so that the tree stays as it is: $(DIST)/newsarchive-<version>-py3.<minor>.egg
+DIST ?= dist
+egg:
+	@tmp=$$(mktemp -d) && $(BIN)/python -c 'import setuptools; setuptools.setup()' -q \
+	    egg_info --egg-base "$$tmp" build --build-base "$$tmp/build" \
+	    bdist_egg --bdist-dir "$$tmp/bdist" --dist-dir "$(DIST)"; status=$$?; rm -rf "$$tmp"; exit $$status
 
 clean:
 	rm -rf $(VENV) archive .pytest_cache

@@ -7,8 +7,9 @@ from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from crawler.errors import ConfigError
+from crawler.frontier import check_frontier_settings
 from pipelines.normalize import FORMATS
-from pipelines.runtime import CRAWL_ID_RE
+from pipelines.runtime import CRAWL_ID_RE, store_from_settings
 
 # name -> (reader, check, what it must be)
 NUMBERS: dict[str, tuple[str, Callable[[float], bool], str]] = {
@@ -23,11 +24,15 @@ NUMBERS: dict[str, tuple[str, Callable[[float], bool], str]] = {
     "EXTRACT_MIN_WORDS": ("getint", lambda v: v >= 0, "a whole number, 0 or more"),
     "EXTRACT_TIMEOUT": ("getfloat", lambda v: v > 0, "seconds above 0"),
     "EXTRACT_WORKERS": ("getint", lambda v: v >= -1, "a number of processes (-1: one per core, 0: none)"),
+    "FRONTIER_EXPIRE": ("getint", lambda v: v > 0, "seconds above 0"),
+    "FRONTIER_IDLE_TIMEOUT": ("getfloat", lambda v: v > 0, "seconds above 0"),
     "PROGRESS_INTERVAL": ("getfloat", lambda v: v >= 0, "seconds, 0 or more"),
     "REVISIT_AFTER": ("getfloat", lambda v: v >= 0, "seconds, 0 or more (0: always refetch)"),
     "STORE_THREADS": ("getint", lambda v: v > 0, "a whole number above 0"),
     "STORE_MANIFEST_SYNC_EVERY": ("getint", lambda v: v >= 0, "a whole number, 0 or more"),
     "S3_MAX_ATTEMPTS": ("getint", lambda v: v > 0, "a whole number above 0"),
+    "S3_MULTIPART_THRESHOLD": ("getint", lambda v: v > 0, "a size in bytes above 0"),
+    "S3_OUTAGE_PAUSE": ("getfloat", lambda v: v >= 0, "seconds, 0 or more"),
 }
 BOOLEANS = ("ALLOW_PRIVATE_NETWORKS", "ARCHIVE_ENABLED", "CLEAN_ENABLED", "ROBOTSTXT_OBEY", "AUTOTHROTTLE_ENABLED")
 
@@ -61,9 +66,14 @@ def check_settings(settings: Any) -> None:
             raise ConfigError(f"setting REPLAY_WARC={replay!r}: no such file or directory")
         if path.is_dir() and not any(path.rglob("*.warc*")):
             raise ConfigError(f"setting REPLAY_WARC={replay!r}: no WARC files in that directory")
-    frontier = settings.get("FRONTIER_URL") or ""
-    if frontier and urlsplit(frontier).scheme not in ("redis", "rediss", "unix"):
-        raise ConfigError(f"setting FRONTIER_URL={frontier!r}: expected redis://host:port/db")
+    check_frontier_settings(settings)
+
+
+def check_store(settings: Any) -> None:
+    """The store can be used: on S3 the bucket exists and the credentials work (one request, before a crawl)."""
+    check = getattr(store_from_settings(settings), "check", None)
+    if check:
+        check()
 
 
 def check_store_uri(uri: str) -> None:

@@ -14,6 +14,7 @@ import itertools
 import logging
 import queue
 import threading
+from functools import partial
 from typing import Any, AsyncIterator
 
 import scrapy
@@ -89,7 +90,7 @@ class ReplaySpider(ArticleSpider):
 
     def _read(self, records: queue.Queue) -> None:
         try:
-            for name, opener in warc_sources(self.source, open_store_prefix):
+            for name, opener in warc_sources(self.source, partial(open_store_prefix, settings=self.crawler.settings)):
                 logger.info("replaying %s", name)
                 try:
                     with opener() as stream:

@@ -102,10 +102,11 @@ def parse_feed(body: bytes) -> list[Entry]:
         if not url.startswith(("http://", "https://")):
             continue
         hints = {}
-        date = _feed_date(item.get("published_parsed")) or _feed_date(item.get("updated_parsed"))
+        # dict.get: feedparser's own get() maps a missing "updated" to "published", with a warning
+        updated = _feed_date(dict.get(item, "updated_parsed"))
+        date = _feed_date(dict.get(item, "published_parsed")) or updated
         if date:
             hints["date"] = date
-        updated = _feed_date(item.get("updated_parsed"))
         if updated:
             hints["lastmod"] = updated
         if item.get("title"):

@@ -38,7 +38,7 @@ INSERT_PREFIXES = (
 # Standalone headings that open a block of promoted headlines.
 PROMO_HEADINGS = INSERT_PREFIXES + (
     "most read", "most popular", "latest news", "latest stories", "more stories", "more news", "editor[’']s picks",
-    "in other news", "advertisement", "story continues below(?: advertisement)?", "sponsored(?: content)?",
+    "in other news",
     "most read(?: in [\\w ]{1,30})?", "comments?", "\\d+ comments?", "tell us what you think.{0,10}",
     "leave a (?:comment|reply)", "[\\w ]{1,30} newsletter",
 )
@@ -49,7 +49,7 @@ BOILERPLATE = (
     r"(?:subscribe|sign up) (?:to|for) .{0,60}(?:newsletter|channel|podcast|alerts)\b.*",
     r"(?:©|\(c\)|copyright ©?) ?(?:\d{4}|[\w .,&-]{2,60}).{0,80}",
     r".{0,80}\ball rights reserved\.?",
-    r"(?:advertisement|advertising|ad|sponsored)",
+    r"(?:advertisement|advertising|ad|sponsored(?: content)?|story continues below(?: advertisement)?)",
     r"(?:share|share this|share on) (?:article|story|facebook|twitter|via email).{0,40}",
     r"(?:listen to|watch) [\w ,'’@-]{1,60} (?:live )?(?:at|on) .{0,80}",
     r".*\b(?:subscrib\w*|sign(?:ing)? up)\b.{0,80}\bnewsletters?\b.*",
@@ -68,16 +68,16 @@ BOILERPLATE = (
 END_OF_ARTICLE = re.compile(r"^\W{0,3}(?:(?:copyright|©|\(c\)).{0,40}\b(?:19|20)\d\d\b.{0,80}|.{0,80}\ball rights reserved\b.{0,20})$", re.I)
 # A line that only says when (and by whom) the page was published: "Updated at 1:23 p.m."
 DATELINE = re.compile(
-    r"^\W{0,3}(?:(?:last )?(?:updated|published|posted|first published)\b[^.!?]{0,60}\d[^.!?]{0,40}"
-    r"|(?=.*\b\d{1,2}[:.h]\d\d\b)(?=.*\b(?:19|20)\d\d\b)[^.!?]{0,80})$",
+    r"^\W{0,3}(?:(?:last )?(?:updated|published|posted|first published)\b[^!?]{0,60}\d[^!?]{0,40}"
+    r"|(?=.*\b\d{1,2}[:.h]\d\d\b)(?=.*\b(?:19|20)\d\d\b)[^!?]{0,80})$",
     re.I,
 )
 # A promoted headline ends in a bracketed tag on some sites: "Headline [VIDEO]".
 TAGGED_HEADLINE = re.compile(r"\[[A-Z][A-Z ]{2,15}\]\W*$")
+_LOWER_NO_SPACE = "translate(@style, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ \t', 'abcdefghijklmnopqrstuvwxyz')"
 HIDDEN_XPATH = XPath(
     "//*[@hidden or @aria-hidden='true' or "
-    "contains(translate(@style, 'DISPLAYNONE: ', 'displaynone'), 'display:none') or "
-    "contains(translate(@style, 'VISIBLTYHDN: ', 'visiblthdn'), 'visibility:hidden')]"
+    f"contains({_LOWER_NO_SPACE}, 'display:none') or contains({_LOWER_NO_SPACE}, 'visibility:hidden')]"
 )
 _TOKEN = re.compile(r"\w+")
 
@@ -112,8 +112,8 @@ def _compile(rules: CleanRules, name: str) -> re.Pattern[str]:
     inserts = "|".join(rules.inserts)
     if name == "insert":  # a paragraph that is an insert: "ALSO READ: Headline", "Related - Headline"
         return re.compile(rf"^\W{{0,3}}(?:{inserts})(?:\s*(?::|\||>|»|\.\.\.)|\s+[-–—]\s)", re.I)
-    if name == "trailing":  # an insert after the last sentence of a paragraph
-        return re.compile(rf"(?<=[.!?\"”’)])\s+\W{{0,3}}(?:{inserts})\s*(?::|\||»)\s*\S.*$", re.I)
+    if name == "trailing":  # an insert after the text of a paragraph: see cut_trailing_insert
+        return re.compile(rf"\s+\W{{0,3}}((?:{inserts}))\s*(?::|\||»)\s*\S", re.I)
     if name == "heading":
         return re.compile(rf"^\W{{0,3}}(?:{'|'.join(rules.promo_headings)})\W{{0,3}}$", re.I)
     if name == "boilerplate":
@@ -166,7 +166,7 @@ def clean_blocks(
         if reason is not None:
             counts[reason] += 1
             continue
-        trimmed = rules.pattern("trailing").sub("", text)
+        trimmed = cut_trailing_insert(text, rules)
         if trimmed != text:
             counts["trailing_insert"] += 1
             text = trimmed.rstrip()
@@ -199,6 +199,23 @@ def _drop_reason(
     if index < 3 and description and _key(text) == _key(description) and not _is_sentence(text):
         return "standfirst"  # the description printed as a dek under the headline
     return None
+
+
+def cut_trailing_insert(text: str, rules: CleanRules) -> str:
+    """Cut "… end of text. ALSO READ: <headline>" down to the text.
+
+    The marker counts after the end of a sentence (any case), or anywhere when
+    written in capitals, as publishers print it ("… highlights: ALSO READ: …").
+    """
+    for match in rules.pattern("trailing").finditer(text):
+        before = text[: match.start()].rstrip()
+        marker = match.group(1)
+        if before and (before.endswith(_SENTENCE_END) or marker.isupper()):
+            return before
+    return text
+
+
+_SENTENCE_END = (".", "!", "?", "\"", "”", "’", ")", "…", ":", "。")
 
 
 def _tag_list(text: str, tag_keys: set[str]) -> str | None:

@@ -73,7 +73,7 @@ def extract_page(page: Page, options: ExtractOptions = ExtractOptions()) -> Arti
         blocks=blocks,
         title=meta.title or page.hints.get("title", ""),
         description=meta.description,
-        date=meta.date or metadata.parse_date(page.hints.get("date", "")),
+        date=meta.date or metadata.parse_date(page.hints.get("date", "")) or meta.date_guess,
         image=meta.image,
         categories=meta.sections,
         tags=meta.tags,
@@ -97,6 +97,10 @@ def decode_page(page: Page, options: ExtractOptions) -> str:
     if b"\x00" in body[:4096] and not body.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ExtractError("not_html", f"binary content: {page.url}")
     _, text = html_to_unicode(page.content_type or None, body)
+    if "\ufffd" in text and page.content_type:
+        # servers mislabel pages; the page's own <meta charset> (or BOM) may be the truth
+        _, own = html_to_unicode(None, body)
+        text = own if own.count("\ufffd") < text.count("\ufffd") else text
     if text.count("\ufffd") > options.max_replacement_ratio * len(text):
         raise ExtractError("undecodable", f"text does not decode in its declared or detected encoding: {page.url}")
     if "<" not in text[:65536]:

@@ -52,7 +52,8 @@ class PageMeta:
     url: str = ""
     title: str = ""
     description: str = ""
-    date: datetime | None = None
+    date: datetime | None = None  # from the page's own metadata
+    date_guess: datetime | None = None  # found by heuristics: after a sitemap or feed date
     image: str = ""
     author: str = ""
     language: str = ""
@@ -80,8 +81,8 @@ def read_metadata(tree: HtmlElement, url: str) -> PageMeta:
         or _first_date(tree.xpath("//time[@itemprop='datePublished' or @pubdate]/@datetime"))
         or _first_date(tree.xpath("//*[@itemprop='datePublished']/@content"))
         or parse_date(_text(article.get("dateCreated")))
-        or parse_date(fallback.date or "")
     )
+    meta.date_guess = parse_date(fallback.date or "")  # htmldate: URL, text; often day precision only
     meta.image = _absolute(url, _first(tags, "og:image", "og:image:url", "twitter:image") or _ld_image(article.get("image")) or (fallback.image or ""))
     meta.author = _ld_names(article.get("author")) or _meta_author(tags) or (fallback.author or "").replace("; ", ", ")
     meta.language = _language(

@@ -51,20 +51,21 @@ def run_id(crawler: Any) -> str:
     return f"{crawl_id(crawler)}.{worker}" if worker else crawl_id(crawler)
 
 
+def store_from_settings(settings: Any, uri: str | None = None) -> Storage:
+    """The store at ``uri`` (default ``STORE_URI``) with the S3 and spool settings; for commands and tests."""
+    options = S3Options(
+        endpoint_url=settings.get("S3_ENDPOINT_URL") or None,
+        region=settings.get("S3_REGION") or None,
+        profile=settings.get("S3_PROFILE") or None,
+        max_attempts=settings.getint("S3_MAX_ATTEMPTS"),
+        multipart_threshold=settings.getint("S3_MULTIPART_THRESHOLD"),
+        outage_pause=settings.getfloat("S3_OUTAGE_PAUSE"),
+    )
+    return open_storage(uri or settings.get("STORE_URI"), settings.get("STORE_SPOOL_DIR"), options)
+
+
 def storage(crawler: Any) -> Storage:
-    settings = crawler.settings
-
-    def make() -> Storage:
-        options = S3Options(
-            endpoint_url=settings.get("S3_ENDPOINT_URL") or None,
-            region=settings.get("S3_REGION") or None,
-            profile=settings.get("S3_PROFILE") or None,
-            max_attempts=settings.getint("S3_MAX_ATTEMPTS"),
-            multipart_threshold=settings.getint("S3_MULTIPART_THRESHOLD"),
-        )
-        return open_storage(settings.get("STORE_URI"), settings.get("STORE_SPOOL_DIR"), options)
-
-    return shared(crawler, "storage", make)
+    return shared(crawler, "storage", lambda: store_from_settings(crawler.settings))
 
 
 def worker_pool(crawler: Any) -> WorkerPool:

@@ -61,15 +61,18 @@ class ArticleStore:
     def save(self, document: Document) -> str:
         """Write a new or revised document; returns 'stored', 'revised' or 'unchanged'."""
         with self._lock_for(document.url):
+            moved = ""
             if document.status == "revised" and document.previous_key:
                 previous = self.storage.get(document.previous_key)
                 if previous is not None:
                     self.storage.put(revision_key(document, document.revision - 1), previous, CONTENT_TYPE)
-                    if document.previous_key != document.key:
-                        self.storage.delete(document.previous_key)
+                    moved = document.previous_key if document.previous_key != document.key else ""
             written = self.storage.put(document.key, document.text.encode("utf-8"), CONTENT_TYPE)
+            if moved:  # only once the new text is in place: a crash never leaves the article without a current file
+                self.storage.delete(moved)
             record = manifest_line(document)
-            if written or document.status == "revised":
+            # "new" with the same file already there: a run killed between the two writes; the line completes it
+            if written or document.status in ("new", "revised"):
                 self.append_manifest(record)
             self.index.record(record)
         if not written and document.status != "revised":

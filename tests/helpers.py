@@ -38,6 +38,16 @@ class Crawl:
 def scrapy(*args: str, store: Path, state: Path | None = None, timeout: float = 240, env: dict | None = None,
            settings: dict[str, str] | None = None) -> Crawl:
     """Run ``scrapy <args>`` from the project root with a test store and quick, local-friendly settings."""
+    command = scrapy_command(*args, store=store, state=state, settings=settings)
+    result = subprocess.run(
+        command, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
+    return Crawl(result.returncode, result.stdout, result.stderr, store)
+
+
+def scrapy_command(*args: str, store: Path, state: Path | None = None, settings: dict[str, str] | None = None) -> list[str]:
+    """The command line of :func:`scrapy`, for tests that watch or kill the process."""
     state = state or store.parent / f"{store.name}-state"
     base = {
         "STORE_URI": str(store),
@@ -52,14 +62,11 @@ def scrapy(*args: str, store: Path, state: Path | None = None, timeout: float = 
         "LOG_LEVEL": "INFO",
     }
     base.update(settings or {})
-    command = [sys.executable, "-m", "scrapy", *args]
+    command = [sys.executable, "-m", "scrapy", args[0]]
     for name, value in base.items():
         command += ["-s", f"{name}={value}"]
-    result = subprocess.run(
-        command, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
-        env={**os.environ, **(env or {})},
-    )
-    return Crawl(result.returncode, result.stdout, result.stderr, store)
+    command += args[1:]  # after the defaults: a test's own -s wins
+    return command
 
 
 def read_documents(store: Path) -> dict[str, tuple[dict, str]]:

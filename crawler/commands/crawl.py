@@ -14,8 +14,10 @@ from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
 from crawler.cli import ProjectCommand
-from crawler.config import check_settings
+from crawler.config import check_settings, check_store
 from crawler.errors import ConfigError
+from crawler.frontier import FAILURES as FRONTIER_FAILURES, check_frontier
+from crawler.shutdown import GracefulStop
 
 ASYNCIO_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
@@ -52,9 +54,12 @@ class Command(ProjectCommand, ScrapyCrawl):
         if len(args) != 1:
             raise UsageError("give one spider name")
         spidercls = checked_spider(self.settings, args[0], opts.spargs)
+        check_frontier(self.settings, spidercls.name)
+        check_store(self.settings)
         self.crawler_process = crawler_process(self.settings)
         crawler = self._create_crawler(spidercls)
+        GracefulStop(crawler).install()  # SIGTERM/SIGINT stop the crawl gracefully at any moment (a scheduler's stop)
         self.crawler_process.crawl(crawler, **opts.spargs)
-        self.crawler_process.start()
-        if self.crawler_process.bootstrap_failed:
+        self.crawler_process.start(install_signal_handlers=False)
+        if self.crawler_process.bootstrap_failed or crawler.stats.get_value("finish_reason") in FRONTIER_FAILURES:
             self.exitcode = 1

@@ -52,6 +52,8 @@ class PrintPipeline:
 
 
 class Command(ProjectCommand):
+    requires_crawler_process = False  # made only for a URL, after the checks
+
     def syntax(self) -> str:
         return "[options] <url | html file>"
 
@@ -107,6 +109,7 @@ class Command(ProjectCommand):
                 "EXTENSIONS": {"crawler.extensions.runrecord.RunRecord": None, "crawler.extensions.progress.Progress": None},
                 "LOG_LEVEL": "WARNING",
                 "REVISIT_AFTER": 0,
+                "FRONTIER_URL": "",  # one page for this process, never a shared crawl
             },
             priority="cmdline",
         )

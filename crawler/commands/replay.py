@@ -9,13 +9,14 @@ documents would change and how, with totals.
 from __future__ import annotations
 
 import sys
+from functools import partial
 from typing import Any
 
 from scrapy.exceptions import UsageError
 
 from crawler.cli import ProjectCommand
 from crawler.commands.crawl import crawler_process
-from crawler.config import check_settings
+from crawler.config import check_settings, check_store
 from crawler.middlewares.replay import open_store_prefix
 from crawler.replay import ReplaySpider
 from pipelines.warc import warc_sources
@@ -29,10 +30,13 @@ REPLAY_SETTINGS = {
     "CONCURRENT_REQUESTS": 64,
     "CONCURRENT_REQUESTS_PER_DOMAIN": 64,
     "REVISIT_AFTER": 0,
+    "FRONTIER_URL": "",  # one process: its requests are answered from memory, never shared through Redis
 }
 
 
 class Command(ProjectCommand):
+    requires_crawler_process = False  # made after the checks
+
     def syntax(self) -> str:
         return "[options] <warc file | directory | s3://bucket/prefix>"
 
@@ -47,7 +51,7 @@ class Command(ProjectCommand):
         if len(args) != 1:
             raise UsageError("give one WARC file, directory or s3:// prefix")
         source = args[0]
-        if not any(True for _ in warc_sources(source, open_store_prefix)):
+        if not any(True for _ in warc_sources(source, partial(open_store_prefix, settings=self.settings))):
             raise FileNotFoundError(f"{source}: no WARC files there")
         self.settings.setdict(REPLAY_SETTINGS, priority="cmdline")
         if opts.diff:
@@ -58,8 +62,10 @@ class Command(ProjectCommand):
             self.settings.set("PROGRESS_SUMMARY", False, priority="cmdline")
             extensions = dict(self.settings.getdict("EXTENSIONS"))
             extensions["crawler.extensions.runrecord.RunRecord"] = None  # --diff leaves the store as it is
+            extensions["crawler.extensions.spool.SpoolFlush"] = None
             self.settings.set("EXTENSIONS", extensions, priority="cmdline")
         check_settings(self.settings)
+        check_store(self.settings)
         process = crawler_process(self.settings)
         crawler = process.create_crawler(ReplaySpider)
         process.crawl(crawler, source=source)

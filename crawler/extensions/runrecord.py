@@ -40,6 +40,7 @@ def run_record(stats: dict[str, Any], base: dict[str, Any], now: datetime) -> di
         "articles_unchanged": stats.get("store/unchanged", 0),
         "errors": _by_prefix(stats, "errors/"),
         "skipped": _by_prefix(stats, "skipped/"),
+        "retries": _by_prefix(stats, "retry/"),  # count, reason_count/<why>, max_reached, retry_after
         "cleaning": _by_prefix(stats, "clean/"),
         "archive": {
             "records": stats.get("archive/records", 0),

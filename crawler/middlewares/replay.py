@@ -19,6 +19,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import tempfile
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -72,13 +73,13 @@ class WarcIndex:
         return len({(path, offset) for path, offset, _ in self.entries.values()})
 
 
-def local_warc_files(location: str, state_dir: str) -> list[Path]:
+def local_warc_files(location: str, state_dir: str, settings: Any = None) -> list[Path]:
     """The WARC files of a location; S3 objects are downloaded once into a temporary directory."""
     if "://" not in location or location.startswith("file://"):
         return [Path(name) for name, _ in warc_sources(location, None)]
     target = Path(tempfile.mkdtemp(prefix="replay-", dir=Path(state_dir).expanduser()))
     files = []
-    for number, (name, opener) in enumerate(warc_sources(location, open_store_prefix)):
+    for number, (name, opener) in enumerate(warc_sources(location, partial(open_store_prefix, settings=settings))):
         path = target / f"{number:06d}.warc.gz"
         with opener() as source, open(path, "wb") as handle:
             while chunk := source.read(1024 * 1024):
@@ -87,10 +88,12 @@ def local_warc_files(location: str, state_dir: str) -> list[Path]:
     return files
 
 
-def open_store_prefix(location: str) -> tuple[Any, str]:
-    """``s3://bucket/some/prefix`` -> (storage for the bucket, ``some/prefix``)."""
+def open_store_prefix(location: str, settings: Any = None) -> tuple[Any, str]:
+    """``s3://bucket/some/prefix`` -> (storage for the bucket, ``some/prefix``), with the S3 settings if given."""
     parts = urlsplit(location)
-    return open_storage(f"{parts.scheme}://{parts.netloc}"), parts.path.strip("/")
+    root = f"{parts.scheme}://{parts.netloc}"
+    storage = runtime.store_from_settings(settings, root) if settings is not None else open_storage(root)
+    return storage, parts.path.strip("/")
 
 
 def build_response(archived: ArchivedResponse, request: Request) -> Response:
@@ -119,7 +122,7 @@ class ReplayMiddleware:
         location = crawler.settings.get("REPLAY_WARC") or ""
         self.index: WarcIndex | None = None
         if location:
-            files = local_warc_files(location, crawler.settings.get("STATE_DIR"))
+            files = local_warc_files(location, crawler.settings.get("STATE_DIR"), crawler.settings)
             if not files:
                 raise RuntimeError(f"REPLAY_WARC={location}: no WARC files there")  # fail closed: never go online
             self.index = WarcIndex(files)

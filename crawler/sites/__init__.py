@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from importlib import resources
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -21,7 +22,7 @@ from lxml.etree import XPath, XPathSyntaxError
 from crawler.errors import ConfigError
 from pipelines.item import SiteProfile
 
-SITES_DIR = Path(__file__).parent
+SITES_DIR = resources.files(__name__)  # a directory, or a folder inside the zipped egg Scrapyd runs
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 DEFAULT_FRONT_MATTER: dict[str, Any] = {
     "extends": "_layouts.post",
@@ -38,6 +39,16 @@ DEFAULT_DENY = (
 FIELDS = {"name", "domains", "feeds", "sitemaps", "pages", "article", "deny", "front_matter", "clean", "settings"}
 CLEAN_FIELDS = {"inserts", "drop", "strip"}
 FRONT_MATTER_FIELDS = {"extends", "section", "categories", "featured"}
+# What a site file may tune: how its site is fetched and read, never what code runs (component
+# paths) nor the network guard. A site file stays a declaration, whoever wrote it.
+SITE_SETTINGS = frozenset({
+    "AUTOTHROTTLE_ENABLED", "AUTOTHROTTLE_MAX_DELAY", "AUTOTHROTTLE_START_DELAY", "AUTOTHROTTLE_TARGET_CONCURRENCY",
+    "CLEAN_ENABLED", "CONCURRENT_REQUESTS_PER_DOMAIN", "COOKIES_ENABLED", "DEFAULT_REQUEST_HEADERS",
+    "DOWNLOAD_DELAY", "DOWNLOAD_MAXSIZE", "DOWNLOAD_TIMEOUT", "DOWNLOAD_WARNSIZE",
+    "EXTRACT_FAVOR_PRECISION", "EXTRACT_INCLUDE_COMMENTS", "EXTRACT_INCLUDE_TABLES", "EXTRACT_MIN_WORDS",
+    "REDIRECT_MAX_TIMES", "RETRY_AFTER_MAX", "RETRY_BACKOFF_BASE", "RETRY_BACKOFF_MAX", "RETRY_HTTP_CODES",
+    "RETRY_TIMES", "REVISIT_AFTER", "USER_AGENT",
+})
 
 
 @dataclass(frozen=True)
@@ -109,6 +120,10 @@ def load_site_file(path: Path) -> SiteConfig:
     settings = data.get("settings", {})
     if not isinstance(settings, dict):
         raise ConfigError(f"{where}: 'settings' is a table of Scrapy settings")
+    refused = sorted(set(settings) - SITE_SETTINGS)
+    if refused:
+        raise ConfigError(f"{where}: a site file cannot set {', '.join(refused)}; "
+                          f"it may set {', '.join(sorted(SITE_SETTINGS))} (others: -s or settings/)")
     config = SiteConfig(
         key=key,
         name=name.strip(),
@@ -136,7 +151,7 @@ def load_sites(directories: Iterable[Path | str] = ()) -> dict[str, SiteConfig]:
     for directory in (SITES_DIR, *map(Path, directories)):
         if not directory.is_dir():
             raise ConfigError(f"SITES_DIRS: {directory} is not a directory")
-        for path in sorted(directory.glob("*.toml")):
+        for path in sorted((p for p in directory.iterdir() if p.name.endswith(".toml")), key=lambda p: p.name):
             site = load_site_file(path)
             sites[site.key] = site
     return sites
@@ -155,7 +170,10 @@ def site_for_url(sites: dict[str, SiteConfig], url: str) -> SiteConfig | None:
 
 def host_key(url: str) -> str:
     """A store-safe site key for a host with no site file: ``www.Example.co.uk`` -> ``example_co_uk``."""
-    host = (urlsplit(url).hostname or "unknown").lower().removeprefix("www.")
+    try:
+        host = (urlsplit(url).hostname or "unknown").lower().removeprefix("www.")
+    except ValueError:  # not a URL at all (an unclosed IPv6 bracket, say)
+        host = "unknown"
     key = re.sub(r"[^a-z0-9]+", "_", host).strip("_")[:63] or "unknown"
     return key if key[0].isalpha() else f"site_{key}"[:63]
 

@@ -20,7 +20,9 @@ from twisted.python.failure import Failure
 
 from crawler import sources
 from crawler.errors import ConfigError
+from crawler.failures import error_reason
 from crawler.sites import DEFAULT_DENY, DEFAULT_FRONT_MATTER, SiteConfig, host_key, load_sites, site_for_url
+from pipelines.dedup import archive_index
 from pipelines.item import Page, SiteProfile
 from pipelines.metadata import normalize_url
 
@@ -48,7 +50,7 @@ class ArticleSpider(scrapy.Spider):
             raise ConfigError(f"-a site={site!r}: a site key is lower-case letters, digits and _")
         if limit:
             _positive_int(limit, "limit")
-        unknown = set(kwargs) - set(cls.arguments)
+        unknown = set(kwargs) - set(cls.arguments) - SCRAPYD_ARGUMENTS
         if unknown:
             known = ", ".join(sorted({"site", "limit", *cls.arguments}))
             raise ConfigError(f"spider {cls.name!r} takes no argument {', '.join(sorted(unknown))}; it takes {known}")
@@ -62,6 +64,7 @@ class ArticleSpider(scrapy.Spider):
         spider.sites = load_sites(crawler.settings.getlist("SITES_DIRS"))
         spider.deny = [re.compile(p) for p in (*DEFAULT_DENY, *(spider.site_config.deny if spider.site_config else ()))]
         spider.revisit = crawler.settings.getfloat("REVISIT_AFTER")
+        crawler.signals.connect(spider.request_dropped, signal=scrapy.signals.request_dropped)
         return spider
 
     # --- candidates ------------------------------------------------------------------------
@@ -83,10 +86,13 @@ class ArticleSpider(scrapy.Spider):
         )
 
     def skip_reason(self, url: str, hints: dict[str, str]) -> str:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        try:  # a page or a sitemap may list anything: one unparseable URL must not stop the rest
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname or parts.port == 0:
+                return "bad_url"
+            key = normalize_url(url)
+        except ValueError:
             return "bad_url"
-        key = normalize_url(url)
         if key in self._seen:
             return "duplicate"
         if self.limit and self.requested_articles >= self.limit:
@@ -105,8 +111,9 @@ class ArticleSpider(scrapy.Spider):
 
     def is_fresh(self, url: str, hints: dict[str, str]) -> bool:
         """True when the archive already holds this article and it need not be fetched again."""
-        index = getattr(self.crawler, "archive_index", None)
-        return bool(index and self.revisit > 0 and index.is_fresh(url, self.revisit, hints))
+        if self.revisit <= 0:  # REVISIT_AFTER = 0: always refetch, and no index to build
+            return False
+        return archive_index(self.crawler).is_fresh(url, self.revisit, hints)
 
     def profile_for(self, url: str, key: str = "") -> SiteProfile:
         """The site a URL belongs to: this spider's, ``-a site=``, a site file's domain, else the host's."""
@@ -162,7 +169,11 @@ class ArticleSpider(scrapy.Spider):
             self.count_error("not_html", f"section page is not HTML: {response.url}")
             return
         for href in response.xpath("//a/@href").getall():
-            url = response.urljoin(href.strip()).split("#", 1)[0]
+            try:
+                url = response.urljoin(href.strip()).split("#", 1)[0]
+            except ValueError:  # an href that is no URL (an unclosed IPv6 bracket): the other links still count
+                self.crawler.stats.inc_value("skipped/bad_url")
+                continue
             if _same_site(url, response.url) and (not self.site_config or self.site_config.is_article_url(url)):
                 request = self.article_request(url)
                 if request:
@@ -193,14 +204,24 @@ class ArticleSpider(scrapy.Spider):
         request = failure.request
         if failure.check(HttpError):
             status = failure.value.response.status
-            self.count_error(f"http_{status}", f"HTTP {status}: {request.url}")
+            if 300 <= status < 400:  # a redirect Scrapy would not follow: no Location, or not to http(s)
+                location = failure.value.response.headers.get(b"Location", b"").decode("latin-1")[:200]
+                self.count_error("bad_redirect", f"HTTP {status} to {location or 'nowhere'!r}: {request.url}")
+            else:
+                self.count_error(f"http_{status}", f"HTTP {status}: {request.url}")
         else:
             reason = error_reason(failure)
             if reason.startswith("skipped/"):
                 self.crawler.stats.inc_value(reason)
                 logger.info("%s: %s", reason, request.url)
             else:
-                self.count_error(reason, f"{reason}: {failure.getErrorMessage()} ({request.url})")
+                detail = failure.getErrorMessage() or type(failure.value).__name__
+                self.count_error(reason, f"{reason}: {detail} ({request.url})")
+
+    def request_dropped(self, request: scrapy.Request) -> None:
+        """Scrapy's duplicate filter dropped a request (a redirect to a page already fetched): counted, not silent."""
+        self.crawler.stats.inc_value("skipped/duplicate")
+        logger.debug("skipped (duplicate): %s", request.url)
 
     def count_error(self, reason: str, message: str) -> None:
         self.crawler.stats.inc_value(f"errors/{reason}")
@@ -208,34 +229,27 @@ class ArticleSpider(scrapy.Spider):
 
 
 KEY_ARG_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+class SourceSpider(ArticleSpider):
+    """A generic spider that starts from the sitemaps or feeds given with ``-a url=`` (comma-separated)."""
+
+    arguments = ("url",)
+    source_role = ""  # ROLE_SITEMAP or ROLE_FEED, set by the subclass
+
+    def __init__(self, *args: Any, url: str = "", **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.source_urls = check_source_urls(self.name, url)
+
+    @classmethod
+    def check_arguments(cls, url: str = "", **kwargs: Any) -> None:
+        super().check_arguments(**kwargs)
+        check_source_urls(cls.name, url)
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for url in self.source_urls:
+            yield self.source_request(url, self.source_role)
 
 
-def error_reason(failure: Failure) -> str:
-    """A short, stable name for a download failure, used as a run-record key."""
-    from scrapy.exceptions import IgnoreRequest
-
-    name = type(failure.value).__name__
-    message = failure.getErrorMessage()
-    if failure.check(IgnoreRequest):
-        if "robots.txt" in message.lower() or "Forbidden by robots.txt" in message:
-            return "skipped/robots_txt"
-        if "blocked" in message.lower():
-            return "blocked_address"
-        if "not in archive" in message.lower():
-            return "not_in_archive"
-        return "ignored"
-    mapping = {
-        "TimeoutError": "timeout", "TCPTimedOutError": "timeout", "DNSLookupError": "dns",
-        "ConnectionRefusedError": "connection_refused", "ConnectionLost": "connection_lost",
-        "ResponseNeverReceived": "connection_lost", "ResponseFailed": "connection_lost",
-        "ConnectError": "connection_failed", "ConnectionDone": "connection_lost",
-        "PotentialDataLoss": "connection_lost", "_DataLoss": "connection_lost",
-    }
-    if name in mapping:
-        return mapping[name]
-    if "maxsize" in message.lower() or "exceeds" in message.lower():
-        return "too_large"
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower().strip("_") or "error"
+SCRAPYD_ARGUMENTS = {"_job", "_version"}  # Scrapyd adds these to every crawl it starts
 
 
 def check_source_urls(spider: str, value: str) -> list[str]:
@@ -251,7 +265,10 @@ def check_source_urls(spider: str, value: str) -> list[str]:
 
 
 def _same_site(url: str, other: str) -> bool:
-    host, other_host = (urlsplit(u).hostname or "" for u in (url, other))
+    try:
+        host, other_host = (urlsplit(u).hostname or "" for u in (url, other))
+    except ValueError:
+        return False
     host, other_host = host.removeprefix("www."), other_host.removeprefix("www.")
     return host == other_host or host.endswith("." + other_host) or other_host.endswith("." + host)
 

@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator
-
-import scrapy
-
-from crawler.spiders.base import ROLE_FEED, ArticleSpider, check_source_urls
+from crawler.spiders.base import ROLE_FEED, SourceSpider
 
 
-class FeedSpider(ArticleSpider):
+class FeedSpider(SourceSpider):
     """Articles announced in RSS 2.0 or Atom feeds (-a url=URL)."""
 
     name = "feed"
-    arguments = ("url",)
-
-    def __init__(self, *args: Any, url: str = "", **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.source_urls = check_source_urls(self.name, url)
-
-    @classmethod
-    def check_arguments(cls, url: str = "", **kwargs: Any) -> None:
-        super().check_arguments(**kwargs)
-        check_source_urls(cls.name, url)
-
-    async def start(self) -> AsyncIterator[scrapy.Request]:
-        for url in self.source_urls:
-            yield self.source_request(url, ROLE_FEED)
+    source_role = ROLE_FEED

@@ -1,9 +1,9 @@
 """Serve archived pages (a WARC) as a news site on 127.0.0.1: the sample site of tests and ``make demo``.
 
-    python -m tests.servers.http_archive [--warc FILE] [--inserts] [--port 0]
+    python -m tests.servers.http_archive [--warc FILE] [--inserts] [--delay SECONDS] [--port 0]
 
 Each archived response ``https://host/path`` is served at ``/host/path`` with
-its archived status and headers. Around them the server builds what a news
+its archived status and headers (and ``/moved/host/path`` redirects there). Around them the server builds what a news
 site announces its articles with: ``/robots.txt``, a sitemap index with a
 Google News sitemap, RSS 2.0 and Atom feeds, a front page; and pages that are
 not articles (a tag page, video pages, a gallery) listed beside them.
@@ -21,16 +21,19 @@ import json
 import re
 import sys
 import threading
+import time
 from datetime import timezone
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import quote as _quote, unquote, urlsplit
 from xml.sax.saxutils import escape
 
 import lxml.html
+from w3lib.encoding import html_to_unicode
 
 from pipelines.warc import ArchivedResponse, iter_exchanges
+from tests.servers.base import serve
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 DEFAULT_WARC = FIXTURES / "corpus" / "corpus.warc.gz"
@@ -54,16 +57,20 @@ def insert_headlines(count: int) -> list[str]:
 
 
 class Site:
-    def __init__(self, warc: Path, truth: Path | None, inserts: bool):
+    def __init__(self, warc: Path, truth: Path | None, inserts: bool, copies: int = 1):
         self.pages: dict[str, ArchivedResponse] = {}
         with open(warc, "rb") as stream:
-            for response in iter_exchanges(stream):
-                self.pages[served_path(response.url)] = response
+            originals = {served_path(response.url): response for response in iter_exchanges(stream)}
+        # copies serve the same pages under /c<n>/…: a site of any size from a small archive (benchmarks)
+        for copy in range(copies):
+            prefix = f"/c{copy}" if copy else ""
+            self.pages.update({prefix + path: response for path, response in originals.items()})
         self.truth: dict[str, str] = {}
         if truth and truth.exists():
             with gzip.open(truth, "rt", encoding="utf-8") as handle:
                 self.truth = json.load(handle)
         self.inserts = inserts
+        self.generated: dict[str, dict[str, tuple[str, bytes]]] = {}
         self.insert_count = 0
         self.lock = threading.Lock()
         self.base = ""
@@ -90,7 +97,8 @@ def served_path(url: str) -> str:
 
 def add_inserts(body: bytes, article_body: str, site: Site) -> bytes:
     """Put inserts after some paragraphs of the article text (and one trailing a paragraph)."""
-    tree = lxml.html.document_fromstring(body)
+    _, text = html_to_unicode(None, body)  # decode as the crawler would; the result is served as UTF-8
+    tree = lxml.html.document_fromstring(re.sub(r"^\s*<\?xml[^>]*\?>", "", text))
     truth = " ".join(article_body.split())
     candidates = [
         p for p in tree.iter("p")
@@ -139,6 +147,7 @@ music, costumes and floats built by local schools over the past several weeks of
 
 class Handler(BaseHTTPRequestHandler):
     site: Site
+    delay = 0.0  # seconds before each archived page is sent (a site with real-world latency)
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format, *args):  # keep test output clean
@@ -147,14 +156,22 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         base = f"http://{self.headers.get('Host') or self.server.server_address[0]}"
         path = self.path
-        generated = self.generated(base)
+        generated = self.site.generated.get(base)
+        if generated is None:  # built once per host name the site is reached by
+            generated = self.site.generated[base] = self.generated(base)
         if path in generated:
             content_type, body = generated[path]
             return self.reply(200, [("Content-Type", content_type)], body)
+        if path.startswith("/moved/"):  # an old address that redirects to the article
+            return self.reply(301, [("Location", base + path[len("/moved"):]), ("Content-Type", "text/html")], b"moved")
         page = self.site.pages.get(path) or self.site.pages.get(unquote(path))
+        if page is not None and self.delay:
+            time.sleep(self.delay)
         if page is None:
             return self.reply(404, [("Content-Type", "text/html")], b"<html><body>not found</body></html>")
         headers = [(k, v) for k, v in page.headers if k.lower() not in ("content-length", "transfer-encoding", "content-encoding")]
+        if self.site.inserts:  # the page was re-serialized as UTF-8: say so, whatever its meta tag says
+            headers = [(k, v) for k, v in headers if k.lower() != "content-type"] + [("Content-Type", "text/html; charset=utf-8")]
         return self.reply(page.status, headers, self.site.page_body(page))
 
     def generated(self, base: str) -> dict[str, tuple[str, bytes]]:
@@ -235,16 +252,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warc", type=Path, default=DEFAULT_WARC)
     parser.add_argument("--truth", type=Path, default=DEFAULT_TRUTH)
     parser.add_argument("--inserts", action="store_true", help="add ALSO READ-style inserts to article bodies")
+    parser.add_argument("--copies", type=int, default=1, help="serve the pages this many times under /c<n>/ (benchmarks)")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--delay", type=float, default=0.0, help="seconds before each archived page is sent")
     args = parser.parse_args(argv)
-    Handler.site = Site(args.warc, args.truth, args.inserts)
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    server.daemon_threads = True
-    print(f"http://127.0.0.1:{server.server_address[1]}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    Handler.site = Site(args.warc, args.truth, args.inserts, args.copies)
+    Handler.delay = args.delay
+    serve(Handler, args.port)
 
 
 if __name__ == "__main__":
