@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`): the project against a hand-written Scrapy + trafilatura spider."""

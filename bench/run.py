@@ -1,0 +1,270 @@
+"""``make bench``: pages/s, CPU and peak memory of the project against a hand-written spider.
+
+Serves N archived pages (the sample site's 90 pages, repeated under /c<n>/) on
+127.0.0.1, crawls them with `scrapy crawl sitemap` and with
+bench/baseline_spider.py under the same concurrency, then measures replay
+throughput, the single-process extraction rate, and memory over a longer
+crawl. Prints a table with ratios and writes bench/out/results.json. Not a
+test: figures depend on the machine and on what else runs on it (the load
+average is printed with each run).
+
+    python -m bench.run [--pages 2700] [--memory-pages 10000] [--concurrency 16] [--repeat 1]
+                        [--skip-baseline] [--skip-memory] [--set NAME=VALUE ...]
+
+Pages/s counts the whole command, start-up and shutdown included, as a user
+waits for it. CPU is the sum over the crawl's process tree (crawl process,
+extraction workers); the test server's own CPU is shown apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import psutil
+
+from pipelines.quality import load_corpus
+from tests.servers.base import ROOT, ServerProcess
+
+CORPUS = ROOT / "tests" / "fixtures" / "corpus"
+OUT = ROOT / "bench" / "out"
+CORPUS_PAGES = 90
+SAMPLE_EVERY = 0.1  # seconds between samples of the process tree's CPU time and RSS
+
+
+@dataclass
+class Run:
+    name: str
+    pages: int
+    seconds: float
+    cpu_seconds: float  # whole process tree
+    main_cpu_seconds: float  # the crawl process alone (reactor, WARC writer, store threads)
+    server_cpu_seconds: float  # the benchmark's HTTP server, not part of the crawl's figures
+    peak_rss_mb: float  # sum over the process tree, sampled
+    load: float  # 1-minute load average when the run started
+    rss_samples: list[tuple[float, float]] = field(default_factory=list)
+
+    @property
+    def pages_per_second(self) -> float:
+        return self.pages / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_percent(self) -> float:
+        return 100 * self.cpu_seconds / self.seconds if self.seconds else 0.0
+
+    def cpu_ms_per_page(self, seconds: float) -> float:
+        return 1000 * seconds / self.pages if self.pages else 0.0
+
+    def summary(self) -> dict:
+        return {**asdict(self), "pages_per_second": round(self.pages_per_second, 1),
+                "cpu_percent": round(self.cpu_percent), "rss_samples": self.rss_samples[::20],
+                "main_cpu_ms_per_page": round(self.cpu_ms_per_page(self.main_cpu_seconds), 2),
+                "tree_cpu_ms_per_page": round(self.cpu_ms_per_page(self.cpu_seconds), 2),
+                "server_cpu_ms_per_page": round(self.cpu_ms_per_page(self.server_cpu_seconds), 2)}
+
+
+def cpu_seconds(proc: psutil.Process) -> float:
+    times = proc.cpu_times()  # own time only: children_* would count reaped workers a second time
+    return times.user + times.system
+
+
+def measure(name: str, command: list[str], cwd: Path, count_pages, server: ServerProcess,
+            env: dict | None = None) -> Run:
+    """Run a command; sample the CPU time and RSS of its whole process tree until it ends."""
+    load = os.getloadavg()[0]
+    server_proc = psutil.Process(server.process.pid)
+    server_before = cpu_seconds(server_proc)
+    started = time.monotonic()
+    process = psutil.Popen(command, cwd=cwd, env={**os.environ, **(env or {})},
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak, samples, seen = 0.0, [], {}
+    stderr: list[bytes] = []
+    reader = threading.Thread(target=lambda: stderr.extend(process.stderr), daemon=True)
+    reader.start()
+    while process.poll() is None:
+        try:
+            tree = [process, *process.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            break
+        rss = 0
+        for proc in tree:
+            try:
+                with proc.oneshot():
+                    rss += proc.memory_info().rss
+                    seen[proc.pid] = cpu_seconds(proc)
+            except psutil.NoSuchProcess:
+                continue
+        peak = max(peak, rss / 2**20)
+        samples.append((round(time.monotonic() - started, 2), round(rss / 2**20, 1)))
+        time.sleep(SAMPLE_EVERY)
+    seconds = time.monotonic() - started
+    reader.join(timeout=5)
+    if process.returncode:
+        sys.stderr.write(b"".join(stderr).decode("utf-8", "replace")[-3000:])
+        raise SystemExit(f"{name} failed with exit code {process.returncode}")
+    return Run(name, count_pages(), round(seconds, 2), round(sum(seen.values()), 2),
+               round(seen.get(process.pid, 0.0), 2), round(cpu_seconds(server_proc) - server_before, 2),
+               round(peak, 1), round(load, 2), samples)
+
+
+def crawl_ours(site: ServerProcess, store: Path, concurrency: int, extra: dict | None = None) -> list[str]:
+    settings = {
+        "STORE_URI": str(store), "STATE_DIR": str(store.parent / "state"), "ALLOW_PRIVATE_NETWORKS": "true",
+        "DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_ENABLED": "false", "CONCURRENT_REQUESTS": str(concurrency),
+        "CONCURRENT_REQUESTS_PER_DOMAIN": str(concurrency), "ROBOTSTXT_OBEY": "false", "LOG_LEVEL": "WARNING",
+        "PROGRESS_SUMMARY": "false", "PROGRESS_INTERVAL": "0", "REVISIT_AFTER": "0", **(extra or {}),
+    }
+    command = [sys.executable, "-m", "scrapy", "crawl", "sitemap", "-a", f"url={site.url('/sitemaps/news.xml')}"]
+    for name, value in settings.items():
+        command += ["-s", f"{name}={value}"]
+    return command
+
+
+def crawl_baseline(site: ServerProcess, out: Path, concurrency: int) -> list[str]:
+    return [
+        sys.executable, "-m", "scrapy", "runspider", str(ROOT / "bench" / "baseline_spider.py"),
+        "-a", f"url={site.url('/sitemaps/news.xml')}", "-a", f"out={out}",
+        "-s", f"CONCURRENT_REQUESTS={concurrency}", "-s", f"CONCURRENT_REQUESTS_PER_DOMAIN={concurrency}",
+        "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=false", "-s", "ROBOTSTXT_OBEY=false",
+    ]
+
+
+def replay(warc: Path, store: Path) -> list[str]:
+    return [sys.executable, "-m", "scrapy", "replay", str(warc), "-s", f"STORE_URI={store}",
+            "-s", f"STATE_DIR={store.parent / 'state'}", "-s", "LOG_LEVEL=WARNING", "-s", "PROGRESS_SUMMARY=false",
+            "-s", "PROGRESS_INTERVAL=0"]
+
+
+def single_process_rate(seconds: float = 20.0) -> float:
+    """Pages/s of extraction + cleaning in one process: the project's own functions, no crawl around them."""
+    from pipelines.quality import predict_body
+
+    pages = load_corpus(CORPUS)
+    for url, _, body in pages[:10]:  # warm up
+        predict_body((url, body, True))
+    done, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        url, _, body = pages[done % len(pages)]
+        predict_body((url, body, True))
+        done += 1
+    return done / (time.perf_counter() - started)
+
+
+def count_files(directory: Path, pattern: str) -> callable:
+    return lambda: sum(1 for _ in directory.rglob(pattern))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=2700)
+    parser.add_argument("--memory-pages", type=int, default=10000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--repeat", type=int, default=1, help="crawl with each spider this many times, alternating")
+    parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting for the project's crawls (to compare options)")
+    args = parser.parse_args(argv)
+    extra = dict(item.split("=", 1) for item in args.set)
+    OUT.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="bench-"))
+    results: dict = {
+        "machine": machine(),
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "pages": args.pages, "concurrency": args.concurrency, "settings": extra,
+    }
+    runs: list[Run] = []
+    try:
+        with ServerProcess("tests.servers.http_archive", "--copies", str(-(-args.pages // CORPUS_PAGES))) as site:
+            for n in range(args.repeat):
+                store = work / f"ours{n}" / "store"
+                runs.append(measure("project", crawl_ours(site, store, args.concurrency, extra), ROOT,
+                                    count_files(store / "articles", "*.txt"), site))
+                print(line(runs[-1]), flush=True)
+                if not args.skip_baseline:
+                    out = work / f"baseline{n}"
+                    runs.append(measure("hand-written", crawl_baseline(site, out, args.concurrency), work,
+                                        count_files(out, "*.json"), site))
+                    print(line(runs[-1]), flush=True)
+            replay_store = work / "replay" / "store"
+            runs.append(measure("replay", replay(work / "ours0" / "store" / "warc", replay_store), ROOT,
+                                count_files(replay_store / "articles", "*.txt"), site))
+            print(line(runs[-1]), flush=True)
+        rate = single_process_rate()
+        results["single_process_extraction_pages_per_second"] = round(rate, 1)
+        print(f"single-process extraction + cleaning: {rate:.1f} pages/s", flush=True)
+        if not args.skip_memory:
+            with ServerProcess("tests.servers.http_archive", "--copies", str(-(-args.memory_pages // CORPUS_PAGES))) as site:
+                store = work / "memory" / "store"
+                memory = measure(f"project, {args.memory_pages} pages",
+                                 crawl_ours(site, store, args.concurrency, extra), ROOT,
+                                 count_files(store / "articles", "*.txt"), site)
+                runs.append(memory)
+                print(line(memory), flush=True)
+                quarter = [rss for t, rss in memory.rss_samples if t <= memory.seconds / 4]
+                results["memory_rss_mb_first_quarter_peak"] = max(quarter) if quarter else None
+        results["runs"] = [run.summary() for run in runs]
+        report(results, runs, rate)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    (OUT / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+
+
+def machine() -> dict:
+    model = ""
+    try:
+        model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "")
+    except OSError:
+        pass
+    return {"cpus": psutil.cpu_count(), "cpu_model": model, "python": platform.python_version(),
+            "platform": platform.platform(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1)}
+
+
+HEADER = (f"{'run':<24} {'pages':>6} {'seconds':>8} {'pages/s':>8} {'CPU %':>6} {'CPU ms/page':>12} "
+          f"{'main ms/page':>13} {'server ms/page':>15} {'peak RSS MB':>12} {'load':>5}")
+
+
+def line(run: Run) -> str:
+    return (f"{run.name:<24} {run.pages:>6} {run.seconds:>8.1f} {run.pages_per_second:>8.1f} {run.cpu_percent:>6.0f} "
+            f"{run.cpu_ms_per_page(run.cpu_seconds):>12.1f} {run.cpu_ms_per_page(run.main_cpu_seconds):>13.1f} "
+            f"{run.cpu_ms_per_page(run.server_cpu_seconds):>15.2f} {run.peak_rss_mb:>12.1f} {run.load:>5.2f}")
+
+
+def report(results: dict, runs: list[Run], rate: float) -> None:
+    info = results["machine"]
+    print(f"\nmachine: {info['cpus']} CPUs ({info['cpu_model']}), {info['memory_gb']} GB, "
+          f"Python {info['python']}, {results['date']}")
+    print(HEADER)
+    for run in runs:
+        print(line(run))
+    cores = info["cpus"]
+    ours = [r.pages_per_second for r in runs if r.name == "project"]
+    baseline = [r.pages_per_second for r in runs if r.name == "hand-written"]
+    share = statistics.median(ours) / (cores * rate)
+    results["share_of_cores_x_single_rate"] = round(share, 3)
+    print(f"single-process extraction: {rate:.1f} pages/s; project (median of {len(ours)}) = {share:.0%} "
+          f"of {cores} cores x that")
+    if baseline:
+        ratio = statistics.median(ours) / statistics.median(baseline)
+        results["speedup_vs_hand_written"] = round(ratio, 2)
+        print(f"project / hand-written: {ratio:.2f}x pages/s (medians of {len(ours)} and {len(baseline)} runs)")
+    if results.get("memory_rss_mb_first_quarter_peak"):
+        memory = runs[-1]
+        print(f"memory: peak RSS {memory.peak_rss_mb:.0f} MB over the whole crawl, "
+              f"{results['memory_rss_mb_first_quarter_peak']:.0f} MB in its first quarter")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
