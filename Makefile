@@ -29,8 +29,10 @@ test: $(STAMP) system-deps
 eval: $(STAMP)
 	$(BIN)/scrapy evaluate $(CORPUS)
 
+# The project against a hand-written spider (README: performance): a few minutes; a quick look with
+# make bench BENCH_ARGS="--pages 450 --memory-pages 900"; figures to report with BENCH_ARGS=--repeat 3
 bench: $(STAMP)
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 # Record a regression fixture for a site: make fixture SITE=nypost URL=https://nypost.com/...
 fixture: $(STAMP)

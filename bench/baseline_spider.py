@@ -10,7 +10,6 @@ import hashlib
 import json
 import os
 
-import scrapy
 import trafilatura
 from scrapy.spiders import SitemapSpider
 

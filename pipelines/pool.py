@@ -28,6 +28,11 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+def usable_cpus() -> int:
+    """Cores this process may run on (a container's CPU set, not the host's count)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 class TaskFailed(Exception):
     """A task that timed out or whose worker died; ``reason`` is a stats key."""
 
@@ -40,13 +45,16 @@ class WorkerPool:
     """``await pool.run(fn, *args)`` runs ``fn`` in a worker process (or inline with 0 workers)."""
 
     def __init__(self, workers: int | None = None, timeout: float = 60.0, max_tasks: int = 2000):
-        self.workers = (os.cpu_count() or 1) if workers is None or workers < 0 else workers
+        self.workers = usable_cpus() if workers is None or workers < 0 else workers
         self.timeout = timeout
         self._pool: ProcessPool | None = None
         if self.workers:
             # forkserver: workers start from a clean process, not a copy of the reactor's threads
             context = multiprocessing.get_context("forkserver")
             self._pool = ProcessPool(max_workers=self.workers, max_tasks=max_tasks, context=context, initializer=_warm_up)
+            # pebble starts its workers with the first task: start them now, while the crawl fetches its
+            # sitemaps and feeds, so that the first pages find them ready
+            self._pool.schedule(os.getpid)
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         if self._pool is None:

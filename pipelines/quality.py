@@ -20,8 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
 
-from pipelines.clean import clean_article
-from pipelines.extract import ExtractError, ExtractOptions, extract_page
+from pipelines.extract import ExtractError, ExtractOptions, extract_and_clean
 from pipelines.item import Page, SiteProfile
 
 _TOKEN = re.compile(r"\w+")
@@ -107,11 +106,9 @@ def predict_body(args: tuple[str, bytes, bool]) -> tuple[str, str]:
     url, body, with_cleaning = args
     page = Page(url=url, body=body, site=SiteProfile(key="corpus"), fetched=datetime.now(timezone.utc))
     try:
-        article = extract_page(page, ExtractOptions(min_words=0))
+        article = extract_and_clean(page, ExtractOptions(min_words=0), with_cleaning)
     except ExtractError as exc:
         return "", f"{exc.reason}: {exc}"
-    if with_cleaning:
-        article, _ = clean_article(article)
     return "\n\n".join(article.paragraphs), ""
 
 

@@ -7,7 +7,6 @@ tests build several crawlers in one process.
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 from datetime import datetime, timezone
@@ -76,7 +75,3 @@ def worker_pool(crawler: Any) -> WorkerPool:
         return pool
 
     return shared(crawler, "worker_pool", make)
-
-
-def cpu_count() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)

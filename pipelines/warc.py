@@ -18,6 +18,7 @@ import logging
 import queue
 import re
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http import HTTPStatus
@@ -25,10 +26,12 @@ from pathlib import Path
 from typing import Any, BinaryIO, Iterator
 from urllib.parse import urlsplit
 
+from isal import isal_zlib
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from pipelines.normalize import SITE_KEY_RE, iso_utc
 from pipelines.storage import AppendLog, Storage, StorageError
 
 logger = logging.getLogger(__name__)
@@ -37,7 +40,7 @@ WARC_VERSION = "1.1"
 SOFTWARE = "newsarchive (Scrapy, warcio)"
 # Headers describing how the bytes travelled, not the payload we store (it is already de-chunked).
 DROPPED_HEADERS = {"transfer-encoding"}
-_SITE_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+DEFAULT_GZIP_LEVEL = 2  # ISA-L's levels run from 0 (fastest) to 3 (smallest)
 
 
 @dataclass
@@ -58,13 +61,13 @@ class Exchange:
 
 
 def warc_date(value: datetime) -> str:
-    return value.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso_utc(value)  # the same string as the document's `fetched`: replay depends on it
 
 
-def exchange_records(exchange: Exchange) -> bytes:
+def exchange_records(exchange: Exchange, gzip_level: int = DEFAULT_GZIP_LEVEL) -> bytes:
     """The response, request and metadata records of one exchange, gzipped, as one byte string."""
     buffer = io.BytesIO()
-    writer = WARCWriter(buffer, gzip=True, warc_version=WARC_VERSION)
+    writer = _writer(buffer, gzip_level)
     date = warc_date(exchange.fetched)
     reason = _reason(exchange.status)
     headers = [(k, v) for k, v in exchange.headers if k.lower() not in DROPPED_HEADERS]
@@ -108,21 +111,52 @@ def exchange_records(exchange: Exchange) -> bytes:
     return buffer.getvalue()
 
 
-def warcinfo_record(filename: str, info: dict[str, Any]) -> bytes:
+def warcinfo_record(filename: str, info: dict[str, Any], gzip_level: int = DEFAULT_GZIP_LEVEL) -> bytes:
     buffer = io.BytesIO()
-    writer = WARCWriter(buffer, gzip=True, warc_version=WARC_VERSION)
+    writer = _writer(buffer, gzip_level)
     writer.write_record(writer.create_warcinfo_record(filename, info))
     return buffer.getvalue()
+
+
+def _writer(buffer: BinaryIO, gzip_level: int) -> WARCWriter:
+    return WARCWriter(GzipMembers(buffer, gzip_level), gzip=False, warc_version=WARC_VERSION)
+
+
+class GzipMembers:
+    """A stream that gzips each WARC record as its own member, with ISA-L.
+
+    warcio gzips with zlib at level 9: an exchange of a 150 KB page costs 5 ms
+    of CPU, in a crawl process that shares the cores with extraction. With
+    ISA-L (level 2) it costs 0.8 ms, for files 15% larger (README:
+    performance). warcio's writer ends every record with ``flush()``: that
+    closes the member, so that a reader can start at any record.
+    """
+
+    def __init__(self, out: BinaryIO, level: int):
+        self.out = out
+        self.level = level
+        self._compressor = None
+
+    def write(self, data: bytes) -> None:
+        if self._compressor is None:
+            self._compressor = isal_zlib.compressobj(self.level, isal_zlib.DEFLATED, isal_zlib.MAX_WBITS + 16)
+        self.out.write(self._compressor.compress(data))
+
+    def flush(self) -> None:
+        if self._compressor is not None:
+            self.out.write(self._compressor.flush())
+            self._compressor = None
 
 
 class WarcRecorder:
     """Appends exchanges to per-site WARC files through a writer thread; rotates by size."""
 
     def __init__(self, storage: Storage, run_id: str, max_size: int = 100 * 1024 * 1024,
-                 queue_size: int = 256, info: dict[str, Any] | None = None):
+                 queue_size: int = 256, info: dict[str, Any] | None = None, gzip_level: int = DEFAULT_GZIP_LEVEL):
         self.storage = storage
         self.run_id = run_id
         self.max_size = max_size
+        self.gzip_level = gzip_level
         self.info = {"software": SOFTWARE, "format": f"WARC File Format {WARC_VERSION}", **(info or {})}
         self.queue: queue.Queue[Exchange | None] = queue.Queue(maxsize=queue_size)
         self.files: dict[str, WarcFile] = {}
@@ -130,18 +164,20 @@ class WarcRecorder:
         self.bytes = 0
         self.failures = 0
         self.closed_files: list[str] = []
+        self._closer = ThreadPoolExecutor(1, thread_name_prefix="warc-closer")
         self._thread = threading.Thread(target=self._run, name="warc-writer", daemon=True)
         self._thread.start()
 
     def record(self, exchange: Exchange) -> None:
         """Queue an exchange; blocks only when the writer is ``queue_size`` exchanges behind."""
-        if not _SITE_RE.match(exchange.site):
+        if not SITE_KEY_RE.match(exchange.site):
             raise ValueError(f"unsafe site key {exchange.site!r}")
         self.queue.put(exchange)
 
     def close(self) -> None:
         self.queue.put(None)
         self._thread.join()
+        self._closer.shutdown(wait=True)  # the last uploads of rotated and final files
 
     def _run(self) -> None:
         while True:
@@ -157,7 +193,7 @@ class WarcRecorder:
             self._close_file(site)
 
     def _write(self, exchange: Exchange) -> None:
-        data = exchange_records(exchange)
+        data = exchange_records(exchange, self.gzip_level)
         current = self.files.get(exchange.site) or self._open_file(exchange.site, self._next_number(exchange.site))
         if current.exchanges and current.log.size + len(data) > self.max_size:
             self._close_file(exchange.site)
@@ -171,7 +207,7 @@ class WarcRecorder:
         key = f"warc/{site}/{self.run_id}-{number:05d}.warc.gz"
         log = self.storage.open_append(key)
         if log.size == 0:
-            log.write(warcinfo_record(key.rsplit("/", 1)[-1], self.info))
+            log.write(warcinfo_record(key.rsplit("/", 1)[-1], self.info, self.gzip_level))
         self.files[site] = WarcFile(log, number)
         return self.files[site]
 
@@ -187,9 +223,17 @@ class WarcRecorder:
         return max(numbers) + 1 if numbers else 0
 
     def _close_file(self, site: str) -> None:
+        """Close a rotated file in the background: on S3 closing uploads it, and the writer must go on."""
         current = self.files.pop(site)
-        current.log.close()
-        self.closed_files.append(current.log.key)
+        self._closer.submit(self._close_log, current.log)
+
+    def _close_log(self, log: AppendLog) -> None:
+        try:
+            log.close()
+        except Exception:  # the file stays where the storage keeps failed uploads (the spool)
+            self.failures += 1
+            logger.exception("could not close %s", log.key)
+        self.closed_files.append(log.key)
 
 
 @dataclass

@@ -30,8 +30,7 @@ from urllib.parse import urlsplit
 
 from crawler.middlewares.replay import open_store_prefix
 from crawler.sites import DEFAULT_FRONT_MATTER, load_sites
-from pipelines.clean import clean_article
-from pipelines.extract import extract_page
+from pipelines.extract import extract_and_clean
 from pipelines.item import Page, SiteProfile
 from pipelines.normalize import parse_document, to_document
 from pipelines.warc import ArchivedResponse, Exchange, exchange_records, iter_exchanges, warc_sources, warcinfo_record
@@ -79,7 +78,7 @@ def document_fields(response: ArchivedResponse, site: str) -> dict:
     content_type = next((v for k, v in response.headers if k.lower() == "content-type"), "")
     page = Page(url=response.url, body=response.body, site=profile(site), fetched=response.fetched,
                 content_type=content_type, hints=response.meta.get("hints", {}))
-    article, _ = clean_article(extract_page(page))
+    article = extract_and_clean(page)
     meta, body = parse_document(to_document(article).text)
     fields = {key: meta.get(key, "") for key in FIELDS if key != "body"}
     fields["body"] = body

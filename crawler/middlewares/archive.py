@@ -43,6 +43,7 @@ class ArchiveMiddleware:
             runtime.run_id(crawler),
             max_size=settings.getint("ARCHIVE_MAX_SIZE"),
             queue_size=settings.getint("ARCHIVE_QUEUE_SIZE"),
+            gzip_level=settings.getint("ARCHIVE_GZIP_LEVEL"),
             info=info,
         )
         # spider_closed comes after the downloader and the pipelines closed: every response is queued
@@ -70,7 +71,7 @@ class ArchiveMiddleware:
                 headers=_header_list(response.headers),
                 body=response.body,
                 method=request.method,
-                request_headers=_header_list(request.headers),
+                request_headers=[(k, v) for k, v in _header_list(request.headers) if k.lower() not in PRIVATE_HEADERS],
                 protocol=response.protocol or "HTTP/1.1",
                 ip_address=str(response.ip_address or ""),
                 meta=meta,
@@ -94,6 +95,10 @@ class ArchiveMiddleware:
         stats.set_value("archive/files", len(self.recorder.closed_files))
         if self.recorder.failures:
             stats.set_value("errors/archive_write", self.recorder.failures)
+
+
+# Request headers that carry our credentials (a proxy's, HTTP auth, cookies): never archived
+PRIVATE_HEADERS = {"authorization", "proxy-authorization", "cookie"}
 
 
 def _header_list(headers) -> list[tuple[str, str]]:
