@@ -23,8 +23,10 @@ def secret_values(settings) -> set[str]:
     """The values of settings whose names say they are secrets."""
     values = set()
     for name in settings.attributes:
+        if not SECRET_NAME.search(name):
+            continue  # reading every setting would also trip Scrapy's deprecation warnings (DNS_RESOLVER)
         value = settings.get(name)
-        if SECRET_NAME.search(name) and isinstance(value, str) and len(value) >= MIN_SECRET_LENGTH:
+        if isinstance(value, str) and len(value) >= MIN_SECRET_LENGTH:
             values.add(value)
     return values
 

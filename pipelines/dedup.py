@@ -1,4 +1,4 @@
-"""Dedup stage and the archive index: what the store already holds, known fast.
+"""Dedup and the archive index: what the store already holds, known fast.
 
 The store's manifests are the truth (so a new machine pointed at the same
 ``STORE_URI`` knows what was crawled); a local SQLite file caches them, and
@@ -195,7 +195,7 @@ def run_finished(storage: Storage, manifest_key: str) -> bool:
 
 
 def archive_index(crawler: Any) -> ArchiveIndex:
-    """The crawl's index, shared by the spider (revisit policy) and the dedup and store stages."""
+    """The crawl's index, shared by the spider (revisit policy) and the store stage."""
 
     def make() -> ArchiveIndex:
         index = ArchiveIndex.for_store(runtime.storage(crawler), crawler.settings.get("STATE_DIR"))
@@ -218,21 +218,3 @@ def classify(document: Document, known: Known | None, output_format: str) -> Doc
         document.previous_key = known.key
         render(document, output_format)
     return document
-
-
-class DedupPipeline:
-    def __init__(self, crawler):
-        self.crawler = crawler
-        self.output_format = crawler.settings.get("OUTPUT_FORMAT")
-        self.index = archive_index(crawler)
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
-
-    def process_item(self, item):
-        if not isinstance(item, Document):
-            return item
-        document = classify(item, self.index.lookup(item.url), self.output_format)
-        self.crawler.stats.inc_value(f"dedup/{document.status}")
-        return document

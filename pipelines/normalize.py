@@ -116,7 +116,10 @@ def parse_document(text: str) -> tuple[dict[str, Any], str]:
     end = text.find("\n---\n", 3)
     if end < 0:
         raise ValueError("not a front-matter document: no closing '---' line")
-    meta = yaml.load(text[4 : end + 1], Loader=_Loader) or {}
+    try:
+        meta = yaml.load(text[4 : end + 1], Loader=_Loader) or {}
+    except yaml.YAMLError as exc:
+        raise ValueError(f"front matter is not valid YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(meta, dict):
         raise ValueError("front matter is not a mapping")
     return meta, text[end + 5 :].removesuffix("\n")
@@ -145,11 +148,11 @@ def _host(url: str) -> str:
     return urlsplit(url).hostname or ""
 
 
-_SAFE_SITE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+SITE_KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")  # site keys: the only text of ours in store paths
 
 
 def check_site_key(key: str) -> str:
-    if not _SAFE_SITE.match(key):
+    if not SITE_KEY_RE.match(key):
         raise ValueError(f"unsafe site key {key!r}")
     return key
 

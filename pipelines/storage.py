@@ -23,6 +23,9 @@ from urllib.parse import urlsplit
 
 logger = logging.getLogger(__name__)
 
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+FILE_MODE = 0o666 & ~_UMASK  # what open() would give: the mode of every other file the store writes
 KEY_RE = re.compile(r"^[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*$")
 
 
@@ -91,6 +94,7 @@ class LocalStorage:
             return False
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f"{os.getpid()}-", suffix=".tmp", dir=self.tmp)
+        os.fchmod(fd, FILE_MODE)  # mkstemp makes 0600; stored files are as readable as the WARC and manifests
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
@@ -129,6 +133,7 @@ class LocalStorage:
             return
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f"{os.getpid()}-", suffix=".tmp", dir=self.tmp)
+        os.fchmod(fd, FILE_MODE)
         os.close(fd)
         try:
             with open(path, "rb") as source, open(tmp_name, "wb") as handle:

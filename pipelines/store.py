@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pipelines import runtime
-from pipelines.dedup import ArchiveIndex, archive_index
+from scrapy.exceptions import DropItem
+
+from pipelines.dedup import ArchiveIndex, archive_index, classify
 from pipelines.item import Document
 from pipelines.normalize import parse_document, url_hash
 from pipelines.storage import AppendLog, Storage
@@ -47,20 +49,35 @@ def revision_key(document: Document, revision: int) -> str:
 
 
 class ArticleStore:
-    """Writes documents through a :class:`Storage`; thread-safe, one lock per key."""
+    """Writes documents through a :class:`Storage`; thread-safe.
 
-    def __init__(self, storage: Storage, index: ArchiveIndex, manifest_key: str):
+    Whether a document is new, unchanged or a revision is decided here, under
+    a lock for its URL and with a fresh look at the index, so two copies of
+    one article in flight at once (a replay of several crawls, two URLs with
+    one canonical URL) are written one after the other, never both as new.
+    """
+
+    LOCKS = 64  # URLs share a fixed set of locks: no lock kept per URL
+
+    def __init__(self, storage: Storage, index: ArchiveIndex, manifest_key: str, output_format: str = "frontmatter"):
         self.storage = storage
         self.index = index
         self.manifest_key = manifest_key
+        self.output_format = output_format
         self._manifest: AppendLog | None = None
         self._manifest_lock = threading.Lock()
-        self._key_locks: dict[str, threading.Lock] = {}
-        self._locks_lock = threading.Lock()
+        self._url_locks = [threading.Lock() for _ in range(self.LOCKS)]
 
     def save(self, document: Document) -> str:
-        """Write a new or revised document; returns 'stored', 'revised' or 'unchanged'."""
-        with self._lock_for(document.url):
+        """Store a document; returns 'stored', 'revised', 'unchanged' or 'stale' (older than the stored one)."""
+        with self._url_locks[hash(document.url) % self.LOCKS]:
+            known = self.index.lookup(document.url)
+            if known and known.fetched > document.fetched and known.sha256 != document.body_sha256:
+                return "stale"  # a replay met an older copy after a newer one: the newer text stays current
+            classify(document, known, self.output_format)
+            if document.status == "unchanged":
+                self.index.touch(document.url, document.fetched)
+                return "unchanged"
             moved = ""
             if document.status == "revised" and document.previous_key:
                 previous = self.storage.get(document.previous_key)
@@ -71,11 +88,10 @@ class ArticleStore:
             if moved:  # only once the new text is in place: a crash never leaves the article without a current file
                 self.storage.delete(moved)
             record = manifest_line(document)
-            # "new" with the same file already there: a run killed between the two writes; the line completes it
-            if written or document.status in ("new", "revised"):
-                self.append_manifest(record)
+            # a new document whose file is already there: a run killed between the two writes; the line completes it
+            self.append_manifest(record)
             self.index.record(record)
-        if not written and document.status != "revised":
+        if not written and document.status == "new":
             return "unchanged"
         return "revised" if document.status == "revised" else "stored"
 
@@ -97,10 +113,6 @@ class ArticleStore:
                 self._manifest.close()
                 self._manifest = None
 
-    def _lock_for(self, url: str) -> threading.Lock:
-        with self._locks_lock:
-            return self._key_locks.setdefault(url, threading.Lock())
-
 
 class StorePipeline:
     """Saves documents from a small thread pool so that slow disks or S3 never stall downloads."""
@@ -109,7 +121,8 @@ class StorePipeline:
         self.crawler = crawler
         self.stats = crawler.stats
         self.store = ArticleStore(
-            runtime.storage(crawler), archive_index(crawler), f"manifest/{runtime.run_id(crawler)}.jsonl"
+            runtime.storage(crawler), archive_index(crawler), f"manifest/{runtime.run_id(crawler)}.jsonl",
+            crawler.settings.get("OUTPUT_FORMAT"),
         )
         self.threads = ThreadPoolExecutor(crawler.settings.getint("STORE_THREADS"), thread_name_prefix="store")
         self.sync_every = crawler.settings.getint("STORE_MANIFEST_SYNC_EVERY")
@@ -122,11 +135,13 @@ class StorePipeline:
     async def process_item(self, item):
         if not isinstance(item, Document):
             return item
-        if item.status == "unchanged":
-            self.store.index.touch(item.url, item.fetched)
-            self.stats.inc_value("store/unchanged")
-            return item
-        outcome = await asyncio.wrap_future(self.threads.submit(self.store.save, item))
+        try:
+            outcome = await asyncio.wrap_future(self.threads.submit(self.store.save, item))
+        except Exception as exc:  # a full disk, a refused upload: counted and logged, the crawl goes on
+            reason = type(exc).__name__
+            self.stats.inc_value(f"errors/store_failed/{reason}")
+            logger.error("could not store %s: %s", item.url, exc)
+            raise DropItem(f"not stored ({reason}): {item.url}") from None
         self.stats.inc_value(f"store/{outcome}")
         if outcome != "unchanged":
             self.since_sync += 1

@@ -243,3 +243,16 @@ def test_s3_outage_mid_crawl_loses_nothing(site, sitemap_crawl, tmp_path):
         assert responses == record["pages_fetched"]
         assert_no_credentials([crawl.stdout, crawl.stderr, flush.stdout, flush.stderr],
                               [copy, tmp_path / "crawl-state"])
+
+
+def test_spiders_replay_an_archive_in_s3(s3_crawl, tmp_path):
+    listing = tmp_path / "urls.txt"
+    urls = sorted(url for url in read_documents(s3_crawl.mirror))[:5]
+    listing.write_text("\n".join(urls) + "\n")
+    state = tmp_path / "new-machine-state"  # does not exist yet: a fresh machine
+    crawl = scrapy("crawl", "urls", "-a", f"file={listing}", store=tmp_path / "store", state=state,
+                   env=aws_env(s3_crawl.server.endpoint, ACCESS_KEY, SECRET_KEY),
+                   settings={"REPLAY_WARC": f"{s3_crawl.uri}/warc"})
+    assert crawl.returncode == 0, crawl.stderr[-3000:]
+    assert set(read_documents(tmp_path / "store")) == set(urls)
+    assert not list(state.glob("replay-*"))  # the downloaded copies are gone with the crawl

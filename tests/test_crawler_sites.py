@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -103,3 +104,26 @@ def test_broken_site_file_is_one_line_and_nothing_starts(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert "broken_site.toml" in result.stderr and "not valid TOML" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ('{ DOWNLOAD_DELAY = "soon" }', "settings.DOWNLOAD_DELAY='soon': expected a number"),
+        ("{ DOWNLOAD_MAXSIZE = 0 }", "settings.DOWNLOAD_MAXSIZE=0: expected a number from 1"),
+        ("{ RETRY_TIMES = 1000 }", "settings.RETRY_TIMES=1000"),
+        ("{ CONCURRENT_REQUESTS_PER_DOMAIN = 500 }", "CONCURRENT_REQUESTS_PER_DOMAIN=500"),
+        ('{ COOKIES_ENABLED = "yes" }', "expected true or false"),
+        ("{ ALLOW_PRIVATE_NETWORKS = true }", "cannot set ALLOW_PRIVATE_NETWORKS"),
+        ('{ DOWNLOADER_MIDDLEWARES = {} }', "cannot set DOWNLOADER_MIDDLEWARES"),
+    ],
+)
+def test_site_file_settings_only_tune_within_bounds(tmp_path, settings, message):
+    path = write(tmp_path, GOOD.replace("front_matter =", f"settings = {settings}\nfront_matter ="))
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_site_file(path)
+
+
+def test_site_file_settings_within_bounds_are_kept(tmp_path):
+    path = write(tmp_path, GOOD.replace("front_matter =", "settings = { DOWNLOAD_DELAY = 2.5, RETRY_TIMES = 5 }\nfront_matter ="))
+    assert load_site_file(path).settings == {"DOWNLOAD_DELAY": 2.5, "RETRY_TIMES": 5}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 
@@ -146,3 +145,13 @@ def test_encodings_are_detected_from_the_page():
 def test_broken_json_ld_is_ignored():
     head = "<script type='application/ld+json'>{\"@type\": \"NewsArticle\", broken</script><title>Budget night</title>"
     assert extract_page(page(article_html(head))).title
+
+
+def test_a_broken_url_or_json_ld_in_the_page_costs_only_that_field():
+    head = (
+        "<link rel='canonical' href='http://[broken'><meta property='og:image' content='http://[also-broken/x.jpg'>"
+        "<script type='application/ld+json'>" + "[" * 5000 + "]" * 5000 + "</script>"
+    )
+    article = extract_page(page(article_html(head)))
+    assert article.url == "https://news.example.com/2026/11/21/budget.html"
+    assert article.image == "" and len(article.blocks) >= 6

@@ -139,3 +139,22 @@ def test_warc_files_rotate_by_size(site, tmp_path):
             kinds = [r.rec_type for r in ArchiveIterator(stream)]
         assert kinds[0] == "warcinfo"
         assert path.stat().st_size <= 120000 or kinds.count("response") == 1
+
+
+def test_credentials_sent_with_requests_are_not_archived(site, tmp_path):
+    truth = sorted(corpus_truth())
+    url = site.url("/" + truth[0].split("://", 1)[1])
+    headers = '{"Authorization": "Bearer token-3e9f-secret", "Cookie": "session=cookie-77aa"}'
+    crawl = scrapy("crawl", "urls", "-a", f"urls={url}", store=tmp_path / "store",
+                   settings={"DEFAULT_REQUEST_HEADERS": headers})
+    assert crawl.returncode == 0, crawl.stderr[-2000:]
+    records = warc_records(tmp_path / "store" / "warc")
+    requests = [h for _, kind, h, _ in records if kind == "request"]
+    assert requests
+    archived = b"".join(body for _, _, _, body in records).decode("latin-1")
+    archived += "".join(str(h) for _, _, h, _ in records)
+    with open(next((tmp_path / "store" / "warc").rglob("*.warc.gz")), "rb") as stream:
+        for record in ArchiveIterator(stream):
+            if record.rec_type == "request":
+                archived += record.http_headers.to_str()
+    assert "token-3e9f-secret" not in archived and "cookie-77aa" not in archived

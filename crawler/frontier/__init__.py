@@ -22,9 +22,10 @@ import os
 import re
 import socket
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from crawler.errors import ConfigError
+from crawler.redact import redact  # the URL without its password, for messages and logs
 
 FRONTIER_LOST = "frontier_lost"  # finish reason: Redis failed under a running worker
 FRONTIER_FINISHED = "frontier_finished"  # finish reason: the crawl this worker was to join had ended
@@ -36,16 +37,6 @@ REDIS_PARAMS = {
     "socket_connect_timeout": 10,
     "health_check_interval": 30,
 }
-
-
-def redact(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def default_worker_id() -> str:

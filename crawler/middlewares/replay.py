@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Headers, Request, Response
 from scrapy.responsetypes import responsetypes
@@ -73,11 +74,10 @@ class WarcIndex:
         return len({(path, offset) for path, offset, _ in self.entries.values()})
 
 
-def local_warc_files(location: str, state_dir: str, settings: Any = None) -> list[Path]:
-    """The WARC files of a location; S3 objects are downloaded once into a temporary directory."""
+def local_warc_files(location: str, target: Path, settings: Any = None) -> list[Path]:
+    """The WARC files of a location; S3 objects are downloaded into ``target`` (random access needs a file)."""
     if "://" not in location or location.startswith("file://"):
         return [Path(name) for name, _ in warc_sources(location, None)]
-    target = Path(tempfile.mkdtemp(prefix="replay-", dir=Path(state_dir).expanduser()))
     files = []
     for number, (name, opener) in enumerate(warc_sources(location, partial(open_store_prefix, settings=settings))):
         path = target / f"{number:06d}.warc.gz"
@@ -122,7 +122,12 @@ class ReplayMiddleware:
         location = crawler.settings.get("REPLAY_WARC") or ""
         self.index: WarcIndex | None = None
         if location:
-            files = local_warc_files(location, crawler.settings.get("STATE_DIR"), crawler.settings)
+            state = Path(crawler.settings.get("STATE_DIR")).expanduser()
+            state.mkdir(parents=True, exist_ok=True)
+            # downloaded copies of S3 objects live as long as the crawl
+            self.downloads = tempfile.TemporaryDirectory(prefix="replay-", dir=state)
+            crawler.signals.connect(self.downloads.cleanup, signal=signals.engine_stopped, weak=False)
+            files = local_warc_files(location, Path(self.downloads.name), crawler.settings)
             if not files:
                 raise RuntimeError(f"REPLAY_WARC={location}: no WARC files there")  # fail closed: never go online
             self.index = WarcIndex(files)

@@ -21,9 +21,9 @@ from lxml.etree import XPath, XPathSyntaxError
 
 from crawler.errors import ConfigError
 from pipelines.item import SiteProfile
+from pipelines.normalize import SITE_KEY_RE
 
 SITES_DIR = resources.files(__name__)  # a directory, or a folder inside the zipped egg Scrapyd runs
-KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 DEFAULT_FRONT_MATTER: dict[str, Any] = {
     "extends": "_layouts.post",
     "section": "content",
@@ -41,14 +41,19 @@ CLEAN_FIELDS = {"inserts", "drop", "strip"}
 FRONT_MATTER_FIELDS = {"extends", "section", "categories", "featured"}
 # What a site file may tune: how its site is fetched and read, never what code runs (component
 # paths) nor the network guard. A site file stays a declaration, whoever wrote it.
-SITE_SETTINGS = frozenset({
-    "AUTOTHROTTLE_ENABLED", "AUTOTHROTTLE_MAX_DELAY", "AUTOTHROTTLE_START_DELAY", "AUTOTHROTTLE_TARGET_CONCURRENCY",
-    "CLEAN_ENABLED", "CONCURRENT_REQUESTS_PER_DOMAIN", "COOKIES_ENABLED", "DEFAULT_REQUEST_HEADERS",
-    "DOWNLOAD_DELAY", "DOWNLOAD_MAXSIZE", "DOWNLOAD_TIMEOUT", "DOWNLOAD_WARNSIZE",
-    "EXTRACT_FAVOR_PRECISION", "EXTRACT_INCLUDE_COMMENTS", "EXTRACT_INCLUDE_TABLES", "EXTRACT_MIN_WORDS",
-    "REDIRECT_MAX_TIMES", "RETRY_AFTER_MAX", "RETRY_BACKOFF_BASE", "RETRY_BACKOFF_MAX", "RETRY_HTTP_CODES",
-    "RETRY_TIMES", "REVISIT_AFTER", "USER_AGENT",
-})
+# What a site file may set, and within which bounds: it tunes how one site is fetched and read, and
+# whoever wrote it cannot lift the crawler's safety limits (no unbounded size, retries or concurrency).
+SITE_NUMBERS: dict[str, tuple[float, float]] = {
+    "AUTOTHROTTLE_MAX_DELAY": (0, 600), "AUTOTHROTTLE_START_DELAY": (0, 600),
+    "AUTOTHROTTLE_TARGET_CONCURRENCY": (0.1, 16), "CONCURRENT_REQUESTS_PER_DOMAIN": (1, 16),
+    "DOWNLOAD_DELAY": (0, 600), "DOWNLOAD_MAXSIZE": (1, 100 * 1024 * 1024), "DOWNLOAD_TIMEOUT": (1, 600),
+    "DOWNLOAD_WARNSIZE": (1, 100 * 1024 * 1024), "EXTRACT_MIN_WORDS": (0, 10_000), "REDIRECT_MAX_TIMES": (0, 20),
+    "RETRY_AFTER_MAX": (0, 3600), "RETRY_BACKOFF_BASE": (0, 60), "RETRY_BACKOFF_MAX": (0, 600),
+    "RETRY_TIMES": (0, 10), "REVISIT_AFTER": (0, 365 * 24 * 3600),
+}
+SITE_FLAGS = frozenset({"AUTOTHROTTLE_ENABLED", "CLEAN_ENABLED", "COOKIES_ENABLED", "EXTRACT_FAVOR_PRECISION",
+                        "EXTRACT_INCLUDE_COMMENTS", "EXTRACT_INCLUDE_TABLES"})
+SITE_SETTINGS = frozenset(SITE_NUMBERS) | SITE_FLAGS | {"DEFAULT_REQUEST_HEADERS", "RETRY_HTTP_CODES", "USER_AGENT"}
 
 
 @dataclass(frozen=True)
@@ -94,7 +99,7 @@ def load_site_file(path: Path) -> SiteConfig:
     """Read and check one site file; any problem raises :class:`ConfigError` naming the file and field."""
     key = path.stem
     where = f"site file {path}"
-    if not KEY_RE.match(key):
+    if not SITE_KEY_RE.match(key):
         raise ConfigError(f"{where}: file name must be a snake_case key (a-z, 0-9, _), got {key!r}")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -120,10 +125,7 @@ def load_site_file(path: Path) -> SiteConfig:
     settings = data.get("settings", {})
     if not isinstance(settings, dict):
         raise ConfigError(f"{where}: 'settings' is a table of Scrapy settings")
-    refused = sorted(set(settings) - SITE_SETTINGS)
-    if refused:
-        raise ConfigError(f"{where}: a site file cannot set {', '.join(refused)}; "
-                          f"it may set {', '.join(sorted(SITE_SETTINGS))} (others: -s or settings/)")
+    _check_site_settings(settings, where)
     config = SiteConfig(
         key=key,
         name=name.strip(),
@@ -176,6 +178,30 @@ def host_key(url: str) -> str:
         host = "unknown"
     key = re.sub(r"[^a-z0-9]+", "_", host).strip("_")[:63] or "unknown"
     return key if key[0].isalpha() else f"site_{key}"[:63]
+
+
+def _check_site_settings(settings: dict[str, Any], where: str) -> None:
+    refused = sorted(set(settings) - SITE_SETTINGS)
+    if refused:
+        raise ConfigError(f"{where}: a site file cannot set {', '.join(refused)}; "
+                          f"it may set {', '.join(sorted(SITE_SETTINGS))} (others: -s or settings/)")
+    for name, value in settings.items():
+        if name in SITE_NUMBERS:
+            low, high = SITE_NUMBERS[name]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+                raise ConfigError(f"{where}: settings.{name}={value!r}: expected a number from {low:g} to {high:g}")
+        elif name in SITE_FLAGS and not isinstance(value, bool):
+            raise ConfigError(f"{where}: settings.{name}={value!r}: expected true or false")
+        elif name == "USER_AGENT" and not (isinstance(value, str) and value.strip()):
+            raise ConfigError(f"{where}: settings.USER_AGENT: expected a non-empty string")
+        elif name == "RETRY_HTTP_CODES" and not (
+            isinstance(value, list) and all(isinstance(v, int) and 400 <= v <= 599 for v in value)
+        ):
+            raise ConfigError(f"{where}: settings.RETRY_HTTP_CODES: expected a list of HTTP status codes (400-599)")
+        elif name == "DEFAULT_REQUEST_HEADERS" and not (
+            isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+        ):
+            raise ConfigError(f"{where}: settings.DEFAULT_REQUEST_HEADERS: expected a table of header names to strings")
 
 
 def _strings(data: dict[str, Any], name: str, where: str) -> tuple[str, ...]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import datetime, timezone
-from typing import Any, AsyncIterator, Iterable, Iterator
+from typing import Any, AsyncIterator, Iterator
 from urllib.parse import urlsplit
 
 import scrapy
@@ -24,7 +24,8 @@ from crawler.failures import error_reason
 from crawler.sites import DEFAULT_DENY, DEFAULT_FRONT_MATTER, SiteConfig, host_key, load_sites, site_for_url
 from pipelines.dedup import archive_index
 from pipelines.item import Page, SiteProfile
-from pipelines.metadata import normalize_url
+from pipelines.metadata import normalize_url, same_site
+from pipelines.normalize import SITE_KEY_RE
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ class ArticleSpider(scrapy.Spider):
     @classmethod
     def check_arguments(cls, site: str = "", limit: str = "", **kwargs: Any) -> None:
         """Raise :class:`ConfigError` for a bad ``-a`` argument, before anything starts."""
-        if site and not KEY_ARG_RE.match(site):
+        if site and not SITE_KEY_RE.match(site):
             raise ConfigError(f"-a site={site!r}: a site key is lower-case letters, digits and _")
         if limit:
             _positive_int(limit, "limit")
@@ -144,7 +145,7 @@ class ArticleSpider(scrapy.Spider):
             return
         if sitemap.kind == "index":
             for entry in sitemap.entries:
-                if _same_site(entry.url, response.url):
+                if same_site(entry.url, response.url):
                     yield self.source_request(entry.url, ROLE_SITEMAP)
             return
         for entry in sitemap.entries:
@@ -174,7 +175,7 @@ class ArticleSpider(scrapy.Spider):
             except ValueError:  # an href that is no URL (an unclosed IPv6 bracket): the other links still count
                 self.crawler.stats.inc_value("skipped/bad_url")
                 continue
-            if _same_site(url, response.url) and (not self.site_config or self.site_config.is_article_url(url)):
+            if same_site(url, response.url) and (not self.site_config or self.site_config.is_article_url(url)):
                 request = self.article_request(url)
                 if request:
                     yield request
@@ -228,7 +229,6 @@ class ArticleSpider(scrapy.Spider):
         logger.warning(message)
 
 
-KEY_ARG_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 class SourceSpider(ArticleSpider):
     """A generic spider that starts from the sitemaps or feeds given with ``-a url=`` (comma-separated)."""
 
@@ -264,15 +264,6 @@ def check_source_urls(spider: str, value: str) -> list[str]:
     return urls
 
 
-def _same_site(url: str, other: str) -> bool:
-    try:
-        host, other_host = (urlsplit(u).hostname or "" for u in (url, other))
-    except ValueError:
-        return False
-    host, other_host = host.removeprefix("www."), other_host.removeprefix("www.")
-    return host == other_host or host.endswith("." + other_host) or other_host.endswith("." + host)
-
-
 def _positive_int(value: str, name: str) -> int:
     try:
         number = int(value)
@@ -285,9 +276,3 @@ def _positive_int(value: str, name: str) -> int:
 
 def _default_front_matter() -> dict[str, Any]:
     return dict(DEFAULT_FRONT_MATTER)
-
-
-async def iterate(requests: Iterable[scrapy.Request | None]) -> AsyncIterator[scrapy.Request]:
-    for request in requests:
-        if request is not None:
-            yield request

@@ -7,6 +7,7 @@ mocked: the crawler talks HTTP to a real server.
 from __future__ import annotations
 
 import os
+import select
 import subprocess
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,12 +29,17 @@ class ServerProcess:
             self.command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT, env=env, text=True
         )
         assert self.process.stdout is not None
-        line = self.process.stdout.readline().strip()
+        line = self._first_line()
         if not line.startswith("http"):
             self.process.kill()
             raise RuntimeError(f"{' '.join(self.command)} did not start (said {line!r})")
         self.base_url = line.rstrip("/")
         return self
+
+    def _first_line(self) -> str:
+        """The server's first line, or '' if it says nothing within ``startup_timeout`` (never hang the suite)."""
+        ready, _, _ = select.select([self.process.stdout], [], [], self.startup_timeout)
+        return self.process.stdout.readline().strip() if ready else ""
 
     def url(self, path: str = "/") -> str:
         return self.base_url + (path if path.startswith("/") else "/" + path)
