@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 
-from crawler.errors import ConfigError
+from crawler.errors import ConfigError, reject_unknown_fields
 
 logger = logging.getLogger(__name__)
 
@@ -94,9 +94,7 @@ def load_schedule(path: str | Path) -> list[Job]:
 
 
 def parse_schedule(data: dict[str, Any], source: str = "schedule") -> list[Job]:
-    unknown = set(data) - TOP_FIELDS
-    if unknown:
-        raise ConfigError(f"{source}: unknown field(s) {', '.join(sorted(unknown))}; known: job, settings, timezone")
+    reject_unknown_fields(data, TOP_FIELDS, source)
     zone = _zone(data.get("timezone", "UTC"), f"{source}: timezone")
     defaults = _settings(data.get("settings", {}), f"{source}: [settings]")
     tables = data.get("job")
@@ -117,9 +115,7 @@ def parse_job(table: dict[str, Any], source: str = "schedule", number: int = 1, 
     if not isinstance(name, str) or not NAME_RE.match(name):
         raise ConfigError(f"{source}: job #{number}: name = {name!r}: expected letters, digits, '.', '_' or '-'")
     where = f"{source}: job {name!r}"
-    unknown = set(table) - JOB_FIELDS
-    if unknown:
-        raise ConfigError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(JOB_FIELDS))}")
+    reject_unknown_fields(table, JOB_FIELDS, where)
     spider = table.get("spider")
     if not isinstance(spider, str) or not spider.strip():
         raise ConfigError(f"{where}: spider: expected a spider name (`scrapy list` shows them)")

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from lxml.etree import XPath, XPathSyntaxError
 
-from crawler.errors import ConfigError
+from crawler.errors import ConfigError, reject_unknown_fields
 from pipelines.item import SiteProfile
 from pipelines.normalize import SITE_KEY_RE
 
@@ -107,9 +107,7 @@ def load_site_file(path: Path) -> SiteConfig:
         raise ConfigError(f"{where}: cannot read: {exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{where}: not valid TOML: {exc}") from exc
-    unknown = set(data) - FIELDS
-    if unknown:
-        raise ConfigError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}; known: {', '.join(sorted(FIELDS))}")
+    reject_unknown_fields(data, FIELDS, where)
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
         raise ConfigError(f"{where}: 'name' (the publisher's name) is required")
