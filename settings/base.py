@@ -80,7 +80,7 @@ AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
-CONCURRENT_ITEMS = 4  # items of one response in the pipelines at once; a page yields one (Scrapy starts a task per slot per response)
+CONCURRENT_ITEMS = 1  # items of one response in the pipelines at once: a page yields one, and Scrapy starts a task per slot per response
 CONCURRENT_REQUESTS = 32
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_DELAY = 0.25  # seconds between requests to one site (AutoThrottle adapts it)
@@ -103,6 +103,8 @@ TWISTED_DNS_RESOLVER = "crawler.netguard.GuardedResolver"
 DOWNLOADER_MIDDLEWARES = {
     "crawler.netguard.AddressGuardMiddleware": 50,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.middlewares.metarefresh.MetaRefreshMiddleware": 580,  # Scrapy's place; rules out a refresh without decoding
     "crawler.middlewares.retry.RetryAfterMiddleware": 550,
     "crawler.middlewares.redirects.RedirectLoopMiddleware": 610,  # sees redirects before RedirectMiddleware (600)
     "crawler.middlewares.archive.ArchiveMiddleware": 950,
