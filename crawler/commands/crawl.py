@@ -18,6 +18,7 @@ from crawler.config import check_settings, check_store
 from crawler.errors import ConfigError
 from crawler.frontier import FAILURES as FRONTIER_FAILURES, check_frontier
 from crawler.shutdown import GracefulStop
+from pipelines.pool import start_forkserver
 
 ASYNCIO_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
@@ -54,6 +55,8 @@ class Command(ProjectCommand, ScrapyCrawl):
         if len(args) != 1:
             raise UsageError("give one spider name")
         spidercls = checked_spider(self.settings, args[0], opts.spargs)
+        if self.settings.getint("EXTRACT_WORKERS", -1):
+            start_forkserver()  # loads the extraction modules while Scrapy sets up the crawl
         check_frontier(self.settings, spidercls.name)
         check_store(self.settings)
         self.crawler_process = crawler_process(self.settings)

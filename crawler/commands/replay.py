@@ -19,6 +19,7 @@ from crawler.commands.crawl import crawler_process
 from crawler.config import check_settings, check_store
 from crawler.middlewares.replay import open_store_prefix
 from crawler.replay import ReplaySpider
+from pipelines.pool import start_forkserver
 from pipelines.warc import warc_sources
 
 REPLAY_SETTINGS = {
@@ -65,6 +66,8 @@ class Command(ProjectCommand):
             extensions["crawler.extensions.spool.SpoolFlush"] = None
             self.settings.set("EXTENSIONS", extensions, priority="cmdline")
         check_settings(self.settings)
+        if self.settings.getint("EXTRACT_WORKERS", -1):
+            start_forkserver()  # see the crawl command
         check_store(self.settings)
         process = crawler_process(self.settings)
         crawler = process.create_crawler(ReplaySpider)
