@@ -3,8 +3,10 @@
 Serves N archived pages (the sample site's 90 pages, repeated under /c<n>/) on
 127.0.0.1, crawls them with `scrapy crawl sitemap` and with
 bench/baseline_spider.py under the same concurrency, then measures replay
-throughput, the single-process extraction rate, and memory over a longer
-crawl. Prints a table with ratios and writes bench/out/results.json. Not a
+throughput and memory over a longer crawl. Around each project crawl it
+measures the single-process extraction rate (before and after: the machine's
+speed drifts) and the rate of one extraction process per core at once, with
+no crawl: how close to cores x single-process the machine itself gets. Prints a table with ratios and writes bench/out/results.json. Not a
 test: figures depend on the machine and on what else runs on it ("other CPU
 %": what the rest of the machine used meanwhile, in % of one core).
 
@@ -15,7 +17,7 @@ Pages/s counts the whole command, start-up and shutdown included, as a user
 waits for it; "steady" is the rate between the 10th and the 90th percentile of
 the files' write times. CPU is the sum over the crawl's process tree (crawl
 process, extraction workers); the test server's own CPU is shown apart. With
---repeat, the crawls and the single-process measure alternate and the
+--repeat, the crawls and the single-process measures alternate and the
 ratios use medians. A quick run: --pages 450 --memory-pages 900.
 """
 
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import platform
 import shutil
@@ -38,6 +41,7 @@ from pathlib import Path
 
 import psutil
 
+from pipelines.pool import usable_cpus
 from pipelines.quality import load_corpus
 from tests.servers.base import ROOT, ServerProcess
 
@@ -170,7 +174,7 @@ def replay(warc: Path, store: Path) -> list[str]:
             "-s", "PROGRESS_INTERVAL=0"]
 
 
-def single_process_rate(seconds: float = 15.0) -> float:
+def single_process_rate(seconds: float = 10.0) -> float:
     """Pages/s of extraction + cleaning in one process: the project's own functions, no crawl around them."""
     from pipelines.quality import predict_body
 
@@ -183,6 +187,13 @@ def single_process_rate(seconds: float = 15.0) -> float:
         predict_body((url, body, True))
         done += 1
     return done / (time.perf_counter() - started)
+
+
+def parallel_rate(processes: int, seconds: float = 10.0) -> float:
+    """Pages/s of ``processes`` single-process extractions running at once: the most the cores give."""
+    context = multiprocessing.get_context("forkserver")
+    with context.Pool(processes) as pool:
+        return sum(pool.map(single_process_rate, [seconds] * processes))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -205,28 +216,40 @@ def main(argv: list[str] | None = None) -> None:
         "pages": args.pages, "concurrency": args.concurrency, "settings": extra,
     }
     runs: list[Run] = []
-    rates: list[float] = []
+    cores = usable_cpus()
+    rates: list[float] = []  # single-process extraction rate around each project crawl
+    parallel: list[float] = []  # `cores` processes extracting at once, no crawl: what the machine allows
+    shares: list[float] = []  # each project crawl's pages/s over cores x the rate measured around it
+    steady_shares: list[float] = []
     print(HEADER, flush=True)
     try:
         with ServerProcess("tests.servers.http_archive", "--copies", str(-(-args.pages // CORPUS_PAGES))) as site:
-            for n in range(args.repeat):  # interleaved: a machine whose speed drifts affects all three alike
+            for n in range(args.repeat):  # interleaved: a machine whose speed drifts affects all of them alike
+                before = single_process_rate()
+                parallel.append(parallel_rate(cores))
                 store = work / f"ours{n}" / "store"
                 runs.append(measure("project", crawl_ours(site, store, args.concurrency, extra), ROOT,
                                     (store / "articles", "*.txt"), site))
                 print(line(runs[-1]), flush=True)
+                after = single_process_rate()
+                rates.append((before + after) / 2)  # brackets the crawl: the machine's speed while it ran
+                shares.append(runs[-1].pages_per_second / (cores * rates[-1]))
+                steady_shares.append(runs[-1].steady_pages_per_second / (cores * rates[-1]))
+                print(f"single-process extraction + cleaning: {before:.1f} before, {after:.1f} after the crawl; "
+                      f"{cores} processes at once: {parallel[-1]:.1f} pages/s in all; project = {shares[-1]:.0%} "
+                      f"of {cores} x single ({steady_shares[-1]:.0%} steady)", flush=True)
                 if not args.skip_baseline:
                     out = work / f"baseline{n}"
                     runs.append(measure("hand-written", crawl_baseline(site, out, args.concurrency), work,
                                         (out, "*.json"), site))
                     print(line(runs[-1]), flush=True)
-                rates.append(single_process_rate())
-                print(f"single-process extraction + cleaning: {rates[-1]:.1f} pages/s", flush=True)
             replay_store = work / "replay" / "store"
             runs.append(measure("replay", replay(work / "ours0" / "store" / "warc", replay_store), ROOT,
                                 (replay_store / "articles", "*.txt"), site))
             print(line(runs[-1]), flush=True)
-        rate = statistics.median(rates)
         results["single_process_extraction_pages_per_second"] = [round(r, 1) for r in rates]
+        results["parallel_extraction_pages_per_second"] = [round(r, 1) for r in parallel]
+        results["shares_of_cores_x_single_rate"] = [round(r, 3) for r in shares]
         if not args.skip_memory:
             with ServerProcess("tests.servers.http_archive", "--copies", str(-(-args.memory_pages // CORPUS_PAGES))) as site:
                 store = work / "memory" / "store"
@@ -238,7 +261,7 @@ def main(argv: list[str] | None = None) -> None:
                 quarter = [rss for t, rss in memory.rss_samples if t <= memory.seconds / 4]
                 results["memory_rss_mb_first_quarter_peak"] = max(quarter) if quarter else None
         results["runs"] = [run.summary() for run in runs]
-        report(results, runs, rate)
+        report(results, runs, rates, parallel, shares, steady_shares)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     (OUT / "results.json").write_text(json.dumps(results, indent=2) + "\n")
@@ -266,22 +289,26 @@ def line(run: Run) -> str:
             f"{100 * run.other_cpu_seconds / run.seconds:>12.0f}")
 
 
-def report(results: dict, runs: list[Run], rate: float) -> None:
+def report(results: dict, runs: list[Run], rates: list[float], parallel: list[float], shares: list[float],
+           steady_shares: list[float]) -> None:
     info = results["machine"]
     print(f"\nmachine: {info['cpus']} CPUs ({info['cpu_model']}), {info['memory_gb']} GB, "
           f"Python {info['python']}, {results['date']}")
     print(HEADER)
     for run in runs:
         print(line(run))
-    cores = info["cpus"]
+    cores = usable_cpus()
     ours = [r.pages_per_second for r in runs if r.name == "project"]
     baseline = [r.pages_per_second for r in runs if r.name == "hand-written"]
-    share = statistics.median(ours) / (cores * rate)
-    steady = statistics.median(r.steady_pages_per_second for r in runs if r.name == "project") / (cores * rate)
+    share, steady = statistics.median(shares), statistics.median(steady_shares)
+    # the same ratio for bare extraction: how far `cores` processes at once fall short of cores x one process
+    ceiling = statistics.median(p / (cores * r) for p, r in zip(parallel, rates))
     results["share_of_cores_x_single_rate"] = round(share, 3)
     results["steady_share_of_cores_x_single_rate"] = round(steady, 3)
-    print(f"single-process extraction (median of {len(ours)}): {rate:.1f} pages/s; project (median) = {share:.0%} "
-          f"of {cores} cores x that, {steady:.0%} once started")
+    results["parallel_extraction_share_of_cores_x_single_rate"] = round(ceiling, 3)
+    print(f"single-process extraction + cleaning: {', '.join(f'{r:.1f}' for r in rates)} pages/s around the crawls")
+    print(f"project = {share:.0%} of {cores} x single-process (median of {', '.join(f'{x:.0%}' for x in shares)}), "
+          f"{steady:.0%} once started; {cores} bare extraction processes at once reach {ceiling:.0%}")
     if baseline:
         ratio = statistics.median(ours) / statistics.median(baseline)
         results["speedup_vs_hand_written"] = round(ratio, 2)
