@@ -38,7 +38,8 @@ def start_forkserver() -> None:
 
     The crawl commands call this first thing, so that loading trafilatura
     (0.3-0.5 s) overlaps with Scrapy setting up the crawl; each worker then
-    starts in milliseconds, and the workers share the loaded modules' memory.
+    starts in milliseconds (and shares the loaded modules' pages with the
+    others until Python's reference counts touch them).
     Without it, every worker loads them itself once the pipeline makes the pool.
     """
     from multiprocessing import forkserver
