@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --upgrade pip 'setuptools>=77,<81'  # make egg builds with it (SPDX license); scrapyd needs <81
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
