@@ -26,5 +26,5 @@ class MetaRefreshMiddleware(ScrapyMetaRefreshMiddleware):
 
 def may_refresh(response: HtmlResponse, ignore_tags=("script", "noscript")) -> bool:
     """False when the start of the page surely holds no ``<meta http-equiv="refresh">``."""
-    interval, url = get_meta_refresh(response.body[:SCAN_BYTES], response.url, response.encoding, ignore_tags=ignore_tags)
+    _, url = get_meta_refresh(response.body[:SCAN_BYTES], response.url, response.encoding, ignore_tags=ignore_tags)
     return url is not None
