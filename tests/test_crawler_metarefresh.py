@@ -73,10 +73,31 @@ def test_a_refresh_in_a_script_follows_the_ignore_tags_setting_as_with_scrapy(ig
     )
 
 
-def test_real_pages_are_passed_through_without_being_decoded():
+def test_a_refresh_in_a_page_that_declares_no_encoding_redirects_as_with_scrapy():
+    # windows-1252 bytes that are not UTF-8, and no charset anywhere: Scrapy guesses the encoding
+    body = '<html><head><title>Café</title><meta http-equiv="refresh" content="0; url=/caf\xe9/1.html"></head></html>'
+    results = [
+        m.process_response(Request(URL), response(body.encode("cp1252"), "text/html"))
+        for m in (middleware(), middleware(ScrapyMetaRefreshMiddleware))
+    ]
+    assert all(isinstance(r, Request) for r in results)
+    assert results[0].url == results[1].url
+
+
+def test_a_refresh_in_utf16_without_a_declared_encoding_is_found_as_with_scrapy():
+    body = '<html><head><meta http-equiv="refresh" content="0; url=/moved/1.html"></head></html>'.encode("utf-16-le")
+    results = [m.process_response(Request(URL), response(body, "text/html"))
+               for m in (middleware(), middleware(ScrapyMetaRefreshMiddleware))]
+    assert [type(r) for r in results] == [type(results[1])] * 2
+    assert getattr(results[0], "url", None) == getattr(results[1], "url", None)
+
+
+@pytest.mark.parametrize("content_type", ["text/html; charset=utf-8", "text/html"])
+def test_real_pages_are_passed_through_without_being_decoded(content_type):
     pages = load_corpus(DEFAULT_WARC.parent)
     ours = middleware()
     for url, _, body in pages:
-        page = HtmlResponse(url, body=body, headers={"Content-Type": "text/html; charset=utf-8"}, request=Request(url))
+        page = HtmlResponse(url, body=body, headers={"Content-Type": content_type}, request=Request(url))
         assert ours.process_response(Request(url), page) is page
-        assert page._cached_ubody is None, url  # Scrapy's middleware decodes every page
+        # Scrapy's middleware decodes every page, and guesses the encoding of those that declare none
+        assert page._cached_ubody is None and page._cached_benc is None, url

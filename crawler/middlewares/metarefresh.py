@@ -2,8 +2,9 @@
 
 Scrapy 2.19 reads ``response.text[:4096]``, which decodes the whole body
 (0.1-0.2 ms for a news page, in the one process that also downloads and
-archives). w3lib rules a refresh out on the raw bytes when the encoding
-allows it; only pages that may hold one go on to Scrapy's own check, so
+archives), and on a page that declares no encoding first tries to decode
+all of it as ASCII and as UTF-8 to guess one. Here a refresh is ruled out on
+the raw bytes; only pages that may hold one go on to Scrapy's own check, so
 what redirects is unchanged.
 """
 
@@ -25,6 +26,20 @@ class MetaRefreshMiddleware(ScrapyMetaRefreshMiddleware):
 
 
 def may_refresh(response: HtmlResponse, ignore_tags=("script", "noscript")) -> bool:
-    """False when the start of the page surely holds no ``<meta http-equiv="refresh">``."""
-    _, url = get_meta_refresh(response.body[:SCAN_BYTES], response.url, response.encoding, ignore_tags=ignore_tags)
+    """False when the start of the page surely holds no ``<meta http-equiv="refresh">`` that Scrapy would follow.
+
+    Scrapy looks in the first 4,096 characters, at most 16 KB in any
+    ASCII-compatible encoding, which spells the word "refresh" in ASCII bytes:
+    most pages are ruled out by looking for it there, without knowing their
+    encoding. Where it is (in a script, often), w3lib looks for the tag;
+    only a page with one, or whose markup is not ASCII bytes (UTF-16 and
+    UTF-32, with NUL bytes), goes on to Scrapy's check, which decodes it.
+    """
+    head = response.body[:SCAN_BYTES]
+    if b"\x00" in head:
+        return True
+    if b"refresh" not in head.lower():
+        return False
+    # decoding as UTF-8 keeps every ASCII byte whatever the encoding: a tag Scrapy finds, this finds
+    _, url = get_meta_refresh(head.decode("utf-8", "replace"), response.url, ignore_tags=ignore_tags)
     return url is not None
