@@ -114,6 +114,7 @@ ADDONS = {
     "crawler.redact.RedactSecrets": 0,  # no secret in the log, Scrapy's "Overridden settings" included
     "crawler.useragent.ContactUserAgent": 0,  # BOT_CONTACT into USER_AGENT
     "crawler.frontier.Frontier": 10,  # FRONTIER_URL
+    "crawler.components.SkipDisabledComponents": 20,  # after any add-on that may switch one on
 }
 ITEM_PIPELINES = {
     "pipelines.extract.ExtractPipeline": 100,
@@ -125,6 +126,7 @@ EXTENSIONS = {
     "crawler.extensions.spool.SpoolFlush": 490,  # before the run record: it counts spooled/flushed objects
     "crawler.extensions.runrecord.RunRecord": 500,
     "crawler.extensions.progress.Progress": 510,
+    "crawler.extensions.loglevel.SkipUnloggedRecords": 0,
 }
 # a response stays "active" until its items leave the pipeline: this bounds memory when extraction lags
 SCRAPER_SLOT_MAX_ACTIVE_SIZE = 8 * 1024 * 1024

@@ -1,0 +1,99 @@
+"""What a crawl loads and logs: components switched off are not imported, log calls below LOG_LEVEL cost nothing."""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+
+import pytest
+
+from crawler.extensions.loglevel import lowest_handled_level
+from tests.servers.base import ROOT
+
+# Builds a crawler with the project's settings as `scrapy crawl` does (logging set up, add-ons and extensions
+# loaded), in a fresh interpreter so that what it imports can be seen.
+PROBE = r"""
+import json, logging, sys
+from scrapy.core.downloader.middleware import DownloaderMiddlewareManager
+from scrapy.settings import Settings
+from scrapy.utils.log import configure_logging
+from scrapy.utils.reactor import install_reactor
+from scrapy.utils.test import get_crawler
+settings = Settings()
+settings.setmodule("settings.base", priority="project")
+settings.setdict(json.loads(sys.argv[1]), priority="cmdline")
+configure_logging(settings)
+install_reactor(settings["TWISTED_REACTOR"])
+crawler = get_crawler(settings_dict=settings)
+crawler._apply_settings()
+DownloaderMiddlewareManager.from_crawler(crawler)
+print(json.dumps({
+    "extensions": [type(e).__module__ + "." + type(e).__name__ for e in crawler.extensions.middlewares],
+    "downloader": list(crawler.settings.get_component_priority_dict_with_base("DOWNLOADER_MIDDLEWARES")),
+    "imported": sorted(m for m in ("aiohttp", "tldextract") if m in sys.modules),
+    "debug_enabled": logging.getLogger("scrapy.core.engine").isEnabledFor(logging.DEBUG),
+    "info_enabled": logging.getLogger("scrapy.core.engine").isEnabledFor(logging.INFO),
+}))
+"""
+
+COOKIES = "scrapy.downloadermiddlewares.cookies.CookiesMiddleware"
+REMOTE_CONTROL = "scrapy.extensions.remote_control.RemoteControl"
+
+
+def probe(tmp_path, **settings) -> dict:
+    settings = {"STORE_URI": str(tmp_path / "store"), "STATE_DIR": str(tmp_path / "state"), **settings}
+    result = subprocess.run([sys.executable, "-c", PROBE, json.dumps(settings)], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_components_switched_off_are_not_imported(tmp_path):
+    loaded = probe(tmp_path)
+    assert COOKIES not in loaded["downloader"]
+    assert REMOTE_CONTROL not in loaded["extensions"]
+    assert loaded["imported"] == []  # aiohttp (remote control), tldextract (cookies): 0.25 s of every start-up
+    assert "crawler.extensions.progress.Progress" in loaded["extensions"]  # the rest is all there
+
+
+def test_a_component_switched_on_is_loaded(tmp_path):
+    loaded = probe(tmp_path, COOKIES_ENABLED=True)
+    assert COOKIES in loaded["downloader"]
+    assert "tldextract" in loaded["imported"]
+
+
+def test_a_component_the_user_places_is_kept(tmp_path):
+    loaded = probe(tmp_path, DOWNLOADER_MIDDLEWARES={COOKIES: 701})
+    assert COOKIES in loaded["downloader"]
+
+
+@pytest.mark.parametrize("level, debug", [("INFO", False), ("WARNING", False), ("DEBUG", True)])
+def test_log_calls_below_the_log_level_are_dropped_at_once(tmp_path, level, debug):
+    loaded = probe(tmp_path, LOG_LEVEL=level)
+    assert loaded["debug_enabled"] is debug
+    assert loaded["info_enabled"] is (level != "WARNING")
+
+
+def test_the_lowest_level_a_handler_writes():
+    logger = logging.Logger("probe")
+    assert lowest_handled_level(logger) == logging.NOTSET  # no handler: nothing to go by
+    for level in (logging.WARNING, logging.INFO):
+        handler = logging.NullHandler()
+        handler.setLevel(level)
+        logger.addHandler(handler)
+    assert lowest_handled_level(logger) == logging.INFO
+    logger.addHandler(logging.NullHandler())  # takes everything (pytest's capture does)
+    assert lowest_handled_level(logger) == logging.NOTSET
+
+
+def test_a_later_crawler_logs_at_its_own_level(tmp_path):
+    """Two crawlers in one process (AsyncCrawlerRunner): the second's LOG_LEVEL=DEBUG is honoured."""
+    script = PROBE.replace("print(json.dumps({", """crawler2 = get_crawler(settings_dict={**settings, "LOG_LEVEL": "DEBUG"})
+crawler2._apply_settings()
+print(json.dumps({""")
+    result = subprocess.run([sys.executable, "-c", script, json.dumps({"STORE_URI": str(tmp_path / "s"), "STATE_DIR": str(tmp_path / "t")})],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout.strip().splitlines()[-1])["debug_enabled"] is True
