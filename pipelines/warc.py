@@ -152,13 +152,18 @@ class WarcRecorder:
     """Appends exchanges to per-site WARC files through a writer thread; rotates by size."""
 
     def __init__(self, storage: Storage, run_id: str, max_size: int = 100 * 1024 * 1024,
-                 queue_size: int = 256, info: dict[str, Any] | None = None, gzip_level: int = DEFAULT_GZIP_LEVEL):
+                 queue_size: int = 256, info: dict[str, Any] | None = None, gzip_level: int = DEFAULT_GZIP_LEVEL,
+                 queue_bytes: int = 32 * 1024 * 1024):
         self.storage = storage
         self.run_id = run_id
         self.max_size = max_size
         self.gzip_level = gzip_level
         self.info = {"software": SOFTWARE, "format": f"WARC File Format {WARC_VERSION}", **(info or {})}
         self.queue: queue.Queue[Exchange | None] = queue.Queue(maxsize=queue_size)
+        # bodies waiting for the writer: 256 responses of 20 MB each would be 5 GB
+        self.queue_bytes = queue_bytes
+        self.queued_bytes = 0
+        self._room = threading.Condition()
         self.files: dict[str, WarcFile] = {}
         self.records = 0
         self.bytes = 0
@@ -169,9 +174,14 @@ class WarcRecorder:
         self._thread.start()
 
     def record(self, exchange: Exchange) -> None:
-        """Queue an exchange; blocks only when the writer is ``queue_size`` exchanges behind."""
+        """Queue an exchange; blocks only when the writer is ``queue_size`` exchanges or ``queue_bytes`` behind."""
         if not SITE_KEY_RE.match(exchange.site):
             raise ValueError(f"unsafe site key {exchange.site!r}")
+        size = len(exchange.body)
+        with self._room:
+            # one exchange larger than the budget still goes, alone
+            self._room.wait_for(lambda: not self.queued_bytes or self.queued_bytes + size <= self.queue_bytes)
+            self.queued_bytes += size
         self.queue.put(exchange)
 
     def close(self) -> None:
@@ -189,6 +199,10 @@ class WarcRecorder:
             except Exception:  # a full disk must not kill the writer: log, count, go on
                 self.failures += 1
                 logger.exception("could not archive %s", exchange.url)
+            finally:
+                with self._room:
+                    self.queued_bytes -= len(exchange.body)
+                    self._room.notify_all()
         for site in list(self.files):
             self._close_file(site)
 

@@ -38,6 +38,7 @@ ARCHIVE_ENABLED = True
 ARCHIVE_GZIP_LEVEL = 2  # ISA-L level 0-3 of each record: 3 gives 3% smaller files for half again the CPU (README: performance)
 ARCHIVE_MAX_SIZE = 100 * 1024 * 1024  # bytes; a WARC file rotates past this
 ARCHIVE_QUEUE_SIZE = 256  # responses waiting for the WARC writer thread
+ARCHIVE_QUEUE_BYTES = 32 * 1024 * 1024  # and their bodies' bytes; past either, downloads wait for the writer
 
 # --- replay ------------------------------------------------------------------------------------
 REPLAY_WARC = ""  # a WARC file, directory or s3:// prefix: responses come from there, never the network

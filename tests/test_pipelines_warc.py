@@ -5,12 +5,14 @@ from __future__ import annotations
 import gzip
 import io
 import re
+import threading
 import zlib
 from datetime import datetime, timezone
 
 import pytest
 
-from pipelines.warc import Exchange, exchange_records, iter_exchanges, warcinfo_record
+from pipelines.storage import LocalStorage
+from pipelines.warc import Exchange, WarcRecorder, exchange_records, iter_exchanges, warcinfo_record
 from tests.helpers import CORPUS_WARC
 
 FETCHED = datetime(2026, 11, 21, 22, 0, tzinfo=timezone.utc)
@@ -48,3 +50,58 @@ def test_each_record_is_its_own_gzip_member_and_reads_back(level):
 def test_a_higher_level_writes_a_smaller_archive():
     exchange = corpus_exchange()
     assert len(exchange_records(exchange, 3)) < len(exchange_records(exchange, 0))
+
+
+class HeldStorage(LocalStorage):
+    """A local store whose WARC writes wait until ``release`` is set: a disk that has fallen behind."""
+
+    def __init__(self, root, release: threading.Event):
+        super().__init__(root)
+        self.release = release
+
+    def open_append(self, key):
+        log = super().open_append(key)
+        write = log.write
+
+        def held_write(data):
+            self.release.wait(30)
+            return write(data)
+
+        log.write = held_write
+        return log
+
+
+def test_the_writer_queue_holds_at_most_its_byte_budget(tmp_path):
+    """Downloads wait for a writer that is behind once the queued bodies reach ARCHIVE_QUEUE_BYTES, not before."""
+    release = threading.Event()
+    recorder = WarcRecorder(HeldStorage(tmp_path, release), "run-1", queue_size=256, queue_bytes=3_000_000)
+    body = b"x" * 1_000_000
+    done: list[int] = []
+
+    def download(n: int) -> None:
+        for i in range(n):
+            recorder.record(Exchange(url=f"https://a.example/{i}", site="site_a", fetched=FETCHED, status=200,
+                                     headers=[], body=body))
+            done.append(i)
+
+    crawler = threading.Thread(target=download, args=(8,), daemon=True)
+    crawler.start()
+    crawler.join(1.0)
+    # the body being written counts until it is on disk: three bodies in all, the fourth download waits
+    assert len(done) == 3 and crawler.is_alive()
+    assert recorder.queued_bytes == 3_000_000
+    release.set()
+    crawler.join(30)
+    recorder.close()
+    assert len(done) == 8 and recorder.queued_bytes == 0 and recorder.failures == 0
+    with open(tmp_path / "warc" / "site_a" / "run-1-00000.warc.gz", "rb") as stream:
+        assert [r.url for r in iter_exchanges(stream)] == [f"https://a.example/{i}" for i in range(8)]
+
+
+def test_a_body_larger_than_the_budget_is_archived_alone(tmp_path):
+    recorder = WarcRecorder(LocalStorage(tmp_path), "run-1", queue_bytes=1000)
+    recorder.record(Exchange(url="https://a.example/big", site="site_a", fetched=FETCHED, status=200, headers=[],
+                             body=b"y" * 5000))
+    recorder.close()
+    with open(tmp_path / "warc" / "site_a" / "run-1-00000.warc.gz", "rb") as stream:
+        assert [len(r.body) for r in iter_exchanges(stream)] == [5000]

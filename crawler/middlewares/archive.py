@@ -43,6 +43,7 @@ class ArchiveMiddleware:
             runtime.run_id(crawler),
             max_size=settings.getint("ARCHIVE_MAX_SIZE"),
             queue_size=settings.getint("ARCHIVE_QUEUE_SIZE"),
+            queue_bytes=settings.getint("ARCHIVE_QUEUE_BYTES"),
             gzip_level=settings.getint("ARCHIVE_GZIP_LEVEL"),
             info=info,
         )
