@@ -13,6 +13,7 @@ NEWSPIDER_MODULE = "crawler.spiders"
 SPIDER_LOADER_CLASS = "crawler.spiderloader.SiteSpiderLoader"
 COMMANDS_MODULE = "crawler.commands"
 LOG_FORMATTER = "crawler.logformatter.ArchiveLogFormatter"
+STATS_CLASS = "crawler.stats.StatsCollector"  # Scrapy's, without a deprecation shim on every counter
 LOG_LEVEL = "INFO"
 LOGSTATS_INTERVAL = 0  # replaced by the progress line (PROGRESS_INTERVAL)
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"

@@ -1,4 +1,5 @@
-"""What a crawl loads and logs: components switched off are not imported, log calls below LOG_LEVEL cost nothing."""
+"""What a crawl spends beyond its work: components switched off are not imported, log calls below LOG_LEVEL
+and counters cost next to nothing."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ import sys
 
 import pytest
 
+from scrapy.utils.test import get_crawler
+
 from crawler.extensions.loglevel import lowest_handled_level
+from crawler.stats import StatsCollector
 from tests.servers.base import ROOT
 
 # Builds a crawler with the project's settings as `scrapy crawl` does (logging set up, add-ons and extensions
@@ -34,6 +38,7 @@ print(json.dumps({
     "downloader": list(crawler.settings.get_component_priority_dict_with_base("DOWNLOADER_MIDDLEWARES")),
     "imported": sorted(m for m in ("aiohttp", "tldextract") if m in sys.modules),
     "debug_enabled": logging.getLogger("scrapy.core.engine").isEnabledFor(logging.DEBUG),
+    "stats_class": type(crawler.stats).__module__ + "." + type(crawler.stats).__name__,
     "info_enabled": logging.getLogger("scrapy.core.engine").isEnabledFor(logging.INFO),
 }))
 """
@@ -97,3 +102,19 @@ print(json.dumps({""")
                             cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(result.stdout.strip().splitlines()[-1])["debug_enabled"] is True
+
+
+def test_the_crawl_counts_with_the_project_stats_collector(tmp_path):
+    assert probe(tmp_path)["stats_class"] == "crawler.stats.StatsCollector"
+
+
+def test_counters_work_as_scrapys_and_still_take_a_spider():
+    stats = StatsCollector(get_crawler())
+    stats.inc_value("pages")
+    stats.inc_value("pages", 2, spider=None)  # the argument Scrapy deprecates: accepted, ignored
+    stats.max_value("in_flight_max", 5)
+    stats.max_value("in_flight_max", 3)
+    stats.min_value("first", 7)
+    stats.set_value("reason", "finished")
+    assert stats.get_value("pages") == 3 and stats.get_value("missing", 0) == 0
+    assert stats.get_stats() == {"pages": 3, "in_flight_max": 5, "first": 7, "reason": "finished"}
