@@ -6,13 +6,14 @@ and filters in the root handler: each DEBUG call (a "Crawled (200)" and a
 it to a handler that drops it, 10 microseconds each in the one process that
 downloads and archives. Raising those loggers to the lowest level a root
 handler writes drops such calls at the first check; what is written is
-unchanged. A handler that takes everything (pytest's log capture, a user's
-NOTSET handler) leaves the levels as they are.
+unchanged. Where a handler takes everything (pytest's log capture, a user's
+NOTSET handler), the levels stay as Scrapy sets them.
 """
 
 from __future__ import annotations
 
 import logging
+
 
 def lowest_handled_level(logger: logging.Logger) -> int:
     """The lowest level some handler of ``logger`` writes; NOTSET when one takes everything or none is set."""
