@@ -15,6 +15,7 @@ from pipelines.runtime import CRAWL_ID_RE, store_from_settings
 NUMBERS: dict[str, tuple[str, Callable[[float], bool], str]] = {
     "ARCHIVE_GZIP_LEVEL": ("getint", lambda v: 0 <= v <= 3, "an ISA-L level from 0 (fastest) to 3 (smallest)"),
     "ARCHIVE_MAX_SIZE": ("getint", lambda v: v > 0, "a size in bytes above 0"),
+    "ARCHIVE_QUEUE_BYTES": ("getint", lambda v: v > 0, "a size in bytes above 0"),
     "ARCHIVE_QUEUE_SIZE": ("getint", lambda v: v > 0, "a whole number above 0"),
     "CONCURRENT_REQUESTS": ("getint", lambda v: v > 0, "a whole number above 0"),
     "CONCURRENT_REQUESTS_PER_DOMAIN": ("getint", lambda v: v > 0, "a whole number above 0"),

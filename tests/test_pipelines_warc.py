@@ -105,3 +105,17 @@ def test_a_body_larger_than_the_budget_is_archived_alone(tmp_path):
     recorder.close()
     with open(tmp_path / "warc" / "site_a" / "run-1-00000.warc.gz", "rb") as stream:
         assert [len(r.body) for r in iter_exchanges(stream)] == [5000]
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "32MB"])
+def test_a_queue_budget_that_is_no_size_is_refused_in_one_line(value):
+    from scrapy.settings import Settings
+
+    from crawler.config import check_settings
+    from crawler.errors import ConfigError
+
+    settings = Settings()
+    settings.setmodule("settings.base")
+    settings.set("ARCHIVE_QUEUE_BYTES", value, priority="cmdline")
+    with pytest.raises(ConfigError, match=r"^setting ARCHIVE_QUEUE_BYTES='[^']+': expected a size in bytes above 0$"):
+        check_settings(settings)
