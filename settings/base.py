@@ -129,6 +129,9 @@ EXTENSIONS = {
     "crawler.extensions.runrecord.RunRecord": 500,
     "crawler.extensions.progress.Progress": 510,
     "crawler.extensions.loglevel.SkipUnloggedRecords": 0,
+    "crawler.extensions.collector.CollectLess": 0,
 }
+# new container objects between two passes of the cycle collector, once the crawl has started (-1: Python's 700)
+GC_THRESHOLD = 20_000
 # a response stays "active" until its items leave the pipeline: this bounds memory when extraction lags
 SCRAPER_SLOT_MAX_ACTIVE_SIZE = 8 * 1024 * 1024

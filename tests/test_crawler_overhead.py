@@ -19,7 +19,8 @@ from tests.servers.base import ROOT
 # Builds a crawler with the project's settings as `scrapy crawl` does (logging set up, add-ons and extensions
 # loaded), in a fresh interpreter so that what it imports can be seen.
 PROBE = r"""
-import json, logging, sys
+import gc, json, logging, sys, weakref
+from scrapy import signals
 from scrapy.core.downloader.middleware import DownloaderMiddlewareManager
 from scrapy.settings import Settings
 from scrapy.utils.log import configure_logging
@@ -33,7 +34,14 @@ install_reactor(settings["TWISTED_REACTOR"])
 crawler = get_crawler(settings_dict=settings)
 crawler._apply_settings()
 DownloaderMiddlewareManager.from_crawler(crawler)
+crawler.signals.send_catch_log(signals.engine_started)
+class Node: pass
+node = Node(); node.self = node; alive = weakref.ref(node); del node  # a cycle made during the crawl
+junk = [[] for _ in range(2 * gc.get_threshold()[0])]  # enough new objects for the collector to pass
 print(json.dumps({
+    "gc_threshold": gc.get_threshold()[0],
+    "gc_frozen": gc.get_freeze_count(),
+    "cycle_collected": alive() is None,
     "extensions": [type(e).__module__ + "." + type(e).__name__ for e in crawler.extensions.middlewares],
     "downloader": list(crawler.settings.get_component_priority_dict_with_base("DOWNLOADER_MIDDLEWARES")),
     "imported": sorted(m for m in ("aiohttp", "tldextract") if m in sys.modules),
@@ -106,6 +114,21 @@ print(json.dumps({""")
 
 def test_the_crawl_counts_with_the_project_stats_collector(tmp_path):
     assert probe(tmp_path)["stats_class"] == "crawler.stats.StatsCollector"
+
+
+@pytest.mark.parametrize("threshold", [20_000, 5_000])
+def test_the_collector_skips_what_lives_for_the_whole_crawl(tmp_path, threshold):
+    loaded = probe(tmp_path, GC_THRESHOLD=threshold)
+    assert loaded["gc_threshold"] == threshold
+    assert loaded["gc_frozen"] > 10_000  # modules, classes, settings: never scanned again
+    assert loaded["cycle_collected"]  # what the crawl makes is still collected, without an explicit collect
+
+
+def test_a_negative_gc_threshold_leaves_the_collector_alone(tmp_path):
+    loaded = probe(tmp_path, GC_THRESHOLD=-1)
+    assert loaded["gc_threshold"] == 700 and loaded["gc_frozen"] == 0
+    assert "crawler.extensions.collector.CollectLess" not in loaded["extensions"]
+    assert loaded["cycle_collected"]
 
 
 def test_counters_work_as_scrapys_and_still_take_a_spider():
