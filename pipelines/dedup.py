@@ -22,7 +22,7 @@ from typing import Any, Iterable
 
 from pipelines import runtime
 from pipelines.item import Document
-from pipelines.metadata import normalize_url, parse_date
+from pipelines.values import normalize_url, parse_date
 from pipelines.normalize import render
 from pipelines.storage import Storage
 

@@ -11,16 +11,21 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import lxml.html
-import trafilatura
-from trafilatura.settings import Extractor
-from trafilatura.xml import xmltotxt
 from w3lib.encoding import html_to_unicode
 
-from pipelines import clean, metadata
+from pipelines import clean, values
 from pipelines.item import Article, Block, Page
 from pipelines.pool import TaskFailed
+
+if TYPE_CHECKING:
+    from trafilatura.settings import Extractor
+
+# trafilatura and pipelines.metadata (htmldate, courlan, dateutil) are imported where they are used:
+# the crawl process imports this module for ExtractPipeline and never extracts, and loading them
+# there took 0.1 s before the first request and 20 MB (workers have them preloaded: pipelines.pool)
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +56,8 @@ class ExtractOptions:
 
 def extract_page(page: Page, options: ExtractOptions = ExtractOptions()) -> Article:
     """Extract the article of ``page`` or raise :class:`ExtractError` saying why not."""
+    from pipelines import metadata
+
     text = decode_page(page, options)
     tree = parse_html(text)
     meta = metadata.read_metadata(tree, page.url)
@@ -58,7 +65,7 @@ def extract_page(page: Page, options: ExtractOptions = ExtractOptions()) -> Arti
     if page_type != "article":
         raise ExtractError(f"not_article/{page_type}", f"not an article ({page_type}): {page.url}")
     # here, while the tree is as served: pruning and extraction change it, and the date guess reads it
-    date = meta.date or metadata.parse_date(page.hints.get("date", "")) or meta.date_guess
+    date = meta.date or values.parse_date(page.hints.get("date", "")) or meta.date_guess
 
     clean.prune_tree(tree, page.site.strip)
     blocks = extract_blocks(tree, page.url, options)
@@ -132,6 +139,9 @@ def parse_html(text: str) -> lxml.html.HtmlElement:
 
 def extract_blocks(tree: lxml.html.HtmlElement, url: str, options: ExtractOptions) -> list[Block]:
     """The article body as paragraph-level blocks, in reading order."""
+    import trafilatura
+    from trafilatura.xml import xmltotxt
+
     document = trafilatura.bare_extraction(tree, url=url, options=_extractor(options, url))
     if document is None or document.body is None:
         return []
@@ -149,6 +159,8 @@ _KINDS = {"p": "p", "head": "head", "list": "item", "quote": "quote", "table": "
 
 
 def _extractor(options: ExtractOptions, url: str) -> Extractor:
+    from trafilatura.settings import Extractor
+
     extractor = Extractor(
         output_format="python",
         precision=options.favor_precision,

@@ -14,19 +14,18 @@ import json
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from functools import cached_property
 from typing import Any, Iterator
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 
-import courlan
-from dateutil import parser as dateparser
 from htmldate import find_date
 from lxml.html import HtmlElement
 from trafilatura import metadata as trafilatura_metadata
 from trafilatura.settings import Document, set_date_params
 from trafilatura.utils import line_processing
+
+from pipelines.values import normalize_url, parse_date, same_site
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +47,6 @@ DATE_META = (
     "parsely-pub-date", "sailthru.date", "dc.date.issued", "DC.date.issued", "dcterms.created", "pubdate",
     "publish-date", "date", "og:pubdate",
 )
-EARLIEST = datetime(1990, 1, 1, tzinfo=timezone.utc)
 
 
 @dataclass
@@ -263,28 +261,6 @@ def _types(obj: dict[str, Any]) -> list[str]:
 # --- values --------------------------------------------------------------------------------
 
 
-def parse_date(value: str) -> datetime | None:
-    """A publication time in UTC, or None for anything implausible (naive times count as UTC)."""
-    value = (value or "").strip()
-    if not value or len(value) > 64:
-        return None
-    parsed: datetime | None = None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            parsed = parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            try:
-                parsed = dateparser.parse(value, fuzzy=False)
-            except (ValueError, OverflowError, TypeError):
-                return None
-    if parsed is None:
-        return None
-    parsed = parsed.astimezone(timezone.utc) if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-    if parsed < EARLIEST or parsed > datetime.now(timezone.utc) + timedelta(days=2):
-        return None
-    return parsed.replace(microsecond=0)
 
 
 def _first_date(values: Any) -> datetime | None:
@@ -313,27 +289,10 @@ def canonical_url(tree: HtmlElement, url: str, tags: dict[str, list[str]], artic
     return normalize_url(url)
 
 
-def normalize_url(url: str) -> str:
-    try:
-        parts = urlsplit(courlan.normalize_url(url))
-    except ValueError:
-        return url
-    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, ""))
 
 
-def same_site(a: str, b: str) -> bool:
-    host_a, host_b = (_bare_host(a), _bare_host(b))
-    if not host_a or not host_b:
-        return False
-    return host_a == host_b or host_a.endswith("." + host_b) or host_b.endswith("." + host_a)
 
 
-def _bare_host(url: str) -> str:
-    try:
-        host = (urlsplit(url).hostname or "").lower()
-    except ValueError:
-        return ""
-    return host[4:] if host.startswith("www.") else host
 
 
 def _absolute(base: str, value: str) -> str:

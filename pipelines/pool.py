@@ -30,7 +30,7 @@ T = TypeVar("T")
 
 
 # what every worker needs: loaded once in the forkserver, so that each worker is a fork of a warm process
-PRELOAD = ["trafilatura", "pipelines.clean", "pipelines.extract"]
+PRELOAD = ["trafilatura", "trafilatura.xml", "pipelines.clean", "pipelines.extract", "pipelines.metadata"]
 
 
 def start_forkserver() -> None:

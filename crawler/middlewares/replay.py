@@ -31,7 +31,7 @@ from scrapy.responsetypes import responsetypes
 from warcio.archiveiterator import ArchiveIterator
 
 from pipelines import runtime
-from pipelines.metadata import normalize_url
+from pipelines.values import normalize_url
 from pipelines.storage import open_storage
 from pipelines.warc import ArchivedResponse, iter_exchanges, warc_sources
 
