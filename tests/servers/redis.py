@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,14 +21,11 @@ from pathlib import Path
 
 import redis
 
+from tests.servers.base import free_port
+
 MISSING = ("redis-server is not installed: run `make system-deps` (tests/servers/install-redis) "
            "or apt-get install redis-server")
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class RedisServer:

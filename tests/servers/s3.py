@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,14 +22,11 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+from tests.servers.base import free_port
+
 TEST_ACCESS_KEY = "test-access-key"
 TEST_SECRET_KEY = "test-secret-key"
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def aws_env(endpoint: str, access_key: str = TEST_ACCESS_KEY, secret_key: str = TEST_SECRET_KEY) -> dict[str, str]:
@@ -140,11 +136,15 @@ class SeaweedServer(S3Server):
         self.directory.mkdir(parents=True, exist_ok=True)
         self.access_key, self.secret_key = access_key, secret_key
         self.startup_timeout = startup_timeout
-        self.ports = {f"{name}{suffix}": free_port() for name in self.COMPONENTS for suffix in ("", ".grpc")}
-        self.endpoint = f"http://127.0.0.1:{self.ports['s3']}"
+        self._pick_ports()
+        self.started = False  # once started, a restart keeps the ports (and the clients' endpoint)
         self.process: subprocess.Popen | None = None
         self.log = self.directory / "weed.log"
         self.sockets = Path(tempfile.mkdtemp(prefix="weed-tmp-"))  # short: a socket path has 107 bytes at most
+
+    def _pick_ports(self) -> None:
+        self.ports = {f"{name}{suffix}": free_port() for name in self.COMPONENTS for suffix in ("", ".grpc")}
+        self.endpoint = f"http://127.0.0.1:{self.ports['s3']}"
 
     def command(self) -> list[str]:
         ports = [f"-{name.replace('.grpc', '.port.grpc') if '.grpc' in name else name + '.port'}={port}"
@@ -156,6 +156,16 @@ class SeaweedServer(S3Server):
         ]
 
     def start(self) -> None:
+        for attempt in range(1 if self.started else 3):
+            if attempt:  # one of ten free ports was taken before weed bound it: another ten
+                self._pick_ports()
+            if self._launch():
+                self.started = True
+                return
+        raise RuntimeError(f"weed mini exited with {self.process.returncode}: {self.log_tail()}")
+
+    def _launch(self) -> bool:
+        """Start weed; False if it exited before answering (a port taken), an error if it hangs."""
         env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "S3_"))}
         env.update(AWS_ACCESS_KEY_ID=self.access_key, AWS_SECRET_ACCESS_KEY=self.secret_key,
                    TMPDIR=str(self.sockets))  # its logs and some of its sockets
@@ -165,9 +175,9 @@ class SeaweedServer(S3Server):
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"weed mini exited with {self.process.returncode}: {self.log_tail()}")
+                return False
             if self._answers():
-                return
+                return True
             time.sleep(0.05)
         self.kill()
         raise RuntimeError(f"weed mini did not answer on {self.endpoint} within {self.startup_timeout}s: {self.log_tail()}")

@@ -18,8 +18,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-from tests.servers.base import ServerProcess
-from tests.servers.s3 import free_port
+from tests.servers.base import ServerProcess, free_port
 
 CONFIG = """[scrapyd]
 bind_address = 127.0.0.1
@@ -41,6 +40,20 @@ class ScrapydServer(ServerProcess):
         self.base_url = f"http://127.0.0.1:{free_port()}"
 
     def __enter__(self) -> "ScrapydServer":
+        for attempt in range(3):
+            if attempt:  # the free port was taken before Scrapyd bound it: another one
+                self.base_url = f"http://127.0.0.1:{free_port()}"
+            if self._launch():
+                return self
+        self._fail("exited")
+
+    def _fail(self, how: str) -> None:
+        message = (self.root / "scrapyd.err").read_text()[-2000:]
+        self.stop()
+        raise RuntimeError(f"scrapyd did not start ({how}): {message}")
+
+    def _launch(self) -> bool:
+        """Start Scrapyd and ask it until it answers; False if it exited first (its port taken)."""
         port = self.base_url.rsplit(":", 1)[1]
         (self.root / "scrapyd.conf").write_text(CONFIG.format(port=port, root=self.root))
         env = {key: value for key, value in os.environ.items() if key != "SCRAPY_SETTINGS_MODULE"}
@@ -50,13 +63,13 @@ class ScrapydServer(ServerProcess):
         while True:  # Scrapyd prints no URL: ask it until it answers
             try:
                 if self.get("daemonstatus.json")["status"] == "ok":
-                    return self
+                    return True
             except OSError:
                 pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                message = (self.root / "scrapyd.err").read_text()[-2000:]
-                self.stop()
-                raise RuntimeError(f"scrapyd did not start: {message}")
+            if self.process.poll() is not None:
+                return False
+            if time.monotonic() > deadline:
+                self._fail(f"no answer within {self.startup_timeout:g} s")
             time.sleep(0.2)
 
     def get(self, endpoint: str, **params: str) -> dict:
