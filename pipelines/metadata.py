@@ -261,8 +261,6 @@ def _types(obj: dict[str, Any]) -> list[str]:
 # --- values --------------------------------------------------------------------------------
 
 
-
-
 def _first_date(values: Any) -> datetime | None:
     for value in values:
         parsed = parse_date(value or "")
@@ -287,12 +285,6 @@ def canonical_url(tree: HtmlElement, url: str, tags: dict[str, list[str]], artic
         if absolute and same_site(absolute, url):
             return normalize_url(absolute)
     return normalize_url(url)
-
-
-
-
-
-
 
 
 def _absolute(base: str, value: str) -> str:

@@ -3,8 +3,8 @@
 Python's collector runs every 700 new container objects, and every tenth
 pass rescans the older ones: each module, class and setting Scrapy loaded.
 A crawl allocates a few hundred containers per page (requests, responses,
-Deferreds, coroutines), so the collector took 6% of the CPU of the process
-that downloads and archives, which shares the cores with extraction. Once the
+Deferreds, coroutines): 938 passes and 0.8-0.9 s of a 2,700-page crawl, in
+the process that downloads and archives and shares the cores with extraction. Once the
 engine has started, what exists is there for the whole run: it is collected
 once, then frozen (never scanned again), and the first threshold is raised
 to ``GC_THRESHOLD``. Cycles made during the crawl are still collected, in
