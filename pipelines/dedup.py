@@ -76,7 +76,8 @@ class ArchiveIndex:
         """Read the manifests not seen yet, or grown since; returns how many lines were read.
 
         A manifest whose run finished (its run record says so, nothing left in a spool) never
-        changes again: it is read once, and later syncs only list it. Manifests that vanished
+        changes again: it is read once, and later syncs only list it. One of a run that has not
+        finished (running elsewhere, or killed) is read again only when its size changed. Manifests that vanished
         from the store (the store was emptied or replaced) make the cache start over.
         """
         listed = [key for key in storage.list("manifest") if key.endswith(".jsonl")]
@@ -92,11 +93,12 @@ class ArchiveIndex:
             if final:
                 continue
             final = run_finished(storage, key)  # before the manifest: a run finishing meanwhile is read again
-            data = storage.get(key) or b""
-            if len(data) != size:
+            if storage.size(key) != size:  # manifests only grow: the same size is the same content
+                data = storage.get(key) or b""
                 lines += self.record_many(manifest_records(data, storage.describe(key)))
+                size = len(data)
             with self.lock:
-                self.db.execute("INSERT OR REPLACE INTO manifests VALUES (?, ?, ?)", (key, len(data), int(final)))
+                self.db.execute("INSERT OR REPLACE INTO manifests VALUES (?, ?, ?)", (key, size, int(final)))
         return lines
 
     def record_many(self, records: Iterable[dict[str, Any]]) -> int:

@@ -246,6 +246,16 @@ class S3Storage:
         except Exception as exc:
             raise StorageError(f"cannot read {self.describe(key)}: {_error_text(exc)}") from None
 
+    def size(self, key: str) -> int | None:
+        spooled = self.spool.path(key)
+        if spooled is not None:
+            return spooled.stat().st_size
+        try:
+            head = self._head(key)
+        except Exception as exc:
+            raise StorageError(f"cannot read {self.describe(key)}: {_error_text(exc)}") from None
+        return head["ContentLength"] if head is not None else None
+
     def exists_in_s3(self, key: str) -> bool:
         return self._head(key) is not None
 

@@ -60,6 +60,7 @@ class Storage(Protocol):
     def put(self, key: str, data: bytes, content_type: str = ...) -> bool: ...  # False: same content there already
     def get(self, key: str) -> bytes | None: ...
     def exists(self, key: str) -> bool: ...
+    def size(self, key: str) -> int | None: ...  # bytes; None when there is no such key
     def delete(self, key: str) -> None: ...
     def list(self, prefix: str) -> Iterator[str]: ...
     def open_read(self, key: str) -> BinaryIO: ...
@@ -112,6 +113,12 @@ class LocalStorage:
 
     def exists(self, key: str) -> bool:
         return self.path(key).is_file()
+
+    def size(self, key: str) -> int | None:
+        try:
+            return self.path(key).stat().st_size
+        except FileNotFoundError:
+            return None
 
     def delete(self, key: str) -> None:
         _unlink(self.path(key))

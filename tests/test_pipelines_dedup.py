@@ -93,8 +93,8 @@ def test_finished_manifests_are_read_once_and_an_emptied_store_starts_over(tmp_p
     assert len(index) == 2
     reads.clear()
     index.sync(storage)
-    # the finished run's manifest is final: listed, not read; the running one is looked at again
-    assert "manifest/run-1.jsonl" not in reads and "manifest/run-2.jsonl" in reads
+    # the finished run's manifest is final: listed, not read; the running one has not grown: not read either
+    assert reads == ["runs/run-2.json"]
     for path in (tmp_path / "store").rglob("*"):
         if path.is_file():
             path.unlink()
@@ -161,3 +161,20 @@ def test_two_versions_in_flight_keep_the_history_and_the_newest_text(tmp_path):
     store.close()
     meta, body = parse_document((tmp_path / "store" / newer.key).read_text())
     assert body.endswith("An update added later.") and "revision" not in meta
+
+
+def test_an_unfinished_runs_manifest_is_read_again_only_once_it_grew(storage, tmp_path):
+    """A run killed (or still running on another machine) never says it finished: each start looks at its size."""
+    reads = []
+    get = storage.get
+    storage.get = lambda key: reads.append(key) or get(key)  # the real store, watched
+    write_run(storage, "run-1", [document("https://news.example.com/a.html")], finish_reason="running")
+    index = ArchiveIndex.for_store(storage, tmp_path / "state")
+    assert len(index) == 1 and "manifest/run-1.jsonl" in reads
+    reads.clear()
+    assert index.sync(storage) == 0 and "manifest/run-1.jsonl" not in reads  # same size: nothing new
+    write_run(storage, "run-1", [document("https://news.example.com/b.html")], finish_reason="running")  # resumed
+    assert index.sync(storage) == 2 and "manifest/run-1.jsonl" in reads  # grew: read, both lines
+    assert index.lookup("https://news.example.com/b.html") is not None
+    reads.clear()
+    assert index.sync(storage) == 0 and "manifest/run-1.jsonl" not in reads

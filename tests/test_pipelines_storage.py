@@ -54,9 +54,11 @@ def storage(request, tmp_path):
 def test_put_get_exists(storage):
     assert storage.get("articles/site/a.txt") is None
     assert not storage.exists("articles/site/a.txt")
+    assert storage.size("articles/site/a.txt") is None
     assert storage.put("articles/site/a.txt", b"first", "text/plain") is True
     assert storage.get("articles/site/a.txt") == b"first"
     assert storage.exists("articles/site/a.txt")
+    assert storage.size("articles/site/a.txt") == 5
 
 
 def test_same_content_is_not_written_again(storage):
@@ -234,6 +236,7 @@ def test_outage_spools_and_flush_uploads(outage_server, tmp_path):
     # the spool is part of the store for readers
     assert storage.get("articles/during-1.txt") == b"one"
     assert storage.exists("manifest/run.jsonl")
+    assert storage.size("manifest/run.jsonl") == len(b'{"url": "u"}\n')
     assert storage.flush_spool() == (0, 3)  # still down: nothing lost, nothing uploaded
 
     restart(outage_server)
