@@ -77,8 +77,9 @@ class ArchiveIndex:
 
         A manifest whose run finished (its run record says so, nothing left in a spool) never
         changes again: it is read once, and later syncs only list it. One of a run that has not
-        finished (running elsewhere, or killed) is read again only when its size changed. Manifests that vanished
-        from the store (the store was emptied or replaced) make the cache start over.
+        finished (running elsewhere, or killed) is read again only when its size changed.
+        Manifests that vanished from the store (the store was emptied or replaced) make the
+        cache start over.
         """
         listed = [key for key in storage.list("manifest") if key.endswith(".jsonl")]
         with self.lock:
@@ -93,7 +94,8 @@ class ArchiveIndex:
             if final:
                 continue
             final = run_finished(storage, key)  # before the manifest: a run finishing meanwhile is read again
-            if storage.size(key) != size:  # manifests only grow: the same size is the same content
+            # manifests only grow: the same size is the same content (one never seen is simply read)
+            if size < 0 or storage.size(key) != size:
                 data = storage.get(key) or b""
                 lines += self.record_many(manifest_records(data, storage.describe(key)))
                 size = len(data)

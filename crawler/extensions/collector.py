@@ -16,6 +16,7 @@ from __future__ import annotations
 import gc
 
 from scrapy import signals
+from scrapy.exceptions import NotConfigured
 
 
 def collect_less(threshold: int) -> None:
@@ -31,8 +32,6 @@ class CollectLess:
 
     @classmethod
     def from_crawler(cls, crawler):
-        from scrapy.exceptions import NotConfigured
-
         threshold = crawler.settings.getint("GC_THRESHOLD")
         if threshold < 0:
             raise NotConfigured("GC_THRESHOLD is negative: the collector keeps Python's settings")
