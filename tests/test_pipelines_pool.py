@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import signal
+import time
 
 import pytest
 from scrapy.utils.test import get_crawler
@@ -11,6 +14,8 @@ from scrapy.utils.test import get_crawler
 from pipelines.clean import CleanPipeline
 from pipelines.extract import ExtractPipeline, extract_and_clean
 from pipelines.item import Article
+from pipelines.pool import TaskFailed, WorkerPool
+from tests import pool_tasks
 from tests.helpers import scrapy
 from tests.test_pipelines_extract import PARAGRAPHS, article_html, page
 
@@ -96,3 +101,106 @@ def test_pages_waiting_for_extraction_stay_bounded_when_extraction_lags(site, st
     assert crawl.run_record()["articles_stored"] == 90
     in_flight = int(re.search(r"'extract/in_flight_max': (\d+)", crawl.stderr).group(1))
     assert 1 <= in_flight <= budget // smallest_page + concurrency + 1
+
+
+# --- the pool itself: time limits, crashes, errors, large pages, recycling ---------------------------
+
+
+def run_all(pool: WorkerPool, *calls: tuple) -> list:
+    """Run calls at once on the pool; each result or exception, in order."""
+
+    async def main():
+        return await asyncio.gather(*(pool.run(function, *args) for function, *args in calls), return_exceptions=True)
+
+    return asyncio.run(main())
+
+
+@pytest.fixture
+def one_worker():
+    pool = WorkerPool(workers=1, timeout=2.0)
+    yield pool
+    pool.close()
+
+
+def test_a_task_over_its_time_limit_fails_alone_and_a_new_worker_takes_over(one_worker):
+    before, = run_all(one_worker, (pool_tasks.pid,))
+    started = time.monotonic()
+    stuck, after = run_all(one_worker, (pool_tasks.sleep_then, 60, "never"), (pool_tasks.pid,))
+    assert isinstance(stuck, TaskFailed) and stuck.reason == "timeout", stuck
+    assert "took over 2 s" in str(stuck)
+    assert time.monotonic() - started < 10
+    assert isinstance(after, int) and after != before  # the page queued behind it ran in the new worker
+    with pytest.raises(ProcessLookupError):
+        os.kill(before, 0)  # the stuck worker was killed
+
+
+def test_the_time_limit_counts_from_when_a_task_starts_not_from_when_it_was_queued(one_worker):
+    """Two 1.2 s tasks on one worker with a 2 s limit: the second waits 1.2 s in its pipe, and still passes."""
+    results = run_all(one_worker, (pool_tasks.sleep_then, 1.2, "a"), (pool_tasks.sleep_then, 1.2, "b"))
+    assert results == ["a", "b"]
+
+
+def test_a_worker_that_dies_fails_only_its_own_task(one_worker):
+    crashed, queued, later = run_all(one_worker, (pool_tasks.crash, 7), (pool_tasks.pid,), (pool_tasks.pid,))
+    assert isinstance(crashed, TaskFailed) and crashed.reason == "worker_crashed", crashed
+    assert "exit code 7" in str(crashed)
+    assert isinstance(queued, int) and isinstance(later, int)
+
+
+def test_errors_come_back_to_the_caller_whatever_they_hold(one_worker):
+    error, unpicklable, bad_result, fine = run_all(
+        one_worker, (pool_tasks.fail, "no article"), (pool_tasks.fail_unpicklably, "odd library error"),
+        (pool_tasks.unpicklable_result,), (pool_tasks.sleep_then, 0, "fine"),
+    )
+    assert isinstance(error, ValueError) and str(error) == "no article"
+    assert isinstance(unpicklable, RuntimeError) and "Unpicklable: odd library error" in str(unpicklable)
+    assert isinstance(bad_result, RuntimeError) and "did not pickle" in str(bad_result)
+    assert fine == "fine"
+
+
+def test_a_page_larger_than_the_pipe_goes_through_while_the_loop_runs_on(one_worker):
+    big = b"x" * (12 * 1024 * 1024)
+    events: list[str] = []
+
+    async def main():
+        async def extract():
+            result = await one_worker.run(pool_tasks.size, big)
+            events.append("extracted")
+            return result
+
+        async def other():
+            events.append("loop ran")
+
+        return (await asyncio.gather(extract(), other()))[0]
+
+    length, _ = asyncio.run(main())
+    assert length == len(big)
+    assert events == ["loop ran", "extracted"]
+
+
+def test_workers_are_replaced_after_max_tasks():
+    pool = WorkerPool(workers=1, timeout=10, max_tasks=3)
+    try:
+        pids = [run_all(pool, (pool_tasks.pid,))[0] for _ in range(7)]
+    finally:
+        pool.close()
+    assert all(isinstance(p, int) for p in pids), pids
+    assert [pids.count(p) for p in dict.fromkeys(pids)] == [3, 3, 1]
+
+
+def test_ctrl_c_is_left_to_the_crawl_and_close_stops_the_workers():
+    pool = WorkerPool(workers=2, timeout=10)
+    try:
+        # two tasks at once that take a while: one runs in each worker
+        pids = set(run_all(pool, (pool_tasks.sleep_then, 0.5, None), (pool_tasks.sleep_then, 0.5, None)) and
+                   run_all(pool, *[(pool_tasks.pid,)] * 6))
+        assert len(pids) == 2
+        for worker in pids:
+            os.kill(worker, signal.SIGINT)  # a terminal's Ctrl-C reaches the whole process group
+        time.sleep(0.2)
+        assert set(run_all(pool, (pool_tasks.pid,), (pool_tasks.pid,))) <= pids
+    finally:
+        pool.close()
+    for worker in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(worker, 0)
