@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from scrapy.exceptions import IgnoreRequest, NotConfigured
@@ -80,6 +81,12 @@ def blocked_reason(address: IPAddress | str, allow_private: bool = False) -> str
     return ""
 
 
+@lru_cache(maxsize=4096)  # every request asks, and a crawl meets few hosts and addresses
+def address_reason(address: str, allow_private: bool = False) -> str:
+    """:func:`blocked_reason` of an address written as text."""
+    return blocked_reason(address, allow_private)
+
+
 def check_url(url: str, allow_private: bool = False) -> str:
     """Why a URL must not be fetched before any lookup (scheme, IP literal), or ''."""
     try:
@@ -87,8 +94,14 @@ def check_url(url: str, allow_private: bool = False) -> str:
         host = (parts.hostname or "").strip("[]")
     except ValueError:
         return "not a URL"
-    if parts.scheme not in SCHEMES:
-        return f"scheme {parts.scheme or 'none'!r} is not http(s)"
+    return host_reason(parts.scheme, host, allow_private)
+
+
+@lru_cache(maxsize=4096)
+def host_reason(scheme: str, host: str, allow_private: bool = False) -> str:
+    """:func:`check_url` of a URL's scheme and host name (or IP literal)."""
+    if scheme not in SCHEMES:
+        return f"scheme {scheme or 'none'!r} is not http(s)"
     if not host:
         return "no host"
     try:
@@ -121,12 +134,16 @@ class AddressGuardMiddleware:
         return cls(crawler.settings.getbool("ALLOW_PRIVATE_NETWORKS"), crawler.stats)
 
     async def process_request(self, request: Request):
-        reason = check_url(request.url, self.allow_private)
-        host = "" if reason else urlsplit(request.url).hostname or ""
-        if host and not _is_ip_literal(host):
+        try:
+            parts = urlsplit(request.url)
+            host = (parts.hostname or "").strip("[]")
+            reason = host_reason(parts.scheme, host, self.allow_private)
+        except ValueError:
+            host, reason = "", "not a URL"
+        if not reason and not _is_ip_literal(host):
             address = await resolve(host)
             if address:
-                reason = blocked_reason(address, self.allow_private)
+                reason = address_reason(address, self.allow_private)
                 reason = reason and f"{reason}: {host} resolves to {address}"
         if reason:
             self.stats.inc_value("netguard/blocked")
@@ -146,6 +163,7 @@ async def resolve(host: str) -> str:
         return ""
 
 
+@lru_cache(maxsize=4096)
 def _is_ip_literal(host: str) -> bool:
     try:
         ipaddress.ip_address(host)
@@ -181,7 +199,7 @@ class GuardedResolver(CachingThreadedResolver):
 
     def _check(self, address: str, name: str) -> str:
         try:
-            reason = blocked_reason(address, self.allow_private)
+            reason = address_reason(address, self.allow_private)
         except ValueError:
             return address
         if reason:

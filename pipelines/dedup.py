@@ -118,7 +118,13 @@ class ArchiveIndex:
 
     def record(self, record: dict[str, Any]) -> None:
         with self.lock:
-            self._record(record)
+            self.db.execute("BEGIN")  # one commit for the article and its aliases, not one per statement
+            try:
+                self._record(record)
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
 
     def _record(self, record: dict[str, Any]) -> None:
         url = record["url"]

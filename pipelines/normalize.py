@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from pipelines import frontmatter
+from pipelines.frontmatter import Timestamp
 from pipelines.item import Article, Document
 
 FORMATS = ("frontmatter", "plain")
@@ -26,24 +28,6 @@ SEED_KEYS = ("extends", "section", "image", "title", "description", "date", "cat
 PROVENANCE_KEYS = ("url", "source", "author", "language", "fetched")
 EXTRA_KEYS = ("sections", "tags", "revision")
 DATE_FORMAT = "%Y-%m-%d-%H-%M-%S"
-
-try:  # libyaml is several times faster; both write the same YAML
-    _Dumper: type[yaml.SafeDumper] = yaml.CSafeDumper  # type: ignore[assignment]
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Dumper, _Loader = yaml.SafeDumper, yaml.SafeLoader
-
-
-class Timestamp(str):
-    """An ISO 8601 UTC time written as a plain YAML timestamp (``fetched: 2026-11-21T22:00:00Z``)."""
-
-
-def _represent_timestamp(dumper: yaml.SafeDumper, value: Timestamp) -> yaml.ScalarNode:
-    return dumper.represent_scalar("tag:yaml.org,2002:timestamp", str(value))
-
-
-for _dumper in {yaml.SafeDumper, _Dumper}:
-    _dumper.add_representer(Timestamp, _represent_timestamp)
 
 
 def iso_utc(value: datetime) -> str:
@@ -104,8 +88,7 @@ def render(document: Document, output_format: str) -> Document:
     meta = dict(document.meta)
     if document.revision > 1:
         meta["revision"] = document.revision
-    front = yaml.dump(meta, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=None, width=1_000_000)
-    document.text = f"---\n{front}---\n{document.body}\n"
+    document.text = f"---\n{frontmatter.dump(meta)}---\n{document.body}\n"
     return document
 
 
@@ -117,7 +100,7 @@ def parse_document(text: str) -> tuple[dict[str, Any], str]:
     if end < 0:
         raise ValueError("not a front-matter document: no closing '---' line")
     try:
-        meta = yaml.load(text[4 : end + 1], Loader=_Loader) or {}
+        meta = frontmatter.load(text[4 : end + 1]) or {}
     except yaml.YAMLError as exc:
         raise ValueError(f"front matter is not valid YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(meta, dict):

@@ -80,6 +80,7 @@ class LocalStorage:
         self.root = Path(root).expanduser().absolute()
         self.uri = str(self.root)
         self.tmp = self.root / ".tmp"
+        self._made: set[str] = set()  # directories this store made or found
         try:
             self.tmp.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -91,19 +92,39 @@ class LocalStorage:
 
     def put(self, key: str, data: bytes, content_type: str = "") -> bool:
         target = self.path(key)
-        if target.is_file() and target.stat().st_size == len(data) and target.read_bytes() == data:
-            return False
-        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            if target.stat().st_size == len(data) and target.read_bytes() == data:
+                return False
+        except (FileNotFoundError, IsADirectoryError):
+            pass
+        self._make_parent(target)
         fd, tmp_name = tempfile.mkstemp(prefix=f"{os.getpid()}-", suffix=".tmp", dir=self.tmp)
         os.fchmod(fd, FILE_MODE)  # mkstemp makes 0600; stored files are as readable as the WARC and manifests
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
-            os.replace(tmp_name, target)
+            self._replace(tmp_name, target)
         except BaseException:
             _unlink(Path(tmp_name))
             raise
         return True
+
+    def _make_parent(self, target: Path) -> None:
+        # a day's directory holds hundreds of articles: made once, not asked for again at every write
+        parent = str(target.parent)
+        if parent not in self._made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if len(self._made) > 10_000:
+                self._made.clear()
+            self._made.add(parent)
+
+    def _replace(self, tmp_name: str, target: Path) -> None:
+        try:
+            os.replace(tmp_name, target)
+        except FileNotFoundError:  # someone removed the directory since: make it again
+            self._made.discard(str(target.parent))
+            self._make_parent(target)
+            os.replace(tmp_name, target)
 
     def get(self, key: str) -> bytes | None:
         try:
@@ -138,7 +159,7 @@ class LocalStorage:
         target = self.path(key)
         if Path(path).absolute() == target:
             return
-        target.parent.mkdir(parents=True, exist_ok=True)
+        self._make_parent(target)
         fd, tmp_name = tempfile.mkstemp(prefix=f"{os.getpid()}-", suffix=".tmp", dir=self.tmp)
         os.fchmod(fd, FILE_MODE)
         os.close(fd)
@@ -146,7 +167,7 @@ class LocalStorage:
             with open(path, "rb") as source, open(tmp_name, "wb") as handle:
                 while chunk := source.read(1024 * 1024):
                     handle.write(chunk)
-            os.replace(tmp_name, target)
+            self._replace(tmp_name, target)
         except BaseException:
             _unlink(Path(tmp_name))
             raise

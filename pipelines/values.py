@@ -8,6 +8,7 @@ load trafilatura and htmldate there.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit, urlunsplit
 
@@ -41,6 +42,7 @@ def parse_date(value: str) -> datetime | None:
     return parsed.replace(microsecond=0)
 
 
+@lru_cache(maxsize=4096)  # one URL is normalized by the spider, the index lookup and the index record
 def normalize_url(url: str) -> str:
     try:
         parts = urlsplit(courlan.normalize_url(url))

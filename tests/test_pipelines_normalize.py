@@ -116,3 +116,14 @@ def test_revision_number_follows_the_contract_keys():
 
 def test_key_uses_the_fetch_day_without_a_publication_date():
     assert to_document(article(date=None)).key.startswith("articles/dailymail/2026/11/21/")
+
+
+def test_a_site_without_categories_still_gets_one_key_a_line_and_a_timestamp():
+    """A front matter of scalars only was once written as one flow-style line, `fetched` a tagged string."""
+    site = SiteProfile(key="example", front_matter={"extends": "_layouts.post", "section": "content", "categories": []})
+    document = to_document(Article(url="https://www.example.com/a.html", site=site, blocks=[Block(text="Text.")],
+                                   fetched=datetime(2026, 11, 21, 22, 0, tzinfo=timezone.utc), title="T"))
+    assert document.text.startswith("---\nextends: _layouts.post\nsection: content\ntitle: T\n")
+    assert "\nfetched: 2026-11-21T22:00:00Z\n---\n" in document.text
+    meta, _ = parse_document(document.text)
+    assert meta["fetched"] == datetime(2026, 11, 21, 22, 0, tzinfo=timezone.utc)

@@ -103,8 +103,9 @@ PRIVATE_HEADERS = {"authorization", "proxy-authorization", "cookie"}
 
 
 def _header_list(headers) -> list[tuple[str, str]]:
+    # dict.items: Scrapy's Headers.items() normalizes each name again to give back what it already holds
     return [
         (name.decode("latin-1"), value.decode("latin-1"))
-        for name, values in headers.items()
+        for name, values in dict.items(headers)
         for value in values
     ]

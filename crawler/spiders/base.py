@@ -43,6 +43,7 @@ class ArticleSpider(scrapy.Spider):
         self.limit = _positive_int(limit, "limit") if limit else 0
         self.requested_articles = 0
         self._seen: set[str] = set()
+        self._profiles: dict[tuple[str, str], SiteProfile] = {}
 
     @classmethod
     def check_arguments(cls, site: str = "", limit: str = "", **kwargs: Any) -> None:
@@ -118,9 +119,21 @@ class ArticleSpider(scrapy.Spider):
 
     def profile_for(self, url: str, key: str = "") -> SiteProfile:
         """The site a URL belongs to: this spider's, ``-a site=``, a site file's domain, else the host's."""
+        key = key or self.site_arg
+        try:  # the answer depends on the key, else on the host name only: asked for every request and page
+            cache_key = ("key", key) if key or self.site_config else ("host", urlsplit(url).hostname or "")
+        except ValueError:
+            return self._profile_for(url, key)
+        profile = self._profiles.get(cache_key)
+        if profile is None:
+            if len(self._profiles) >= 10_000:
+                self._profiles.clear()
+            profile = self._profiles[cache_key] = self._profile_for(url, key)
+        return profile
+
+    def _profile_for(self, url: str, key: str) -> SiteProfile:
         if self.site_config:
             return self.site_config.profile
-        key = key or self.site_arg
         if key:
             known = self.sites.get(key)
             return known.profile if known else SiteProfile(key=key, front_matter=_default_front_matter())

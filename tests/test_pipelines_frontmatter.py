@@ -1,0 +1,57 @@
+"""The front matter writer: what PyYAML's own representer and serializer write, for any value a document holds."""
+
+from __future__ import annotations
+
+import yaml
+from hypothesis import given, settings, strategies as st
+
+from pipelines import frontmatter
+from pipelines.frontmatter import Timestamp
+
+# what trips YAML up: indicators, words that read as other types, quotes, line breaks, other scripts
+TRICKY = ["", " ", "true", "False", "null", "~", "1", "1.5", "0x1F", "2020-01-01", "12:30", "-", "- x", "? x",
+          "a: b", "a #b", "#a", "&a", "*a", "!a", "%a", "@a", "`a", "'", '"', "'a'", "---", "...", "[a]", "{a}",
+          "a\nb", "a\tb", "\u00e9t\u00e9", "\u0645\u0631\u062d\u0628\u0627", "\u65b0\u95fb", "\U0001f600", "\x85", "\u2028",
+          " lead", "trail ", "yes", "No", "on", "=", "<<", "1e3", ".inf", "-.NaN", "0o17", "+1"]
+scalars = st.one_of(st.sampled_from(TRICKY), st.text(max_size=40), st.booleans(), st.integers(-10**6, 10**6),
+                    st.tuples(st.just("timestamp"), st.sampled_from(["2026-11-21T22:00:00Z", "1999-01-01T00:00:00Z"])))
+values = st.one_of(scalars, st.lists(st.one_of(st.sampled_from(TRICKY), st.text(max_size=20)), max_size=4))
+metas = st.dictionaries(st.one_of(st.sampled_from(["title", "url", "date", "tags", "featured"]), st.text(max_size=10)),
+                        values, max_size=8)
+
+
+def reference(meta: dict) -> str:
+    """PyYAML's representer and serializer: lists of scalars in flow style, the mapping itself in block style.
+
+    (``yaml.dump`` with ``default_flow_style=None`` also writes a mapping of scalars only in flow style, on one
+    line: front matter is always one key a line.)
+    """
+    node = yaml.SafeDumper(None, default_flow_style=None, sort_keys=False).represent_data(meta)
+    node.flow_style = False
+    return yaml.serialize(node, Dumper=frontmatter.Dumper, allow_unicode=True, width=frontmatter.WIDTH)
+
+
+@settings(max_examples=400, deadline=None)
+@given(meta=metas)
+def test_the_bytes_of_pyyaml_and_the_same_values_back(meta):
+    # timestamps are drawn as tuples: hypothesis cannot replay str subclasses
+    meta = {key: Timestamp(value[1]) if isinstance(value, tuple) else value for key, value in meta.items()}
+    written = frontmatter.dump(meta)
+    assert written == reference(meta)
+    assert (frontmatter.load(written) or {}) == yaml.safe_load(reference(meta)) or not meta
+
+
+def test_a_value_of_another_type_goes_the_long_way():
+    meta = {"title": "x", "extra": {"nested": [1.5, None]}}
+    assert frontmatter.dump(meta) == reference(meta)
+    assert frontmatter.load(frontmatter.dump(meta)) == meta
+
+
+def test_a_mapping_of_scalars_only_is_still_one_key_a_line():
+    assert frontmatter.dump({"title": "T", "featured": True}) == "title: T\nfeatured: true\n"
+
+
+def test_a_timestamp_is_written_plain_and_reads_back_as_a_time():
+    written = frontmatter.dump({"fetched": Timestamp("2026-11-21T22:00:00Z")})
+    assert written == "fetched: 2026-11-21T22:00:00Z\n"
+    assert frontmatter.load(written)["fetched"].year == 2026
