@@ -85,7 +85,7 @@ class _Worker:
         self.unsent: list[memoryview] = []
         self.sent: collections.deque[tuple[asyncio.Future, bytes]] = collections.deque()  # the first one runs
         self.timer: asyncio.TimerHandle | None = None  # the running task's time limit
-        self.done = 0  # tasks finished: the worker is replaced after max_tasks of them
+        self.assigned = 0  # tasks given to it: after max_tasks of them it gets no more, and is replaced once done
 
 
 class WorkerPool:
@@ -162,7 +162,10 @@ class WorkerPool:
             for worker in self._ready:
                 if old is not None and not old.is_closed():
                     old.remove_reader(worker.results_fd)
+                    old.remove_writer(worker.tasks_fd)
                 loop.add_reader(worker.results_fd, self._on_readable, worker)
+                if worker.unsent:
+                    loop.add_writer(worker.tasks_fd, self._on_writable, worker)
         self._collect_started()
 
     def _collect_started(self) -> None:
@@ -200,13 +203,15 @@ class WorkerPool:
     def _dispatch(self) -> None:
         """Send waiting tasks to the workers with the fewest tasks, up to DEPTH each."""
         while self._waiting:
-            worker = min(self._ready, key=lambda w: len(w.sent), default=None)
+            open_workers = [w for w in self._ready if not self.max_tasks or w.assigned < self.max_tasks]
+            worker = min(open_workers, key=lambda w: len(w.sent), default=None)
             if worker is None or len(worker.sent) >= self.DEPTH:
                 return
             future, payload = self._waiting.popleft()
             if future.done():  # cancelled while it waited
                 continue
             worker.sent.append((future, payload))
+            worker.assigned += 1
             if len(worker.sent) == 1:
                 self._start_timer(worker)
             worker.unsent += [memoryview(FRAME.pack(len(payload))), memoryview(payload)]
@@ -262,7 +267,6 @@ class WorkerPool:
         self._stop_timer(worker)
         if worker.sent:
             self._start_timer(worker)
-        worker.done += 1
         if not future.done():
             try:
                 ok, value = pickle.loads(message)
@@ -272,7 +276,7 @@ class WorkerPool:
                 future.set_result(value)
             else:
                 future.set_exception(value)
-        if self.max_tasks and worker.done >= self.max_tasks and not worker.sent:
+        if self.max_tasks and worker.assigned >= self.max_tasks and not worker.sent:
             self._replace(worker)  # an orderly exit: it reads the end of its task pipe
         self._dispatch()
 

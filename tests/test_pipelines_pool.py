@@ -178,10 +178,15 @@ def test_a_page_larger_than_the_pipe_goes_through_while_the_loop_runs_on(one_wor
     assert events == ["loop ran", "extracted"]
 
 
-def test_workers_are_replaced_after_max_tasks():
+@pytest.mark.parametrize("at_once", [False, True], ids=["one by one", "all at once"])
+def test_workers_are_replaced_after_max_tasks(at_once):
+    """Also when the next task always waits in the worker's pipe already: it gets no more after max_tasks."""
     pool = WorkerPool(workers=1, timeout=10, max_tasks=3)
     try:
-        pids = [run_all(pool, (pool_tasks.pid,))[0] for _ in range(7)]
+        if at_once:
+            pids = run_all(pool, *[(pool_tasks.pid,)] * 7)
+        else:
+            pids = [run_all(pool, (pool_tasks.pid,))[0] for _ in range(7)]
     finally:
         pool.close()
     assert all(isinstance(p, int) for p in pids), pids
