@@ -14,6 +14,13 @@ used before, handed each task through three threads, a shared pipe guarded
 by a lock and an acknowledgement message, and cost 0.4-0.5 ms of the crawl
 process's CPU per page against about 0.1 ms here (README: performance).
 
+A worker says when it is ready (:mod:`pipelines.poolworker`). One that dies
+before that ran none of its tasks: they go to the next worker, which starts
+after a growing pause; after ``MAX_START_FAILURES`` in a row, every page
+fails at once, saying why, rather than the crawl waiting forever. Workers are
+killed through a pidfd, which reaches the process even after the forkserver
+that forked it died (multiprocessing then takes every such worker for gone).
+
 Backpressure comes from Scrapy itself: a response stays "active" in the
 scraper until its items leave the pipeline, and the engine stops pulling new
 requests once ``SCRAPER_SLOT_MAX_ACTIVE_SIZE`` bytes are active, so the
@@ -24,25 +31,20 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import importlib
 import logging
 import multiprocessing
 import os
 import pickle
 import signal
-import struct
 import time
 from concurrent.futures import Future as ThreadFuture, ThreadPoolExecutor
 from typing import Any, Callable, TypeVar
 
+from pipelines.poolworker import FRAME, PIPE_SIZE, PRELOAD, serve
+
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# what every worker needs: loaded once in the forkserver, so that each worker is a fork of a warm process
-PRELOAD = ["trafilatura", "trafilatura.xml", "pipelines.clean", "pipelines.extract", "pipelines.metadata"]
-
-FRAME = struct.Struct("!Q")  # each message: its length, then the pickle
-PIPE_SIZE = 1 << 20  # bytes; Linux's default pipe-max-size: a page of up to 1 MB goes in one write
 F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ, missing from Python 3.11's fcntl on some builds
 
 
@@ -77,14 +79,16 @@ class TaskFailed(Exception):
 class _Worker:
     """The crawl process's side of one worker: its process, its two pipes, the tasks sent to it."""
 
-    def __init__(self, process: Any, tasks_fd: int, results_fd: int):
+    def __init__(self, process: Any, tasks_fd: int, results_fd: int, pidfd: int | None):
         self.process = process
+        self.pidfd = pidfd  # kills this very process, even once the forkserver that forked it is gone
         self.tasks_fd = tasks_fd  # we write tasks here
         self.results_fd = results_fd  # and read results here
+        self.ready = False  # it said so: its modules are loaded
         self.received = bytearray()
         self.unsent: list[memoryview] = []
         self.sent: collections.deque[tuple[asyncio.Future, bytes]] = collections.deque()  # the first one runs
-        self.timer: asyncio.TimerHandle | None = None  # the running task's time limit
+        self.timer: asyncio.TimerHandle | None = None  # the running task's time limit (or the start's)
         self.assigned = 0  # tasks given to it: after max_tasks of them it gets no more, and is replaced once done
 
 
@@ -99,6 +103,10 @@ class WorkerPool:
     # tasks sent to a worker at once: the one it runs and the next, already in its pipe, so that it
     # never waits for the event loop between two pages
     DEPTH = 2
+    # workers in a row that could not start (a broken install, no memory): then every page fails at once,
+    # saying why, instead of the crawl starting workers forever
+    MAX_START_FAILURES = 5
+    START_RETRY_DELAY = 0.5  # seconds after the first failure, doubling with each
 
     def __init__(self, workers: int | None = None, timeout: float = 60.0, max_tasks: int = 2000):
         self.workers = usable_cpus() if workers is None or workers < 0 else workers
@@ -108,6 +116,9 @@ class WorkerPool:
         self._ready: list[_Worker] = []
         self._waiting: collections.deque[tuple[asyncio.Future, bytes]] = collections.deque()
         self._starting: list[ThreadFuture] = []
+        self._start_failures = 0  # in a row
+        self._retries: list[asyncio.TimerHandle] = []  # starts to try again later
+        self._broken = ""  # why no worker can start, once MAX_START_FAILURES were reached
         self._closed = False
         if self.workers:
             # forkserver: workers start from a clean process, not a copy of the reactor's threads
@@ -124,18 +135,21 @@ class WorkerPool:
             return function(*args)
         if self._closed:
             raise RuntimeError("the worker pool is closed")
+        if self._broken:
+            raise TaskFailed("worker_crashed", self._broken)
         self._bind(asyncio.get_running_loop())
         future = self._loop.create_future()
         self._waiting.append((future, pickle.dumps((function, args), protocol=pickle.HIGHEST_PROTOCOL)))
         self._dispatch()
-        self._check_alive()
         return await future
 
     def close(self) -> None:
-        """Stop the workers: each sees the end of its task pipe and exits; a worker still busy is killed."""
+        """Stop the workers: an idle one reads the end of its task pipe and exits, a busy one is killed."""
         if self._closed or not self.workers:
             return
         self._closed = True
+        for retry in self._retries:
+            retry.cancel()
         for started in self._starting:
             started.cancel()
         self._spawner.shutdown(wait=True)
@@ -143,20 +157,23 @@ class WorkerPool:
                                  if started.done() and not started.cancelled() and started.exception() is None]
         self._ready, self._starting = [], []
         for worker in workers:
-            self._forget(worker)
-            self._waiting.extend(worker.sent)
-        deadline = time.monotonic() + 30  # a worker busy with a page finishes it, then reads the end
+            if worker.sent and worker.ready:  # a page is cut short, not waited for
+                _kill(worker)
+            self._requeue(worker)
+            self._forget(worker, keep_pidfd=True)
+        deadline = time.monotonic() + 5
         for worker in workers:
             worker.process.join(timeout=max(0.0, deadline - time.monotonic()))
             if worker.process.exitcode is None:
-                worker.process.kill()
-                worker.process.join(timeout=5)
-        self._fail_waiting(TaskFailed("worker_crashed", "the worker pool closed before the task ran"))
+                _kill(worker)
+                worker.process.join(timeout=1)
+            _close_fd(worker.pidfd)
+        self._fail_waiting(TaskFailed("stopped", "the crawl stopped before the page was extracted"))
 
     # --- the event loop's side -----------------------------------------------------------
 
     def _bind(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Watch the workers' result pipes from ``loop`` (a new loop takes over when the old one is done)."""
+        """Watch the workers' pipes from ``loop`` (a new loop takes over when the old one is done)."""
         if loop is not self._loop:
             old, self._loop = self._loop, loop
             for worker in self._ready:
@@ -166,6 +183,7 @@ class WorkerPool:
                 loop.add_reader(worker.results_fd, self._on_readable, worker)
                 if worker.unsent:
                     loop.add_writer(worker.tasks_fd, self._on_writable, worker)
+                self._arm(worker)  # the old loop's timers are gone with it
         self._collect_started()
 
     def _collect_started(self) -> None:
@@ -174,18 +192,17 @@ class WorkerPool:
             started = self._starting.pop(0)
             try:
                 worker = started.result()
-            except Exception as exc:  # the forkserver gone: nothing can be extracted; each page says so
-                logger.error("could not start an extraction worker: %s", exc)
+            except Exception as exc:
+                self._start_failed(f"{type(exc).__name__}: {exc}")
                 continue
             self._loop.add_reader(worker.results_fd, self._on_readable, worker)
             self._ready.append(worker)
-
-    def _check_alive(self) -> None:
-        if not (self._ready or self._starting):
-            self._fail_waiting(TaskFailed("worker_crashed", "no extraction worker could be started"))
+            self._arm(worker)
 
     def _start(self) -> None:
         """Start a worker in the start thread; the loop takes it in once it runs."""
+        if self._closed:
+            return
         started = self._spawner.submit(self._start_worker)
         started.add_done_callback(self._notify_started)
         self._starting.append(started)
@@ -198,7 +215,20 @@ class WorkerPool:
         if not self._closed and self._loop is not None and not self._loop.is_closed():
             self._collect_started()
             self._dispatch()
-            self._check_alive()
+
+    def _start_failed(self, reason: str) -> None:
+        """A worker could not start, or died before it was ready: try again later, or give up saying why."""
+        self._start_failures += 1
+        if self._start_failures >= self.MAX_START_FAILURES:
+            self._broken = f"extraction workers cannot start ({self._start_failures} in a row; last: {reason})"
+            logger.error("%s; every page will fail until the crawl is restarted", self._broken)
+            self._fail_waiting(TaskFailed("worker_crashed", self._broken))
+            return
+        delay = min(self.START_RETRY_DELAY * 2 ** (self._start_failures - 1), 10.0)
+        logger.warning("an extraction worker could not start (%s); trying again in %g s", reason, delay)
+        now = self._loop.time()
+        self._retries = [retry for retry in self._retries if retry.when() > now]  # those still to come
+        self._retries.append(self._loop.call_later(delay, self._start))
 
     def _dispatch(self) -> None:
         """Send waiting tasks to the workers with the fewest tasks, up to DEPTH each."""
@@ -213,13 +243,19 @@ class WorkerPool:
             worker.sent.append((future, payload))
             worker.assigned += 1
             if len(worker.sent) == 1:
-                self._start_timer(worker)
+                self._arm(worker)
             worker.unsent += [memoryview(FRAME.pack(len(payload))), memoryview(payload)]
             if len(worker.unsent) == 2:  # else a write is pending already and takes this one along
                 self._send(worker)
 
-    def _start_timer(self, worker: _Worker) -> None:
-        if self.timeout > 0:
+    def _arm(self, worker: _Worker) -> None:
+        """Set the worker's one timer: for starting, or for the task it runs now."""
+        self._stop_timer(worker)
+        if self.timeout <= 0:
+            return
+        if not worker.ready:
+            worker.timer = self._loop.call_later(self.timeout, _kill, worker)  # its pipe then ends: _died
+        elif worker.sent:
             worker.timer = self._loop.call_later(self.timeout, self._timed_out, worker)
 
     def _send(self, worker: _Worker) -> None:
@@ -254,20 +290,26 @@ class WorkerPool:
             self._died(worker)
             return
         worker.received += chunk
-        while len(worker.received) >= FRAME.size:
+        while len(worker.received) >= FRAME.size and worker.results_fd >= 0:
             (size,) = FRAME.unpack_from(worker.received)
             if len(worker.received) < FRAME.size + size:
                 break
             message = bytes(worker.received[FRAME.size:FRAME.size + size])
             del worker.received[:FRAME.size + size]
-            self._finished(worker, message)
+            try:
+                self._finished(worker, message) if size else self._became_ready(worker)
+            except Exception:  # a bug here must not leave the other results unread
+                logger.exception("extraction worker pool: could not take a result")
+
+    def _became_ready(self, worker: _Worker) -> None:
+        worker.ready = True
+        self._start_failures = 0
+        self._arm(worker)
 
     def _finished(self, worker: _Worker, message: bytes) -> None:
         future, _ = worker.sent.popleft()
-        self._stop_timer(worker)
-        if worker.sent:
-            self._start_timer(worker)
-        if not future.done():
+        self._arm(worker)
+        if not future.done() and not future.get_loop().is_closed():
             try:
                 ok, value = pickle.loads(message)
             except Exception as exc:
@@ -275,7 +317,7 @@ class WorkerPool:
             if ok:
                 future.set_result(value)
             else:
-                future.set_exception(value)
+                future.set_exception(value if _raisable(value) else RuntimeError(repr(value)))
         if self.max_tasks and worker.assigned >= self.max_tasks and not worker.sent:
             self._replace(worker)  # an orderly exit: it reads the end of its task pipe
         self._dispatch()
@@ -287,75 +329,82 @@ class WorkerPool:
 
     def _timed_out(self, worker: _Worker) -> None:
         worker.timer = None
-        worker.process.kill()
+        _kill(worker)
         future, _ = worker.sent.popleft()
         self._replace(worker)
-        if not future.done():
-            future.set_exception(TaskFailed("timeout", f"took over {self.timeout:g} s and was stopped"))
+        _fail(future, TaskFailed("timeout", f"took over {self.timeout:g} s and was stopped"))
         self._dispatch()
 
     def _died(self, worker: _Worker) -> None:
-        """The worker's result pipe ended: the process is gone; its running task fails, a new one starts."""
-        self._stop_timer(worker)
+        """The worker's result pipe ended: the process is gone. Its running task fails; a new worker starts."""
+        if not worker.ready:  # no task of it ran: they all go to the next worker
+            self._replace(worker, restart=False)
+            self._start_failed("it exited before it was ready")
+            self._dispatch()
+            return
         running = worker.sent.popleft()[0] if worker.sent else None
         self._replace(worker)
-        if running is not None and not running.done():
+        if running is not None:
             loop = self._loop
 
             def fail(code: int | None) -> None:
-                if not running.done():
-                    running.set_exception(TaskFailed("worker_crashed", f"worker process died (exit code {code})"))
+                _fail(running, TaskFailed("worker_crashed", f"worker process died (exit code {code})"))
 
             # the exit code comes from the forkserver a moment after the pipe closes: wait for it in a thread
             waiting = self._spawner.submit(_exit_code, worker.process)
             waiting.add_done_callback(lambda done: _call_soon(loop, fail, done.result()))
         self._dispatch()
 
-    def _replace(self, worker: _Worker) -> None:
-        """Stop using a worker and start another; the tasks it had not started go to the others."""
+    def _replace(self, worker: _Worker, restart: bool = True) -> None:
+        """Stop using a worker (and start another); the tasks it had not started go to the others."""
         self._ready = [w for w in self._ready if w is not worker]
+        self._requeue(worker)
         self._forget(worker)
-        self._waiting.extendleft(reversed(worker.sent))
-        worker.sent.clear()
-        if not self._closed:
+        if restart:
             self._start()
 
-    def _forget(self, worker: _Worker) -> None:
+    def _requeue(self, worker: _Worker) -> None:
+        self._waiting.extendleft(reversed(worker.sent))
+        worker.sent.clear()
+
+    def _forget(self, worker: _Worker, keep_pidfd: bool = False) -> None:
         """Stop watching a worker's pipes and close them: the worker reads the end of its tasks and exits."""
         self._stop_timer(worker)
         if self._loop is not None and not self._loop.is_closed():
             self._loop.remove_reader(worker.results_fd)
             self._loop.remove_writer(worker.tasks_fd)
-        for fd in (worker.tasks_fd, worker.results_fd):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        for fd in (worker.tasks_fd, worker.results_fd, None if keep_pidfd else worker.pidfd):
+            _close_fd(fd)
         worker.tasks_fd = worker.results_fd = -1
+        worker.unsent = []
 
     def _fail_waiting(self, error: Exception) -> None:
         while self._waiting:
-            future, _ = self._waiting.popleft()
-            if not future.done():
-                future.set_exception(error)
+            _fail(self._waiting.popleft()[0], error)
 
     # --- starting a worker (in the start thread) -----------------------------------------
 
     def _start_worker(self) -> _Worker:
-        task_reader, task_writer = os.pipe()
-        result_reader, result_writer = os.pipe()
-        for fd in (task_writer, result_writer):
-            _grow_pipe(fd)
-        process = self._context.Process(target=_serve, args=(_Fd(task_reader), _Fd(result_writer)), daemon=True,
-                                        name="extract-worker")
+        fds: list[int] = []
         try:
+            task_reader, task_writer = os.pipe()
+            fds += [task_reader, task_writer]
+            result_reader, result_writer = os.pipe()
+            fds += [result_reader, result_writer]
+            for fd in (task_writer, result_writer):
+                _grow_pipe(fd)
+            process = self._context.Process(target=serve, args=(_Fd(task_reader), _Fd(result_writer)),
+                                            daemon=True, name="extract-worker")
             process.start()
-        finally:
-            os.close(task_reader)  # the worker has its own copies now; ours would hide its exit from us
-            os.close(result_writer)
+        except BaseException:
+            for fd in fds:
+                _close_fd(fd)
+            raise
+        os.close(task_reader)  # the worker has its own copies now; ours would hide its exit from us
+        os.close(result_writer)
         os.set_blocking(task_writer, False)
         os.set_blocking(result_reader, False)
-        return _Worker(process, task_writer, result_reader)
+        return _Worker(process, task_writer, result_reader, _pidfd(process.pid))
 
 
 class _Fd:
@@ -383,6 +432,44 @@ def _grow_pipe(fd: int) -> None:
         pass
 
 
+def _pidfd(pid: int | None) -> int | None:
+    try:
+        return os.pidfd_open(pid) if pid else None
+    except (AttributeError, OSError):  # not Linux 5.3+: the process object's own kill()
+        return None
+
+
+def _kill(worker: _Worker) -> None:
+    """Kill a worker now. The process object alone cannot once its forkserver died (it then says exit code 255)."""
+    if worker.pidfd is not None:
+        try:
+            signal.pidfd_send_signal(worker.pidfd, signal.SIGKILL)
+            return
+        except ProcessLookupError:  # gone already
+            return
+        except OSError:
+            pass
+    worker.process.kill()
+
+
+def _close_fd(fd: int | None) -> None:
+    if fd is not None and fd >= 0:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
+def _fail(future: asyncio.Future, error: Exception) -> None:
+    if not future.done() and not future.get_loop().is_closed():
+        future.set_exception(error)
+
+
+def _raisable(value: Any) -> bool:
+    """What an asyncio future takes as its exception."""
+    return isinstance(value, BaseException) and not isinstance(value, (StopIteration, StopAsyncIteration))
+
+
 def _call_soon(loop: asyncio.AbstractEventLoop, callback: Callable[..., Any], *args: Any) -> None:
     """From another thread; a loop that closed meanwhile has nobody left to tell."""
     try:
@@ -394,69 +481,3 @@ def _call_soon(loop: asyncio.AbstractEventLoop, callback: Callable[..., Any], *a
 def _exit_code(process: Any) -> int | None:
     process.join(timeout=5)
     return process.exitcode
-
-
-# --- the worker's side ---------------------------------------------------------------------
-
-
-def _serve(tasks: int, results: int) -> None:
-    """A worker's life: read a task, run it, write the result, until the task pipe ends."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the crawl's to handle: it stops the pool itself
-    _warm_up()
-    while True:
-        message = _read_message(tasks)
-        if message is None:  # the pool closed the pipe (or the crawl process died)
-            return
-        function, args = pickle.loads(message)
-        try:
-            reply = (True, function(*args))
-        except Exception as exc:
-            reply = (False, _picklable(exc))
-        try:
-            data = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception as exc:
-            data = pickle.dumps((False, RuntimeError(f"the result did not pickle: {type(exc).__name__}: {exc}")))
-        try:
-            _write_all(results, FRAME.pack(len(data)) + data)
-        except BrokenPipeError:  # the pool closed while this task ran: nobody waits for it
-            return
-
-
-def _read_message(fd: int) -> bytes | None:
-    header = _read_exactly(fd, FRAME.size)
-    if header is None:
-        return None
-    (size,) = FRAME.unpack(header)
-    return _read_exactly(fd, size)
-
-
-def _read_exactly(fd: int, size: int) -> bytes | None:
-    chunks, left = [], size
-    while left:
-        chunk = os.read(fd, min(left, PIPE_SIZE))
-        if not chunk:
-            return None
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
-
-
-def _picklable(exc: Exception) -> Exception:
-    """The exception itself when it pickles back, else one that can."""
-    try:
-        pickle.loads(pickle.dumps(exc))
-        return exc
-    except Exception:
-        return RuntimeError(f"{type(exc).__name__}: {exc}")
-
-
-def _warm_up() -> None:
-    """Import the heavy modules once per worker, not on its first page (loaded already when preloaded)."""
-    for name in PRELOAD:
-        importlib.import_module(name)

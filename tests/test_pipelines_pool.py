@@ -209,3 +209,92 @@ def test_ctrl_c_is_left_to_the_crawl_and_close_stops_the_workers():
     for worker in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(worker, 0)
+
+
+def test_a_task_that_raises_stop_iteration_fails_instead_of_hanging(one_worker):
+    """asyncio refuses StopIteration as a future's exception; trafilatura calls next() bare."""
+    started = time.monotonic()
+    stopped, after = run_all(one_worker, (next, iter([])), (pool_tasks.pid,))
+    assert isinstance(stopped, RuntimeError) and "StopIteration" in str(stopped)
+    assert isinstance(after, int)
+    assert time.monotonic() - started < 5
+
+
+class FlakyStart(WorkerPool):
+    """Starting a worker fails the first ``failures`` times (no more processes, no memory...)."""
+
+    START_RETRY_DELAY = 0.05
+
+    def __init__(self, failures: int, **kwargs):
+        self.failures = failures
+        super().__init__(**kwargs)
+
+    def _start_worker(self):
+        if self.failures > 0:
+            self.failures -= 1
+            raise OSError("Resource temporarily unavailable")
+        return super()._start_worker()
+
+
+def test_a_worker_that_could_not_start_is_started_again():
+    pool = FlakyStart(failures=2, workers=1, timeout=10)
+    try:
+        assert isinstance(run_all(pool, (pool_tasks.pid,))[0], int)
+    finally:
+        pool.close()
+
+
+def test_when_no_worker_can_start_every_page_fails_saying_why():
+    pool = FlakyStart(failures=100, workers=1, timeout=10)
+    try:
+        first, = run_all(pool, (pool_tasks.pid,))
+        later, = run_all(pool, (pool_tasks.pid,))
+    finally:
+        pool.close()
+    for failed in (first, later):
+        assert isinstance(failed, TaskFailed) and failed.reason == "worker_crashed"
+        assert "cannot start (5 in a row; last: OSError: Resource temporarily unavailable)" in str(failed)
+
+
+def test_a_stuck_worker_is_killed_even_when_its_process_object_thinks_it_is_gone(one_worker):
+    """After its forkserver died, multiprocessing reports every worker it forked as exited (code 255)."""
+    worker_pid, = run_all(one_worker, (pool_tasks.pid,))
+    one_worker._ready[0].process._popen.returncode = 255  # what multiprocessing sets then
+    stuck, = run_all(one_worker, (pool_tasks.sleep_then, 60, "never"))
+    assert isinstance(stuck, TaskFailed) and stuck.reason == "timeout"
+    time.sleep(0.2)
+    with pytest.raises(ProcessLookupError):
+        os.kill(worker_pid, 0)
+
+
+def test_a_new_event_loop_keeps_the_time_limit_of_a_task_begun_on_the_old_one():
+    pool = WorkerPool(workers=1, timeout=1.0)
+
+    async def abandon():
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(pool.run(pool_tasks.sleep_then, 30, "late"), 0.2)
+
+    try:
+        asyncio.run(abandon())
+        started = time.monotonic()
+        result, = run_all(pool, (pool_tasks.sleep_then, 0, "next"))
+        assert result == "next"
+        assert time.monotonic() - started < 5  # the 30 s task was stopped after its 1 s
+    finally:
+        pool.close()
+
+
+def test_closing_kills_a_busy_worker_at_once():
+    pool = WorkerPool(workers=1, timeout=60)
+    busy_pid, = run_all(pool, (pool_tasks.pid,))
+
+    async def abandon():
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(pool.run(pool_tasks.sleep_then, 30, "late"), 0.2)
+
+    asyncio.run(abandon())
+    started = time.monotonic()
+    pool.close()
+    assert time.monotonic() - started < 3
+    with pytest.raises(ProcessLookupError):
+        os.kill(busy_pid, 0)
