@@ -90,11 +90,16 @@ def address_reason(address: str, allow_private: bool = False) -> str:
 def check_url(url: str, allow_private: bool = False) -> str:
     """Why a URL must not be fetched before any lookup (scheme, IP literal), or ''."""
     try:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").strip("[]")
+        scheme, host = scheme_and_host(url)
     except ValueError:
         return "not a URL"
-    return host_reason(parts.scheme, host, allow_private)
+    return host_reason(scheme, host, allow_private)
+
+
+def scheme_and_host(url: str) -> tuple[str, str]:
+    """A URL's scheme and host name (an IPv6 literal without its brackets); ValueError when it is no URL."""
+    parts = urlsplit(url)
+    return parts.scheme, (parts.hostname or "").strip("[]")
 
 
 @lru_cache(maxsize=4096)
@@ -135,9 +140,8 @@ class AddressGuardMiddleware:
 
     async def process_request(self, request: Request):
         try:
-            parts = urlsplit(request.url)
-            host = (parts.hostname or "").strip("[]")
-            reason = host_reason(parts.scheme, host, self.allow_private)
+            scheme, host = scheme_and_host(request.url)
+            reason = host_reason(scheme, host, self.allow_private)
         except ValueError:
             host, reason = "", "not a URL"
         if not reason and not _is_ip_literal(host):

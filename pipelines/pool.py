@@ -157,7 +157,7 @@ class WorkerPool:
                                  if started.done() and not started.cancelled() and started.exception() is None]
         self._ready, self._starting = [], []
         for worker in workers:
-            if worker.sent and worker.ready:  # a page is cut short, not waited for
+            if worker.sent:  # a page is cut short, not waited for (nor the one queued behind it)
                 _kill(worker)
             self._requeue(worker)
             self._forget(worker, keep_pidfd=True)

@@ -267,15 +267,21 @@ def test_a_stuck_worker_is_killed_even_when_its_process_object_thinks_it_is_gone
         os.kill(worker_pid, 0)
 
 
-def test_a_new_event_loop_keeps_the_time_limit_of_a_task_begun_on_the_old_one():
-    pool = WorkerPool(workers=1, timeout=1.0)
+def abandon_a_long_task(pool: WorkerPool) -> None:
+    """Start a 30 s task and give up waiting for it: the worker goes on running it."""
 
     async def abandon():
         with pytest.raises(asyncio.TimeoutError):
             await asyncio.wait_for(pool.run(pool_tasks.sleep_then, 30, "late"), 0.2)
 
+    asyncio.run(abandon())
+
+
+def test_a_new_event_loop_keeps_the_time_limit_of_a_task_begun_on_the_old_one():
+    pool = WorkerPool(workers=1, timeout=1.0)
+
     try:
-        asyncio.run(abandon())
+        abandon_a_long_task(pool)
         started = time.monotonic()
         result, = run_all(pool, (pool_tasks.sleep_then, 0, "next"))
         assert result == "next"
@@ -288,11 +294,7 @@ def test_closing_kills_a_busy_worker_at_once():
     pool = WorkerPool(workers=1, timeout=60)
     busy_pid, = run_all(pool, (pool_tasks.pid,))
 
-    async def abandon():
-        with pytest.raises(asyncio.TimeoutError):
-            await asyncio.wait_for(pool.run(pool_tasks.sleep_then, 30, "late"), 0.2)
-
-    asyncio.run(abandon())
+    abandon_a_long_task(pool)
     started = time.monotonic()
     pool.close()
     assert time.monotonic() - started < 3
