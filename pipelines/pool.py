@@ -40,6 +40,7 @@ import time
 from concurrent.futures import Future as ThreadFuture, ThreadPoolExecutor
 from typing import Any, Callable, TypeVar
 
+from pipelines import cpupolicy
 from pipelines.poolworker import FRAME, PIPE_SIZE, PRELOAD, serve
 
 logger = logging.getLogger(__name__)
@@ -108,7 +109,8 @@ class WorkerPool:
     MAX_START_FAILURES = 5
     START_RETRY_DELAY = 0.5  # seconds after the first failure, doubling with each
 
-    def __init__(self, workers: int | None = None, timeout: float = 60.0, max_tasks: int = 2000):
+    def __init__(self, workers: int | None = None, timeout: float = 60.0, max_tasks: int = 2000,
+                 yield_cpu: bool = False):
         self.workers = usable_cpus() if workers is None or workers < 0 else workers
         self.timeout = timeout
         self.max_tasks = max_tasks
@@ -120,6 +122,9 @@ class WorkerPool:
         self._retries: list[asyncio.TimerHandle] = []  # starts to try again later
         self._broken = ""  # why no worker can start, once MAX_START_FAILURES were reached
         self._closed = False
+        # the crawl process lets the workers run rather than preempt them (pipelines.cpupolicy)
+        self._yielding = bool(self.workers and yield_cpu)
+        self._worker_policy = cpupolicy.yield_to_workers() if self._yielding else None
         if self.workers:
             # forkserver: workers start from a clean process, not a copy of the reactor's threads
             start_forkserver()
@@ -169,6 +174,8 @@ class WorkerPool:
                 worker.process.join(timeout=1)
             _close_fd(worker.pidfd)
         self._fail_waiting(TaskFailed("stopped", "the crawl stopped before the page was extracted"))
+        if self._yielding:
+            cpupolicy.stop_yielding()
 
     # --- the event loop's side -----------------------------------------------------------
 
@@ -393,8 +400,8 @@ class WorkerPool:
             fds += [result_reader, result_writer]
             for fd in (task_writer, result_writer):
                 _grow_pipe(fd)
-            process = self._context.Process(target=serve, args=(_Fd(task_reader), _Fd(result_writer)),
-                                            daemon=True, name="extract-worker")
+            process = self._context.Process(target=serve, daemon=True, name="extract-worker",
+                                            args=(_Fd(task_reader), _Fd(result_writer), self._worker_policy))
             process.start()
         except BaseException:
             for fd in fds:

@@ -13,6 +13,8 @@ import pickle
 import signal
 import struct
 
+from pipelines import cpupolicy
+
 # what every worker needs: loaded once in the forkserver, so that each worker is a fork of a warm process
 PRELOAD = ["trafilatura", "trafilatura.xml", "pipelines.clean", "pipelines.extract", "pipelines.metadata"]
 
@@ -20,8 +22,12 @@ FRAME = struct.Struct("!Q")  # each message: its length, then the pickle; length
 PIPE_SIZE = 1 << 20  # bytes; Linux's default pipe-max-size: a page of up to 1 MB goes in one write
 
 
-def serve(tasks: int, results: int) -> None:
-    """A worker's life: read a task, run it, write the result, until the task pipe ends."""
+def serve(tasks: int, results: int, policy: int | None = None) -> None:
+    """A worker's life: read a task, run it, write the result, until the task pipe ends.
+
+    ``policy``: the scheduling policy to run under (:mod:`pipelines.cpupolicy`).
+    """
+    cpupolicy.adopt(policy)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the crawl's to handle: it stops the pool itself
     warm_up()
     try:

@@ -70,7 +70,8 @@ def storage(crawler: Any) -> Storage:
 def worker_pool(crawler: Any) -> WorkerPool:
     def make() -> WorkerPool:
         workers = crawler.settings.getint("EXTRACT_WORKERS", -1)
-        pool = WorkerPool(workers=workers, timeout=crawler.settings.getfloat("EXTRACT_TIMEOUT"))
+        pool = WorkerPool(workers=workers, timeout=crawler.settings.getfloat("EXTRACT_TIMEOUT"),
+                          yield_cpu=crawler.settings.getbool("EXTRACT_WORKERS_FIRST"))
         crawler.signals.connect(pool.close, signal=signals.engine_stopped, weak=False)
         return pool
 

@@ -53,6 +53,9 @@ EXTRACT_MAX_BYTES = 10 * 1024 * 1024  # a larger HTML page is refused as too_lar
 EXTRACT_MIN_WORDS = 30  # fewer words of text: no_article
 EXTRACT_TIMEOUT = 60  # seconds per page; the worker running it is replaced
 EXTRACT_WORKERS = -1  # worker processes; -1: one per core, 0: extract in the crawl process
+# Linux: the crawl process runs as SCHED_BATCH, so that its many wake-ups per page wait for a worker's
+# time slice instead of cutting into it (pipelines/cpupolicy.py; not when started under chrt already)
+EXTRACT_WORKERS_FIRST = True
 CLEAN_ENABLED = True
 
 # --- sites, incremental crawls ------------------------------------------------------------------

@@ -40,3 +40,7 @@ def unpicklable_result() -> object:
 
 def size(data: bytes) -> tuple[int, int]:
     return len(data), os.getpid()
+
+
+def policy() -> int:
+    return os.sched_getscheduler(0)

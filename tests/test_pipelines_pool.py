@@ -6,6 +6,7 @@ import asyncio
 import os
 import re
 import signal
+import threading
 import time
 
 import pytest
@@ -300,3 +301,60 @@ def test_closing_kills_a_busy_worker_at_once():
     assert time.monotonic() - started < 3
     with pytest.raises(ProcessLookupError):
         os.kill(busy_pid, 0)
+
+
+needs_policies = pytest.mark.skipif(not hasattr(os, "sched_setscheduler"), reason="no scheduling policies here")
+
+
+def _policy_of(thread: threading.Thread) -> int:
+    return os.sched_getscheduler(thread.native_id)
+
+
+@needs_policies
+def test_a_yielding_pool_puts_the_crawl_process_in_batch_and_its_workers_not():
+    """While the pool is open every thread of the crawl process, older or newer, runs as SCHED_BATCH (its
+    wake-ups do not preempt a worker mid-page); the workers run as the process did before; closing undoes it."""
+    assert os.sched_getscheduler(0) == os.SCHED_OTHER
+    stop = threading.Event()
+    older = threading.Thread(target=stop.wait)
+    older.start()
+    pool = WorkerPool(workers=1, timeout=30, yield_cpu=True)
+    try:
+        newer = threading.Thread(target=stop.wait)
+        newer.start()
+        assert os.sched_getscheduler(0) == os.SCHED_BATCH
+        assert _policy_of(older) == os.SCHED_BATCH and _policy_of(newer) == os.SCHED_BATCH
+        assert asyncio.run(pool.run(pool_tasks.policy)) == os.SCHED_OTHER
+    finally:
+        pool.close()
+        assert os.sched_getscheduler(0) == os.SCHED_OTHER
+        assert _policy_of(older) == os.SCHED_OTHER and _policy_of(newer) == os.SCHED_OTHER
+        stop.set()
+        older.join()
+        newer.join()
+
+
+@needs_policies
+def test_a_crawl_started_under_a_policy_of_its_own_keeps_it_and_so_do_its_workers():
+    """`chrt --batch scrapy crawl ...` is the user's choice: nothing changes it, not even in the workers
+    (which fork from a forkserver that may have started under the default)."""
+    os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+    try:
+        pool = WorkerPool(workers=1, timeout=30, yield_cpu=True)
+        try:
+            assert asyncio.run(pool.run(pool_tasks.policy)) == os.SCHED_BATCH
+        finally:
+            pool.close()
+        assert os.sched_getscheduler(0) == os.SCHED_BATCH
+    finally:
+        os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+
+
+@needs_policies
+def test_pools_that_do_not_yield_leave_the_policies_alone():
+    pool = WorkerPool(workers=1, timeout=30)
+    try:
+        assert os.sched_getscheduler(0) == os.SCHED_OTHER
+        assert asyncio.run(pool.run(pool_tasks.policy)) == os.SCHED_OTHER
+    finally:
+        pool.close()
