@@ -303,7 +303,19 @@ def test_closing_kills_a_busy_worker_at_once():
         os.kill(busy_pid, 0)
 
 
-needs_policies = pytest.mark.skipif(not hasattr(os, "sched_setscheduler"), reason="no scheduling policies here")
+def _policies_settable() -> bool:
+    """Linux, a process under the default policy, and a system that lets it switch to SCHED_BATCH and back."""
+    if not hasattr(os, "sched_setscheduler") or os.sched_getscheduler(0) != os.SCHED_OTHER:
+        return False
+    try:
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+        os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+    except OSError:
+        return False
+    return True
+
+
+needs_policies = pytest.mark.skipif(not _policies_settable(), reason="scheduling policies cannot be changed here")
 
 
 def _policy_of(thread: threading.Thread) -> int:
