@@ -6,8 +6,8 @@ policy each wake-up preempts a worker in the middle of a page: ten or more
 context switches per page. Under ``SCHED_BATCH`` a wake-up does not preempt;
 the crawl process runs when a core is free or at the next tick, and then
 handles several events at once. It keeps its fair share of CPU, so downloads
-do not starve; measured on 2 cores: 14% less CPU in the crawl process per
-page and 3% more pages/s (README: performance).
+do not starve; measured on 2 cores: 17% less CPU in the crawl process per
+page and 5% more pages/s (README: performance).
 
 Only a process that runs under the default policy is changed: a user who
 started the crawl under ``chrt`` or as ``SCHED_IDLE`` chose for it. Workers
