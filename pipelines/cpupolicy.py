@@ -18,18 +18,15 @@ forkserver that may have started under either.
 from __future__ import annotations
 
 import os
+import sys
 
-_OTHER = getattr(os, "SCHED_OTHER", 0)
-_BATCH = getattr(os, "SCHED_BATCH", 3)
+# a scheduling policy and its priority, as sched_setscheduler takes them
+Policy = tuple[int, int]
 
 
 def supported() -> bool:
-    return hasattr(os, "sched_setscheduler") and hasattr(os, "sched_getscheduler")
-
-
-def current() -> int | None:
-    """The calling thread's policy, or None where the platform has no such thing."""
-    return os.sched_getscheduler(0) if supported() else None
+    """Linux only: elsewhere the numbers mean other policies (FreeBSD's 3 is round-robin real time)."""
+    return sys.platform.startswith("linux") and hasattr(os, "sched_setscheduler") and hasattr(os, "SCHED_BATCH")
 
 
 def _threads() -> list[int]:
@@ -38,6 +35,14 @@ def _threads() -> list[int]:
         return [int(tid) for tid in os.listdir("/proc/self/task")]
     except OSError:
         return [0]
+
+
+def _policy_of(tid: int) -> int | None:
+    """A thread's policy; None once it has ended."""
+    try:
+        return os.sched_getscheduler(tid)
+    except ProcessLookupError:
+        return None
 
 
 def _set(tids: list[int], policy: int, only_from: int) -> None:
@@ -50,31 +55,52 @@ def _set(tids: list[int], policy: int, only_from: int) -> None:
 
 
 _holders = 0  # pools that asked to yield and have not closed yet
-_before: int | None = None  # the policy before the first of them asked
+_before: Policy | None = None  # the process's policy before the first of them asked
 _yielded = False  # whether that first one changed it
 
 
-def yield_to_workers() -> int | None:
+def _own() -> Policy | None:
+    """The calling thread's policy and priority, for workers to copy; None when they should not.
+
+    A process that asked for SCHED_RESET_ON_FORK wants its children under
+    the default policy, which is what a fork gives them: nothing to copy.
+    """
+    try:
+        policy = os.sched_getscheduler(0)
+        priority = os.sched_getparam(0).sched_priority
+    except OSError:
+        return None
+    if policy & getattr(os, "SCHED_RESET_ON_FORK", 0):
+        return None
+    return policy, priority
+
+
+def worker_policy() -> Policy | None:
+    """What workers should run under: the process's own policy, as it was before any pool yielded."""
+    if not supported():
+        return None
+    return _before if _holders else _own()
+
+
+def yield_to_workers() -> None:
     """Put every thread of this process under SCHED_BATCH if all run the default policy.
 
-    Returns the policy the workers should run under: the process's own
-    before any pool yielded (None where there are no policies). Each call is
-    paired with a :func:`stop_yielding`.
+    Each call is paired with a :func:`stop_yielding`.
     """
     global _holders, _before, _yielded
     if not supported():
-        return None
+        return
     if not _holders:
         tids = _threads()
-        _before = current()
+        _before = _own()
         try:
-            _yielded = all(os.sched_getscheduler(tid) == _OTHER for tid in tids)
-        except OSError:
-            _yielded = False
+            policies = [policy for policy in map(_policy_of, tids) if policy is not None]
+        except OSError:  # a system that will not even tell: leave it alone
+            policies = [-1]
+        _yielded = _before is not None and all(policy == os.SCHED_OTHER for policy in policies)
         if _yielded:
-            _set(tids, _BATCH, only_from=_OTHER)
+            _set(tids, os.SCHED_BATCH, only_from=os.SCHED_OTHER)
     _holders += 1
-    return _before
 
 
 def stop_yielding() -> None:
@@ -85,14 +111,15 @@ def stop_yielding() -> None:
     _holders -= 1
     if not _holders and _yielded:
         _yielded = False
-        _set(_threads(), _OTHER, only_from=_BATCH)
+        _set(_threads(), os.SCHED_OTHER, only_from=os.SCHED_BATCH)
 
 
-def adopt(policy: int | None) -> None:
+def adopt(policy: Policy | None) -> None:
     """In a worker: run under ``policy`` (the crawl process's own before it yielded), if it can."""
-    if policy is None or not supported() or os.sched_getscheduler(0) == policy:
+    if policy is None or not supported():
         return
     try:
-        os.sched_setscheduler(0, policy, os.sched_param(0))
+        if (os.sched_getscheduler(0), os.sched_getparam(0).sched_priority) != policy:
+            os.sched_setscheduler(0, policy[0], os.sched_param(policy[1]))
     except OSError:  # e.g. leaving SCHED_IDLE unprivileged: the worker runs as it was forked
         pass

@@ -122,18 +122,27 @@ class WorkerPool:
         self._retries: list[asyncio.TimerHandle] = []  # starts to try again later
         self._broken = ""  # why no worker can start, once MAX_START_FAILURES were reached
         self._closed = False
-        # the crawl process lets the workers run rather than preempt them (pipelines.cpupolicy)
-        self._yielding = bool(self.workers and yield_cpu)
-        self._worker_policy = cpupolicy.yield_to_workers() if self._yielding else None
-        if self.workers:
-            # forkserver: workers start from a clean process, not a copy of the reactor's threads
-            start_forkserver()
+        self._yielding = False
+        if not self.workers:
+            return
+        # forkserver: workers start from a clean process, not a copy of the reactor's threads. Started
+        # before this process yields, but a forkserver started later (after a crash) would inherit the
+        # batch policy: each worker sets the process's own policy itself
+        start_forkserver()
+        self._worker_policy = cpupolicy.worker_policy()
+        if yield_cpu:  # the crawl process lets the workers run rather than preempt them (pipelines.cpupolicy)
+            cpupolicy.yield_to_workers()
+            self._yielding = True
+        try:
             self._context = multiprocessing.get_context("forkserver")
             # starting a worker waits for the forkserver, which may still be loading trafilatura: a thread
             # waits instead of the reactor, while the crawl fetches its sitemaps and feeds
             self._spawner = ThreadPoolExecutor(1, thread_name_prefix="pool-start")
             for _ in range(self.workers):
                 self._start()
+        except BaseException:
+            self._stop_yielding()
+            raise
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         if not self.workers:
@@ -153,6 +162,17 @@ class WorkerPool:
         if self._closed or not self.workers:
             return
         self._closed = True
+        try:
+            self._stop_workers()
+        finally:
+            self._stop_yielding()
+
+    def _stop_yielding(self) -> None:
+        if self._yielding:
+            self._yielding = False
+            cpupolicy.stop_yielding()
+
+    def _stop_workers(self) -> None:
         for retry in self._retries:
             retry.cancel()
         for started in self._starting:
@@ -174,8 +194,6 @@ class WorkerPool:
                 worker.process.join(timeout=1)
             _close_fd(worker.pidfd)
         self._fail_waiting(TaskFailed("stopped", "the crawl stopped before the page was extracted"))
-        if self._yielding:
-            cpupolicy.stop_yielding()
 
     # --- the event loop's side -----------------------------------------------------------
 

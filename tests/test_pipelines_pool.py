@@ -6,6 +6,7 @@ import asyncio
 import os
 import re
 import signal
+import sys
 import threading
 import time
 
@@ -305,7 +306,7 @@ def test_closing_kills_a_busy_worker_at_once():
 
 def _policies_settable() -> bool:
     """Linux, a process under the default policy, and a system that lets it switch to SCHED_BATCH and back."""
-    if not hasattr(os, "sched_setscheduler") or os.sched_getscheduler(0) != os.SCHED_OTHER:
+    if not sys.platform.startswith("linux") or os.sched_getscheduler(0) != os.SCHED_OTHER:
         return False
     try:
         os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
@@ -318,55 +319,126 @@ def _policies_settable() -> bool:
 needs_policies = pytest.mark.skipif(not _policies_settable(), reason="scheduling policies cannot be changed here")
 
 
+@pytest.fixture
+def threads():
+    """Threads that wait until the test ends; afterwards every thread of the process is back to the default."""
+    stop = threading.Event()
+    started: list[threading.Thread] = []
+
+    def start() -> threading.Thread:
+        thread = threading.Thread(target=stop.wait, daemon=True)
+        thread.start()
+        started.append(thread)
+        return thread
+
+    yield start
+    stop.set()
+    for tid in os.listdir("/proc/self/task"):  # whatever the test did, the next ones start from the default
+        try:
+            os.sched_setscheduler(int(tid), os.SCHED_OTHER, os.sched_param(0))
+        except OSError:
+            pass
+    for thread in started:
+        thread.join(timeout=5)
+
+
 def _policy_of(thread: threading.Thread) -> int:
     return os.sched_getscheduler(thread.native_id)
 
 
 @needs_policies
-def test_a_yielding_pool_puts_the_crawl_process_in_batch_and_its_workers_not():
+def test_a_yielding_pool_puts_the_crawl_process_in_batch_and_its_workers_not(threads):
     """While the pool is open every thread of the crawl process, older or newer, runs as SCHED_BATCH (its
     wake-ups do not preempt a worker mid-page); the workers run as the process did before; closing undoes it."""
-    assert os.sched_getscheduler(0) == os.SCHED_OTHER
-    stop = threading.Event()
-    older = threading.Thread(target=stop.wait)
-    older.start()
+    older = threads()
     pool = WorkerPool(workers=1, timeout=30, yield_cpu=True)
     try:
-        newer = threading.Thread(target=stop.wait)
-        newer.start()
+        newer = threads()
         assert os.sched_getscheduler(0) == os.SCHED_BATCH
         assert _policy_of(older) == os.SCHED_BATCH and _policy_of(newer) == os.SCHED_BATCH
         assert asyncio.run(pool.run(pool_tasks.policy)) == os.SCHED_OTHER
     finally:
         pool.close()
-        assert os.sched_getscheduler(0) == os.SCHED_OTHER
-        assert _policy_of(older) == os.SCHED_OTHER and _policy_of(newer) == os.SCHED_OTHER
-        stop.set()
-        older.join()
-        newer.join()
+    assert os.sched_getscheduler(0) == os.SCHED_OTHER
+    assert _policy_of(older) == os.SCHED_OTHER and _policy_of(newer) == os.SCHED_OTHER
 
 
 @needs_policies
-def test_a_crawl_started_under_a_policy_of_its_own_keeps_it_and_so_do_its_workers():
+def test_a_crawl_started_under_a_policy_of_its_own_keeps_it_and_so_do_its_workers(threads):
     """`chrt --batch scrapy crawl ...` is the user's choice: nothing changes it, not even in the workers
     (which fork from a forkserver that may have started under the default)."""
     os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+    pool = WorkerPool(workers=1, timeout=30, yield_cpu=True)
     try:
-        pool = WorkerPool(workers=1, timeout=30, yield_cpu=True)
-        try:
-            assert asyncio.run(pool.run(pool_tasks.policy)) == os.SCHED_BATCH
-        finally:
-            pool.close()
-        assert os.sched_getscheduler(0) == os.SCHED_BATCH
+        assert asyncio.run(pool.run(pool_tasks.policy)) == os.SCHED_BATCH
     finally:
-        os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+        pool.close()
+    assert os.sched_getscheduler(0) == os.SCHED_BATCH
 
 
 @needs_policies
-def test_pools_that_do_not_yield_leave_the_policies_alone():
+def test_workers_run_as_the_process_did_even_when_their_forkserver_started_in_batch(threads):
+    """A forkserver started while the process yielded (another pool open, or one restarted after a crash)
+    runs as SCHED_BATCH; workers forked from it, even of a pool that does not yield, do not."""
+    from multiprocessing import forkserver
+
+    forkserver._forkserver._stop()  # the next pool starts a new one, from this thread
+    try:
+        os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+        try:
+            pool = WorkerPool(workers=1, timeout=30)  # its forkserver starts as SCHED_BATCH
+        finally:
+            os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+        try:
+            assert os.sched_getscheduler(forkserver._forkserver._forkserver_pid) == os.SCHED_BATCH
+            assert asyncio.run(pool.run(pool_tasks.policy)) == os.SCHED_BATCH  # the process's at the start
+        finally:
+            pool.close()
+        pool = WorkerPool(workers=1, timeout=30, yield_cpu=True)
+        try:
+            assert asyncio.run(pool.run(pool_tasks.policy)) == os.SCHED_OTHER
+        finally:
+            pool.close()
+    finally:
+        forkserver._forkserver._stop()  # the later tests' workers come from a forkserver of the default policy
+
+
+@needs_policies
+def test_pools_that_do_not_yield_leave_the_policies_alone(threads):
     pool = WorkerPool(workers=1, timeout=30)
     try:
         assert os.sched_getscheduler(0) == os.SCHED_OTHER
         assert asyncio.run(pool.run(pool_tasks.policy)) == os.SCHED_OTHER
     finally:
         pool.close()
+
+
+@needs_policies
+def test_a_pool_that_cannot_start_gives_the_policy_back(threads, monkeypatch):
+    def no_threads(*args, **kwargs):
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr("pipelines.pool.ThreadPoolExecutor", no_threads)
+    with pytest.raises(RuntimeError):
+        WorkerPool(workers=1, timeout=30, yield_cpu=True)
+    assert os.sched_getscheduler(0) == os.SCHED_OTHER
+    monkeypatch.undo()  # and the next pool that yields does
+    pool = WorkerPool(workers=1, timeout=30, yield_cpu=True)
+    try:
+        assert os.sched_getscheduler(0) == os.SCHED_BATCH
+    finally:
+        pool.close()
+
+
+@needs_policies
+def test_the_crawl_pipelines_make_a_yielding_pool_by_default(threads):
+    from settings import base
+
+    crawler = get_crawler(settings_dict={**SETTINGS, "EXTRACT_WORKERS": 1,
+                                         "EXTRACT_WORKERS_FIRST": base.EXTRACT_WORKERS_FIRST})
+    extract = ExtractPipeline.from_crawler(crawler)
+    try:
+        assert os.sched_getscheduler(0) == os.SCHED_BATCH
+    finally:
+        extract.pool.close()
+    assert os.sched_getscheduler(0) == os.SCHED_OTHER
