@@ -191,6 +191,11 @@ def single_process_rate(seconds: float = 10.0) -> float:
     return done / (time.perf_counter() - started)
 
 
+def shares_of(run: Run, cores: int, rate: float) -> tuple[float, float]:
+    """A crawl's pages/s over cores x the single-process rate measured around it: whole command, once started."""
+    return run.pages_per_second / (cores * rate), run.steady_pages_per_second / (cores * rate)
+
+
 def parallel_rate(processes: int, seconds: float = 10.0) -> float:
     """Pages/s of ``processes`` single-process extractions running at once: the most the cores give."""
     context = multiprocessing.get_context("forkserver")
@@ -235,8 +240,9 @@ def main(argv: list[str] | None = None) -> None:
                 print(line(runs[-1]), flush=True)
                 after = single_process_rate()
                 rates.append((before + after) / 2)  # brackets the crawl: the machine's speed while it ran
-                shares.append(runs[-1].pages_per_second / (cores * rates[-1]))
-                steady_shares.append(runs[-1].steady_pages_per_second / (cores * rates[-1]))
+                whole, steady = shares_of(runs[-1], cores, rates[-1])
+                shares.append(whole)
+                steady_shares.append(steady)
                 print(f"single-process extraction + cleaning: {before:.1f} before, {after:.1f} after the crawl; "
                       f"{cores} processes at once: {parallel[-1]:.1f} pages/s in all; project = {shares[-1]:.0%} "
                       f"of {cores} x single ({steady_shares[-1]:.0%} steady)", flush=True)
@@ -261,12 +267,10 @@ def main(argv: list[str] | None = None) -> None:
                                  (store / "articles", "*.txt"), site)
                 runs.append(memory)
                 print(line(memory), flush=True)
-                rate = (before + single_process_rate()) / 2
                 # a longer crawl: the start-up (0.7 s before the first article is stored) weighs less
-                results["memory_run_share_of_cores_x_single_rate"] = round(
-                    memory.pages_per_second / (cores * rate), 3)
-                results["memory_run_steady_share_of_cores_x_single_rate"] = round(
-                    memory.steady_pages_per_second / (cores * rate), 3)
+                whole, steady = shares_of(memory, cores, (before + single_process_rate()) / 2)
+                results["memory_run_share_of_cores_x_single_rate"] = round(whole, 3)
+                results["memory_run_steady_share_of_cores_x_single_rate"] = round(steady, 3)
                 quarter = [rss for t, rss in memory.rss_samples if t <= memory.seconds / 4]
                 results["memory_rss_mb_first_quarter_peak"] = max(quarter) if quarter else None
         results["runs"] = [run.summary() for run in runs]
