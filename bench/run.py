@@ -41,8 +41,8 @@ from pathlib import Path
 
 import psutil
 
-from pipelines.pool import usable_cpus
-from pipelines.quality import load_corpus
+from pipelines.workers.pool import usable_cpus
+from pipelines.extraction.quality import load_corpus
 from tests.servers.base import ROOT, ServerProcess
 
 CORPUS = ROOT / "tests" / "fixtures" / "corpus"
@@ -178,7 +178,7 @@ def replay(warc: Path, store: Path) -> list[str]:
 
 def single_process_rate(seconds: float = 10.0) -> float:
     """Pages/s of extraction + cleaning in one process: the project's own functions, no crawl around them."""
-    from pipelines.quality import predict_body
+    from pipelines.extraction.quality import predict_body
 
     pages = load_corpus(CORPUS)
     for url, _, body in pages[:10]:  # warm up

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import urlsplit
 
 from crawler.errors import ConfigError
 from crawler.frontier import check_frontier_settings
-from pipelines.normalize import FORMATS
+from pipelines.document.render import FORMATS
 from pipelines.runtime import CRAWL_ID_RE, store_from_settings
+from pipelines.storage import StorageError, check_uri as storage_check_uri
 
 # name -> (reader, check, what it must be)
 NUMBERS: dict[str, tuple[str, Callable[[float], bool], str]] = {
@@ -55,7 +55,7 @@ def check_settings(settings: Any) -> None:
             raise ConfigError(f"setting {name}={settings.get(name)!r}: expected true or false") from None
     if settings.get("OUTPUT_FORMAT") not in FORMATS:
         raise ConfigError(f"setting OUTPUT_FORMAT={settings.get('OUTPUT_FORMAT')!r}: expected one of {', '.join(FORMATS)}")
-    check_store_uri(settings.get("STORE_URI") or "")
+    check_store_uri(settings.get("STORE_URI") or "", settings.getwithbase("STORE_BACKENDS"))
     crawl_id = settings.get("CRAWL_ID") or ""
     if crawl_id and not CRAWL_ID_RE.match(crawl_id):
         raise ConfigError(f"setting CRAWL_ID={crawl_id!r}: use letters, digits, '.', '_' and '-'")
@@ -79,21 +79,9 @@ def check_store(settings: Any) -> None:
         check()
 
 
-def check_store_uri(uri: str) -> None:
-    if not uri.strip():
-        raise ConfigError("setting STORE_URI is empty: give a directory or s3://bucket/prefix")
-    parts = urlsplit(uri)
-    if parts.scheme == "s3":
-        if not parts.hostname:
-            raise ConfigError(f"setting STORE_URI={uri!r}: expected s3://bucket/prefix")
-        if "@" in parts.netloc:
-            raise ConfigError("setting STORE_URI: credentials do not belong in the URI; use the AWS credential chain")
-    elif parts.scheme not in ("", "file") and len(parts.scheme) > 1:
-        raise ConfigError(f"setting STORE_URI={uri!r}: unsupported scheme {parts.scheme!r}; use a directory or s3://")
-    else:
-        path = Path(parts.path if parts.scheme == "file" else uri).expanduser()
-        existing = next((p for p in (path, *path.parents) if p.exists()), None)
-        if path.exists() and not path.is_dir():
-            raise ConfigError(f"setting STORE_URI={uri!r}: exists and is not a directory")
-        if existing is not None and not existing.is_dir():
-            raise ConfigError(f"setting STORE_URI={uri!r}: {existing} is not a directory")
+def check_store_uri(uri: str, backends: Any = None) -> None:
+    """One line naming what is wrong with a ``STORE_URI``; the backend for its scheme says what it needs."""
+    try:
+        storage_check_uri(uri, backends)
+    except StorageError as exc:
+        raise ConfigError(f"setting {exc}") from None

@@ -14,8 +14,8 @@ from typing import Any, Callable, TypeVar
 
 from scrapy import signals
 
-from pipelines.pool import WorkerPool
-from pipelines.storage import S3Options, Storage, open_storage
+from pipelines.workers.pool import WorkerPool
+from pipelines.storage import Storage, open_storage
 
 T = TypeVar("T")
 CRAWL_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,120}$")
@@ -51,16 +51,8 @@ def run_id(crawler: Any) -> str:
 
 
 def store_from_settings(settings: Any, uri: str | None = None) -> Storage:
-    """The store at ``uri`` (default ``STORE_URI``) with the S3 and spool settings; for commands and tests."""
-    options = S3Options(
-        endpoint_url=settings.get("S3_ENDPOINT_URL") or None,
-        region=settings.get("S3_REGION") or None,
-        profile=settings.get("S3_PROFILE") or None,
-        max_attempts=settings.getint("S3_MAX_ATTEMPTS"),
-        multipart_threshold=settings.getint("S3_MULTIPART_THRESHOLD"),
-        outage_pause=settings.getfloat("S3_OUTAGE_PAUSE"),
-    )
-    return open_storage(uri or settings.get("STORE_URI"), settings.get("STORE_SPOOL_DIR"), options)
+    """The store at ``uri`` (default ``STORE_URI``), its backend chosen from ``STORE_BACKENDS``."""
+    return open_storage(uri or settings.get("STORE_URI"), settings, settings.getwithbase("STORE_BACKENDS"))
 
 
 def storage(crawler: Any) -> Storage:

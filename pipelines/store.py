@@ -20,9 +20,10 @@ from typing import Any
 from pipelines import runtime
 from scrapy.exceptions import DropItem
 
-from pipelines.dedup import ArchiveIndex, archive_index, classify
+from pipelines.storage.index import ArchiveIndex
+from pipelines.dedup import archive_index, classify
 from pipelines.item import Document
-from pipelines.normalize import parse_document, url_hash
+from pipelines.document.render import parse_document, url_hash
 from pipelines.storage import AppendLog, Storage
 
 logger = logging.getLogger(__name__)

@@ -20,6 +20,12 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
 # --- where documents, WARC, manifests and run records go (see README: store layout) -----------
 STORE_URI = os.environ.get("STORE_URI", "archive")  # a directory, or s3://bucket/prefix
+STORE_BACKENDS = {}  # more URI schemes: {"gs": "mypackage.GcsStorage"} (see pipelines.storage)
+STORE_BACKENDS_BASE = {  # scheme -> storage class; "" is a plain directory path
+    "": "pipelines.storage.local.LocalStorage",
+    "file": "pipelines.storage.local.LocalStorage",
+    "s3": "pipelines.storage.s3.S3Storage",
+}
 STORE_MANIFEST_SYNC_EVERY = 200  # articles; on S3 the manifest object is re-uploaded this often
 STORE_SPOOL_DIR = os.environ.get("STORE_SPOOL_DIR", os.path.join(os.path.expanduser("~"), ".cache", "newsarchive", "spool"))
 STORE_THREADS = 8  # writes in flight (S3 uploads overlap; local writes are quick)
@@ -112,8 +118,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.metarefresh.MetaRefreshMiddleware": 580,  # Scrapy's place; rules out a refresh without decoding
     "crawler.middlewares.retry.RetryAfterMiddleware": 550,
     "crawler.middlewares.redirects.RedirectLoopMiddleware": 610,  # sees redirects before RedirectMiddleware (600)
-    "crawler.middlewares.archive.ArchiveMiddleware": 950,
-    "crawler.middlewares.replay.ReplayMiddleware": 960,
+    "crawler.archive.record.ArchiveMiddleware": 950,
+    "crawler.archive.replay.ReplayMiddleware": 960,
 }
 ADDONS = {
     "crawler.redact.RedactSecrets": 0,  # no secret in the log, Scrapy's "Overridden settings" included

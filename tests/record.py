@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+from functools import partial
 import json
 import re
 import subprocess
@@ -28,12 +29,14 @@ from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from crawler.middlewares.replay import open_store_prefix
+from crawler.archive.replay import open_store_prefix
+from scrapy.utils.project import get_project_settings
 from crawler.sites import DEFAULT_FRONT_MATTER, load_sites
-from pipelines.extract import extract_and_clean
+from pipelines.extraction.page import extract_and_clean
 from pipelines.item import Page, SiteProfile
-from pipelines.normalize import parse_document, to_document
-from pipelines.warc import ArchivedResponse, Exchange, exchange_records, iter_exchanges, warc_sources, warcinfo_record
+from pipelines.document.render import parse_document, to_document
+from pipelines.archive.reader import ArchivedResponse, iter_exchanges, warc_sources
+from pipelines.archive.writer import Exchange, exchange_records, warcinfo_record
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 FIELDS = ("url", "title", "description", "date", "author", "language", "source", "image", "body")
@@ -52,7 +55,8 @@ def profile(site: str) -> SiteProfile:
 
 
 def find_response(url: str, location: str) -> ArchivedResponse:
-    for _, opener in warc_sources(location, open_store_prefix):
+    settings = get_project_settings()
+    for _, opener in warc_sources(location, partial(open_store_prefix, settings=settings)):
         with opener() as stream:
             for response in iter_exchanges(stream):
                 if response.url == url and response.status == 200:

@@ -220,7 +220,7 @@ def test_peak_memory_stays_bounded_with_a_60_mb_page(fault_crawl):
 
 
 def test_oversized_bodies_are_not_archived(fault_crawl):
-    from pipelines.warc import iter_exchanges
+    from pipelines.archive.reader import iter_exchanges
 
     sizes = {}
     for path in (fault_crawl.crawl.store / "warc").rglob("*.warc.gz"):

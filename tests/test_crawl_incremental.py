@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.normalize import parse_document, url_hash
+from pipelines.document.render import parse_document, url_hash
 from tests.helpers import ROOT, read_documents, scrapy, scrapy_command
 from tests.servers.base import ServerProcess
 from tests.servers.static_site import write_article, write_sitemap

@@ -21,7 +21,7 @@ import psutil
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from pipelines.normalize import parse_document
+from pipelines.document.render import parse_document
 from tests.helpers import ROOT, Crawl, scrapy, scrapy_command
 from tests.servers.base import ServerProcess
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.s3 import S3Storage
-from pipelines.storage import S3Options
-from pipelines.warc import iter_exchanges
+from pipelines.storage.s3 import S3Storage
+from pipelines.storage.s3 import S3Options
+from pipelines.archive.reader import iter_exchanges
 from tests.helpers import ROOT, Crawl, read_documents, scrapy
 from tests.servers.s3 import S3Server, SeaweedServer, aws_env, free_port
 

@@ -9,7 +9,7 @@ from scrapy.exceptions import (
 )
 from twisted.python.failure import Failure
 
-from crawler.failures import error_reason
+from crawler.errors import error_reason
 
 
 @pytest.mark.parametrize("exception, reason", [

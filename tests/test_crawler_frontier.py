@@ -17,7 +17,7 @@ from crawler.errors import ConfigError
 from crawler.frontier import check_frontier, check_frontier_settings, redact
 from crawler.frontier.scheduler import FrontierQueue
 from crawler.frontier.state import LIVE_SECONDS, CrawlKeys, SharedCrawl
-from pipelines.warc import iter_exchanges
+from pipelines.archive.reader import iter_exchanges
 from tests.helpers import ROOT, scrapy, scrapy_command
 from tests.servers.base import ServerProcess
 from tests.servers.redis import RedisServer, free_port

@@ -8,7 +8,7 @@ from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
 from crawler.middlewares.metarefresh import MetaRefreshMiddleware
-from pipelines.quality import load_corpus
+from pipelines.extraction.quality import load_corpus
 from tests.servers.http_archive import DEFAULT_WARC
 
 URL = "https://news.example.com/story/1.html"

@@ -176,7 +176,7 @@ def test_the_resolver_refuses_names_on_its_own(faults_server, tmp_path):
     """With the middleware taken out, the DNS resolver (TWISTED_DNS_RESOLVER) still refuses the names."""
     hosts = [url for url in loopback_urls(faults_server) if "//2130706433:" in url or "//127.1:" in url]
     (tmp_path / "urls.txt").write_text("\n".join(hosts) + "\n")
-    middlewares = {"crawler.netguard.AddressGuardMiddleware": None, "crawler.middlewares.archive.ArchiveMiddleware": 950}
+    middlewares = {"crawler.netguard.AddressGuardMiddleware": None, "crawler.archive.record.ArchiveMiddleware": 950}
     crawl = scrapy("crawl", "urls", "-a", f"file={tmp_path / 'urls.txt'}", store=tmp_path / "store",
                    settings={"ALLOW_PRIVATE_NETWORKS": "false", "RETRY_TIMES": "0",
                              "DOWNLOADER_MIDDLEWARES": json.dumps(middlewares)})

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.warc import iter_exchanges
+from pipelines.archive.reader import iter_exchanges
 from tests.helpers import read_documents, scrapy
 from tests.record import FIELDS, PAGES, document_fields
 

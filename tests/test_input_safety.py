@@ -20,10 +20,11 @@ from hypothesis import given, settings, strategies as st
 from crawler.errors import ConfigError
 from crawler.redact import redact, secret_values
 from crawler.sites import SITE_SETTINGS, host_key, load_site_file
-from pipelines.normalize import SITE_KEY_RE
+from pipelines.document.render import SITE_KEY_RE
 from pipelines.item import Article, Block, Document, SiteProfile
-from pipelines.normalize import parse_document, render, to_document
-from pipelines.storage import LocalStorage, check_key
+from pipelines.document.render import parse_document, render, to_document
+from pipelines.storage.local import LocalStorage
+from pipelines.storage import check_key
 from tests.helpers import ROOT, scrapy
 from tests.servers.base import ServerProcess
 from tests.servers.http_faults import HOSTILE_URLS

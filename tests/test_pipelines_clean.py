@@ -5,7 +5,8 @@ from __future__ import annotations
 import lxml.html
 import pytest
 
-from pipelines.clean import DEFAULT_RULES, clean_blocks, prune_tree, rules_for
+from pipelines.extraction.cleaning import DEFAULT_RULES, clean_blocks, rules_for
+from pipelines.extraction.prune import prune_tree
 from pipelines.item import Block
 
 TEXT = [

@@ -1,4 +1,4 @@
-"""pipelines.dedup and the store's revisions: what the archive holds is known from the store itself,
+"""pipelines.storage.index, pipelines.dedup and the store's revisions: what the archive holds is known from the store itself,
 on a new machine too, and a changed article keeps its history. Local directory and S3 (moto on 127.0.0.1)."""
 
 from __future__ import annotations
@@ -8,10 +8,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from pipelines.dedup import ArchiveIndex
+from pipelines.storage.index import ArchiveIndex
 from pipelines.item import Article, Block, SiteProfile
-from pipelines.normalize import parse_document, to_document, url_hash
-from pipelines.storage import LocalStorage, S3Options
+from pipelines.document.render import parse_document, to_document, url_hash
+from pipelines.storage.local import LocalStorage
+from pipelines.storage.s3 import S3Options
 from pipelines.store import ArticleStore
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
@@ -27,7 +28,7 @@ def storage(request, tmp_path, monkeypatch):
     server = request.getfixturevalue("moto_s3")
     for name, value in server.env().items():
         monkeypatch.setenv(name, value)
-    from pipelines.s3 import S3Storage
+    from pipelines.storage.s3 import S3Storage
 
     return S3Storage(f"s3://{server.create_bucket()}/news", tmp_path / "spool", S3Options(max_attempts=2))
 

@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from pipelines.extract import ExtractError, ExtractOptions, extract_page
+from pipelines.extraction.page import ExtractError, ExtractOptions, extract_page
 from pipelines.item import Page, SiteProfile
-from pipelines.quality import evaluate_corpus
+from pipelines.extraction.quality import evaluate_corpus
 from tests.helpers import FIXTURES
 
 FETCHED = datetime(2026, 11, 21, 22, 0, tzinfo=timezone.utc)

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from hypothesis import given, settings, strategies as st
 
-from pipelines import frontmatter
-from pipelines.frontmatter import Timestamp
+from pipelines.document import frontmatter
+from pipelines.document.frontmatter import Timestamp
 
 # what trips YAML up: indicators, words that read as other types, quotes, line breaks, other scripts
 TRICKY = ["", " ", "true", "False", "null", "~", "1", "1.5", "0x1F", "2020-01-01", "12:30", "-", "- x", "? x",

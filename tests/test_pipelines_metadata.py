@@ -6,10 +6,10 @@ from datetime import datetime, timezone
 
 from trafilatura.metadata import extract_metadata
 
-from pipelines.extract import ExtractOptions, decode_page, parse_html
+from pipelines.extraction.page import ExtractOptions, decode_page, parse_html
 from pipelines.item import Page, SiteProfile
-from pipelines.metadata import TrafilaturaMetadata
-from pipelines.quality import load_corpus
+from pipelines.extraction.metadata import TrafilaturaMetadata
+from pipelines.extraction.quality import load_corpus
 from tests.helpers import FIXTURES
 
 FIELDS = ("title", "author", "description", "image", "date", "sitename", "categories", "tags")

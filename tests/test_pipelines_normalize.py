@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from pipelines.item import Article, Block, SiteProfile
-from pipelines.normalize import parse_document, to_document
+from pipelines.document.render import parse_document, to_document
 
 SITE = SiteProfile(
     key="dailymail", source="Daily Mail",

@@ -14,9 +14,10 @@ import pytest
 from scrapy.utils.test import get_crawler
 
 from pipelines.clean import CleanPipeline
-from pipelines.extract import ExtractPipeline, extract_and_clean
+from pipelines.extract import ExtractPipeline
+from pipelines.extraction.page import extract_and_clean
 from pipelines.item import Article
-from pipelines.pool import TaskFailed, WorkerPool
+from pipelines.workers.pool import TaskFailed, WorkerPool
 from tests import pool_tasks
 from tests.helpers import scrapy
 from tests.test_pipelines_extract import PARAGRAPHS, article_html, page
@@ -418,7 +419,7 @@ def test_a_pool_that_cannot_start_gives_the_policy_back(threads, monkeypatch):
     def no_threads(*args, **kwargs):
         raise RuntimeError("can't start new thread")
 
-    monkeypatch.setattr("pipelines.pool.ThreadPoolExecutor", no_threads)
+    monkeypatch.setattr("pipelines.workers.pool.ThreadPoolExecutor", no_threads)
     with pytest.raises(RuntimeError):
         WorkerPool(workers=1, timeout=30, yield_cpu=True)
     assert os.sched_getscheduler(0) == os.SCHED_OTHER

@@ -18,9 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.s3 import S3Storage
-from pipelines.storage import LocalStorage, S3Options, StorageError, open_storage
-from pipelines.warc import Exchange, WarcRecorder, iter_exchanges
+from pipelines.storage.s3 import S3Storage
+from pipelines.storage.local import LocalStorage
+from pipelines.storage.s3 import S3Options
+from pipelines.storage import StorageError, open_storage
+from settings.base import STORE_BACKENDS_BASE as STORE_BACKENDS
+from pipelines.archive.writer import Exchange, WarcRecorder
+from pipelines.archive.reader import iter_exchanges
 from tests.helpers import ROOT
 from tests.servers.s3 import MotoServer
 
@@ -194,7 +198,7 @@ def test_missing_bucket_is_one_clear_error(aws, tmp_path):
 
 def test_credentials_in_the_uri_are_refused(tmp_path):
     with pytest.raises(StorageError) as error:
-        open_storage("s3://AKIAEXAMPLEKEY:secretvalue@bucket/prefix", tmp_path)
+        open_storage("s3://AKIAEXAMPLEKEY:secretvalue@bucket/prefix", {"STORE_SPOOL_DIR": str(tmp_path)}, STORE_BACKENDS)
     assert "secretvalue" not in str(error.value) and "AKIAEXAMPLEKEY" not in str(error.value)
 
 
@@ -280,7 +284,7 @@ def test_append_log_of_a_killed_process_is_flushed(aws, tmp_path):
     bucket = aws.create_bucket()
     script = textwrap.dedent(f"""
         import os
-        from pipelines.s3 import S3Storage
+        from pipelines.storage.s3 import S3Storage
         storage = S3Storage("s3://{bucket}/some/prefix", {str(tmp_path / "spool")!r})
         log = storage.open_append("warc/site/run-00000.warc.gz")
         log.write(b"record 1;")

@@ -11,8 +11,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from pipelines.storage import LocalStorage
-from pipelines.warc import Exchange, WarcRecorder, exchange_records, iter_exchanges, warcinfo_record
+from pipelines.storage.local import LocalStorage
+from pipelines.archive.writer import Exchange, WarcRecorder, exchange_records, warcinfo_record
+from pipelines.archive.reader import iter_exchanges
 from tests.helpers import CORPUS_WARC
 
 FETCHED = datetime(2026, 11, 21, 22, 0, tzinfo=timezone.utc)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
-from pipelines.warc import iter_exchanges
+from pipelines.archive.reader import iter_exchanges
 from tests.helpers import corpus_truth, read_documents, scrapy
 from tests.servers.base import ServerProcess
 

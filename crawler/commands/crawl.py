@@ -18,7 +18,7 @@ from crawler.config import check_settings, check_store
 from crawler.errors import ConfigError
 from crawler.frontier import FAILURES as FRONTIER_FAILURES, check_frontier
 from crawler.shutdown import GracefulStop
-from pipelines.pool import start_forkserver
+from pipelines.workers.pool import start_forkserver
 
 ASYNCIO_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.cli import ProjectCommand
-from pipelines.quality import evaluate_corpus
+from pipelines.extraction.quality import evaluate_corpus
 
 DEFAULT_CORPORA = (Path("../shared/corpus/dev"), Path("tests/fixtures/corpus"))
 

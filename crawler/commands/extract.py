@@ -19,9 +19,9 @@ from crawler.commands.crawl import crawler_process
 from crawler.config import check_settings
 from crawler.errors import ConfigError
 from crawler.sites import DEFAULT_FRONT_MATTER, get_site, host_key, load_sites, site_for_url
-from pipelines.extract import ExtractError, ExtractOptions, extract_and_clean
+from pipelines.extraction.page import ExtractError, ExtractOptions, extract_and_clean
 from pipelines.item import Page, SiteProfile
-from pipelines.normalize import FORMATS, to_document
+from pipelines.document.render import FORMATS, to_document
 
 
 def document_for(page: Page, output_format: str, options: ExtractOptions = ExtractOptions()) -> str:

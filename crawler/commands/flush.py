@@ -26,7 +26,7 @@ class Command(ProjectCommand):
         return "Upload objects waiting in the spool since S3 failed"
 
     def run_checked(self, args: list[str], opts: Any) -> None:
-        check_store_uri(self.settings.get("STORE_URI") or "")
+        check_store_uri(self.settings.get("STORE_URI") or "", self.settings.getwithbase("STORE_BACKENDS"))
         storage = store_from_settings(self.settings)
         flushed, left = storage.flush_spool()
         sys.stdout.write(f"flushed {flushed} object(s) to {storage.uri}; {left} left in the spool\n")

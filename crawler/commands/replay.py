@@ -17,10 +17,10 @@ from scrapy.exceptions import UsageError
 from crawler.cli import ProjectCommand
 from crawler.commands.crawl import crawler_process
 from crawler.config import check_settings, check_store
-from crawler.middlewares.replay import open_store_prefix
-from crawler.replay import ReplaySpider
-from pipelines.pool import start_forkserver
-from pipelines.warc import warc_sources
+from crawler.archive.replay import open_store_prefix
+from crawler.archive.spider import ReplaySpider
+from pipelines.workers.pool import start_forkserver
+from pipelines.archive.reader import warc_sources
 
 REPLAY_SETTINGS = {
     "REPLAY_STREAM": True,

@@ -22,7 +22,7 @@ from scrapy.utils.log import configure_logging
 from crawler.cli import ProjectCommand
 from crawler.commands.crawl import checked_spider
 from crawler.errors import ConfigError
-from crawler.scheduler import Job, Scheduler, crawl_command, first_run, load_schedule
+from crawler.schedules import Job, Scheduler, crawl_command, first_run, load_schedule
 
 DEFAULT_CONFIG = "schedules.toml"
 

@@ -18,7 +18,7 @@ from typing import Any
 from scrapy import signals
 
 from pipelines import runtime
-from pipelines.normalize import iso_utc
+from pipelines.document.render import iso_utc
 
 logger = logging.getLogger(__name__)
 

@@ -1,1 +1,1 @@
-"""Downloader middlewares: archive (WARC recording), replay (responses from WARC), address guard."""
+"""Downloader middlewares for the live web: retries with backoff, redirect loops, meta refresh."""

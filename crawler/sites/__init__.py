@@ -21,7 +21,7 @@ from lxml.etree import XPath, XPathSyntaxError
 
 from crawler.errors import ConfigError, reject_unknown_fields
 from pipelines.item import SiteProfile
-from pipelines.normalize import SITE_KEY_RE
+from pipelines.document.render import SITE_KEY_RE
 
 SITES_DIR = resources.files(__name__)  # a directory, or a folder inside the zipped egg Scrapyd runs
 DEFAULT_FRONT_MATTER: dict[str, Any] = {

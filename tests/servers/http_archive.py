@@ -32,7 +32,7 @@ from xml.sax.saxutils import escape
 import lxml.html
 from w3lib.encoding import html_to_unicode
 
-from pipelines.warc import ArchivedResponse, iter_exchanges
+from pipelines.archive.reader import ArchivedResponse, iter_exchanges
 from tests.servers.base import serve
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

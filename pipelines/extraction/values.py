@@ -1,6 +1,6 @@
 """Values the crawl compares and stores: URLs normalized and matched by site, dates parsed.
 
-Kept apart from :mod:`pipelines.metadata` because the crawl process needs
+Kept apart from :mod:`pipelines.extraction.metadata` because the crawl process needs
 them (dedup, spiders, replay) and never extracts: importing them must not
 load trafilatura and htmldate there.
 """

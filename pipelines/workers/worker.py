@@ -1,4 +1,4 @@
-"""A worker process of :mod:`pipelines.pool`: read a task from its pipe, run it, write the result back.
+"""A worker process of :mod:`pipelines.workers.pool`: read a task from its pipe, run it, write the result back.
 
 Messages each way are frames: an 8-byte length, then a pickle. The worker
 says it is ready with an empty frame, once its modules are loaded, so that
@@ -13,10 +13,10 @@ import pickle
 import signal
 import struct
 
-from pipelines import cpupolicy
+from pipelines.workers import cpupolicy
 
 # what every worker needs: loaded once in the forkserver, so that each worker is a fork of a warm process
-PRELOAD = ["trafilatura", "trafilatura.xml", "pipelines.clean", "pipelines.extract", "pipelines.metadata"]
+PRELOAD = ["trafilatura", "trafilatura.xml", "pipelines.extraction.page", "pipelines.extraction.metadata", "pipelines.extraction.classify"]
 
 FRAME = struct.Struct("!Q")  # each message: its length, then the pickle; length 0 says "ready"
 PIPE_SIZE = 1 << 20  # bytes; Linux's default pipe-max-size: a page of up to 1 MB goes in one write
@@ -25,7 +25,7 @@ PIPE_SIZE = 1 << 20  # bytes; Linux's default pipe-max-size: a page of up to 1 M
 def serve(tasks: int, results: int, policy: int | None = None) -> None:
     """A worker's life: read a task, run it, write the result, until the task pipe ends.
 
-    ``policy``: the scheduling policy to run under (:mod:`pipelines.cpupolicy`).
+    ``policy``: the scheduling policy to run under (:mod:`pipelines.workers.cpupolicy`).
     """
     cpupolicy.adopt(policy)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the crawl's to handle: it stops the pool itself

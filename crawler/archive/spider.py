@@ -19,10 +19,10 @@ from typing import Any, AsyncIterator
 
 import scrapy
 
-from crawler.middlewares.replay import open_store_prefix
+from crawler.archive.replay import open_store_prefix
 from crawler.spiders.base import ROLE_ARTICLE, ArticleSpider
 from pipelines import runtime
-from pipelines.warc import ArchivedResponse, iter_exchanges, warc_sources
+from pipelines.archive.reader import ArchivedResponse, iter_exchanges, warc_sources
 
 logger = logging.getLogger(__name__)
 

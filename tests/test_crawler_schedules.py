@@ -1,4 +1,4 @@
-"""crawler.scheduler: schedule files, intervals, cron times, and the run loop (with small stand-in commands)."""
+"""crawler.schedules: schedule files, intervals, cron times, and the run loop (with small stand-in commands)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 import pytest
 
 from crawler.errors import ConfigError
-from crawler.scheduler import Job, Scheduler, crawl_command, first_run, load_schedule, next_run, parse_interval, parse_schedule
+from crawler.schedules import Job, Scheduler, crawl_command, first_run, load_schedule, next_run, parse_interval, parse_schedule
 from tests.helpers import ROOT
 
 UTC = timezone.utc
@@ -173,7 +173,7 @@ def test_a_job_never_overlaps_itself(tmp_path, caplog):
     log = tmp_path / "runs.log"
     job = Job(name="slow", spider="x", every=0.2)  # due five times during each run of one second
     scheduler = Scheduler([job], command=lambda job: [sys.executable, "-c", STAND_IN, str(log), "1.0"])
-    with caplog.at_level("INFO", logger="crawler.scheduler"):
+    with caplog.at_level("INFO", logger="crawler.schedules"):
         thread = run_in_thread(scheduler)
         wait_for(lambda: log.exists() and log.read_text().count("end") >= 2)
         scheduler.stop(signal.SIGTERM)

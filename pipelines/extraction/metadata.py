@@ -25,10 +25,9 @@ from trafilatura import metadata as trafilatura_metadata
 from trafilatura.settings import Document, set_date_params
 from trafilatura.utils import line_processing
 
-from pipelines.values import normalize_url, parse_date, same_site
+from pipelines.extraction.values import normalize_url, parse_date, same_site
 
 logger = logging.getLogger(__name__)
-
 ARTICLE_TYPES = frozenset(
     {
         "Article", "NewsArticle", "ReportageNewsArticle", "AnalysisNewsArticle", "OpinionNewsArticle",
@@ -36,11 +35,6 @@ ARTICLE_TYPES = frozenset(
         "Report", "TechArticle", "SatiricalArticle", "ScholarlyArticle", "SocialMediaPosting", "Review",
     }
 )
-# schema.org types that mark a page as something other than an article, with the reason logged
-NON_ARTICLE_TYPES = {
-    "VideoObject": "video", "VideoGallery": "video", "ImageGallery": "gallery", "MediaGallery": "gallery",
-    "CollectionPage": "listing", "SearchResultsPage": "listing", "ProfilePage": "listing",
-}
 # Meta tags that carry a precise publication time, in order of trust.
 DATE_META = (
     "article:published_time", "datePublished", "og:article:published_time", "article.published",
@@ -186,31 +180,6 @@ def _trimmed(value: str | None) -> str | None:
     return line_processing(html.unescape(value))
 
 
-def classify(tree: HtmlElement, meta: PageMeta, url: str) -> str:
-    """``article``, or what else the page is (video, gallery, listing)."""
-    if meta.ld_types & ARTICLE_TYPES or meta.og_type == "article":
-        return "article"
-    for ld_type, kind in NON_ARTICLE_TYPES.items():
-        if ld_type in meta.ld_types:
-            return kind
-    if meta.og_type.startswith("video"):
-        return "video"
-    if link_density(tree) > 0.5:
-        return "listing"
-    return "article"
-
-
-def link_density(tree: HtmlElement) -> float:
-    """Share of the visible body text that sits inside links: high on section fronts and tag pages."""
-    visible = "not(ancestor::script or ancestor::style or ancestor::noscript or ancestor::template)"
-    total = sum(len(t.strip()) for t in tree.xpath(f"//body//text()[{visible}]"))
-    linked = sum(len(t.strip()) for t in tree.xpath(f"//body//a//text()[{visible}]"))
-    return linked / total if total else 0.0
-
-
-# --- sources -------------------------------------------------------------------------------
-
-
 def meta_tags(tree: HtmlElement) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for node in tree.iter("meta"):
@@ -256,9 +225,6 @@ def _types(obj: dict[str, Any]) -> list[str]:
     value = obj.get("@type", [])
     values = value if isinstance(value, list) else [value]
     return [v.rsplit("/", 1)[-1] for v in values if isinstance(v, str)]
-
-
-# --- values --------------------------------------------------------------------------------
 
 
 def _first_date(values: Any) -> datetime | None:

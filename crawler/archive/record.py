@@ -1,6 +1,6 @@
 """ArchiveMiddleware: every response, with its request, goes to the WARC archive.
 
-Glue only: records are built and written by :class:`pipelines.warc.WarcRecorder`
+Glue only: records are built and written by :class:`pipelines.archive.writer.WarcRecorder`
 in its own thread. The middleware sits next to the downloader (order 950), so
 it sees responses as they came off the wire: redirects, error statuses and
 compressed bodies included, before any other middleware changes them.
@@ -21,7 +21,7 @@ from scrapy.http import Request, Response
 
 from crawler.sites import host_key
 from pipelines import runtime
-from pipelines.warc import Exchange, WarcRecorder
+from pipelines.archive.writer import Exchange, WarcRecorder
 
 logger = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable
 
-from pipelines.extract import ExtractError, ExtractOptions, extract_and_clean
+from pipelines.extraction.page import ExtractError, ExtractOptions, extract_and_clean
 from pipelines.item import Page, SiteProfile
 
 _TOKEN = re.compile(r"\w+")
@@ -90,7 +90,7 @@ def load_corpus(directory: Path) -> list[tuple[str, str, bytes]]:
                 pages.append((item.get("url", ""), item.get("articleBody", ""), handle.read()))
         return pages
     if (directory / "truth.json.gz").is_file() and (directory / "corpus.warc.gz").is_file():
-        from pipelines.warc import iter_exchanges
+        from pipelines.archive.reader import iter_exchanges
 
         with gzip.open(directory / "truth.json.gz", "rt", encoding="utf-8") as handle:
             bodies = json.load(handle)

@@ -14,7 +14,7 @@ used before, handed each task through three threads, a shared pipe guarded
 by a lock and an acknowledgement message, and cost 0.4-0.5 ms of the crawl
 process's CPU per page against about 0.1 ms here (README: performance).
 
-A worker says when it is ready (:mod:`pipelines.poolworker`). One that dies
+A worker says when it is ready (:mod:`pipelines.workers.worker`). One that dies
 before that ran none of its tasks: they go to the next worker, which starts
 after a growing pause; after ``MAX_START_FAILURES`` in a row, every page
 fails at once, saying why, rather than the crawl waiting forever. Workers are
@@ -40,8 +40,8 @@ import time
 from concurrent.futures import Future as ThreadFuture, ThreadPoolExecutor
 from typing import Any, Callable, TypeVar
 
-from pipelines import cpupolicy
-from pipelines.poolworker import FRAME, PIPE_SIZE, PRELOAD, serve
+from pipelines.workers import cpupolicy
+from pipelines.workers.worker import FRAME, PIPE_SIZE, PRELOAD, serve
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -130,7 +130,7 @@ class WorkerPool:
         # batch policy: each worker sets the process's own policy itself
         start_forkserver()
         self._worker_policy = cpupolicy.worker_policy()
-        if yield_cpu:  # the crawl process lets the workers run rather than preempt them (pipelines.cpupolicy)
+        if yield_cpu:  # the crawl process lets the workers run rather than preempt them (pipelines.workers.cpupolicy)
             cpupolicy.yield_to_workers()
             self._yielding = True
         try:

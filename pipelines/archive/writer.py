@@ -1,13 +1,10 @@
-"""The web archive: every fetched response, with its request, in gzipped WARC 1.1 files.
+"""Writing the web archive: every fetched response, with its request, in gzipped WARC 1.1 files.
 
 Writing: :class:`WarcRecorder` takes exchanges from the reactor thread into a
 bounded queue; a writer thread builds the records with warcio and appends
 each exchange (response, request, metadata) with a single write, so a killed
 process leaves only whole gzip members and every earlier record readable.
 Files rotate by size and go to the store as ``warc/<site>/<run-id>-<n>.warc.gz``.
-
-Reading: :func:`iter_exchanges` streams a WARC (a local file or an S3 body)
-and yields each response with the metadata record written beside it.
 """
 
 from __future__ import annotations
@@ -20,22 +17,19 @@ import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from http import HTTPStatus
-from pathlib import Path
-from typing import Any, BinaryIO, Iterator
+from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from isal import isal_zlib
-from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from pipelines.normalize import SITE_KEY_RE, iso_utc
+from pipelines.document.render import SITE_KEY_RE, iso_utc
 from pipelines.storage import AppendLog, Storage, StorageError
 
 logger = logging.getLogger(__name__)
-
 WARC_VERSION = "1.1"
 SOFTWARE = "newsarchive (Scrapy, warcio)"
 # Headers describing how the bytes travelled, not the payload we store (it is already de-chunked).
@@ -255,87 +249,6 @@ class WarcFile:
     log: AppendLog
     number: int
     exchanges: int = 0
-
-
-# --- reading -----------------------------------------------------------------------------
-
-
-@dataclass
-class ArchivedResponse:
-    url: str
-    fetched: datetime
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-    protocol: str = "HTTP/1.1"
-    ip_address: str = ""
-    meta: dict[str, Any] = field(default_factory=dict)
-    record_id: str = ""
-
-
-def iter_exchanges(stream: BinaryIO) -> Iterator[ArchivedResponse]:
-    """Responses of a WARC stream, each with its metadata record's values when there is one."""
-    pending: ArchivedResponse | None = None
-    for record in ArchiveIterator(stream, check_digests=False):
-        if record.rec_type == "response" and record.http_headers is not None:
-            if pending is not None:
-                yield pending
-            pending = _archived_response(record)
-        elif record.rec_type == "metadata" and pending is not None:
-            if record.rec_headers.get_header("WARC-Concurrent-To") == pending.record_id:
-                try:
-                    pending.meta = json.loads(record.content_stream().read())
-                except ValueError:
-                    logger.warning("unreadable metadata record for %s", pending.url)
-    if pending is not None:
-        yield pending
-
-
-def _archived_response(record) -> ArchivedResponse:
-    headers = record.rec_headers
-    http = record.http_headers
-    status_text = (http.get_statuscode() or "0").strip()
-    return ArchivedResponse(
-        url=headers.get_header("WARC-Target-URI"),
-        fetched=parse_warc_date(headers.get_header("WARC-Date")),
-        status=int(status_text) if status_text.isdigit() else 0,
-        headers=list(http.headers),
-        body=record.content_stream().read(),
-        protocol=http.protocol or "HTTP/1.1",
-        ip_address=headers.get_header("WARC-IP-Address") or "",
-        record_id=headers.get_header("WARC-Record-ID") or "",
-    )
-
-
-def parse_warc_date(value: str) -> datetime:
-    value = (value or "").strip().replace("Z", "+00:00")
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return datetime.now(timezone.utc).replace(microsecond=0)
-    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc).replace(microsecond=0)
-
-
-def warc_sources(location: str, storage_opener) -> Iterator[tuple[str, Any]]:
-    """(name, opener) of each WARC file at a file, a directory or a store URI prefix."""
-    path = Path(location)
-    if "://" not in location or location.startswith("file://"):
-        path = Path(location.removeprefix("file://"))
-        if path.is_file():
-            yield str(path), lambda p=path: open(p, "rb")
-            return
-        if path.is_dir():
-            for file in sorted(path.rglob("*.warc.gz")) + sorted(path.rglob("*.warc")):
-                yield str(file), lambda p=file: open(p, "rb")
-            return
-        raise FileNotFoundError(f"{location}: no such WARC file or directory")
-    storage, prefix = storage_opener(location)
-    keys = [prefix] if prefix.endswith((".warc.gz", ".warc")) else [
-        key for key in storage.list(prefix) if key.endswith((".warc.gz", ".warc"))
-    ]
-    for key in sorted(keys):
-        yield storage.describe(key), lambda k=key: storage.open_read(k)
 
 
 def _reason(status: int) -> str:

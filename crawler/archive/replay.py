@@ -31,9 +31,8 @@ from scrapy.responsetypes import responsetypes
 from warcio.archiveiterator import ArchiveIterator
 
 from pipelines import runtime
-from pipelines.values import normalize_url
-from pipelines.storage import open_storage
-from pipelines.warc import ArchivedResponse, iter_exchanges, warc_sources
+from pipelines.extraction.values import normalize_url
+from pipelines.archive.reader import ArchivedResponse, iter_exchanges, warc_sources
 
 logger = logging.getLogger(__name__)
 
@@ -88,12 +87,10 @@ def local_warc_files(location: str, target: Path, settings: Any = None) -> list[
     return files
 
 
-def open_store_prefix(location: str, settings: Any = None) -> tuple[Any, str]:
-    """``s3://bucket/some/prefix`` -> (storage for the bucket, ``some/prefix``), with the S3 settings if given."""
+def open_store_prefix(location: str, settings: Any) -> tuple[Any, str]:
+    """``s3://bucket/some/prefix`` -> (storage for the bucket, ``some/prefix``), with the S3 settings."""
     parts = urlsplit(location)
-    root = f"{parts.scheme}://{parts.netloc}"
-    storage = runtime.store_from_settings(settings, root) if settings is not None else open_storage(root)
-    return storage, parts.path.strip("/")
+    return runtime.store_from_settings(settings, f"{parts.scheme}://{parts.netloc}"), parts.path.strip("/")
 
 
 def build_response(archived: ArchivedResponse, request: Request) -> Response:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import logging
 import os
 import re
@@ -27,25 +26,14 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import Any, BinaryIO, Iterator, Mapping
 from urllib.parse import urlsplit
 
-from pipelines.storage import (
-    AppendLog,
-    LocalAppendLog,
-    S3Options,
-    StorageError,
-    _alive_other,
-    _read_json,
-    _unlink,
-    _write_atomic,
-    check_key,
-    remove_stale_temporaries,
-    sha256_hex,
-)
+from pipelines.storage import AppendLog, StorageError, check_key, content_type_for, sha256_hex
+from pipelines.storage.local import LocalAppendLog
+from pipelines.storage.spool import Spool, SpoolEntry
 
 logger = logging.getLogger(__name__)
-
 NOT_FOUND = ("404", "NoSuchKey", "NotFound")
 TRANSIENT_CODES = ("SlowDown", "RequestTimeout", "RequestTimeTooSkewed", "Throttling", "ThrottlingException",
                    "ServiceUnavailable", "InternalError")
@@ -53,8 +41,17 @@ TRANSIENT_CODES = ("SlowDown", "RequestTimeout", "RequestTimeTooSkewed", "Thrott
 AWS_LOGGERS = ("botocore", "boto3", "s3transfer", "urllib3")
 
 
-def append_content_type(key: str) -> str:
-    return "application/warc" if key.endswith((".warc.gz", ".warc")) else "application/x-ndjson"
+@dataclass(frozen=True)
+class S3Options:
+    endpoint_url: str | None = None  # else AWS_ENDPOINT_URL / the profile's endpoint / AWS
+    region: str | None = None
+    profile: str | None = None
+    max_attempts: int = 5
+    multipart_threshold: int = 16 * 1024 * 1024
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    max_pool_connections: int = 32
+    outage_pause: float = 30.0  # seconds: after an upload fails past its retries, new objects go to the spool
 
 
 def file_sha256(path: Path) -> str:
@@ -73,11 +70,8 @@ class S3Storage:
         from boto3.s3.transfer import TransferConfig
         from botocore.config import Config
 
+        self.check_uri(uri)
         parts = urlsplit(uri)
-        if "@" in parts.netloc:
-            raise StorageError("STORE_URI: credentials do not belong in the URI; use the AWS credential chain")
-        if parts.scheme != "s3" or not parts.hostname:
-            raise StorageError("STORE_URI: expected s3://bucket/prefix")
         for name in AWS_LOGGERS:
             if logging.getLogger(name).level < logging.WARNING:
                 logging.getLogger(name).setLevel(logging.WARNING)
@@ -103,6 +97,28 @@ class S3Storage:
         self._lock = threading.Lock()
         self.spooled_keys: set[str] = set()  # objects this process left in the spool
         self.flushed = 0  # spooled objects this process uploaded
+
+    @staticmethod
+    def check_uri(uri: str) -> None:
+        parts = urlsplit(uri)
+        if "@" in parts.netloc:
+            raise StorageError("STORE_URI: credentials do not belong in the URI; use the AWS credential chain")
+        if parts.scheme != "s3" or not parts.hostname:
+            raise StorageError(f"STORE_URI={uri!r}: expected s3://bucket/prefix")
+
+    @classmethod
+    def from_settings(cls, uri: str, settings: Mapping[str, Any]) -> "S3Storage":
+        """The S3 settings (S3_ENDPOINT_URL, S3_REGION, S3_PROFILE, S3_MAX_ATTEMPTS, ...) and the spool's directory."""
+        defaults = S3Options()
+        options = S3Options(
+            endpoint_url=settings.get("S3_ENDPOINT_URL") or None,
+            region=settings.get("S3_REGION") or None,
+            profile=settings.get("S3_PROFILE") or None,
+            max_attempts=int(settings.get("S3_MAX_ATTEMPTS") or defaults.max_attempts),
+            multipart_threshold=int(settings.get("S3_MULTIPART_THRESHOLD") or defaults.multipart_threshold),
+            outage_pause=float(settings.get("S3_OUTAGE_PAUSE", defaults.outage_pause)),
+        )
+        return cls(uri, settings.get("STORE_SPOOL_DIR") or ".spool", options)
 
     # --- names -----------------------------------------------------------------------------
 
@@ -372,7 +388,7 @@ class SpooledAppendLog:
                     return  # S3 holds an earlier part: merged once the log is closed (see S3Storage._settle)
                 self.seeded = True
                 self.storage.spool.mark_seeded(self.key)
-            self.storage._upload_path(self.key, self.inner.path, append_content_type(self.key))
+            self.storage._upload_path(self.key, self.inner.path, content_type_for(self.key))
         except Exception as exc:
             self.storage._unavailable(self.key, exc)
             return
@@ -389,150 +405,6 @@ class SpooledAppendLog:
             self.storage.spool.release(self.key, uploaded)
             if not uploaded:
                 self.storage._spooled(self.key)
-
-
-# --- spool -------------------------------------------------------------------------------
-
-
-@dataclass
-class SpoolEntry:
-    key: str
-    data_path: Path
-    meta_path: Path
-    content_type: str
-    seeded: bool = True
-
-    def remove(self) -> None:
-        _unlink(self.data_path)
-        _unlink(self.meta_path)
-
-
-class Spool:
-    """Objects waiting for upload: ``<sha of key>.data`` beside a ``.json`` naming the key.
-
-    File names come from a hash, never from the key, and each file is written
-    then renamed, so a crash leaves whole entries only. The directory is made
-    on the first write: a store that is only read leaves nothing behind.
-    """
-
-    def __init__(self, directory: Path):
-        self.directory = directory
-        self.lock = threading.Lock()
-        self.open_logs: set[str] = set()
-        self._ready = False
-
-    def _ensure(self) -> None:
-        with self.lock:  # before any thread of this process writes a temporary file here
-            if not self._ready:
-                self.directory.mkdir(parents=True, exist_ok=True)
-                remove_stale_temporaries(self.directory)
-                self._ready = True
-
-    def _paths(self, key: str) -> tuple[Path, Path]:
-        name = sha256_hex(key.encode())[:40]
-        return self.directory / f"{name}.data", self.directory / f"{name}.json"
-
-    def _write_meta(self, key: str, **meta) -> None:
-        _write_atomic(self._paths(key)[1], json.dumps({"key": key, **meta}).encode())
-
-    def add(self, key: str, data: bytes, content_type: str) -> None:
-        self._ensure()
-        data_path, _ = self._paths(key)
-        _write_atomic(data_path, data)
-        self._write_meta(key, content_type=content_type)
-
-    def add_file(self, key: str, path: Path, content_type: str) -> None:
-        self._ensure()
-        data_path, _ = self._paths(key)
-        if path.absolute() != data_path.absolute():
-            tmp = data_path.with_name(f"{os.getpid()}-{threading.get_ident()}-{data_path.name}.tmp")
-            with open(path, "rb") as source, open(tmp, "wb") as handle:
-                shutil.copyfileobj(source, handle)
-            os.replace(tmp, data_path)
-        self._write_meta(key, content_type=content_type)
-
-    def open_append(self, key: str) -> tuple[LocalAppendLog, bool]:
-        """The spool file of an append log, and whether it is new."""
-        self._ensure()
-        data_path, meta_path = self._paths(key)
-        meta = _read_json(meta_path) if data_path.exists() else None
-        self._write_meta(key, content_type=append_content_type(key), open_pid=os.getpid(),
-                         seeded=(meta or {}).get("seeded", True))
-        with self.lock:
-            self.open_logs.add(key)
-        return LocalAppendLog(key, data_path), meta is None
-
-    def is_seeded(self, key: str) -> bool:
-        return (_read_json(self._paths(key)[1]) or {}).get("seeded", True)
-
-    def mark_seeded(self, key: str, seeded: bool = True) -> None:
-        meta = _read_json(self._paths(key)[1])
-        if meta is not None and meta.get("seeded", True) != seeded:
-            meta["seeded"] = seeded
-            _write_atomic(self._paths(key)[1], json.dumps(meta).encode())
-
-    def release(self, key: str, uploaded: bool) -> None:
-        """An append log is closed: drop its spool files once uploaded, else leave them to a flush."""
-        data_path, meta_path = self._paths(key)
-        with self.lock:
-            self.open_logs.discard(key)
-        if uploaded:
-            _unlink(data_path)
-            _unlink(meta_path)
-        else:
-            meta = _read_json(meta_path) or {"key": key, "content_type": append_content_type(key)}
-            meta.pop("open_pid", None)
-            _write_atomic(meta_path, json.dumps(meta).encode())
-
-    def discard(self, key: str) -> None:
-        """Forget a spooled version (a newer one was stored); an append log being written stays."""
-        data_path, meta_path = self._paths(key)
-        if key in self.open_logs or not meta_path.exists():
-            return
-        _unlink(meta_path)
-        _unlink(data_path)
-
-    def path(self, key: str) -> Path | None:
-        data_path, meta_path = self._paths(key)
-        return data_path if meta_path.exists() and data_path.exists() else None
-
-    def get(self, key: str) -> bytes | None:
-        path = self.path(key)
-        try:
-            return path.read_bytes() if path else None
-        except FileNotFoundError:  # flushed meanwhile
-            return None
-
-    def keys(self, prefix: str = "") -> list[str]:
-        """Every spooled key under ``prefix``, including append logs still being written."""
-        if not self.directory.is_dir():
-            return []
-        found = []
-        for meta_path in self.directory.glob("*.json"):
-            meta = _read_json(meta_path)
-            if meta and meta.get("key", "").startswith(prefix) and meta_path.with_suffix(".data").exists():
-                found.append(meta["key"])
-        return sorted(found)
-
-    def entries(self) -> Iterator[SpoolEntry]:
-        """Entries ready to upload: not an append log still written by this or another live process."""
-        if not self.directory.is_dir():
-            return
-        for meta_path in sorted(self.directory.glob("*.json")):
-            meta = _read_json(meta_path)
-            data_path = meta_path.with_suffix(".data")
-            if not meta or not data_path.exists():
-                continue
-            if meta["key"] in self.open_logs or _alive_other(meta.get("open_pid")):
-                continue
-            yield SpoolEntry(meta["key"], data_path, meta_path, meta.get("content_type", "application/octet-stream"),
-                             meta.get("seeded", True))
-
-    def count(self) -> int:
-        return sum(1 for _ in self.entries())
-
-
-# --- helpers -----------------------------------------------------------------------------
 
 
 def _spool_name(uri: str) -> str:

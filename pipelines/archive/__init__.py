@@ -1,0 +1,1 @@
+"""The web archive: WARC files written as pages are fetched (writer) and read back for replay (reader)."""

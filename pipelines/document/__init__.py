@@ -1,0 +1,1 @@
+"""The stored document: front matter and body rendered in the contract's format, and read back."""

@@ -1,0 +1,153 @@
+"""The spool: objects waiting for upload in a local directory, so that nothing is lost while a store is down."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from pipelines.storage import content_type_for, sha256_hex
+from pipelines.storage.files import other_process_alive, read_json, remove_stale_temporaries, unlink, write_atomic
+from pipelines.storage.local import LocalAppendLog
+
+
+@dataclass
+class SpoolEntry:
+    key: str
+    data_path: Path
+    meta_path: Path
+    content_type: str
+    seeded: bool = True
+
+    def remove(self) -> None:
+        unlink(self.data_path)
+        unlink(self.meta_path)
+
+
+class Spool:
+    """Objects waiting for upload: ``<sha of key>.data`` beside a ``.json`` naming the key.
+
+    File names come from a hash, never from the key, and each file is written
+    then renamed, so a crash leaves whole entries only. The directory is made
+    on the first write: a store that is only read leaves nothing behind.
+    """
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.lock = threading.Lock()
+        self.open_logs: set[str] = set()
+        self._ready = False
+
+    def _ensure(self) -> None:
+        with self.lock:  # before any thread of this process writes a temporary file here
+            if not self._ready:
+                self.directory.mkdir(parents=True, exist_ok=True)
+                remove_stale_temporaries(self.directory)
+                self._ready = True
+
+    def _paths(self, key: str) -> tuple[Path, Path]:
+        name = sha256_hex(key.encode())[:40]
+        return self.directory / f"{name}.data", self.directory / f"{name}.json"
+
+    def _write_meta(self, key: str, **meta) -> None:
+        write_atomic(self._paths(key)[1], json.dumps({"key": key, **meta}).encode())
+
+    def add(self, key: str, data: bytes, content_type: str) -> None:
+        self._ensure()
+        data_path, _ = self._paths(key)
+        write_atomic(data_path, data)
+        self._write_meta(key, content_type=content_type)
+
+    def add_file(self, key: str, path: Path, content_type: str) -> None:
+        self._ensure()
+        data_path, _ = self._paths(key)
+        if path.absolute() != data_path.absolute():
+            tmp = data_path.with_name(f"{os.getpid()}-{threading.get_ident()}-{data_path.name}.tmp")
+            with open(path, "rb") as source, open(tmp, "wb") as handle:
+                shutil.copyfileobj(source, handle)
+            os.replace(tmp, data_path)
+        self._write_meta(key, content_type=content_type)
+
+    def open_append(self, key: str) -> tuple[LocalAppendLog, bool]:
+        """The spool file of an append log, and whether it is new."""
+        self._ensure()
+        data_path, meta_path = self._paths(key)
+        meta = read_json(meta_path) if data_path.exists() else None
+        self._write_meta(key, content_type=content_type_for(key), open_pid=os.getpid(),
+                         seeded=(meta or {}).get("seeded", True))
+        with self.lock:
+            self.open_logs.add(key)
+        return LocalAppendLog(key, data_path), meta is None
+
+    def is_seeded(self, key: str) -> bool:
+        return (read_json(self._paths(key)[1]) or {}).get("seeded", True)
+
+    def mark_seeded(self, key: str, seeded: bool = True) -> None:
+        meta = read_json(self._paths(key)[1])
+        if meta is not None and meta.get("seeded", True) != seeded:
+            meta["seeded"] = seeded
+            write_atomic(self._paths(key)[1], json.dumps(meta).encode())
+
+    def release(self, key: str, uploaded: bool) -> None:
+        """An append log is closed: drop its spool files once uploaded, else leave them to a flush."""
+        data_path, meta_path = self._paths(key)
+        with self.lock:
+            self.open_logs.discard(key)
+        if uploaded:
+            unlink(data_path)
+            unlink(meta_path)
+        else:
+            meta = read_json(meta_path) or {"key": key, "content_type": content_type_for(key)}
+            meta.pop("open_pid", None)
+            write_atomic(meta_path, json.dumps(meta).encode())
+
+    def discard(self, key: str) -> None:
+        """Forget a spooled version (a newer one was stored); an append log being written stays."""
+        data_path, meta_path = self._paths(key)
+        if key in self.open_logs or not meta_path.exists():
+            return
+        unlink(meta_path)
+        unlink(data_path)
+
+    def path(self, key: str) -> Path | None:
+        data_path, meta_path = self._paths(key)
+        return data_path if meta_path.exists() and data_path.exists() else None
+
+    def get(self, key: str) -> bytes | None:
+        path = self.path(key)
+        try:
+            return path.read_bytes() if path else None
+        except FileNotFoundError:  # flushed meanwhile
+            return None
+
+    def keys(self, prefix: str = "") -> list[str]:
+        """Every spooled key under ``prefix``, including append logs still being written."""
+        if not self.directory.is_dir():
+            return []
+        found = []
+        for meta_path in self.directory.glob("*.json"):
+            meta = read_json(meta_path)
+            if meta and meta.get("key", "").startswith(prefix) and meta_path.with_suffix(".data").exists():
+                found.append(meta["key"])
+        return sorted(found)
+
+    def entries(self) -> Iterator[SpoolEntry]:
+        """Entries ready to upload: not an append log still written by this or another live process."""
+        if not self.directory.is_dir():
+            return
+        for meta_path in sorted(self.directory.glob("*.json")):
+            meta = read_json(meta_path)
+            data_path = meta_path.with_suffix(".data")
+            if not meta or not data_path.exists():
+                continue
+            if meta["key"] in self.open_logs or other_process_alive(meta.get("open_pid")):
+                continue
+            yield SpoolEntry(meta["key"], data_path, meta_path, meta.get("content_type", "application/octet-stream"),
+                             meta.get("seeded", True))
+
+    def count(self) -> int:
+        return sum(1 for _ in self.entries())
