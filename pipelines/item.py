@@ -28,6 +28,8 @@ class SiteProfile:
     strip: tuple[str, ...] = ()  # XPath expressions removed before extraction
     inserts: tuple[str, ...] = ()  # extra insert prefixes for the clean stage
     drop: tuple[str, ...] = ()  # extra regular expressions: whole paragraphs dropped
+    article: str = ""  # regular expression an article URL of the site matches: evidence for the classifier
+    timezone: str = ""  # IANA zone of the site's times written without an offset (else the page's own)
 
     def __hash__(self) -> int:  # front_matter is a dict; the key identifies a profile
         return hash(self.key)
@@ -78,6 +80,8 @@ class Article:
     page_type: str = "article"
     page_url: str = ""  # the URL fetched, when the canonical URL differs
     cleaned: dict[str, int] | None = None  # once cleaned: how many blocks each clean rule removed
+    access: str = ""  # "paywalled" when the publisher says the article is not free to read
+    truncated: bool = False  # the body is much shorter than the article the page declares
 
     @property
     def paragraphs(self) -> list[str]:

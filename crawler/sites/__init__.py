@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import re
 import tomllib
-from importlib import resources
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 from lxml.etree import XPath, XPathSyntaxError
 
 from crawler.errors import ConfigError, reject_unknown_fields
-from pipelines.item import SiteProfile
 from pipelines.document.render import SITE_KEY_RE
+from pipelines.item import SiteProfile
 
 SITES_DIR = resources.files(__name__)  # a directory, or a folder inside the zipped egg Scrapyd runs
 DEFAULT_FRONT_MATTER: dict[str, Any] = {
@@ -36,7 +37,9 @@ DEFAULT_DENY = (
     r"/(?:tag|tags|topic|topics|category|categories|section|author|authors|profile|search)/",
     r"\.(?:jpe?g|png|gif|webp|svg|mp4|mp3|pdf|zip|css|js)(?:\?|$)",
 )
-FIELDS = {"name", "domains", "feeds", "sitemaps", "pages", "article", "deny", "front_matter", "clean", "settings"}
+FIELDS = {
+    "name", "domains", "feeds", "sitemaps", "pages", "article", "deny", "front_matter", "clean", "settings", "timezone",
+}
 CLEAN_FIELDS = {"inserts", "drop", "strip"}
 FRONT_MATTER_FIELDS = {"extends", "section", "categories", "featured"}
 # What a site file may tune: how its site is fetched and read, never what code runs (component
@@ -71,6 +74,7 @@ class SiteConfig:
     drop: tuple[str, ...] = ()
     strip: tuple[str, ...] = ()
     settings: dict[str, Any] = field(default_factory=dict)
+    timezone: str = ""  # IANA name: the zone of the site's times written without an offset
     path: str = ""
 
     def __hash__(self) -> int:
@@ -85,6 +89,8 @@ class SiteConfig:
             strip=self.strip,
             inserts=self.inserts,
             drop=self.drop,
+            article=self.article,
+            timezone=self.timezone,
         )
 
     def owns(self, url: str) -> bool:
@@ -138,6 +144,7 @@ def load_site_file(path: Path) -> SiteConfig:
         drop=tuple(_regex(p, "clean.drop", where) for p in _strings(clean, "drop", where)),
         strip=tuple(_xpath(p, where) for p in _strings(clean, "strip", where)),
         settings=settings,
+        timezone=_timezone(data.get("timezone", ""), where),
         path=str(path),
     )
     if not (config.feeds or config.sitemaps or config.pages):
@@ -236,3 +243,17 @@ def _xpath(expression: str, where: str) -> str:
     except XPathSyntaxError as exc:
         raise ConfigError(f"{where}: 'clean.strip' has {expression!r}, not a valid XPath: {exc}") from exc
     return expression
+
+
+def _timezone(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: 'timezone' must be an IANA time zone name such as \"Europe/Berlin\"")
+    if not value:
+        return ""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{where}: 'timezone' {value!r} is not a known IANA time zone (e.g. \"Europe/Berlin\")") from None
+    return value

@@ -26,7 +26,7 @@ from pipelines.item import Article, Document
 FORMATS = ("frontmatter", "plain")
 SEED_KEYS = ("extends", "section", "image", "title", "description", "date", "categories", "featured")
 PROVENANCE_KEYS = ("url", "source", "author", "language", "fetched")
-EXTRA_KEYS = ("sections", "tags", "revision")
+EXTRA_KEYS = ("sections", "tags", "revision", "access", "truncated")
 DATE_FORMAT = "%Y-%m-%d-%H-%M-%S"
 
 
@@ -54,6 +54,8 @@ def document_meta(article: Article) -> dict[str, Any]:
         "fetched": Timestamp(iso_utc(article.fetched)),
         "sections": list(article.categories),
         "tags": list(article.tags),
+        "access": article.access,
+        "truncated": article.truncated or None,
     }
     return {key: value for key, value in values.items() if not _empty(value)}
 

@@ -11,56 +11,48 @@ from the HTML before extraction is :mod:`pipelines.extraction.prune`.
 from __future__ import annotations
 
 import re
+import tomllib
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
+from functools import cache, lru_cache
+from pathlib import Path
 
+from pipelines.extraction.textsize import text_size
 from pipelines.item import Article, Block
 
+RULES_DIR = Path(__file__).with_name("rules")
+# what the rule tables hold: each a list of regular expressions, matched case-insensitively
+RULE_KINDS = ("inserts", "promo_headings", "boilerplate", "paywall")
+
+
+@cache
+def language_tables() -> dict[str, dict[str, tuple[str, ...]]]:
+    """The rule tables of ``rules/*.toml``, by language code (``en`` always applies)."""
+    tables: dict[str, dict[str, tuple[str, ...]]] = {}
+    for path in sorted(RULES_DIR.glob("*.toml")):
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        table = {kind: tuple(data.get(kind, ())) for kind in RULE_KINDS}
+        for language in data["languages"]:
+            tables[language] = table
+    return tables
+
+
+_EN = language_tables()["en"]
 # Prefixes that introduce an insert: a link to another article dropped into the text.
-INSERT_PREFIXES = (
-    "also read", "read also", "read more", "read next", "more reading", "further reading", "suggested reading",
-    "recommended reading", "recommended", "related", "related articles?", "related stor(?:y|ies)", "related news",
-    "related content", "related coverage", "related links?", "related reading", "related video", "see also",
-    "see more", "more", "more from [\\w .'’-]{1,30}", "more on this(?: story)?", "must read", "don[’']t miss",
-    "trending", "you may also like", "you might also like", "check out", "click here", "top stories",
-)
+INSERT_PREFIXES = _EN["inserts"]
 # Standalone headings that open a block of promoted headlines.
-PROMO_HEADINGS = INSERT_PREFIXES + (
-    "most read", "most popular", "latest news", "latest stories", "more stories", "more news", "editor[’']s picks",
-    "in other news",
-    "most read(?: in [\\w ]{1,30})?", "comments?", "\\d+ comments?", "tell us what you think.{0,10}",
-    "leave a (?:comment|reply)", "[\\w ]{1,30} newsletter",
-)
+PROMO_HEADINGS = INSERT_PREFIXES + _EN["promo_headings"]
 # Short lines of chrome that are never article text.
-BOILERPLATE = (
-    r"(?:follow|like|join) (?:us|me|\w+(?: \w+){0,5}) on (?:twitter|facebook|instagram|youtube|tiktok|linkedin|telegram|whatsapp|x)\b.*",
-    r".*\bsign up (?:for|to) (?:our|the|a) .{0,60}newsletters?\b.*",
-    r"(?:subscribe|sign up) (?:to|for) .{0,60}(?:newsletter|channel|podcast|alerts)\b.*",
-    r"(?:©|\(c\)|copyright ©?) ?(?:\d{4}|[\w .,&-]{2,60}).{0,80}",
-    r".{0,80}\ball rights reserved\.?",
-    r"(?:advertisement|advertising|ad|sponsored(?: content)?|story continues below(?: advertisement)?)",
-    r"(?:share|share this|share on) (?:article|story|facebook|twitter|via email).{0,40}",
-    r"(?:listen to|watch) [\w ,'’@-]{1,60} (?:live )?(?:at|on) .{0,80}",
-    r".*\b(?:subscrib\w*|sign(?:ing)? up)\b.{0,80}\bnewsletters?\b.*",
-    r".*\b(?:delivered )?(?:to|in) your inbox\b.*",
-    r".*\b(?:may|can) be reached (?:at|on|via)\b.*",
-    r"reach the (?:reporters?|writers?|authors?) .*",
-    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+",
-    r"filed under:?.*",
-    r".*\bclick to tweet",
-    r"follow .{0,60}\bcoverage\b.{0,30}\b(?:at|on) .*",
-    # credit lines, printed after the text by wire services
-    r"\(?(?:additional )?(?:reporting|writing|editing|compiled) by\b.*",
-    r".*\bcontributed (?:reporting )?to this (?:report|story|article)\.?",
-)
+BOILERPLATE = _EN["boilerplate"]
+PAYWALL = _EN["paywall"]
 # A notice that closes the page: whatever follows it is page furniture, not article text.
-END_OF_ARTICLE = re.compile(r"^\W{0,3}(?:(?:copyright|©|\(c\)).{0,40}\b(?:19|20)\d\d\b.{0,80}|.{0,80}\ball rights reserved\b.{0,20})$", re.I)
+END_OF_ARTICLE = re.compile(r"^\W{0,3}(?:(?:copyright|©|\(c\)).{0,40}\b(?:19|20)\d\d\b.{0,80}|.{0,80}\ball rights reserved\b.{0,20})$", re.IGNORECASE)
 # A line that only says when (and by whom) the page was published: "Updated at 1:23 p.m."
 DATELINE = re.compile(
     r"^\W{0,3}(?:(?:last )?(?:updated|published|posted|first published)\b[^!?]{0,60}\d[^!?]{0,40}"
     r"|(?=.*\b\d{1,2}[:.h]\d\d\b)(?=.*\b(?:19|20)\d\d\b)[^!?]{0,80})$",
-    re.I,
+    re.IGNORECASE,
 )
 # A promoted headline ends in a bracketed tag on some sites: "Headline [VIDEO]".
 TAGGED_HEADLINE = re.compile(r"\[[A-Z][A-Z ]{2,15}\]\W*$")
@@ -72,16 +64,22 @@ class CleanRules:
     inserts: tuple[str, ...] = INSERT_PREFIXES
     promo_headings: tuple[str, ...] = PROMO_HEADINGS
     boilerplate: tuple[str, ...] = BOILERPLATE
+    paywall: tuple[str, ...] = PAYWALL  # notices that the rest is for subscribers: the text was cut there
     drop: tuple[str, ...] = ()  # site patterns: a paragraph matching one is dropped
     max_insert_words: int = 40  # longer paragraphs that open with "More:" and the like are kept
     min_repeat_words: int = 8  # a repeated paragraph counts when it has this many words
     _compiled: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
-    def extended(self, inserts: Iterable[str] = (), drop: Iterable[str] = ()) -> "CleanRules":
+    def extended(
+        self, inserts: Iterable[str] = (), drop: Iterable[str] = (), promo_headings: Iterable[str] = (),
+        boilerplate: Iterable[str] = (), paywall: Iterable[str] = (),
+    ) -> CleanRules:
+        inserts = tuple(inserts)
         return CleanRules(
-            inserts=self.inserts + tuple(inserts),
-            promo_headings=self.promo_headings + tuple(inserts),
-            boilerplate=self.boilerplate,
+            inserts=self.inserts + inserts,
+            promo_headings=self.promo_headings + inserts + tuple(promo_headings),
+            boilerplate=self.boilerplate + tuple(boilerplate),
+            paywall=self.paywall + tuple(paywall),
             drop=self.drop + tuple(drop),
             max_insert_words=self.max_insert_words,
             min_repeat_words=self.min_repeat_words,
@@ -96,31 +94,54 @@ class CleanRules:
 def _compile(rules: CleanRules, name: str) -> re.Pattern[str]:
     inserts = "|".join(rules.inserts)
     if name == "insert":  # a paragraph that is an insert: "ALSO READ: Headline", "Related - Headline"
-        return re.compile(rf"^\W{{0,3}}(?:{inserts})(?:\s*(?::|\||>|»|\.\.\.)|\s+[-–—]\s)", re.I)
+        return re.compile(rf"^\W{{0,3}}(?:{inserts})(?:\s*(?::|：|\||>|»|\.\.\.)|\s+[-–—]\s)", re.IGNORECASE)
     if name == "trailing":  # an insert after the text of a paragraph: see cut_trailing_insert
-        return re.compile(rf"\s+\W{{0,3}}((?:{inserts}))\s*(?::|\||»)\s*\S", re.I)
+        return re.compile(rf"(?:\s+|(?<=[。！？]))\W{{0,3}}((?:{inserts}))\s*(?::|：|\||»)\s*\S", re.IGNORECASE)
     if name == "heading":
-        return re.compile(rf"^\W{{0,3}}(?:{'|'.join(rules.promo_headings)})\W{{0,3}}$", re.I)
+        return re.compile(rf"^\W{{0,3}}(?:{'|'.join(rules.promo_headings)})\W{{0,3}}$", re.IGNORECASE)
     if name == "boilerplate":
-        return re.compile(rf"^\W{{0,3}}(?:{'|'.join(rules.boilerplate)})\W{{0,3}}$", re.I)
+        return re.compile(rf"^\W{{0,3}}(?:{'|'.join(rules.boilerplate)})\W{{0,3}}$", re.IGNORECASE)
+    if name == "paywall":
+        return re.compile(rf"^\W{{0,3}}(?:{'|'.join(rules.paywall) or '(?!x)x'})\W{{0,3}}$", re.IGNORECASE)
     if name == "drop":
-        return re.compile("|".join(f"(?:{p})" for p in rules.drop) or r"(?!x)x", re.I)
+        return re.compile("|".join(f"(?:{p})" for p in rules.drop) or r"(?!x)x", re.IGNORECASE)
     raise KeyError(name)
 
 
 DEFAULT_RULES = CleanRules()
 
 
-def rules_for(inserts: Iterable[str] = (), drop: Iterable[str] = ()) -> CleanRules:
-    inserts, drop = tuple(inserts), tuple(drop)
-    return DEFAULT_RULES if not inserts and not drop else DEFAULT_RULES.extended(inserts, drop)
+def rules_for(language: str = "", inserts: Iterable[str] = (), drop: Iterable[str] = ()) -> CleanRules:
+    """English rules, those of the page's language (all languages' when it is not known), then the site's.
+
+    A page in a language without a table gets the English rules only.
+    """
+    return _rules_for(language, tuple(inserts), tuple(drop))
+
+
+@lru_cache(maxsize=256)
+def _rules_for(language: str, inserts: tuple[str, ...], drop: tuple[str, ...]) -> CleanRules:
+    tables = language_tables()
+    if language == "en":
+        chosen: list[dict[str, tuple[str, ...]]] = []
+    elif language:
+        chosen = [tables[language]] if language in tables else []
+    else:
+        chosen = [table for code, table in tables.items() if code != "en"]
+    rules = DEFAULT_RULES
+    for table in {id(t): t for t in chosen}.values():
+        rules = rules.extended(table["inserts"], (), table["promo_headings"], table["boilerplate"], table["paywall"])
+    if inserts or drop:
+        rules = rules.extended(inserts, drop)
+    return rules
 
 
 def clean_article(article: Article, rules: CleanRules | None = None) -> tuple[Article, Counter[str]]:
-    rules = rules or rules_for(article.site.inserts, article.site.drop)
-    article.blocks, counts = clean_blocks(
-        article.blocks, rules, title=article.title, description=article.description, tags=article.tags
-    )
+    rules = rules or rules_for(article.language, article.site.inserts, article.site.drop)
+    article.blocks, counts = clean_blocks(article.blocks, rules, title=article.title, tags=article.tags)
+    if counts.get("paywall"):  # the page printed where its text stops for non-subscribers
+        article.truncated = True
+        article.access = "paywalled"
     article.cleaned = dict(counts)
     return article, counts
 
@@ -129,7 +150,6 @@ def clean_blocks(
     blocks: list[Block],
     rules: CleanRules = DEFAULT_RULES,
     title: str = "",
-    description: str = "",
     tags: Iterable[str] = (),
 ) -> tuple[list[Block], Counter[str]]:
     """Drop inserts, promo blocks, boilerplate and repeats; return what is left and what went, by rule."""
@@ -139,11 +159,11 @@ def clean_blocks(
     in_promo = False
     for index, block in enumerate(blocks):
         text = block.text.strip()
-        words = len(text.split())
+        words = text_size(text)
         if kept and END_OF_ARTICLE.match(text):
             counts["end_of_article"] += len(blocks) - index
             break
-        reason = _drop_reason(text, words, rules, title, description, index) or _tag_list(text, tag_keys)
+        reason = _drop_reason(text, words, rules, title, index) or _tag_list(text, tag_keys)
         if reason is None and index == 0 and block.kind == "head" and words <= 25:
             reason = "title"  # the page's headline (or a variant of it) above the text
         if reason is None and in_promo and _looks_like_headline(text, words):
@@ -164,7 +184,7 @@ def clean_blocks(
 
 
 def _drop_reason(
-    text: str, words: int, rules: CleanRules, title: str, description: str, index: int
+    text: str, words: int, rules: CleanRules, title: str, index: int
 ) -> str | None:
     if not _TOKEN.search(text):
         return "empty"
@@ -176,14 +196,14 @@ def _drop_reason(
         return "insert"
     if words <= 30 and rules.pattern("boilerplate").match(text):
         return "boilerplate"
+    if words <= 40 and rules.pattern("paywall").match(text):
+        return "paywall"
     if words <= 12 and DATELINE.match(text):
         return "dateline"
     if words <= 25 and TAGGED_HEADLINE.search(text):
         return "promo"
     if index < 3 and title and _key(text) == _key(title):
         return "title"
-    if index < 3 and description and _key(text) == _key(description) and not _is_sentence(text):
-        return "standfirst"  # the description printed as a dek under the headline
     return None
 
 
@@ -224,31 +244,43 @@ def _is_sentence(text: str) -> bool:
 
 
 def drop_repeats(blocks: list[Block], min_words: int) -> tuple[list[Block], int]:
-    """Keep the first of paragraphs that repeat, and drop short blocks that repeat a sentence of another.
+    """Keep one of paragraphs printed twice, and drop short blocks that repeat a sentence of another.
 
     Captions and pull quotes are printed twice in the page: once in the text,
-    once highlighted. Either copy may come first.
+    once highlighted. Either copy may come first; the copy in the text flow
+    stays, the caption copy (the one with a photo credit, or not a paragraph) goes.
     """
-    keys = [_key(block.text) for block in blocks]
+    keys = [_key(CAPTION_CREDIT.sub("", block.text)) for block in blocks]
     occurrences = Counter(keys)
-    seen: set[str] = set()
-    kept: list[Block] = []
-    dropped = 0
-    for block, key in zip(blocks, keys):
+    drop: set[int] = set()
+    first: dict[str, int] = {}
+    for index, (block, key) in enumerate(zip(blocks, keys)):
         long_enough = len(key.split()) >= min_words
         # a text printed exactly twice is a caption or pull quote; more often, it is structure
         # (the same interview question put to each guest) and stays
-        if long_enough and key in seen and occurrences[key] == 2:
-            dropped += 1
+        if long_enough and key in first and occurrences[key] == 2:
+            earlier = first[key]
+            drop.add(earlier if _is_caption(blocks[earlier]) and not _is_caption(block) else index)
             continue
+        first.setdefault(key, index)
         if long_enough and len(key.split()) <= 40 and any(
             other != key and len(other) > len(key) and key in other for other in keys
         ):
-            dropped += 1  # a pull quote lifted from a longer paragraph
-            continue
-        seen.add(key)
-        kept.append(block)
-    return kept, dropped
+            drop.add(index)  # a pull quote lifted from a longer paragraph
+    kept = [block for index, block in enumerate(blocks) if index not in drop]
+    return kept, len(drop)
+
+
+# a photo credit after a caption: "… in Kyiv. Photo: AFP", "(Foto: dpa)", "© Reuters"
+CAPTION_CREDIT = re.compile(
+    r"[\s(\[|]*(?:(?:photo|foto|фото|image|bild|picture|credit|crédit|crédito|zdjęcie|写真|사진|صورة|imagen|imagem"
+    r"|immagine)s?\s*[:：/]|©).{0,80}$",
+    re.IGNORECASE,
+)
+
+
+def _is_caption(block: Block) -> bool:
+    return block.kind not in ("p", "lead") or CAPTION_CREDIT.search(block.text) is not None
 
 
 def _key(text: str) -> str:

@@ -57,37 +57,46 @@ class PageMeta:
     tags: list[str] = field(default_factory=list)
     og_type: str = ""
     ld_types: frozenset[str] = frozenset()
+    zone: str = ""  # where times without an offset were read: the site's zone, the page's offset, or its country's
+    ld_article: dict[str, Any] = field(default_factory=dict, repr=False)  # the page's JSON-LD article object
+    meta_tags: dict[str, list[str]] = field(default_factory=dict, repr=False)
     fallback: "TrafilaturaMetadata | None" = field(default=None, repr=False, compare=False)
 
     @property
     def date_guess(self) -> datetime | None:
         """Found by heuristics (htmldate: URL, text; often day precision only): after a sitemap or feed date."""
-        return parse_date(self.fallback.date or "") if self.fallback else None
+        return parse_date(self.fallback.date or "", self.zone) if self.fallback else None
 
 
-def read_metadata(tree: HtmlElement, url: str) -> PageMeta:
+def read_metadata(tree: HtmlElement, url: str, site_zone: str = "") -> PageMeta:
+    """The page's metadata; times without an offset are read in ``site_zone``, else in the page's own zone."""
     tags = meta_tags(tree)
     objects = list(json_ld_objects(tree))
     types = frozenset(t for obj in objects for t in _types(obj))
     article = next((obj for obj in objects if ARTICLE_TYPES & set(_types(obj))), {})
     fallback = TrafilaturaMetadata(tree, url)
+    language = _language(
+        tree.get("lang") or _first(tags, "content-language", "og:locale", "language") or _text(article.get("inLanguage"))
+    )
+    zone = site_zone or page_zone(tags, article, tree.get("lang") or "", url)
 
-    meta = PageMeta(og_type=_first(tags, "og:type").lower(), ld_types=types, fallback=fallback)
+    meta = PageMeta(
+        og_type=_first(tags, "og:type").lower(), ld_types=types, ld_article=article, meta_tags=tags, fallback=fallback
+    )
     meta.url = canonical_url(tree, url, tags, article)
     meta.title = _text(article.get("headline")) or _clean_text(fallback.title or "") or _first(tags, "og:title")
     meta.description = _text(article.get("description")) or _first(tags, "og:description", "description", "twitter:description") or (fallback.description or "")
+    meta.zone = zone
     meta.date = (
-        parse_date(_text(article.get("datePublished")))
-        or _first_date(_first(tags, name) for name in DATE_META)
-        or _first_date(tree.xpath("//time[@itemprop='datePublished' or @pubdate]/@datetime"))
-        or _first_date(tree.xpath("//*[@itemprop='datePublished']/@content"))
-        or parse_date(_text(article.get("dateCreated")))
+        parse_date(_text(article.get("datePublished")), zone)
+        or _first_date((_first(tags, name) for name in DATE_META), zone)
+        or _first_date(tree.xpath("//time[@itemprop='datePublished' or @pubdate]/@datetime"), zone)
+        or _first_date(tree.xpath("//*[@itemprop='datePublished']/@content"), zone)
+        or parse_date(_text(article.get("dateCreated")), zone)
     )
     meta.image = _absolute(url, _first(tags, "og:image", "og:image:url", "twitter:image") or _ld_image(article.get("image")) or (fallback.image or ""))
     meta.author = _ld_names(article.get("author")) or _meta_author(tags) or (fallback.author or "").replace("; ", ", ")
-    meta.language = _language(
-        tree.get("lang") or _first(tags, "content-language", "og:locale", "language") or _text(article.get("inLanguage"))
-    )
+    meta.language = language
     meta.site_name = _first(tags, "og:site_name", "application-name") or _ld_names(article.get("publisher")) or (fallback.sitename or "")
     meta.sections = _unique(
         _as_list(article.get("articleSection")) + tags.get("article:section", []) + list(fallback.categories or [])
@@ -227,9 +236,9 @@ def _types(obj: dict[str, Any]) -> list[str]:
     return [v.rsplit("/", 1)[-1] for v in values if isinstance(v, str)]
 
 
-def _first_date(values: Any) -> datetime | None:
+def _first_date(values: Any, zone: str = "") -> datetime | None:
     for value in values:
-        parsed = parse_date(value or "")
+        parsed = parse_date(value or "", zone)
         if parsed:
             return parsed
     return None
@@ -352,3 +361,65 @@ _LANGUAGE_RE = re.compile(r"^([a-zA-Z]{2,3})(?:[-_][a-zA-Z0-9]+)*$")
 def _language(value: str) -> str:
     match = _LANGUAGE_RE.match((value or "").strip())
     return match.group(1).lower() if match else ""
+
+
+# --- time zones ------------------------------------------------------------------------------------
+
+_OFFSET_AT_END = re.compile(r"(?:[+-]\d\d:?\d\d|Z)$")
+_ZONE_DATES = DATE_META + ("article:modified_time", "og:updated_time", "dateModified", "last-modified")
+# the zone of a country's news sites, by top-level domain (one zone where a country has several: its capital's)
+TLD_ZONES = {
+    "de": "Europe/Berlin", "at": "Europe/Vienna", "ch": "Europe/Zurich", "li": "Europe/Vaduz", "lu": "Europe/Luxembourg",
+    "fr": "Europe/Paris", "be": "Europe/Brussels", "nl": "Europe/Amsterdam", "it": "Europe/Rome", "es": "Europe/Madrid",
+    "pt": "Europe/Lisbon", "uk": "Europe/London", "ie": "Europe/Dublin", "pl": "Europe/Warsaw", "cz": "Europe/Prague",
+    "sk": "Europe/Bratislava", "hu": "Europe/Budapest", "se": "Europe/Stockholm", "no": "Europe/Oslo",
+    "dk": "Europe/Copenhagen", "fi": "Europe/Helsinki", "gr": "Europe/Athens", "tr": "Europe/Istanbul",
+    "ru": "Europe/Moscow", "ua": "Europe/Kyiv", "ro": "Europe/Bucharest", "bg": "Europe/Sofia", "hr": "Europe/Zagreb",
+    "rs": "Europe/Belgrade", "si": "Europe/Ljubljana", "il": "Asia/Jerusalem", "jp": "Asia/Tokyo", "kr": "Asia/Seoul",
+    "cn": "Asia/Shanghai", "tw": "Asia/Taipei", "hk": "Asia/Hong_Kong", "sg": "Asia/Singapore", "my": "Asia/Kuala_Lumpur",
+    "id": "Asia/Jakarta", "th": "Asia/Bangkok", "vn": "Asia/Ho_Chi_Minh", "ph": "Asia/Manila", "in": "Asia/Kolkata",
+    "pk": "Asia/Karachi", "ae": "Asia/Dubai", "sa": "Asia/Riyadh", "qa": "Asia/Qatar", "eg": "Africa/Cairo",
+    "ng": "Africa/Lagos", "ke": "Africa/Nairobi", "tz": "Africa/Dar_es_Salaam", "za": "Africa/Johannesburg",
+    "ls": "Africa/Maseru", "gh": "Africa/Accra", "ma": "Africa/Casablanca", "br": "America/Sao_Paulo",
+    "ar": "America/Argentina/Buenos_Aires", "mx": "America/Mexico_City", "cl": "America/Santiago",
+    "co": "America/Bogota", "pe": "America/Lima", "nz": "Pacific/Auckland", "gl": "America/Nuuk",
+}
+# languages spoken in one time zone, for sites under .com or .org
+LANGUAGE_ZONES = {
+    "de": "Europe/Berlin", "ja": "Asia/Tokyo", "ko": "Asia/Seoul", "it": "Europe/Rome", "pl": "Europe/Warsaw",
+    "cs": "Europe/Prague", "nl": "Europe/Amsterdam", "sv": "Europe/Stockholm", "no": "Europe/Oslo", "nb": "Europe/Oslo",
+    "nn": "Europe/Oslo", "da": "Europe/Copenhagen", "fi": "Europe/Helsinki", "tr": "Europe/Istanbul",
+    "uk": "Europe/Kyiv", "el": "Europe/Athens", "he": "Asia/Jerusalem", "th": "Asia/Bangkok", "vi": "Asia/Ho_Chi_Minh",
+    "id": "Asia/Jakarta", "hu": "Europe/Budapest", "ro": "Europe/Bucharest",
+}
+
+
+def page_zone(tags: dict[str, list[str]], article: dict[str, Any], lang: str, url: str) -> str:
+    """The zone of a page's times written without an offset.
+
+    The offset of another time on the same page first (publishers write all their times
+    alike, and some leave the offset off only one of them), then the country of the site's
+    domain or of the page's language (``de-AT``), then its language where one zone speaks it.
+    """
+    values = [_text(article.get(name)) for name in ("datePublished", "dateModified", "dateCreated", "uploadDate")]
+    values += [value for name in _ZONE_DATES for value in tags.get(name, []) + tags.get(name.lower(), [])]
+    for value in values:
+        value = (value or "").strip()
+        match = _OFFSET_AT_END.search(value)
+        if match and _TIME_IN.search(value):
+            offset = match.group(0)
+            return "+00:00" if offset == "Z" else f"{offset[:3]}:{offset[-2:]}"
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        host = ""
+    tld = host.rsplit(".", 1)[-1]
+    if tld in TLD_ZONES:
+        return TLD_ZONES[tld]
+    parts = lang.replace("_", "-").lower().split("-")
+    if len(parts) > 1 and parts[1] in TLD_ZONES:
+        return TLD_ZONES["uk" if parts[1] == "gb" else parts[1]]
+    return LANGUAGE_ZONES.get(parts[0], "")
+
+
+_TIME_IN = re.compile(r"\d{1,2}:\d\d")

@@ -16,9 +16,12 @@ import lxml.html
 from w3lib.encoding import html_to_unicode
 
 from pipelines.extraction import values
-from pipelines.extraction.body import extract_blocks
+from pipelines.extraction.access import is_truncated, read_access
+from pipelines.extraction.body import extract_body, paragraph_size, printed_lead
+from pipelines.extraction.classify import classify, read_signals
 from pipelines.extraction.cleaning import clean_article
 from pipelines.extraction.prune import prune_tree
+from pipelines.extraction.textsize import text_size
 from pipelines.item import Article, Page
 
 # trafilatura and pipelines.extraction.metadata (htmldate) are imported where they are used: the crawl
@@ -53,22 +56,24 @@ class ExtractOptions:
 def extract_page(page: Page, options: ExtractOptions = ExtractOptions()) -> Article:
     """Extract the article of ``page`` or raise :class:`ExtractError` saying why not."""
     from pipelines.extraction import metadata
-    from pipelines.extraction.classify import classify
 
     text = decode_page(page, options)
     tree = parse_html(text)
-    meta = metadata.read_metadata(tree, page.url)
-    page_type = classify(tree, meta, page.url)
-    if page_type != "article":
-        raise ExtractError(f"not_article/{page_type}", f"not an article ({page_type}): {page.url}")
-    # here, while the tree is as served: pruning and extraction change it, and the date guess reads it
-    date = meta.date or values.parse_date(page.hints.get("date", "")) or meta.date_guess
+    meta = metadata.read_metadata(tree, page.url, page.site.timezone)
+    signals = read_signals(tree, meta)  # here, while the tree is as served: pruning and extraction change it
+    date = meta.date or values.parse_date(page.hints.get("date", ""), page.site.timezone) or meta.date_guess
 
     prune_tree(tree, page.site.strip)
-    blocks = extract_blocks(tree, page.url, options)
-    words = sum(len(block.text.split()) for block in blocks)
+    blocks, _ = extract_body(tree, page.url, options)
+    verdict = classify(meta, page.url, signals, "\n".join(b.text for b in blocks), page.site.article, options.min_words)
+    if not verdict.is_article and verdict.kind != "empty":
+        raise ExtractError(f"not_article/{verdict.kind}", f"not an article ({verdict.kind}): {page.url}")
+    if meta.description and (lead := printed_lead(tree, meta.description, blocks)) is not None:
+        blocks.insert(0, lead)
+    words = sum(text_size(block.text) for block in blocks)
     if words < options.min_words:
         raise ExtractError("no_article", f"no article text ({words} words): {page.url}")
+    access = read_access(meta, paragraph_size(tree))
 
     return Article(
         url=meta.url or page.url,
@@ -84,8 +89,10 @@ def extract_page(page: Page, options: ExtractOptions = ExtractOptions()) -> Arti
         author=meta.author,
         language=meta.language,
         source=page.site.source or meta.site_name,
-        page_type=page_type,
+        page_type=verdict.kind,
         page_url=page.url,
+        access="paywalled" if access.paywalled else "",
+        truncated=is_truncated(access, words),
     )
 
 
@@ -124,11 +131,16 @@ def decode_page(page: Page, options: ExtractOptions) -> str:
     return text
 
 
+# comments go at parsing, as trafilatura's own parser drops them: text after a comment inside a paragraph
+# ("recovered <a>from</a><!-- -->, but …") was lost otherwise
+_PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False)
+
+
 def parse_html(text: str) -> lxml.html.HtmlElement:
     # lxml refuses str input with an XML encoding declaration; drop it, the text is decoded already
     text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text, count=1)
     try:
-        tree = lxml.html.document_fromstring(text)
+        tree = lxml.html.document_fromstring(text, parser=_PARSER)
     except (lxml.etree.ParserError, ValueError) as exc:
         raise ExtractError("unparseable", f"HTML does not parse: {exc}") from exc
     return tree

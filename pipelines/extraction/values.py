@@ -7,19 +7,26 @@ load trafilatura and htmldate there.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-from functools import lru_cache
+import re
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import courlan
 from dateutil import parser as dateparser
 
-EARLIEST = datetime(1990, 1, 1, tzinfo=timezone.utc)
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 
 
-def parse_date(value: str) -> datetime | None:
-    """A publication time in UTC, or None for anything implausible (naive times count as UTC)."""
+def parse_date(value: str, zone: str = "") -> datetime | None:
+    """A publication time in UTC, or None for anything implausible.
+
+    A time written without an offset is read in ``zone`` (an IANA name or a fixed offset such as
+    ``+02:00``: the page's or the site's); only without one is it taken as UTC. A bare date
+    (no time) stays midnight UTC of that day, so that the day never shifts.
+    """
     value = (value or "").strip()
     if not value or len(value) > 64:
         return None
@@ -36,10 +43,34 @@ def parse_date(value: str) -> datetime | None:
                 return None
     if parsed is None:
         return None
-    parsed = parsed.astimezone(timezone.utc) if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
-    if parsed < EARLIEST or parsed > datetime.now(timezone.utc) + timedelta(days=2):
+    if parsed.tzinfo is None:
+        has_time = bool(_TIME.search(value))
+        tz = to_zone(zone) if has_time else None
+        parsed = parsed.replace(tzinfo=tz or UTC)
+    parsed = parsed.astimezone(UTC)
+    if parsed < EARLIEST or parsed > datetime.now(UTC) + timedelta(days=2):
         return None
     return parsed.replace(microsecond=0)
+
+
+_TIME = re.compile(r"\d{1,2}:\d\d")
+_OFFSET = re.compile(r"^([+-])(\d\d):?(\d\d)$")
+
+
+@lru_cache(maxsize=256)
+def to_zone(zone: str) -> tzinfo | None:
+    """An IANA zone name or a "+02:00" offset as a tzinfo; None for anything else."""
+    zone = (zone or "").strip()
+    if not zone:
+        return None
+    match = _OFFSET.match(zone)
+    if match:
+        sign = -1 if match[1] == "-" else 1
+        return timezone(sign * timedelta(hours=int(match[2]), minutes=int(match[3])))
+    try:
+        return ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 @lru_cache(maxsize=4096)  # one URL is normalized by the spider, the index lookup and the index record
@@ -63,4 +94,4 @@ def _bare_host(url: str) -> str:
         host = (urlsplit(url).hostname or "").lower()
     except ValueError:
         return ""
-    return host[4:] if host.startswith("www.") else host
+    return host.removeprefix("www.")
