@@ -13,18 +13,21 @@ import html
 import json
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from htmldate import find_date
+from lxml.etree import XPath
 from lxml.html import HtmlElement
 from trafilatura import metadata as trafilatura_metadata
 from trafilatura.settings import Document, set_date_params
 from trafilatura.utils import line_processing
 
+from pipelines.extraction.headline import choose_authors, choose_title
 from pipelines.extraction.values import normalize_url, parse_date, same_site
 
 logger = logging.getLogger(__name__)
@@ -57,10 +60,11 @@ class PageMeta:
     tags: list[str] = field(default_factory=list)
     og_type: str = ""
     ld_types: frozenset[str] = frozenset()
+    site_names: list[str] = field(default_factory=list, repr=False)  # what the site calls itself
     zone: str = ""  # where times without an offset were read: the site's zone, the page's offset, or its country's
     ld_article: dict[str, Any] = field(default_factory=dict, repr=False)  # the page's JSON-LD article object
     meta_tags: dict[str, list[str]] = field(default_factory=dict, repr=False)
-    fallback: "TrafilaturaMetadata | None" = field(default=None, repr=False, compare=False)
+    fallback: TrafilaturaMetadata | None = field(default=None, repr=False, compare=False)
 
     @property
     def date_guess(self) -> datetime | None:
@@ -84,7 +88,10 @@ def read_metadata(tree: HtmlElement, url: str, site_zone: str = "") -> PageMeta:
         og_type=_first(tags, "og:type").lower(), ld_types=types, ld_article=article, meta_tags=tags, fallback=fallback
     )
     meta.url = canonical_url(tree, url, tags, article)
-    meta.title = _text(article.get("headline")) or _clean_text(fallback.title or "") or _first(tags, "og:title")
+    site_names = _site_names(tags, article, url)
+    meta.title = choose_title(
+        [_text(article.get("headline")), _clean_text(fallback.title or ""), _first(tags, "og:title")], site_names
+    )
     meta.description = _text(article.get("description")) or _first(tags, "og:description", "description", "twitter:description") or (fallback.description or "")
     meta.zone = zone
     meta.date = (
@@ -95,7 +102,15 @@ def read_metadata(tree: HtmlElement, url: str, site_zone: str = "") -> PageMeta:
         or parse_date(_text(article.get("dateCreated")), zone)
     )
     meta.image = _absolute(url, _first(tags, "og:image", "og:image:url", "twitter:image") or _ld_image(article.get("image")) or (fallback.image or ""))
-    meta.author = _ld_names(article.get("author")) or _meta_author(tags) or (fallback.author or "").replace("; ", ", ")
+    meta.site_names = site_names
+    ld_authors = _ld_name_list(article.get("author"))
+    shown = shown_authors(tree)
+    # the page prints one more author than its JSON-LD lists (a co-author); more are other articles' authors
+    if ld_authors and len(shown) == len(ld_authors) + 1 and {a.casefold() for a in ld_authors} <= {a.casefold() for a in shown}:
+        ld_authors = shown
+    meta.author = ", ".join(
+        choose_authors([ld_authors, _meta_author(tags).split(", "), shown, (fallback.author or "").split("; ")], site_names)
+    )
     meta.language = language
     meta.site_name = _first(tags, "og:site_name", "application-name") or _ld_names(article.get("publisher")) or (fallback.sitename or "")
     meta.sections = _unique(
@@ -321,6 +336,10 @@ def _ld_image(value: Any) -> str:
 
 
 def _ld_names(value: Any) -> str:
+    return ", ".join(_unique(_ld_name_list(value)))
+
+
+def _ld_name_list(value: Any) -> list[str]:
     values = value if isinstance(value, list) else [value]
     names = []
     for item in values:
@@ -329,7 +348,37 @@ def _ld_names(value: Any) -> str:
             name = name[0] if name else ""
         if isinstance(name, str) and name.strip() and not _is_url(name.strip()):
             names.append(_clean_text(name))
-    return ", ".join(_unique(names))
+    return names
+
+
+_AUTHOR_LABELS = (
+    "autor", "autorin", "autorin/autor", "autor/autorin", "autoren", "author", "authors", "auteur", "auteurs", "autore",
+    "autores", "författare", "forfatter", "yazar", "автор", "text", "von",
+)
+_SHOWN_AUTHORS = XPath(
+    "//a[@rel='author'] | //*[@itemprop='author']//*[@itemprop='name'] | //*[@itemprop='author'][not(.//*[@itemprop='name'])]"
+)
+
+
+def shown_authors(tree: HtmlElement) -> list[str]:
+    """The authors the page prints: rel=author links, schema.org author names, "Autor: Name" labels."""
+    names = [" ".join(element.text_content().split()) for element in _SHOWN_AUTHORS(tree)]
+    for label in tree.xpath("//strong | //b | //dt | //span[not(*)]"):
+        text = " ".join(label.text_content().split()).rstrip(":").casefold()
+        if text in _AUTHOR_LABELS and label.tail and label.tail.strip():
+            names.append(" ".join(label.tail.split()))
+    return _unique([name for name in names if 0 < len(name) <= 80])[:8]
+
+
+def _site_names(tags: dict[str, list[str]], article: dict[str, Any], url: str) -> list[str]:
+    """What the site calls itself: og:site_name, the JSON-LD publisher, its host name (golem.de, golem)."""
+    try:
+        host = (urlsplit(url).hostname or "").lower().removeprefix("www.")
+    except ValueError:
+        host = ""
+    label = host.split(".")[-2] if host.count(".") >= 1 else host
+    names = [_first(tags, "og:site_name"), _first(tags, "application-name"), _ld_names(article.get("publisher")), host, label]
+    return [name for name in names if name]
 
 
 def _as_list(value: Any) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import lxml.html
 from w3lib.encoding import html_to_unicode
@@ -22,10 +23,13 @@ from pipelines.extraction.classify import classify, read_signals
 from pipelines.extraction.cleaning import clean_article
 from pipelines.extraction.prune import prune_tree
 from pipelines.extraction.textsize import text_size
-from pipelines.item import Article, Page
+from pipelines.item import Article, Block, Page
 
 # trafilatura and pipelines.extraction.metadata (htmldate) are imported where they are used: the crawl
 # process imports this package's light modules and never extracts (workers have them preloaded)
+
+if TYPE_CHECKING:
+    from pipelines.extraction.metadata import PageMeta
 
 logger = logging.getLogger(__name__)
 HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml", "text/plain")
@@ -70,6 +74,7 @@ def extract_page(page: Page, options: ExtractOptions = ExtractOptions()) -> Arti
         raise ExtractError(f"not_article/{verdict.kind}", f"not an article ({verdict.kind}): {page.url}")
     if meta.description and (lead := printed_lead(tree, meta.description, blocks)) is not None:
         blocks.insert(0, lead)
+    author = take_byline(blocks, meta)
     words = sum(text_size(block.text) for block in blocks)
     if words < options.min_words:
         raise ExtractError("no_article", f"no article text ({words} words): {page.url}")
@@ -86,7 +91,7 @@ def extract_page(page: Page, options: ExtractOptions = ExtractOptions()) -> Arti
         image=meta.image,
         categories=meta.sections,
         tags=meta.tags,
-        author=meta.author,
+        author=author,
         language=meta.language,
         source=page.site.source or meta.site_name,
         page_type=verdict.kind,
@@ -94,6 +99,35 @@ def extract_page(page: Page, options: ExtractOptions = ExtractOptions()) -> Arti
         access="paywalled" if access.paywalled else "",
         truncated=is_truncated(access, words),
     )
+
+
+def take_byline(blocks: list[Block], meta: PageMeta) -> str:
+    """Take a byline printed as a paragraph near the top or at the end out of the body.
+
+    It names the authors when the metadata names none, or only the publisher. Near the top
+    but after the first paragraph, only a line that reads as a byline counts ("Von …", "A/B"):
+    a short heading of capitalised words looks like names too.
+    """
+    from pipelines.extraction.headline import byline_block, is_publisher
+
+    known = [name.strip() for name in meta.author.split(",") if name.strip()]
+    unnamed = not known or is_publisher(known, meta.site_names)
+    last = len(blocks) - 1
+    for index in dict.fromkeys(i for i in (0, 1, 2, last) if 0 <= i <= last and last > 0):
+        text = blocks[index].text
+        names = byline_block(text, meta.title)
+        if not names:
+            continue
+        if {n.casefold() for n in names} <= {n.casefold() for n in known}:
+            del blocks[index]  # the byline the metadata gives, printed again
+            return meta.author
+        if unnamed and (index in (0, last) or "/" in text or text.split()[0].casefold() in _BYLINE_WORDS):
+            del blocks[index]
+            return ", ".join(names)
+    return meta.author
+
+
+_BYLINE_WORDS = {"by", "von", "par", "por", "di", "door", "av", "af", "text:", "von:", "by:"}
 
 
 def extract_and_clean(page: Page, options: ExtractOptions = ExtractOptions(), cleaning: bool = True) -> Article:

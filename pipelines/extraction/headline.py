@@ -1,0 +1,151 @@
+"""Titles and bylines as readers see them: no site-name suffix, no "By", no publisher posing as author.
+
+Pages give their title several times (JSON-LD ``headline``, ``og:title``,
+``<title>``), often with the site's name glued on ("… - Golem.de",
+"… | DW | 28.04.2023"): the parts that name the site or a date come off. Bylines lose their "By"/"Von"/"Text:" and split into names in order;
+a publisher's name, a profile slug or a photo credit is no author.
+Measured on the fundus pages (docs/extraction.md).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+_SEPARATORS = re.compile(r"\s+(?:[|–—·»:]{1,2}|-|::|/)\s+")
+_TRAILING_SEPARATOR = re.compile(r"\s*(?:[|–—·»:]{1,2}|-|::|/)$")
+_LEADING_SEPARATOR = re.compile(r"^(?:[|–—·»:]{1,2}|-|::|/)\s*")
+_DATE_PART = re.compile(r"^\W*\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\W*$")
+_TOKEN = re.compile(r"\w+")
+
+
+def _norm(text: str) -> str:
+    return " ".join(_TOKEN.findall(unicodedata.normalize("NFKC", text).casefold()))
+
+
+def _site_like(part: str, site_names: Iterable[str]) -> bool:
+    key = _norm(part)
+    if not key:
+        return True
+    if _DATE_PART.match(part):
+        return True
+    words = set(key.split())
+    for name in site_names:
+        name_key = _norm(name)
+        if not name_key:
+            continue
+        if key == name_key or key in name_key or (len(name_key) >= 3 and name_key in key and len(words) <= len(name_key.split()) + 3):
+            return True
+        if len(words) <= 4 and any(len(word) >= 4 for word in words & set(name_key.split())):
+            return True  # "Chadashoth Israel" beside the site name "Israel Nachrichten"
+    return False
+
+
+def strip_site_name(title: str, site_names: Iterable[str]) -> str:
+    """Drop separators and the parts after (or before) them that name the site, a section or a date."""
+    site_names = [name for name in site_names if name]
+    parts = _SEPARATORS.split(title)
+    if len(parts) < 2:
+        return title.strip()
+    # from the end: "Headline | Section | Site | 28.04.2023"
+    while len(parts) > 1 and _site_like(parts[-1], site_names):
+        title = _TRAILING_SEPARATOR.sub("", title[: title.rfind(parts[-1])].rstrip())
+        parts = parts[:-1]
+    # from the start: "Site | Headline"
+    if len(parts) > 1 and _site_like(parts[0], site_names):
+        title = _LEADING_SEPARATOR.sub("", title[len(parts[0]) :].lstrip())
+    return title.strip()
+
+
+def choose_title(candidates: list[str], site_names: Iterable[str]) -> str:
+    """The first title in order of trust (JSON-LD headline, <title> as trafilatura cleans it, og:title), suffixes off.
+
+    Measured on the fundus pages: 99 of 115 titles right this way; preferring the visible
+    <h1> when a metadata title confirms it gave 92, og:title first 90.
+    """
+    first = next((c for c in candidates if c and c.strip()), "")
+    return strip_site_name(first, list(site_names)) if first else ""
+
+
+# --- bylines -----------------------------------------------------------------------------------
+
+_BY = re.compile(
+    r"^\s*(?:by|written by|words by|text|texte?|von|autor(?:in)?|author|par|por|di|door|av|af|fra|przez|od|yazan"
+    r"|от|автор|text und fotos?|text & fotos?|reporting by)\s*[:：]?\s+",
+    re.IGNORECASE,
+)
+_AND = re.compile(r"\s+(?:and|und|og|et|y|e|i|en|ve|и|och|a|&)\s+|\s*[,;/]\s*|\s*、\s*", re.IGNORECASE)
+_INITIALS = re.compile(r"\s*\((?:[\w.]{1,6})\)\s*$")
+_CREDIT = re.compile(r"\((?:image|photo|foto|bild)s?:|getty images|istock|shutterstock|reuters/", re.IGNORECASE)
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)+$")
+_DOMAIN = re.compile(r"\b[\w-]+\.(?:com|de|net|org|co\.uk|uk|fr|es|it|ch|at|jp|kr|no|se|dk|nl|pl|tw|in)\b", re.IGNORECASE)
+
+
+def byline_names(raw: str | Iterable[str], publisher_names: Iterable[str] = ()) -> list[str]:
+    """The authors' names of a byline, in order, without the publisher's; see :func:`choose_authors`."""
+    values = [raw] if isinstance(raw, str) else list(raw)
+    publishers = [_norm(name) for name in publisher_names if name and _norm(name)]
+    names: list[str] = []
+    for value in values:
+        value = _BY.sub("", " ".join((value or "").split()))
+        for part in _AND.split(value):
+            part = _INITIALS.sub("", _BY.sub("", part)).strip(" .·-–—:")
+            if not part or _CREDIT.search(part) or _SLUG.match(part) or _DOMAIN.search(part):
+                continue
+            key = _norm(part)
+            if not key or any(_same_name(key, publisher) for publisher in publishers):
+                continue
+            if key not in {_norm(n) for n in names}:
+                names.append(part)
+    return names
+
+
+def _same_name(a: str, b: str) -> bool:
+    """One name is the other, or all the words of one are in the other ("Lesotho Times", "The Lesotho Times")."""
+    words_a, words_b = set(a.split()), set(b.split())
+    return a == b or (len(a) >= 3 and len(b) >= 3 and (words_a <= words_b or words_b <= words_a))
+
+
+def choose_authors(sources: list[list[str]], publisher_names: Iterable[str]) -> list[str]:
+    """The first source that names people; else the publisher as the page names it ("Associated Press").
+
+    A publisher's name stands as a byline only where no source names a person: an agency
+    story's author is the agency, a staff story's is its writer.
+    """
+    publisher_names = list(publisher_names)
+    for raw in sources:
+        names = byline_names(raw, publisher_names)
+        if names:
+            return names
+    for raw in sources:
+        names = byline_names(raw)
+        if names:
+            return names[:1]
+    return []
+
+
+_NAME_WORD = re.compile(r"^[^\W\d_][\w'’.-]*$")
+
+
+def byline_block(text: str, title: str = "") -> list[str]:
+    """The names of a paragraph that is only a byline ("Von Nina Magoley", "Mathatisi Sebusi/Mohalenyane Phakela")."""
+    text = " ".join(text.split())
+    if not text or len(text) > 90 or text.rstrip().endswith((".", "!", "?", ":")) or _norm(text) == _norm(title):
+        return []
+    prefixed = _BY.match(text) is not None
+    names = byline_names(text)
+    if not names:
+        return []
+    for name in names:
+        words = name.split()
+        if not 2 <= len(words) <= 4 or not all(_NAME_WORD.match(word) for word in words):
+            return []
+        if not prefixed and not all(word[0].isupper() for word in words):
+            return []
+    return names
+
+
+def is_publisher(names: list[str], publisher_names: Iterable[str]) -> bool:
+    publishers = [_norm(name) for name in publisher_names if name]
+    return bool(names) and all(any(_same_name(_norm(n), p) for p in publishers) or _DOMAIN.search(n) for n in names)
