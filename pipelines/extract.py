@@ -17,6 +17,8 @@ from pipelines.item import Page
 from pipelines.workers.pool import TaskFailed
 
 logger = logging.getLogger(__name__)
+# sent with (page, verdict) for a page judged not to be an article: the store stage remembers it
+page_not_article = object()
 
 
 class ExtractPipeline:
@@ -56,6 +58,8 @@ class ExtractPipeline:
         except ExtractError as exc:
             stage = "skipped" if exc.reason.startswith("not_article") else "errors"
             stats.inc_value(f"{stage}/{exc.reason}")
+            if stage == "skipped":
+                self.crawler.signals.send_catch_log(page_not_article, page=item, verdict=exc.reason.split("/", 1)[-1])
             raise DropItem(str(exc)) from None
         except TaskFailed as exc:
             stats.inc_value(f"errors/extract_{exc.reason}")
@@ -67,4 +71,8 @@ class ExtractPipeline:
         finally:
             self.in_flight -= 1
         stats.inc_value("extract/articles")
+        if article.access:
+            stats.inc_value(f"extract/{article.access}")
+        if article.truncated:
+            stats.inc_value("extract/truncated")
         return article

@@ -17,14 +17,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipelines import runtime
 from scrapy.exceptions import DropItem
 
-from pipelines.storage.index import ArchiveIndex
+from pipelines import runtime
 from pipelines.dedup import archive_index, classify
-from pipelines.item import Document
 from pipelines.document.render import parse_document, url_hash
+from pipelines.extract import page_not_article
+from pipelines.item import Document, Page
 from pipelines.storage import AppendLog, Storage
+from pipelines.storage.index import VERDICTS, ArchiveIndex
 
 logger = logging.getLogger(__name__)
 
@@ -64,8 +65,9 @@ class ArticleStore:
         self.storage = storage
         self.index = index
         self.manifest_key = manifest_key
+        self.verdicts_key = f"{VERDICTS}/{manifest_key.rsplit('/', 1)[-1]}"
         self.output_format = output_format
-        self._manifest: AppendLog | None = None
+        self._logs: dict[str, AppendLog] = {}
         self._manifest_lock = threading.Lock()
         self._url_locks = [threading.Lock() for _ in range(self.LOCKS)]
 
@@ -97,22 +99,32 @@ class ArticleStore:
         return "revised" if document.status == "revised" else "stored"
 
     def append_manifest(self, record: dict[str, Any]) -> None:
+        self._append(self.manifest_key, record)
+
+    def remember_verdict(self, url: str, verdict: str, fetched: str, site: str) -> None:
+        """A page judged not to be an article: kept in ``verdicts/`` and the index, so it is not fetched again soon."""
+        record = {"url": url, "verdict": verdict, "fetched": fetched, "site": site}
+        self._append(self.verdicts_key, record)
+        self.index.record_verdict(record)
+
+    def _append(self, key: str, record: dict[str, Any]) -> None:
         line = (json.dumps(record, ensure_ascii=False, sort_keys=False) + "\n").encode("utf-8")
         with self._manifest_lock:
-            if self._manifest is None:
-                self._manifest = self.storage.open_append(self.manifest_key)
-            self._manifest.write(line)
+            if key not in self._logs:
+                self.index.register(key)  # before the first line: a store that loses this file is noticed
+                self._logs[key] = self.storage.open_append(key)
+            self._logs[key].write(line)
 
     def sync(self) -> None:
         with self._manifest_lock:
-            if self._manifest is not None:
-                self._manifest.sync()
+            for log in self._logs.values():
+                log.sync()
 
     def close(self) -> None:
         with self._manifest_lock:
-            if self._manifest is not None:
-                self._manifest.close()
-                self._manifest = None
+            for log in self._logs.values():
+                log.close()
+            self._logs.clear()
 
 
 class StorePipeline:
@@ -126,6 +138,7 @@ class StorePipeline:
             crawler.settings.get("OUTPUT_FORMAT"),
         )
         self.threads = ThreadPoolExecutor(crawler.settings.getint("STORE_THREADS"), thread_name_prefix="store")
+        crawler.signals.connect(self.not_article, signal=page_not_article)
         self.sync_every = crawler.settings.getint("STORE_MANIFEST_SYNC_EVERY")
         self.since_sync = 0
 
@@ -150,6 +163,17 @@ class StorePipeline:
                 self.since_sync = 0
                 await asyncio.wrap_future(self.threads.submit(self.store.sync))
         return item
+
+    def not_article(self, page: Page, verdict: str) -> None:
+        """Remember a page judged not to be an article (off the reactor thread, like every store write)."""
+        fetched = page.fetched.strftime("%Y-%m-%dT%H:%M:%SZ")
+        future = self.threads.submit(self.store.remember_verdict, page.url, verdict, fetched, page.site.key)
+        future.add_done_callback(self._verdict_written)
+
+    def _verdict_written(self, future) -> None:
+        if future.exception() is not None:
+            self.stats.inc_value("errors/verdict_not_stored")
+            logger.warning("could not remember a non-article page: %s", future.exception())
 
     async def close_spider(self):
         await asyncio.wrap_future(self.threads.submit(self.store.close))

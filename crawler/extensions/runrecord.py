@@ -42,6 +42,9 @@ def run_record(stats: dict[str, Any], base: dict[str, Any], now: datetime) -> di
         "skipped": _by_prefix(stats, "skipped/"),
         "retries": _by_prefix(stats, "retry/"),  # count, reason_count/<why>, max_reached, retry_after
         "cleaning": _by_prefix(stats, "clean/"),
+        # articles whose publisher says they are not free to read, and bodies cut short of the declared article
+        "paywalled": stats.get("extract/paywalled", 0),
+        "truncated": stats.get("extract/truncated", 0),
         "archive": {
             "records": stats.get("archive/records", 0),
             "bytes": stats.get("archive/bytes", 0),

@@ -2,7 +2,16 @@
 
 The store's manifests are the truth (so a new machine pointed at the same
 ``STORE_URI`` knows what was crawled); a local SQLite file caches them, and
-only manifests it has not read yet (or that grew) are read at start.
+only manifests it has not read yet (or that grew) are read at start. Pages
+judged not to be articles are remembered the same way, from ``verdicts/``
+(one line per page: url, verdict, fetched), so that an incremental crawl does
+not fetch a section front again within ``REVISIT_AFTER``.
+
+The store decides: every manifest or verdict file the index learned from,
+its own run's included, is registered as it is written; one that is gone
+from the store's listing (the directory deleted, the S3 prefix emptied or
+replaced) makes the index start over from what the store lists. That check
+is one listing per crawl, never a download.
 """
 
 from __future__ import annotations
@@ -12,10 +21,11 @@ import json
 import logging
 import sqlite3
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from pipelines.extraction.values import normalize_url, parse_date
 from pipelines.storage import Storage
@@ -28,8 +38,9 @@ CREATE TABLE IF NOT EXISTS articles (
 );
 CREATE TABLE IF NOT EXISTS aliases (alias TEXT PRIMARY KEY, url TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS manifests (name TEXT PRIMARY KEY, size INTEGER NOT NULL, final INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS verdicts (url TEXT PRIMARY KEY, verdict TEXT NOT NULL, fetched TEXT NOT NULL);
 """
-SCHEMA_VERSION = 2  # a cache file of another version is rebuilt from the store
+SCHEMA_VERSION = 3  # a cache file of another version is rebuilt from the store
 
 
 @dataclass(frozen=True)
@@ -55,11 +66,12 @@ class ArchiveIndex:
         self.db.execute("PRAGMA synchronous=NORMAL")
         if self.db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
             self.db.executescript("DROP TABLE IF EXISTS articles; DROP TABLE IF EXISTS aliases; "
-                                  f"DROP TABLE IF EXISTS manifests; PRAGMA user_version = {SCHEMA_VERSION};")
+                                  "DROP TABLE IF EXISTS manifests; DROP TABLE IF EXISTS verdicts; "
+                                  f"PRAGMA user_version = {SCHEMA_VERSION};")
         self.db.executescript(SCHEMA)
 
     @classmethod
-    def for_store(cls, storage: Storage, state_dir: str | Path) -> "ArchiveIndex":
+    def for_store(cls, storage: Storage, state_dir: str | Path) -> ArchiveIndex:
         name = hashlib.sha256(storage.uri.encode()).hexdigest()[:16]
         index = cls(Path(state_dir).expanduser() / "index" / f"{name}.sqlite")
         index.sync(storage)
@@ -74,12 +86,15 @@ class ArchiveIndex:
         Manifests that vanished from the store (the store was emptied or replaced) make the
         cache start over.
         """
-        listed = [key for key in storage.list("manifest") if key.endswith(".jsonl")]
+        listed = [key for folder in ("manifest", VERDICTS) for key in storage.list(folder) if key.endswith(".jsonl")]
         with self.lock:
             seen = {name: (size, final) for name, size, final in self.db.execute("SELECT * FROM manifests")}
-            if set(seen) - set(listed):
-                logger.info("archive index: manifests gone from %s; rebuilding the index", storage.uri)
-                self.db.executescript("DELETE FROM articles; DELETE FROM aliases; DELETE FROM manifests;")
+            known = self.db.execute("SELECT EXISTS (SELECT 1 FROM articles UNION ALL SELECT 1 FROM verdicts)").fetchone()[0]
+            if set(seen) - set(listed) or (known and not seen):
+                logger.info("archive index: what it knows is gone from %s; rebuilding the index from the store", storage.uri)
+                self.db.executescript(
+                    "DELETE FROM articles; DELETE FROM aliases; DELETE FROM manifests; DELETE FROM verdicts;"
+                )
                 seen = {}
         lines = 0
         for key in listed:
@@ -90,7 +105,8 @@ class ArchiveIndex:
             # manifests only grow: the same size is the same content (one never seen is simply read)
             if size < 0 or storage.size(key) != size:
                 data = storage.get(key) or b""
-                lines += self.record_many(manifest_records(data, storage.describe(key)))
+                records = manifest_records(data, storage.describe(key))
+                lines += self.record_verdicts(records) if key.startswith(VERDICTS) else self.record_many(records)
                 size = len(data)
             with self.lock:
                 self.db.execute("INSERT OR REPLACE INTO manifests VALUES (?, ?, ?)", (key, size, int(final)))
@@ -108,6 +124,42 @@ class ArchiveIndex:
                     logger.warning("skipping a manifest line without url/key/sha256")
             self.db.execute("COMMIT")
         return count
+
+    def register(self, name: str) -> None:
+        """A manifest or verdict file this run writes: the index learns from it before any sync reads it."""
+        with self.lock:
+            self.db.execute("INSERT OR IGNORE INTO manifests VALUES (?, -1, 0)", (name,))
+
+    def record_verdicts(self, records: Iterable[dict[str, Any]]) -> int:
+        count = 0
+        with self.lock:
+            self.db.execute("BEGIN")
+            for record in records:
+                try:
+                    self._record_verdict(record)
+                    count += 1
+                except (KeyError, TypeError, ValueError):
+                    logger.warning("skipping a verdict line without url/verdict/fetched")
+            self.db.execute("COMMIT")
+        return count
+
+    def record_verdict(self, record: dict[str, Any]) -> None:
+        with self.lock:
+            self._record_verdict(record)
+
+    def _record_verdict(self, record: dict[str, Any]) -> None:
+        url, verdict, fetched = normalize_url(record["url"]), str(record["verdict"]), str(record["fetched"])
+        self.db.execute(
+            "INSERT INTO verdicts VALUES (?, ?, ?) ON CONFLICT(url) DO UPDATE SET verdict = excluded.verdict, "
+            "fetched = excluded.fetched WHERE excluded.fetched >= verdicts.fetched",
+            (url, verdict, fetched),
+        )
+
+    def verdict(self, url: str) -> tuple[str, str] | None:
+        """(verdict, last fetch) of a page judged not to be an article, or None."""
+        with self.lock:
+            row = self.db.execute("SELECT verdict, fetched FROM verdicts WHERE url = ?", (normalize_url(url),)).fetchone()
+        return (row[0], row[1]) if row else None
 
     def record(self, record: dict[str, Any]) -> None:
         with self.lock:
@@ -156,12 +208,17 @@ class ArchiveIndex:
         the page changed (or was republished), so it is fetched again.
         """
         known = self.lookup(url)
-        if not known:
-            return False
-        fetched = parse_date(known.fetched)
+        if known:
+            last = known.fetched
+        else:
+            verdict = self.verdict(url)  # a page judged not to be an article is not fetched again either
+            if not verdict:
+                return False
+            last = verdict[1]
+        fetched = parse_date(last)
         if fetched is None:
             return False
-        age = (datetime.now(timezone.utc) - fetched).total_seconds()
+        age = (datetime.now(UTC) - fetched).total_seconds()
         if age >= revisit_after:
             return False
         announced = [parse_date((hints or {}).get(name, "")) for name in ("lastmod", "date")]
@@ -175,6 +232,9 @@ class ArchiveIndex:
     def close(self) -> None:
         with self.lock:
             self.db.close()
+
+
+VERDICTS = "verdicts"  # verdicts/<run>.jsonl: the pages of a run judged not to be articles
 
 
 def manifest_records(data: bytes, where: str) -> list[dict[str, Any]]:
