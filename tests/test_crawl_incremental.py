@@ -12,36 +12,14 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-import pytest
-
 from pipelines.document.render import parse_document, url_hash
+from tests.conftest import ARTICLES
 from tests.helpers import ROOT, read_documents, scrapy, scrapy_command
 from tests.servers.base import ServerProcess
 from tests.servers.static_site import write_article, write_sitemap
 
-ARTICLES = 5
 UPDATE = ("Update: the council approved the budget after a second vote late on Thursday night, "
           "officials said in a statement published on the city website.")
-
-
-@pytest.fixture
-def news(tmp_path):
-    """A site of five articles and a sitemap; ``news.requests()`` lists the paths fetched since the last call."""
-    root = tmp_path / "site"
-    paths = [write_article(root, n) for n in range(ARTICLES)]
-    write_sitemap(root, paths)
-    log = tmp_path / "requests.log"
-    log.touch()
-    with ServerProcess("tests.servers.static_site", str(root), "--log", str(log)) as server:
-        server.root, server.paths, server.log, server.read = root, paths, log, 0
-
-        def requests() -> list[str]:
-            lines = log.read_text().split()
-            new, server.read = lines[server.read:], len(lines)
-            return [line for line in new if line.startswith("/news/")]
-
-        server.requests = requests
-        yield server
 
 
 def crawl(news, store: Path, state: Path, **settings: str):

@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import shutil
 
+from tests.conftest import ARTICLES
 from tests.helpers import scrapy
 from tests.servers.s3 import MotoServer
 from tests.servers.static_site import write_sitemap
-from tests.test_crawl_incremental import ARTICLES, crawl, news  # noqa: F401 (the site fixture)
+from tests.test_crawl_incremental import crawl
 
 
 def test_a_deleted_local_store_gets_every_article_again(news, tmp_path):

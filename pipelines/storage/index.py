@@ -113,15 +113,18 @@ class ArchiveIndex:
         return lines
 
     def record_many(self, records: Iterable[dict[str, Any]]) -> int:
+        return self._record_all(records, self._record, "url/key/sha256")
+
+    def _record_all(self, records: Iterable[dict[str, Any]], record_one: Any, needs: str) -> int:
         count = 0
         with self.lock:
             self.db.execute("BEGIN")
             for record in records:
                 try:
-                    self._record(record)
+                    record_one(record)
                     count += 1
                 except (KeyError, TypeError, ValueError):
-                    logger.warning("skipping a manifest line without url/key/sha256")
+                    logger.warning("skipping a line without %s", needs)
             self.db.execute("COMMIT")
         return count
 
@@ -131,17 +134,7 @@ class ArchiveIndex:
             self.db.execute("INSERT OR IGNORE INTO manifests VALUES (?, -1, 0)", (name,))
 
     def record_verdicts(self, records: Iterable[dict[str, Any]]) -> int:
-        count = 0
-        with self.lock:
-            self.db.execute("BEGIN")
-            for record in records:
-                try:
-                    self._record_verdict(record)
-                    count += 1
-                except (KeyError, TypeError, ValueError):
-                    logger.warning("skipping a verdict line without url/verdict/fetched")
-            self.db.execute("COMMIT")
-        return count
+        return self._record_all(records, self._record_verdict, "url/verdict/fetched")
 
     def record_verdict(self, record: dict[str, Any]) -> None:
         with self.lock:
