@@ -22,11 +22,12 @@ import re
 import sys
 import threading
 import time
-from datetime import timezone
+from datetime import UTC
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from urllib.parse import quote as _quote, unquote, urlsplit
+from urllib.parse import quote as _quote
+from urllib.parse import unquote, urlsplit
 from xml.sax.saxutils import escape
 
 import lxml.html
@@ -148,6 +149,8 @@ music, costumes and floats built by local schools over the past several weeks of
 class Handler(BaseHTTPRequestHandler):
     site: Site
     delay = 0.0  # seconds before each archived page is sent (a site with real-world latency)
+    log: Path | None = None  # every path asked for, one a line (tests that check what a crawl requested)
+    log_lock = threading.Lock()
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format, *args):  # keep test output clean
@@ -156,6 +159,9 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         base = f"http://{self.headers.get('Host') or self.server.server_address[0]}"
         path = self.path
+        if self.log is not None:
+            with self.log_lock, open(self.log, "a", encoding="utf-8") as log:
+                log.write(path + "\n")
         generated = self.site.generated.get(base)
         if generated is None:  # built once per host name the site is reached by
             generated = self.site.generated[base] = self.generated(base)
@@ -204,7 +210,7 @@ def sitemap_index(base: str) -> bytes:
 def news_sitemap(base: str, articles: list[tuple[str, ArchivedResponse]]) -> bytes:
     items = []
     for path, page in articles:
-        date = page.fetched.astimezone(timezone.utc).isoformat()
+        date = page.fetched.astimezone(UTC).isoformat()
         items.append(
             f"<url><loc>{escape(base + quote(path))}</loc><lastmod>{date}</lastmod><news:news><news:publication>"
             f"<news:name>Sample Site</news:name><news:language>en</news:language></news:publication>"
@@ -255,9 +261,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--copies", type=int, default=1, help="serve the pages this many times under /c<n>/ (benchmarks)")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--delay", type=float, default=0.0, help="seconds before each archived page is sent")
+    parser.add_argument("--log", type=Path, help="append every path asked for to this file")
     args = parser.parse_args(argv)
     Handler.site = Site(args.warc, args.truth, args.inserts, args.copies)
-    Handler.delay = args.delay
+    Handler.delay, Handler.log = args.delay, args.log
     serve(Handler, args.port)
 
 

@@ -1,0 +1,65 @@
+"""A crawl killed with SIGKILL and resumed from JOBDIR requests every URL it was given that is not stored.
+
+The list is the sample site's pages served twice (/…, /c1/…: copies of the same pages) and a few
+old addresses that redirect to them (/moved/…), as a crawl of a real site meets them. The crawl is killed
+at several points and resumed with the same command; over both runs, every URL of the list is asked for
+(or stored), and every article ends up stored.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import urllib.request
+
+import pytest
+
+from tests.helpers import scrapy, scrapy_command
+from tests.servers.base import ServerProcess
+from tests.test_crawl_resume import documents, kill_when
+
+COPIES = 2
+
+
+@pytest.fixture(scope="module")
+def copies_site(tmp_path_factory):
+    log = tmp_path_factory.mktemp("resume-every-url") / "requests.log"
+    log.touch()
+    with ServerProcess("tests.servers.http_archive", "--copies", str(COPIES), "--delay", "0.02", "--log", str(log)) as server:
+        server.log = log
+        yield server
+
+
+def url_list(server) -> list[str]:
+    with urllib.request.urlopen(server.url("/sitemaps/news.xml"), timeout=30) as response:
+        sitemap = response.read().decode()
+    urls = [u.replace("&amp;", "&") for u in re.findall(r"<loc>([^<]+)</loc>", sitemap)]
+    base = server.url("")
+    moved = [base.rstrip("/") + "/moved" + url[len(base.rstrip("/")):] for url in urls[:10]]
+    return urls + moved
+
+
+@pytest.mark.parametrize("kill_after", [5, 30, 90])
+def test_a_resumed_crawl_requests_every_url_it_was_given(copies_site, tmp_path, kill_after):
+    urls = url_list(copies_site)
+    (tmp_path / "urls.txt").write_text("\n".join(urls) + "\n")
+    store = tmp_path / "store"
+    settings = {"JOBDIR": str(tmp_path / "job"), "CONCURRENT_REQUESTS_PER_DOMAIN": "8"}
+    args = ("crawl", "urls", "-a", f"file={tmp_path / 'urls.txt'}")
+    start = len(copies_site.log.read_text().splitlines())
+
+    kill_when(scrapy_command(*args, store=store, settings=settings), store, kill_after, timeout=240)
+    crawl = scrapy(*args, store=store, settings=settings, timeout=600)
+    assert crawl.returncode == 0, crawl.stderr[-3000:]
+    time.sleep(0.2)
+    requested = set(copies_site.log.read_text().splitlines()[start:])
+    base = copies_site.url("").rstrip("/")
+    stored_urls = set()
+    for path in (store / "manifest").glob("*.jsonl"):
+        for line in path.read_text().splitlines():
+            record = json.loads(line)
+            stored_urls.update({record["url"], record.get("fetched_url", record["url"])})
+    missing = [url for url in urls if url[len(base):] not in requested and url not in stored_urls]
+    assert not missing, f"never requested nor stored after a kill at {kill_after}: {missing[:5]}"
+    assert len(documents(store)) == len(urls) - 10  # every page once: the /moved/ addresses lead to pages of the list
