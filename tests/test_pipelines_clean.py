@@ -171,3 +171,79 @@ def test_hidden_elements_and_site_strip_rules_are_pruned_before_extraction():
     for gone in ("hidden attribute", "aria hidden", "display none", "promo box", "tooltip"):
         assert gone not in text
     assert "Visible text." in text and "More visible text." in text
+
+
+# --- rules by language (pipelines/extraction/rules/*.toml) ---------------------------------------------------
+
+# one line per language group, each as pages in that language print it (the German, French, Spanish and Russian
+# ones are taken from the fundus pages of tests/fixtures/kinds and ../shared/corpus/fundus-dev)
+LANGUAGE_LINES = [
+    ("de", "Lesen Sie auch: Annalena Baerbock: Kinder, Ausbildung, Politik – alle wichtigen Infos", "insert"),
+    ("de", "Hat Ihnen dieser Artikel gefallen? Dann unterstützen Sie uns bitte mit einer Spende.", "boilerplate"),
+    ("fr", "Il vous reste 57.09% de cet article à lire. La suite est réservée aux abonnés.", "paywall"),
+    ("fr", "Lire aussi : Réforme des retraites, le gouvernement recule", "insert"),
+    ("es", "Lee también: El Gobierno aprueba el nuevo plan de vivienda", "insert"),
+    ("es", "Tu suscripción se está usando en otro dispositivo y solo puedes acceder a EL PAÍS desde un dispositivo a la vez.", "notice"),
+    ("pt", "Leia também: Governo anuncia novo pacote de medidas", "insert"),
+    ("it", "Leggi anche: Il governo approva la manovra", "insert"),
+    ("nl", "Lees ook: Kabinet presenteert nieuwe plannen", "insert"),
+    ("pl", "Czytaj więcej: Sejm przyjął ustawę budżetową", "insert"),
+    ("cs", "Čtěte také: Vláda schválila rozpočet na příští rok", "insert"),
+    ("sv", "Läs också: Regeringen presenterar budgeten", "insert"),
+    ("no", "Les også: Regjeringen legger fram statsbudsjettet", "insert"),
+    ("da", "Læs også: Regeringen fremlægger finansloven", "insert"),
+    ("tr", "İlgili haberler: Meclis bütçeyi onayladı", "insert"),
+    ("ru", "Читайте также: Госдума приняла бюджет", "insert"),
+    ("ru", "Фото: Дмитрий Азаров, Коммерсантъ", "boilerplate"),
+    ("uk", "Читайте також: Верховна Рада ухвалила бюджет", "insert"),
+    ("ar", "اقرأ أيضا: الحكومة تقر الموازنة الجديدة", "insert"),
+    ("zh", "相关阅读：国务院常务会议部署经济工作", "insert"),
+    ("ja", "関連記事：政府、経済対策を決定", "insert"),
+    ("ko", "관련기사: 정부, 내년 예산안 확정", "insert"),
+    ("id", "Baca juga: Pemerintah umumkan kenaikan harga BBM", "insert"),
+    ("ms", "Baca juga: Kerajaan umum belanjawan baharu", "insert"),
+    ("sw", "Soma pia: Serikali yatangaza bajeti mpya", "insert"),
+    ("ha", "Karanta kuma: Gwamnati ta sanar da sabon kasafin kudi", "insert"),
+]
+
+
+@pytest.mark.parametrize("language, line, rule", LANGUAGE_LINES, ids=lambda v: v if len(v) <= 3 else None)
+def test_each_language_has_its_rules(language, line, rule):
+    kept, counts = clean([TEXT[0], line, TEXT[1]], rules_for(language))
+    assert kept == TEXT[:2] and counts[rule] == 1
+
+
+@pytest.mark.parametrize("language, line, rule", [entry for entry in LANGUAGE_LINES if entry[0] != "en"][:6])
+def test_rules_are_chosen_by_the_pages_language(language, line, rule):
+    """Another language's rules do not apply: an English page quoting "Lesen Sie auch" keeps it."""
+    kept, _ = clean([TEXT[0], line, TEXT[1]], rules_for("en"))
+    assert line in kept
+
+
+def test_a_page_of_unknown_language_gets_every_languages_rules():
+    kept, _ = clean([TEXT[0], "Czytaj więcej: Sejm przyjął ustawę budżetową", TEXT[1]], rules_for(""))
+    assert kept == TEXT[:2]
+
+
+def test_site_rules_extend_the_language_rules():
+    rules = rules_for("de", inserts=["mehr vom tagesblatt"])
+    kept, counts = clean([TEXT[0], "Mehr vom Tagesblatt: Der Stadtrat tagt", "Lesen Sie auch: Der Bürgermeister", TEXT[1]], rules)
+    assert kept == TEXT[:2] and counts["insert"] == 2
+
+
+def test_a_caption_repeating_a_paragraph_keeps_the_copy_in_the_text_flow():
+    paragraph = "Präsident Putin und Premierminister Anwar Ibrahim während der Verhandlungen im Kreml am Mittwoch"
+    caption = Block(paragraph + " Фото: Дмитрий Азаров, Коммерсантъ")
+    kept, counts = clean([caption, TEXT[0], Block(paragraph), TEXT[1]])
+    assert kept == [TEXT[0], paragraph, TEXT[1]] and counts["repeat"] == 1
+
+
+def test_the_paywall_notice_marks_the_article_truncated():
+    from pipelines.extraction.cleaning import clean_article
+    from pipelines.item import Article, SiteProfile
+
+    notice = "Il vous reste 57.09% de cet article à lire. La suite est réservée aux abonnés."
+    article = Article(url="https://www.lemonde.fr/a.html", site=SiteProfile(key="lemonde"), fetched=None,
+                      blocks=[Block(TEXT[0]), Block(notice)], language="fr")
+    article, counts = clean_article(article)
+    assert article.paragraphs == [TEXT[0]] and article.truncated and article.access == "paywalled"

@@ -23,7 +23,7 @@ from pipelines.item import Article, Block
 
 RULES_DIR = Path(__file__).with_name("rules")
 # what the rule tables hold: each a list of regular expressions, matched case-insensitively
-RULE_KINDS = ("inserts", "promo_headings", "boilerplate", "paywall")
+RULE_KINDS = ("inserts", "promo_headings", "boilerplate", "notices", "paywall")
 
 
 @cache
@@ -45,6 +45,7 @@ INSERT_PREFIXES = _EN["inserts"]
 PROMO_HEADINGS = INSERT_PREFIXES + _EN["promo_headings"]
 # Short lines of chrome that are never article text.
 BOILERPLATE = _EN["boilerplate"]
+NOTICES = _EN["notices"]
 PAYWALL = _EN["paywall"]
 # A notice that closes the page: whatever follows it is page furniture, not article text.
 END_OF_ARTICLE = re.compile(r"^\W{0,3}(?:(?:copyright|©|\(c\)).{0,40}\b(?:19|20)\d\d\b.{0,80}|.{0,80}\ball rights reserved\b.{0,20})$", re.IGNORECASE)
@@ -64,6 +65,7 @@ class CleanRules:
     inserts: tuple[str, ...] = INSERT_PREFIXES
     promo_headings: tuple[str, ...] = PROMO_HEADINGS
     boilerplate: tuple[str, ...] = BOILERPLATE
+    notices: tuple[str, ...] = NOTICES  # longer notices to readers (account sharing, external content consent)
     paywall: tuple[str, ...] = PAYWALL  # notices that the rest is for subscribers: the text was cut there
     drop: tuple[str, ...] = ()  # site patterns: a paragraph matching one is dropped
     max_insert_words: int = 40  # longer paragraphs that open with "More:" and the like are kept
@@ -72,13 +74,14 @@ class CleanRules:
 
     def extended(
         self, inserts: Iterable[str] = (), drop: Iterable[str] = (), promo_headings: Iterable[str] = (),
-        boilerplate: Iterable[str] = (), paywall: Iterable[str] = (),
+        boilerplate: Iterable[str] = (), paywall: Iterable[str] = (), notices: Iterable[str] = (),
     ) -> CleanRules:
         inserts = tuple(inserts)
         return CleanRules(
             inserts=self.inserts + inserts,
             promo_headings=self.promo_headings + inserts + tuple(promo_headings),
             boilerplate=self.boilerplate + tuple(boilerplate),
+            notices=self.notices + tuple(notices),
             paywall=self.paywall + tuple(paywall),
             drop=self.drop + tuple(drop),
             max_insert_words=self.max_insert_words,
@@ -101,6 +104,8 @@ def _compile(rules: CleanRules, name: str) -> re.Pattern[str]:
         return re.compile(rf"^\W{{0,3}}(?:{'|'.join(rules.promo_headings)})\W{{0,3}}$", re.IGNORECASE)
     if name == "boilerplate":
         return re.compile(rf"^\W{{0,3}}(?:{'|'.join(rules.boilerplate)})\W{{0,3}}$", re.IGNORECASE)
+    if name == "notices":
+        return re.compile(rf"^\W{{0,3}}(?:{'|'.join(rules.notices) or '(?!x)x'})\W{{0,3}}$", re.IGNORECASE)
     if name == "paywall":
         return re.compile(rf"^\W{{0,3}}(?:{'|'.join(rules.paywall) or '(?!x)x'})\W{{0,3}}$", re.IGNORECASE)
     if name == "drop":
@@ -130,7 +135,9 @@ def _rules_for(language: str, inserts: tuple[str, ...], drop: tuple[str, ...]) -
         chosen = [table for code, table in tables.items() if code != "en"]
     rules = DEFAULT_RULES
     for table in {id(t): t for t in chosen}.values():
-        rules = rules.extended(table["inserts"], (), table["promo_headings"], table["boilerplate"], table["paywall"])
+        rules = rules.extended(
+            table["inserts"], (), table["promo_headings"], table["boilerplate"], table["paywall"], table["notices"]
+        )
     if inserts or drop:
         rules = rules.extended(inserts, drop)
     return rules
@@ -198,6 +205,8 @@ def _drop_reason(
         return "boilerplate"
     if words <= 40 and rules.pattern("paywall").match(text):
         return "paywall"
+    if words <= 80 and rules.pattern("notices").match(text):
+        return "notice"
     if words <= 12 and DATELINE.match(text):
         return "dateline"
     if words <= 25 and TAGGED_HEADLINE.search(text):
