@@ -245,5 +245,5 @@ def test_the_paywall_notice_marks_the_article_truncated():
     notice = "Il vous reste 57.09% de cet article à lire. La suite est réservée aux abonnés."
     article = Article(url="https://www.lemonde.fr/a.html", site=SiteProfile(key="lemonde"), fetched=None,
                       blocks=[Block(TEXT[0]), Block(notice)], language="fr")
-    article, counts = clean_article(article)
+    article, _ = clean_article(article)
     assert article.paragraphs == [TEXT[0]] and article.truncated and article.access == "paywalled"
