@@ -51,6 +51,11 @@ def test_site_file_becomes_a_profile(tmp_path):
     assert profile.source == "Example News" and profile.strip == ("//div[@class='promo']",)
 
 
+def test_a_site_files_time_zone_and_article_pattern_reach_the_extraction(tmp_path):
+    profile = load_site_file(write(tmp_path, 'timezone = "Europe/Berlin"\n' + GOOD)).profile
+    assert profile.timezone == "Europe/Berlin" and profile.article == "/\\d{4}/\\d{2}/\\d{2}/"
+
+
 @pytest.mark.parametrize(
     "change, message",
     [
@@ -61,6 +66,7 @@ def test_site_file_becomes_a_profile(tmp_path):
         (lambda t: t.replace("//div[@class='promo']", "//div[@class="), "not a valid XPath"),
         (lambda t: t.replace("https://www.example.com/rss.xml", "file:///etc/passwd"), r"not an http\(s\) URL"),
         (lambda t: t.replace("[clean]", "[clean\n"), "not valid TOML"),
+        (lambda t: 'timezone = "Europe/Atlantis"\n' + t, "not a known IANA time zone"),
     ],
 )
 def test_bad_site_file_says_what_is_wrong(tmp_path, change, message):

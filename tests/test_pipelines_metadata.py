@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from trafilatura.metadata import extract_metadata
 
-from pipelines.extraction.page import ExtractOptions, decode_page, parse_html
-from pipelines.item import Page, SiteProfile
 from pipelines.extraction.metadata import TrafilaturaMetadata
+from pipelines.extraction.page import ExtractOptions, decode_page, parse_html
 from pipelines.extraction.quality import load_corpus
+from pipelines.item import Page, SiteProfile
 from tests.helpers import FIXTURES
 
 FIELDS = ("title", "author", "description", "image", "date", "sitename", "categories", "tags")
@@ -18,10 +18,65 @@ FIELDS = ("title", "author", "description", "image", "date", "sitename", "catego
 def test_field_by_field_equals_extract_metadata_on_every_corpus_page():
     compared = 0
     for url, _, body in load_corpus(FIXTURES / "corpus"):
-        page = Page(url=url, body=body, site=SiteProfile(key="corpus"), fetched=datetime.now(timezone.utc))
+        page = Page(url=url, body=body, site=SiteProfile(key="corpus"), fetched=datetime.now(UTC))
         tree = parse_html(decode_page(page, ExtractOptions()))
         whole, lazy = extract_metadata(tree, default_url=url, extensive=True), TrafilaturaMetadata(tree, url)
         for name in FIELDS:
             assert getattr(lazy, name) == getattr(whole, name), f"{name} of {url}"
             compared += bool(getattr(whole, name))
     assert compared > 300  # most fields of most pages hold a value: the comparison is not of empties
+
+
+# --- time zones, titles, bylines -----------------------------------------------------------------------------
+
+
+def test_a_time_without_an_offset_is_read_in_the_sites_zone_never_as_utc():
+    from pipelines.extraction.values import parse_date
+
+    assert parse_date("2024-04-22T14:30:00", "Europe/Berlin") == datetime(2024, 4, 22, 12, 30, tzinfo=UTC)
+    assert parse_date("2024-01-22T14:30:00", "Europe/Berlin") == datetime(2024, 1, 22, 13, 30, tzinfo=UTC)
+    assert parse_date("2024-04-22T14:30:00+09:00", "Europe/Berlin") == datetime(2024, 4, 22, 5, 30, tzinfo=UTC)
+    assert parse_date("2024-04-22", "Asia/Tokyo") == datetime(2024, 4, 22, tzinfo=UTC)  # the day stays
+
+
+def page_meta(head: str, url: str = "https://www.example.de/politik/2024/04/22/wahl.html", zone: str = ""):
+    from pipelines.extraction.metadata import read_metadata
+
+    return read_metadata(parse_html(f"<html><head>{head}</head><body><p>Text</p></body></html>"), url, zone)
+
+
+def test_the_page_zone_comes_from_another_time_on_the_page_then_from_its_country():
+    published = "<meta property='article:published_time' content='2024-04-22T14:30:00'>"
+    modified = "<meta property='article:modified_time' content='2024-04-22T16:00:00+02:00'>"
+    assert page_meta(published + modified, "https://example.com/a-b-c-d").date == datetime(2024, 4, 22, 12, 30, tzinfo=UTC)
+    assert page_meta(published).date == datetime(2024, 4, 22, 12, 30, tzinfo=UTC)  # .de: Europe/Berlin
+    assert page_meta(published, zone="America/New_York").date == datetime(2024, 4, 22, 18, 30, tzinfo=UTC)
+
+
+def test_site_name_suffixes_come_off_titles():
+    from pipelines.extraction.headline import strip_site_name
+
+    assert strip_site_name("Ukrainische Gegenoffensive: Ziele | DW | 28.04.2023", ["DW"]) == "Ukrainische Gegenoffensive: Ziele"
+    assert strip_site_name("LTE-Patent: Samsung verliert - Golem.de", ["golem.de", "golem"]) == "LTE-Patent: Samsung verliert"
+    assert strip_site_name("Trump - the interview", ["CNN"]) == "Trump - the interview"
+
+
+def test_bylines_lose_their_words_and_keep_their_order():
+    from pipelines.extraction.headline import byline_names, choose_authors
+
+    assert byline_names("By Samya Kullab and Vasilisa Stepanenko") == ["Samya Kullab", "Vasilisa Stepanenko"]
+    assert byline_names("Text: Jan Novák, Eva Svobodová") == ["Jan Novák", "Eva Svobodová"]
+    assert byline_names("Elena Oberholzer (obe), Oliver Maksan (oma)") == ["Elena Oberholzer", "Oliver Maksan"]
+    assert byline_names(["Emma Mackenzie", "(Image: Getty Images)", "emma-mackenzie"]) == ["Emma Mackenzie"]
+    # the publisher as byline: only where no source names a person
+    assert choose_authors([["Lesotho Times"], ["Mohloai Mpesi"]], ["Lesotho Times"]) == ["Mohloai Mpesi"]
+    assert choose_authors([["Associated Press"]], ["Associated Press", "apnews.com"]) == ["Associated Press"]
+
+
+def test_an_author_page_link_names_the_author_when_nothing_else_does():
+    html = ("<html><head><meta name='author' content='LTO'><meta property='og:site_name' content='LTO'></head><body>"
+            "<nav><a href='/autoren/'>Alle Autoren</a></nav><p>von <a href='/autoren/name/max-kolter'>Dr. Max Kolter</a></p>"
+            "</body></html>")
+    from pipelines.extraction.metadata import read_metadata
+
+    assert read_metadata(parse_html(html), "https://www.lto.de/recht/a-b-c").author == "Dr. Max Kolter"

@@ -82,7 +82,7 @@ _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)+$")
 _DOMAIN = re.compile(r"\b[\w-]+\.(?:com|de|net|org|co\.uk|uk|fr|es|it|ch|at|jp|kr|no|se|dk|nl|pl|tw|in)\b", re.IGNORECASE)
 
 
-def byline_names(raw: str | Iterable[str], publisher_names: Iterable[str] = ()) -> list[str]:
+def byline_names(raw: str | Iterable[str], publisher_names: Iterable[str] = (), domains: bool = False) -> list[str]:
     """The authors' names of a byline, in order, without the publisher's; see :func:`choose_authors`."""
     values = [raw] if isinstance(raw, str) else list(raw)
     publishers = [_norm(name) for name in publisher_names if name and _norm(name)]
@@ -91,7 +91,7 @@ def byline_names(raw: str | Iterable[str], publisher_names: Iterable[str] = ()) 
         value = _BY.sub("", " ".join((value or "").split()))
         for part in _AND.split(value):
             part = _INITIALS.sub("", _BY.sub("", part)).strip(" .·-–—:")
-            if not part or _CREDIT.search(part) or _SLUG.match(part) or _DOMAIN.search(part):
+            if not part or _CREDIT.search(part) or _SLUG.match(part) or (_DOMAIN.search(part) and not domains):
                 continue
             key = _norm(part)
             if not key or any(_same_name(key, publisher) for publisher in publishers):
@@ -119,7 +119,7 @@ def choose_authors(sources: list[list[str]], publisher_names: Iterable[str]) -> 
         if names:
             return names
     for raw in sources:
-        names = byline_names(raw)
+        names = byline_names(raw, domains=True)  # "ndr.de": the publisher as the page names it
         if names:
             return names[:1]
     return []

@@ -27,7 +27,7 @@ from trafilatura import metadata as trafilatura_metadata
 from trafilatura.settings import Document, set_date_params
 from trafilatura.utils import line_processing
 
-from pipelines.extraction.headline import choose_authors, choose_title
+from pipelines.extraction.headline import byline_block, choose_authors, choose_title
 from pipelines.extraction.values import normalize_url, parse_date, same_site
 
 logger = logging.getLogger(__name__)
@@ -109,7 +109,11 @@ def read_metadata(tree: HtmlElement, url: str, site_zone: str = "") -> PageMeta:
     if ld_authors and len(shown) == len(ld_authors) + 1 and {a.casefold() for a in ld_authors} <= {a.casefold() for a in shown}:
         ld_authors = shown
     meta.author = ", ".join(
-        choose_authors([ld_authors, _meta_author(tags).split(", "), shown, (fallback.author or "").split("; ")], site_names)
+        choose_authors(
+            [ld_authors, _meta_author(tags).split(", "), shown, (fallback.author or "").split("; "),
+             profile_link_author(tree)],
+            site_names,
+        )
     )
     meta.language = language
     meta.site_name = _first(tags, "og:site_name", "application-name") or _ld_names(article.get("publisher")) or (fallback.sitename or "")
@@ -358,6 +362,21 @@ _AUTHOR_LABELS = (
 _SHOWN_AUTHORS = XPath(
     "//a[@rel='author'] | //*[@itemprop='author']//*[@itemprop='name'] | //*[@itemprop='author'][not(.//*[@itemprop='name'])]"
 )
+# a link to an author's page ("von <a href='/autoren/name/max-kolter'>Dr. Max Kolter</a>"): the first one only,
+# and only when nothing else names someone (related stories link their authors too)
+_PROFILE_LINKS = XPath(
+    "//a[contains(@href, '/autor') or contains(@href, '/author') or contains(@href, '/auteur')]"
+    "[contains(normalize-space(), ' ')][string-length(normalize-space()) < 60][not(ancestor::nav or ancestor::footer)]"
+)
+
+
+def profile_link_author(tree: HtmlElement) -> list[str]:
+    """The name of the first link to an author's page whose text reads as a name."""
+    for link in _PROFILE_LINKS(tree)[:20]:
+        names = byline_block(link.text_content())
+        if names:
+            return names[:1]
+    return []
 
 
 def shown_authors(tree: HtmlElement) -> list[str]:
