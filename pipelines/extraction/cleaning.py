@@ -16,12 +16,12 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from pathlib import Path
+from importlib import resources
 
 from pipelines.extraction.textsize import text_size
 from pipelines.item import Article, Block
 
-RULES_DIR = Path(__file__).with_name("rules")
+RULES_DIR = resources.files("pipelines.extraction") / "rules"  # a directory, or a folder in the zipped egg Scrapyd runs
 # what the rule tables hold: each a list of regular expressions, matched case-insensitively
 RULE_KINDS = ("inserts", "promo_headings", "boilerplate", "notices", "paywall")
 
@@ -30,7 +30,7 @@ RULE_KINDS = ("inserts", "promo_headings", "boilerplate", "notices", "paywall")
 def language_tables() -> dict[str, dict[str, tuple[str, ...]]]:
     """The rule tables of ``rules/*.toml``, by language code (``en`` always applies)."""
     tables: dict[str, dict[str, tuple[str, ...]]] = {}
-    for path in sorted(RULES_DIR.glob("*.toml")):
+    for path in sorted((p for p in RULES_DIR.iterdir() if p.name.endswith(".toml")), key=lambda p: p.name):
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         table = {kind: tuple(data.get(kind, ())) for kind in RULE_KINDS}
         for language in data["languages"]:
