@@ -32,7 +32,7 @@ def classify(document: Document, known: Known | None, output_format: str) -> Doc
     """Mark a document new, unchanged or revised against what the archive holds."""
     if known is None:
         document.status = "new"
-    elif known.sha256 == document.body_sha256:
+    elif known.body_sha256 == document.body_sha256:
         document.status = "unchanged"
         document.revision = known.revision
     else:

@@ -23,20 +23,20 @@ from pipelines.storage import Storage
 logger = logging.getLogger(__name__)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
-    url TEXT PRIMARY KEY, key TEXT NOT NULL, sha256 TEXT NOT NULL, revision INTEGER NOT NULL,
+    url TEXT PRIMARY KEY, key TEXT NOT NULL, body_sha256 TEXT NOT NULL, revision INTEGER NOT NULL,
     fetched TEXT NOT NULL, site TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS aliases (alias TEXT PRIMARY KEY, url TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS manifests (name TEXT PRIMARY KEY, size INTEGER NOT NULL, final INTEGER NOT NULL);
 """
-SCHEMA_VERSION = 2  # a cache file of another version is rebuilt from the store
+SCHEMA_VERSION = 3  # a cache file of another version is rebuilt from the store
 
 
 @dataclass(frozen=True)
 class Known:
     url: str
     key: str
-    sha256: str
+    body_sha256: str
     revision: int
     fetched: str
 
@@ -105,7 +105,7 @@ class ArchiveIndex:
                     self._record(record)
                     count += 1
                 except (KeyError, TypeError, ValueError):
-                    logger.warning("skipping a manifest line without url/key/sha256")
+                    logger.warning("skipping a manifest line without url/key/body_sha256")
             self.db.execute("COMMIT")
         return count
 
@@ -128,7 +128,7 @@ class ArchiveIndex:
         else:
             self.db.execute(
                 "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?)",
-                (url, record["key"], record["sha256"], revision, record.get("fetched", ""), record.get("site", "")),
+                (url, record["key"], body_sha256(record), revision, record.get("fetched", ""), record.get("site", "")),
             )
         for alias in {record.get("fetched_url"), url}:
             if alias:
@@ -142,7 +142,7 @@ class ArchiveIndex:
     def lookup(self, url: str) -> Known | None:
         with self.lock:
             row = self.db.execute(
-                "SELECT url, key, sha256, revision, fetched FROM articles WHERE url = ? OR url = "
+                "SELECT url, key, body_sha256, revision, fetched FROM articles WHERE url = ? OR url = "
                 "(SELECT url FROM aliases WHERE alias = ?)",
                 (url, normalize_url(url)),
             ).fetchone()
@@ -175,6 +175,15 @@ class ArchiveIndex:
     def close(self) -> None:
         with self.lock:
             self.db.close()
+
+
+def body_sha256(line: dict[str, Any]) -> str:
+    """The hash of a manifest line's body: ``body_sha256``; manifests written before it existed called it ``sha256``.
+
+    From then on ``sha256`` is the hash of the whole stored file (as the S3 object's
+    ``sha256`` metadata): a line with ``body_sha256`` never means the body by ``sha256``.
+    """
+    return line["body_sha256"] if "body_sha256" in line else line["sha256"]
 
 
 def manifest_records(data: bytes, where: str) -> list[dict[str, Any]]:
