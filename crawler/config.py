@@ -30,6 +30,11 @@ NUMBERS: dict[str, tuple[str, Callable[[float], bool], str]] = {
     "FRONTIER_EXPIRE": ("getint", lambda v: v > 0, "seconds above 0"),
     "FRONTIER_IDLE_TIMEOUT": ("getfloat", lambda v: v > 0, "seconds above 0"),
     "PROGRESS_INTERVAL": ("getfloat", lambda v: v >= 0, "seconds, 0 or more"),
+    "RUN_RECORD_URLS": ("getint", lambda v: v >= 0, "a whole number, 0 or more"),
+    "ALARM_DROP": ("getfloat", lambda v: 0 < v < 1, "a share between 0 and 1 (0.5: below half the usual value)"),
+    "ALARM_HISTORY_RUNS": ("getint", lambda v: v > 0, "a whole number above 0"),
+    "ALARM_MIN_ARTICLES": ("getint", lambda v: v >= 0, "a whole number, 0 or more"),
+    "ALARM_MIN_RUNS": ("getint", lambda v: v > 0, "a whole number above 0"),
     "REVISIT_AFTER": ("getfloat", lambda v: v >= 0, "seconds, 0 or more (0: always refetch)"),
     "STORE_THREADS": ("getint", lambda v: v > 0, "a whole number above 0"),
     "STORE_MANIFEST_SYNC_EVERY": ("getint", lambda v: v >= 0, "a whole number, 0 or more"),
@@ -37,7 +42,8 @@ NUMBERS: dict[str, tuple[str, Callable[[float], bool], str]] = {
     "S3_MULTIPART_THRESHOLD": ("getint", lambda v: v > 0, "a size in bytes above 0"),
     "S3_OUTAGE_PAUSE": ("getfloat", lambda v: v >= 0, "seconds, 0 or more"),
 }
-BOOLEANS = ("ALLOW_PRIVATE_NETWORKS", "ARCHIVE_ENABLED", "CLEAN_ENABLED", "ROBOTSTXT_OBEY", "AUTOTHROTTLE_ENABLED")
+BOOLEANS = ("ALLOW_PRIVATE_NETWORKS", "ALARM_ENABLED", "ARCHIVE_ENABLED", "CLEAN_ENABLED", "ROBOTSTXT_OBEY",
+            "AUTOTHROTTLE_ENABLED")
 
 
 def check_settings(settings: Any) -> None:

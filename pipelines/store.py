@@ -25,6 +25,7 @@ from pipelines.dedup import archive_index, classify
 from pipelines.item import Document
 from pipelines.document.render import parse_document, url_hash
 from pipelines.report.fields import present_fields
+from pipelines.report.runlog import count_article
 from pipelines.storage import AppendLog, Storage, sha256_hex
 
 logger = logging.getLogger(__name__)
@@ -152,10 +153,12 @@ class StorePipeline:
             outcome = await asyncio.wrap_future(self.threads.submit(self.store.save, item))
         except Exception as exc:  # a full disk, a refused upload: counted and logged, the crawl goes on
             reason = type(exc).__name__
-            self.stats.inc_value(f"errors/store_failed/{reason}")
+            runtime.count_failure(self.crawler, "errors", f"store_failed/{reason}", item.url, item.site)
             logger.error("could not store %s: %s", item.url, exc)
             raise DropItem(f"not stored ({reason}): {item.url}") from None
         self.stats.inc_value(f"store/{outcome}")
+        if outcome in ("stored", "revised", "unchanged"):
+            count_article(self.stats, item.site, item.meta, len(item.body), outcome)
         if outcome != "unchanged":
             self.since_sync += 1
             if self.sync_every and self.since_sync >= self.sync_every:

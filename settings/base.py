@@ -78,9 +78,15 @@ FRONTIER_URL = os.environ.get("FRONTIER_URL", "")  # redis://[:password@]host:po
 FRONTIER_EXPIRE = 7 * 24 * 3600  # seconds; an unfinished crawl's keys (queue, dupefilter) outlive its last worker this long
 FRONTIER_IDLE_TIMEOUT = 30  # seconds with nothing queued and no worker busy, then a worker stops
 
-# --- progress ------------------------------------------------------------------------------------
+# --- progress, run records and layout-change alarms (docs/report.md) -------------------------------
 PROGRESS_INTERVAL = 30  # seconds between progress lines; 0: none
 PROGRESS_SUMMARY = True  # summary table on stderr at the end
+RUN_RECORD_URLS = 50  # URLs kept in the run record under each error and skip reason (all are in the log)
+ALARM_ENABLED = True  # compare each site's run with its recent runs; a fall is a warning and a record entry
+ALARM_DROP = 0.5  # share (0-1) a measure falls below its usual value to raise an alarm: 0.5 = below half
+ALARM_HISTORY_RUNS = 10  # the site's recent runs that make its usual values
+ALARM_MIN_ARTICLES = 10  # fewer articles (or article pages, or usual links) in a run: too few to judge
+ALARM_MIN_RUNS = 3  # fewer earlier runs of the site: no alarm yet
 
 # --- network safety and politeness ---------------------------------------------------------------
 ALLOW_PRIVATE_NETWORKS = False  # loopback, private and reserved addresses (metadata/link-local: never)

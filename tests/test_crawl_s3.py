@@ -112,7 +112,7 @@ def test_s3_crawl_stores_warc_manifest_and_run_record(s3_crawl):
     record = json.loads((s3_crawl.mirror / runs[0][5:]).read_text())
     assert record["finish_reason"] == "finished"
     assert record["articles_stored"] == 90
-    assert responses == record["pages_fetched"] == record["archive"]["records"]
+    assert responses == record["pages_fetched"] == record["archive"]["responses"]
     assert record["store"] == s3_crawl.uri
     assert (record["spooled"], record["flushed"]) == (0, s3_crawl.spooled_before)
 

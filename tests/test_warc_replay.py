@@ -37,7 +37,9 @@ def test_warc_holds_a_request_and_a_response_for_every_fetch(sitemap_crawl):
     requests = {h.get_header("WARC-Target-URI") for _, kind, h, _ in records if kind == "request"}
     assert responses == requests
     record = sitemap_crawl.run_record()
-    assert len(responses) == record["pages_fetched"] == record["archive"]["records"]
+    assert len(responses) == record["pages_fetched"] == record["archive"]["responses"]
+    assert len(records) == record["archive"]["records"]  # every WARC record counted: warcinfo, request, metadata too
+    assert sum(p.stat().st_size for p in (sitemap_crawl.store / "warc").rglob("*.warc.gz")) == record["archive"]["bytes"]
     documents = sitemap_crawl.documents()
     assert set(documents) <= responses  # every stored article's page is archived
     for _, kind, headers, _ in records:

@@ -78,7 +78,7 @@ class ArchiveMiddleware:
                 meta=meta,
             )
         )
-        self.crawler.stats.inc_value("archive/records")
+        self.crawler.stats.inc_value("archive/responses")
         return response
 
     def _site(self, request: Request) -> str:
@@ -92,6 +92,7 @@ class ArchiveMiddleware:
     def close(self) -> None:
         self.recorder.close()
         stats = self.crawler.stats
+        stats.set_value("archive/records", self.recorder.records)
         stats.set_value("archive/bytes", self.recorder.bytes)
         stats.set_value("archive/files", len(self.recorder.closed_files))
         if self.recorder.failures:

@@ -159,7 +159,8 @@ class WarcRecorder:
         self.queued_bytes = 0
         self._room = threading.Condition()
         self.files: dict[str, WarcFile] = {}
-        self.records = 0
+        self.exchanges = 0  # responses archived, each with its request (and metadata) record
+        self.records = 0  # WARC records written: warcinfo, response, request, metadata
         self.bytes = 0
         self.failures = 0
         self.closed_files: list[str] = []
@@ -208,14 +209,18 @@ class WarcRecorder:
             current = self._open_file(exchange.site, current.number + 1)
         current.log.write(data)
         current.exchanges += 1
-        self.records += 1
+        self.exchanges += 1
+        self.records += 3 if exchange.meta else 2  # response and request, and metadata when there is any
         self.bytes += len(data)
 
     def _open_file(self, site: str, number: int) -> "WarcFile":
         key = f"warc/{site}/{self.run_id}-{number:05d}.warc.gz"
         log = self.storage.open_append(key)
         if log.size == 0:
-            log.write(warcinfo_record(key.rsplit("/", 1)[-1], self.info, self.gzip_level))
+            info = warcinfo_record(key.rsplit("/", 1)[-1], self.info, self.gzip_level)
+            log.write(info)
+            self.records += 1
+            self.bytes += len(info)
         self.files[site] = WarcFile(log, number)
         return self.files[site]
 
