@@ -11,8 +11,9 @@ crawl, an entry in the run record's ``alarms``, a row in the report.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from pipelines.report.fields import TRACKED_FIELDS
 
@@ -23,7 +24,7 @@ class AlarmPolicy:
     min_articles: int = 10  # fewer articles (or pages, or usual links) in a run: too few to tell
     history_runs: int = 10  # the site's recent runs a run is compared with
     min_runs: int = 3  # fewer earlier runs of the site: no usual value yet
-    min_points: float = 0.1  # a fill rate must also fall by this much (0-1), so rare fields do not ring
+    min_points: float = 0.2  # a fill rate must also fall by this much (0-1), so rare fields do not ring
 
 
 def layout_alarms(sites: dict[str, dict[str, Any]], history: Iterable[dict[str, Any]],
@@ -47,10 +48,13 @@ def _site_alarms(site: str, seen: dict[str, Any], past: list[dict[str, Any]], po
     runs = len(past)
     over = f"over the last {runs} runs"
     found = seen.get("found", 0)
-    usual_found = sum(p.get("found", 0) for p in past) / runs
-    if usual_found >= policy.min_articles and found < (1 - policy.drop) * usual_found:
-        yield _alarm(site, "found", found, usual_found, runs, found,
-                     f"{site}: {found:,} article links found, {usual_found:,.0f} on average {over}")
+    # links are counted where a spider reads sources; a replay (pages, no links) says nothing of them
+    listing = [p.get("found", 0) for p in past if p.get("found", 0)]
+    usual_found = sum(listing) / len(listing) if len(listing) >= policy.min_runs else 0
+    if (found or not seen.get("pages")) and usual_found >= policy.min_articles and found < (1 - policy.drop) * usual_found:
+        yield _alarm(site, "found", found, usual_found, len(listing), found,
+                     f"{site}: {found:,} article links found, {usual_found:,.0f} on average over the last "
+                     f"{len(listing)} runs")
     pages, articles = seen.get("pages", 0), seen.get("articles", 0)
     past_pages = sum(p.get("pages", 0) for p in past)
     if pages >= policy.min_articles and past_pages:

@@ -14,8 +14,9 @@ import json
 import logging
 import statistics
 from collections import Counter, defaultdict
-from datetime import datetime, timezone
-from typing import Any, Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 from pipelines.report.fields import TRACKED_FIELDS
 from pipelines.report.history import run_records
@@ -58,8 +59,8 @@ def figures(records: list[dict[str, Any]], lines: Iterable[tuple[str, dict[str, 
         sites[site].add(run_id, line)
     for record in records:
         for site in (record.get("sites") or {}):
-            sites[site]  # noqa: B018 - a site with runs but no document yet still gets its section
-    generated = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
+            sites[site]
+    generated = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
     site_figures = {site: tally.figures(site, records) for site, tally in sorted(sites.items())}
     alarms = [alarm | {"run_id": r.get("run_id", ""), "finished": r.get("finished", "")}
               for r in reversed(records) for alarm in (r.get("alarms") or [])]
@@ -80,7 +81,7 @@ def figures(records: list[dict[str, Any]], lines: Iterable[tuple[str, dict[str, 
 class SiteTally:
     """What the manifests say of one site, gathered in one pass."""
 
-    __slots__ = ("urls", "lines", "per_day", "present", "measured", "body_chars", "revised", "per_run")
+    __slots__ = ("body_chars", "lines", "measured", "per_day", "per_run", "present", "revised", "urls")
 
     def __init__(self) -> None:
         self.urls: set[str] = set()
@@ -115,9 +116,8 @@ class SiteTally:
             run.body_chars += chars
             run.body_measured += 1
         revision = line.get("revision", 1)
-        if isinstance(revision, int) and revision > 1:
-            if revision > self.revised.get(url, (0, ""))[0]:
-                self.revised[url] = (revision, str(line.get("title", "")))
+        if isinstance(revision, int) and revision > max(1, self.revised.get(url, (0, ""))[0]):
+            self.revised[url] = (revision, str(line.get("title", "")))
 
     def figures(self, site: str, records: list[dict[str, Any]]) -> dict[str, Any]:
         runs = []
@@ -151,7 +151,7 @@ class SiteTally:
 
 
 class RunTally:
-    __slots__ = ("articles", "measured", "present", "body_chars", "body_measured")
+    __slots__ = ("articles", "body_chars", "body_measured", "measured", "present")
 
     def __init__(self) -> None:
         self.articles = 0

@@ -40,8 +40,8 @@ section.site{border-top:2px solid #dde2e8;margin-top:26px}
 def render_page(report: dict[str, Any]) -> str:
     totals = report["totals"]
     body = [
-        f"<header><h1>Archive report</h1><p>{escape(report['store'])} · generated {escape(report['generated'])}"
-        f" · runs {escape(totals['first_run'] or '–')} to {escape(totals['last_run'] or '–')}</p></header><main>",
+        (f"<header><h1>Archive report</h1><p>{escape(report['store'])} · generated {escape(report['generated'])}"
+         f" · runs {escape(totals['first_run'] or '–')} to {escape(totals['last_run'] or '–')}</p></header><main>"),
         _tiles(totals),
         _alarms(report["alarms"]),
         _store_charts(report),
@@ -52,7 +52,8 @@ def render_page(report: dict[str, Any]) -> str:
         _runs_table(report["runs"]),
         "</main>",
     ]
-    data = json.dumps(report, ensure_ascii=False, sort_keys=False).replace("</", "<\\/")
+    # no '<' in the script element at all: a title saying "</script>" or "<!--" stays data
+    data = json.dumps(report, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
     return (
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
@@ -96,7 +97,7 @@ def _store_charts(report: dict[str, Any]) -> str:
     growth = report["archive"]
     return (
         '<h2>The store</h2><div class="grid2">'
-        f'<div class="card"><h3>Articles stored and pages fetched per run</h3>'
+        '<div class="card"><h3>Articles stored and pages fetched per run</h3>'
         + svg.lines(labels, {"articles stored": [r["articles_stored"] for r in runs],
                              "pages fetched": [r["pages_fetched"] for r in runs]}, title="articles and pages per run")
         + '</div><div class="card"><h3>Archive size (WARC, all runs)</h3>'
