@@ -43,7 +43,7 @@ class CleanPipeline:
                 article, counts = await self.pool.run(clean_article, item)
             except TaskFailed as exc:
                 runtime.count_failure(self.crawler, "errors", f"clean_{exc.reason}", item.url, item.site.key)
-                raise DropItem(f"cleaning {exc}: {item.url}") from None
+                raise DropItem(f"cleaning {exc}: {item.url}", log_level="WARNING") from None
         for rule, count in counts.items():
             self.crawler.stats.inc_value(f"clean/{rule}", count)
         return article

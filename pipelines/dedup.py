@@ -22,7 +22,7 @@ def archive_index(crawler: Any) -> ArchiveIndex:
 
     def make() -> ArchiveIndex:
         index = ArchiveIndex.for_store(runtime.storage(crawler), crawler.settings.get("STATE_DIR"))
-        logger.info("archive index: %d articles known in %s", len(index), runtime.storage(crawler).uri)
+        logger.debug("archive index: %d articles known in %s", len(index), runtime.storage(crawler).uri)
         return index
 
     return runtime.shared(crawler, "archive_index", make)

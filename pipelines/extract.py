@@ -59,14 +59,14 @@ class ExtractPipeline:
         except ExtractError as exc:
             stage = "skipped" if exc.reason.startswith("not_article") else "errors"
             runtime.count_failure(self.crawler, stage, exc.reason, item.url, site)
-            raise DropItem(str(exc)) from None
+            raise DropItem(str(exc), log_level="DEBUG" if stage == "skipped" else "WARNING") from None
         except TaskFailed as exc:
             runtime.count_failure(self.crawler, "errors", f"extract_{exc.reason}", item.url, site)
-            raise DropItem(f"extraction {exc}: {item.url}") from None
+            raise DropItem(f"extraction {exc}: {item.url}", log_level="WARNING") from None
         except Exception as exc:  # a bug or a library crash on one page must not stop the crawl
             logger.exception("extraction failed: %s", item.url)
             runtime.count_failure(self.crawler, "errors", "extract_failed", item.url, site)
-            raise DropItem(f"extraction failed ({type(exc).__name__}): {item.url}") from None
+            raise DropItem(f"extraction failed ({type(exc).__name__}): {item.url}", log_level="DEBUG") from None
         finally:
             self.in_flight -= 1
         stats.inc_value("extract/articles")

@@ -114,6 +114,7 @@ class ArticleStore:
         with self._manifest_lock:
             if self._manifest is None:
                 self._manifest = self.storage.open_append(self.manifest_key)
+                self.index.expect_manifest(self.manifest_key)
             self._manifest.write(line)
 
     def sync(self) -> None:
@@ -155,7 +156,7 @@ class StorePipeline:
             reason = type(exc).__name__
             runtime.count_failure(self.crawler, "errors", f"store_failed/{reason}", item.url, item.site)
             logger.error("could not store %s: %s", item.url, exc)
-            raise DropItem(f"not stored ({reason}): {item.url}") from None
+            raise DropItem(f"not stored ({reason}): {item.url}", log_level="DEBUG") from None  # logged just above
         self.stats.inc_value(f"store/{outcome}")
         if outcome in ("stored", "revised", "unchanged"):
             count_article(self.stats, item.site, item.meta, len(item.body), outcome)

@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
 CORPUS_WARC = FIXTURES / "corpus" / "corpus.warc.gz"
 CORPUS_TRUTH = FIXTURES / "corpus" / "truth.json.gz"
+SAMPLE_SITES = FIXTURES / "sites"  # SITES_DIRS with the sample site's file (key "sample"), for -a site=sample
 
 
 @dataclass

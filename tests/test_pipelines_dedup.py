@@ -211,3 +211,17 @@ def test_manifests_written_before_body_sha256_still_dedup(tmp_path):
     again = document(doc.url, fetched=NOW + timedelta(days=2))
     assert save(store, again) == "unchanged"
     assert index.lookup(doc.url).body_sha256 == doc.body_sha256
+
+
+def test_a_store_emptied_after_its_first_run_is_noticed(tmp_path):
+    """The cache learnt the run's articles as it stored them; the run's manifest going away must clear them too."""
+    from pipelines.storage.local import LocalStorage
+
+    storage = LocalStorage(tmp_path / "store")
+    index = ArchiveIndex.for_store(storage, tmp_path / "state")
+    store = ArticleStore(storage, index, "manifest/run-1.jsonl")
+    save(store, document("https://news.example.com/2024/05/first.html"))
+    store.close()
+    index.close()
+    (tmp_path / "store" / "manifest" / "run-1.jsonl").unlink()
+    assert len(ArchiveIndex.for_store(storage, tmp_path / "state")) == 0

@@ -9,7 +9,7 @@ from pathlib import Path
 from warcio.archiveiterator import ArchiveIterator
 
 from pipelines.archive.reader import iter_exchanges
-from tests.helpers import corpus_truth, read_documents, scrapy
+from tests.helpers import SAMPLE_SITES, corpus_truth, read_documents, scrapy
 from tests.servers.base import ServerProcess
 
 
@@ -114,7 +114,7 @@ def test_redirects_and_error_responses_are_archived(site, tmp_path):
     truth = sorted(corpus_truth())
     moved = site.url("/moved/" + truth[0].split("://", 1)[1])
     crawl = scrapy("crawl", "urls", "-a", f"urls={moved},{site.url('/no/such/page.html')}", "-a", "site=sample",
-                   store=tmp_path / "store")
+                   store=tmp_path / "store", settings={"SITES_DIRS": str(SAMPLE_SITES)})
     assert crawl.returncode == 0
     statuses = {}
     for _, kind, headers, _ in warc_records(tmp_path / "store" / "warc"):

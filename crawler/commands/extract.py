@@ -63,7 +63,7 @@ class Command(ProjectCommand):
         super().add_options(parser)
         parser.add_argument("--site", default="", help="site key whose rules apply (default: by the URL's domain)")
         parser.add_argument("--url", default="", help="with a file: the URL the page was published at")
-        parser.add_argument("--format", default="", choices=("",) + FORMATS, help="frontmatter (default) or plain")
+        parser.add_argument("--format", choices=FORMATS, help="frontmatter (default: OUTPUT_FORMAT) or plain")
 
     def run_checked(self, args: list[str], opts: Any) -> None:
         if len(args) != 1:

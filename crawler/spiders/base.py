@@ -21,7 +21,8 @@ from twisted.python.failure import Failure
 from crawler import sources
 from crawler.errors import ConfigError
 from crawler.errors import error_reason
-from crawler.sites import DEFAULT_DENY, DEFAULT_FRONT_MATTER, SiteConfig, host_key, load_sites, site_for_url
+from crawler.sites import (DEFAULT_DENY, DEFAULT_FRONT_MATTER, SiteConfig, check_site_argument, host_key, load_sites,
+                           site_for_url)
 from pipelines import runtime
 from pipelines.dedup import archive_index
 from pipelines.report.runlog import count_found
@@ -66,6 +67,8 @@ class ArticleSpider(scrapy.Spider):
         cls.check_arguments(**kwargs)
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.sites = load_sites(crawler.settings.getlist("SITES_DIRS"))
+        if spider.site_arg:
+            check_site_argument(spider.sites, spider.site_arg)  # Scrapyd starts spiders without `scrapy crawl`
         spider.deny = [re.compile(p) for p in (*DEFAULT_DENY, *(spider.site_config.deny if spider.site_config else ()))]
         spider.revisit = crawler.settings.getfloat("REVISIT_AFTER")
         crawler.signals.connect(spider.request_dropped, signal=scrapy.signals.request_dropped)
@@ -148,7 +151,7 @@ class ArticleSpider(scrapy.Spider):
     def _profile_for(self, url: str, key: str) -> SiteProfile:
         if self.site_config:
             return self.site_config.profile
-        if key:
+        if key:  # -a site= (checked against the site files), or a request's site (a host key too)
             known = self.sites.get(key)
             return known.profile if known else SiteProfile(key=key, front_matter=_default_front_matter())
         known = site_for_url(self.sites, url)

@@ -96,6 +96,11 @@ class ArchiveIndex:
                 self.db.execute("INSERT OR REPLACE INTO manifests VALUES (?, ?, ?)", (key, size, int(final)))
         return lines
 
+    def expect_manifest(self, key: str) -> None:
+        """A manifest this process writes: known to the cache, so that a store emptied later is noticed."""
+        with self.lock:
+            self.db.execute("INSERT OR IGNORE INTO manifests VALUES (?, -1, 0)", (key,))
+
     def record_many(self, records: Iterable[dict[str, Any]]) -> int:
         count = 0
         with self.lock:
