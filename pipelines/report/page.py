@@ -93,7 +93,7 @@ def _alarms(alarms: list[dict[str, Any]]) -> str:
 
 def _store_charts(report: dict[str, Any]) -> str:
     runs = report["runs"]
-    labels = [r["started"][:16].replace("T", " ") or r["run_id"] for r in runs]
+    labels = [_when(r["started"]) or r["run_id"] for r in runs]
     growth = report["archive"]
     return (
         '<h2>The store</h2><div class="grid2">'
@@ -101,10 +101,15 @@ def _store_charts(report: dict[str, Any]) -> str:
         + svg.lines(labels, {"articles stored": [r["articles_stored"] for r in runs],
                              "pages fetched": [r["pages_fetched"] for r in runs]}, title="articles and pages per run")
         + '</div><div class="card"><h3>Archive size (WARC, all runs)</h3>'
-        + svg.lines([g["finished"][:16].replace("T", " ") for g in growth], {"archive": [g["bytes"] for g in growth]},
+        + svg.lines([_when(g["finished"]) for g in growth], {"archive": [g["bytes"] for g in growth]},
                     title="archive size", fmt=human_bytes)
         + "</div></div>"
     )
+
+
+def _when(stamp: str) -> str:
+    """``2026-09-01T06:00:00Z`` -> ``09-01 06:00``: short enough for an axis (the full time is in the JSON)."""
+    return stamp[5:16].replace("T", " ")
 
 
 def _reasons(title: str, reasons: dict[str, dict[str, Any]], kind: str) -> str:
@@ -143,7 +148,7 @@ def _site_overview(sites: dict[str, dict[str, Any]]) -> str:
 def _site(site: str, s: dict[str, Any]) -> str:
     days = list(s["per_day"])
     runs = s["runs"]
-    labels = [r["started"][:16].replace("T", " ") or r["run_id"] for r in runs]
+    labels = [_when(r["started"]) or r["run_id"] for r in runs]
     fill = {name: [r["fill"].get(name) for r in runs] for name in TRACKED_FIELDS}
     charts = (
         '<div class="grid2">'

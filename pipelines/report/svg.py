@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from html import escape
 
 WIDTH, HEIGHT = 640, 200
-LEFT, RIGHT, TOP, BOTTOM = 56, 12, 12, 34
+LEFT, RIGHT, TOP, BOTTOM = 66, 14, 12, 34
 # colour-blind-safe series colours (Okabe-Ito)
 COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 
@@ -98,7 +98,7 @@ def _axes(top: float, fmt, unit: str) -> str:
 
 
 def _x_labels(labels: Sequence[str], step: float, centred: bool) -> str:
-    every = max(1, -(-len(labels) // 6))
+    every = max(1, -(-len(labels) // 5))  # five labels at most: each is about 70 px wide
     out = []
     for i, label in enumerate(labels):
         if i % every:
