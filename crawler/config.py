@@ -88,6 +88,14 @@ def check_store(settings: Any) -> None:
         check()
 
 
+def check_existing_store(settings: Any) -> None:
+    """For commands that only read a store (report, browse): its URI is valid and a local one exists."""
+    uri = settings.get("STORE_URI") or ""
+    check_store_uri(uri, settings.getwithbase("STORE_BACKENDS"))
+    if "://" not in uri and not Path(uri).expanduser().is_dir():
+        raise ConfigError(f"setting STORE_URI={uri!r}: no such store directory")
+
+
 def check_store_uri(uri: str, backends: Any = None) -> None:
     """One line naming what is wrong with a ``STORE_URI``; the backend for its scheme says what it needs."""
     try:

@@ -15,13 +15,12 @@ import signal
 import sys
 import threading
 import time
-from pathlib import Path
 from typing import Any, ClassVar
 
 from scrapy.exceptions import UsageError
 
 from crawler.cli import ProjectCommand
-from crawler.config import check_store_uri
+from crawler.config import check_existing_store
 from crawler.errors import ConfigError
 from pipelines.browse.app import Browser, make_server
 from pipelines.browse.search import SearchIndex
@@ -50,10 +49,7 @@ class Command(ProjectCommand):
     def run_checked(self, args: list[str], opts: Any) -> None:
         if args:
             raise UsageError("browse takes no arguments; name the store with -s STORE_URI=…")
-        uri = self.settings.get("STORE_URI") or ""
-        check_store_uri(uri, self.settings.getwithbase("STORE_BACKENDS"))
-        if "://" not in uri and not Path(uri).expanduser().is_dir():
-            raise ConfigError(f"setting STORE_URI={uri!r}: no such store directory")
+        check_existing_store(self.settings)
         try:
             loopback = ipaddress.ip_address(opts.bind).is_loopback
         except ValueError:

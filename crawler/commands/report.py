@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 from scrapy.exceptions import UsageError
 
 from crawler.cli import ProjectCommand
-from crawler.config import check_store_uri
+from crawler.config import check_existing_store
 from crawler.errors import ConfigError
 from pipelines.report.figures import store_figures
 from pipelines.report.page import render_page
@@ -50,10 +50,7 @@ class Command(ProjectCommand):
         if not opts.output:
             raise UsageError("give the report's file: -o report.html or -o report.json")
         outputs = [(Path(name), output_format(name)) for name in opts.output]
-        uri = self.settings.get("STORE_URI") or ""
-        check_store_uri(uri, self.settings.getwithbase("STORE_BACKENDS"))
-        if "://" not in uri and not Path(uri).expanduser().is_dir():
-            raise ConfigError(f"setting STORE_URI={uri!r}: no such store directory")
+        check_existing_store(self.settings)
         started = time.monotonic()
         storage = store_from_settings(self.settings)
         figures = store_figures(storage, self.settings.get("STATE_DIR"))
