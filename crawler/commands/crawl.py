@@ -18,7 +18,7 @@ from scrapy.spiderloader import get_spider_loader
 from crawler.cli import EXIT_FAILED, ProjectCommand
 from crawler.config import check_settings, check_store
 from crawler.errors import ConfigError
-from crawler.extensions.loglevel import quiet_scrapy_startup
+from crawler.quietlog import quiet_scrapy_startup
 from crawler.extensions.runrecord import run_record, work_failed
 from crawler.frontier import FAILURES as FRONTIER_FAILURES, check_frontier
 from crawler.shutdown import GracefulStop

@@ -16,7 +16,7 @@ from scrapy.exceptions import UsageError
 
 from crawler.cli import EXIT_FAILED, ProjectCommand
 from crawler.commands.crawl import crawl_failed, crawler_process
-from crawler.extensions.loglevel import quiet_scrapy_startup
+from crawler.quietlog import quiet_scrapy_startup
 from crawler.config import check_settings, check_store
 from crawler.archive.replay import open_store_prefix
 from crawler.archive.spider import ReplaySpider
