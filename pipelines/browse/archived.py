@@ -16,9 +16,11 @@ page inert.
 
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
 import threading
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +40,7 @@ CLEANER = Cleaner(scripts=True, javascript=True, comments=True, style=False, inl
                   meta=True, page_structure=False, processing_instructions=True, embedded=True, frames=True,
                   forms=True, annoying_tags=False, remove_unknown_tags=False, safe_attrs_only=False)
 MEDIA_ATTRIBUTES = ("src", "srcset", "data-src", "poster", "background", "lowsrc", "dynsrc", "href")
+logger = logging.getLogger(__name__)
 CSS_URL = re.compile(r"url\s*\([^)]*\)|@import[^;]*;?", re.IGNORECASE)
 
 
@@ -157,28 +160,30 @@ def inert_html(text: str) -> str:
     return lxml.html.tostring(tree, encoding="unicode", doctype="<!DOCTYPE html>")
 
 
+MAX_DECODED = 64 * 1024 * 1024  # an archived body inflating past this is shown cut (a decompression bomb)
+
+
 def _decoded(body: bytes, headers: list[tuple[str, Any]]) -> bytes:
-    encoding = next((v.lower() for k, v in headers if k.lower() == "content-encoding"), "")
-    if not encoding or encoding == "identity":
-        return body
-    try:  # the archive keeps bodies as they came off the wire
+    """The body as the browser would read it: the archive keeps bodies as they came off the wire."""
+    encoding = next((v.lower().strip() for k, v in headers if k.lower() == "content-encoding"), "")
+    try:
         if encoding in ("gzip", "x-gzip"):
-            import gzip
-            return gzip.decompress(body)
+            return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(body, MAX_DECODED)
         if encoding == "deflate":
-            import zlib
             try:
-                return zlib.decompress(body)
-            except zlib.error:
-                return zlib.decompress(body, -zlib.MAX_WBITS)
+                return zlib.decompressobj().decompress(body, MAX_DECODED)
+            except zlib.error:  # raw deflate, as some servers send it
+                return zlib.decompressobj(-zlib.MAX_WBITS).decompress(body, MAX_DECODED)
         if encoding == "br":
-            import brotli
-            return brotli.decompress(body)
+            import brotli  # Scrapy's own brotli support brings it
+
+            return brotli.decompress(body)[:MAX_DECODED]
         if encoding == "zstd":
             import zstandard
-            return zstandard.ZstdDecompressor().decompress(body, max_output_size=64 * 1024 * 1024)
-    except Exception:  # a body that does not decode as announced: show what is there
-        return body
+
+            return zstandard.ZstdDecompressor().decompress(body, max_output_size=MAX_DECODED)
+    except (ImportError, zlib.error, ValueError, OSError) as exc:  # shown as it is, said in the log
+        logger.warning("archived body not decoded (%s): %s", encoding, exc)
     return body
 
 
