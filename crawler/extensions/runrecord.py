@@ -154,7 +154,10 @@ class RunRecord:
         except Exception as exc:  # the alarms must never cost the run its record
             logger.error("could not read earlier run records for the layout-change alarms: %s", exc)
             return []
-        return layout_alarms(record["sites"], history, policy)
+        alarms = layout_alarms(record["sites"], history, policy)
+        if settings.get("FRONTIER_URL"):  # workers of one crawl share its links: one worker's count says little
+            alarms = [alarm for alarm in alarms if alarm["measure"] != "found"]
+        return alarms
 
     def _write(self, record: dict[str, Any]) -> None:
         data = (json.dumps(record, indent=2, sort_keys=False, default=str) + "\n").encode("utf-8")
