@@ -87,8 +87,9 @@ def test_bylines_that_vanish_raise_the_alarm_in_log_record_and_report(site, byli
     seen = record["sites"][site_key]
     assert re.fullmatch(rf"{site_key}: author on \d+% of {seen['articles']} articles, \d+% over the last 2 runs",
                         author["message"])
-    warning = [line for line in broken.stderr.splitlines() if "layout change?" in line]
-    assert len(warning) == 1 and author["message"] in warning[0] and "WARNING" in warning[0]
+    warning = [line for line in broken.stderr.splitlines() if "WARNING: layout change?" in line]
+    assert len(warning) == 1 and warning[0].endswith(author["message"])
+    assert re.search(rf"^layout change\?\s+{re.escape(author['message'])}$", broken.stderr, re.M)  # in the summary
     report = report_json(store, tmp_path)
     assert [a["message"] for a in report["alarms"]] == [author["message"]]
     assert report["sites"][site_key]["alarms"][0]["run_id"] == record["run_id"]
