@@ -6,7 +6,8 @@ sitemap, feeds and a few pages that are not articles. The crawl is a normal
 only loopback is allowed for it.
 
 The site is served on a fixed port (8765), so its articles keep their URLs
-from one demo to the next and a second ``make demo`` stores nothing new. When
+from one demo to the next, and a second ``make demo`` within REVISIT_AFTER
+(a day) fetches only robots.txt and the sitemaps and stores nothing new. When
 the port is taken, another one is used and said so: the URLs are then new.
 
     python -m tests.demo [--store DIR] [--port N]
@@ -51,7 +52,6 @@ def main(argv: list[str] | None = None) -> int:
             "-s", f"SITES_DIRS={SAMPLE_SITES.relative_to(ROOT)}",
             "-s", f"STORE_URI={args.store}", "-s", "ALLOW_PRIVATE_NETWORKS=true",
             "-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=false", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16",
-            "-s", "REVISIT_AFTER=0",
         ]
         print("$ scrapy " + " ".join(command[3:]), flush=True)
         result = subprocess.run(command, cwd=ROOT)
