@@ -12,7 +12,7 @@ from crawler.extensions.runrecord import work_failed
 from tests.helpers import ROOT, SAMPLE_SITES, scrapy
 from tests.servers.base import free_port
 
-SUMMARY_START = re.compile(r"^-{20,}$", re.M)
+SUMMARY_START = re.compile(r"^-{20,}$", re.MULTILINE)
 
 
 def crawl(site, store, *args, **kw):
@@ -98,8 +98,8 @@ def help_text(*command: str) -> str:
 def test_help_texts_render_as_written():
     schedule = help_text("schedule")
     assert "schedule file (default: schedules.toml; example:\n" in schedule
-    assert not re.search(r"^=+$\n\s+settings/schedules", schedule, re.M)  # a wrapped line is no heading
-    assert re.search(r"^Options\n=======$", schedule, re.M)  # the real headings still are
+    assert not re.search(r"^=+$\n\s+settings/schedules", schedule, re.MULTILINE)  # a wrapped line is no heading
+    assert re.search(r"^Options\n=======$", schedule, re.MULTILINE)  # the real headings still are
     extract = help_text("extract")
     assert "--format {frontmatter,plain}" in extract
     crawl_help = help_text("crawl")

@@ -30,4 +30,4 @@ def test_a_second_demo_stores_nothing_new(tmp_path):
     assert latest["articles_stored"] == 0 and latest["skipped"]["recently_fetched"] == 90
     assert latest["pages_fetched"] < 10  # robots.txt, sitemaps, pages that are no articles: not one article again
     assert len(list((store / "manifest").glob("*.jsonl"))) == 1  # the second run wrote no manifest line
-    assert re.search(r"^articles stored\s+0$", second.stderr, re.M)
+    assert re.search(r"^articles stored\s+0$", second.stderr, re.MULTILINE)

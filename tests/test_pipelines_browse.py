@@ -39,7 +39,7 @@ def test_search_by_words_title_site_and_dates(tmp_path):
     ])
     index = SearchIndex(tmp_path / "search.sqlite")
     assert index.sync(storage) == 3
-    titles = lambda hits: [h.title for h in hits[0]]  # noqa: E731
+    titles = lambda hits: [h.title for h in hits[0]]
     assert titles(index.search("libraries")) == ["Council passes the budget: 7-4"]
     assert titles(index.search("valley", site="herald")) == []
     assert titles(index.search("cafe")) == ["Café reopens"]  # diacritics folded
