@@ -18,7 +18,7 @@ def warc_records(directory: Path) -> list:
     for path in sorted(directory.rglob("*.warc.gz")):
         with open(path, "rb") as stream:
             for record in ArchiveIterator(stream, check_digests=True):
-                records.append((path.name, record.rec_type, record.rec_headers, record.content_stream().read()))
+                records.append((path.name, record.rec_type, record.rec_headers, record.raw_stream.read()))
     return records
 
 
