@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,24 @@ import pytest
 from tests.helpers import Crawl, scrapy
 from tests.servers.base import ServerProcess
 from tests.servers.s3 import MotoServer, SeaweedServer
+
+
+@pytest.fixture(scope="session", autouse=True)
+def hermetic_state(tmp_path_factory):
+    """Nothing a test runs reads or writes the user's state: the archive index cache, the spool, ./archive.
+
+    Commands a test starts without naming them (``scrapy list``, Scrapyd's crawls) inherit these.
+    """
+    state = tmp_path_factory.mktemp("default-state")
+    saved = {name: os.environ.get(name) for name in ("NEWSARCHIVE_STATE_DIR", "STORE_SPOOL_DIR", "STORE_URI")}
+    os.environ.update(NEWSARCHIVE_STATE_DIR=str(state), STORE_SPOOL_DIR=str(state / "spool"),
+                      STORE_URI=str(state / "store"))
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture(scope="session")
