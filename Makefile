@@ -18,9 +18,11 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m tests.demo
 
-# Servers the tests start themselves: redis-server comes from Debian's packages (see tests/servers/install-redis).
+# Servers the tests start themselves: redis-server comes from Debian's packages (see tests/servers/install-redis);
+# the archive readers that judge our WARC and WACZ files (pywb, wacz, cdxj-indexer) their own venv, and wget.
 system-deps:
 	@tests/servers/install-redis
+	@tests/servers/install-archive-tools
 
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest
