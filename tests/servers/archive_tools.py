@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from tests.servers.base import ROOT, free_port
+from tests.servers.base import ROOT, free_port, stop_process
 
 TOOLS = ROOT / ".venv" / "tools" / "bin"
 MISSING = "the archive tools are not installed: run `make system-deps` (tests/servers/install-archive-tools)"
@@ -30,7 +30,7 @@ def tool(name: str) -> str:
 
 
 def run_tool(name: str, *args: str, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([tool(name), *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
+    return subprocess.run([tool(name), *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False,
                           env={"PATH": f"{TOOLS}:/usr/bin:/bin", "PYTHONWARNINGS": "ignore"})
 
 
@@ -85,10 +85,4 @@ class Wayback:
         self.stop()
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
