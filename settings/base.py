@@ -42,6 +42,7 @@ S3_REGION = ""
 
 # --- web archive -------------------------------------------------------------------------------
 ARCHIVE_ENABLED = True
+ARCHIVE_CDXJ = False  # also write warc/<site>/<file>.cdxj, each WARC file's CDXJ index, when the crawl closes
 ARCHIVE_GZIP_LEVEL = 2  # ISA-L level 0-3 of each record: 3 gives 3% smaller files for half again the CPU (README: performance)
 ARCHIVE_MAX_SIZE = 100 * 1024 * 1024  # bytes; a WARC file rotates past this
 ARCHIVE_QUEUE_SIZE = 256  # responses waiting for the WARC writer thread

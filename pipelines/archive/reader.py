@@ -39,6 +39,8 @@ WARC_SUFFIXES = (".warc.gz", ".warc")
 WACZ_SUFFIX = ".wacz"
 METADATA_TYPE = "application/warc-fields"  # WARC 1.1's type for metadata; indexers (pywb, cdxj-indexer) skip it
 HINT_PREFIX = "hint-"
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+ARTICLE_ROLE = "article"  # the role our metadata records give an article page (crawler.spiders.base)
 
 
 @dataclass
@@ -58,6 +60,14 @@ class ArchivedResponse:
     def header(self, name: str) -> str:
         name = name.lower()
         return next((value for key, value in self.headers if key.lower() == name), "")
+
+
+def is_article(response: ArchivedResponse) -> bool:
+    """Articles of our own archives are marked in their metadata; other WARCs: any 200 HTML page."""
+    role = response.meta.get("role")
+    if role is not None:
+        return role == ARTICLE_ROLE and response.status == 200
+    return response.status == 200 and response.header("Content-Type").split(";")[0].strip().lower() in HTML_TYPES
 
 
 def iter_exchanges(stream: BinaryIO) -> Iterator[ArchivedResponse]:

@@ -35,7 +35,9 @@ def run_tool(name: str, *args: str, cwd: Path | None = None, timeout: float = 12
 
 
 class Wayback:
-    """pywb's ``wayback`` over a collection of the given WARC or WACZ files, in ``directory``."""
+    """pywb's ``wayback`` over a collection of the given WARC or WACZ files, in ``directory``.
+
+    pywb 2.10 takes a WACZ only by unpacking it (its WARCs and index) into the collection."""
 
     COLLECTION = "archive"
 
@@ -47,7 +49,8 @@ class Wayback:
 
     def __enter__(self) -> "Wayback":
         self.directory.mkdir(parents=True, exist_ok=True)
-        for args in (("init", self.COLLECTION), ("add", self.COLLECTION, *map(str, self.files))):
+        unpack = ("--unpack-wacz",) if any(f.name.endswith(".wacz") for f in self.files) else ()
+        for args in (("init", self.COLLECTION), ("add", *unpack, self.COLLECTION, *map(str, self.files))):
             done = run_tool("wb-manager", *args, cwd=self.directory)
             if done.returncode:
                 raise RuntimeError(f"wb-manager {args[0]} failed: {done.stderr[-2000:]}")
