@@ -19,20 +19,14 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler import sources
-from crawler.errors import ConfigError, error_reason
-from crawler.sites import (
-    DEFAULT_DENY,
-    DEFAULT_FRONT_MATTER,
-    SiteConfig,
-    host_key,
-    load_sites,
-    site_for_url,
-)
+from crawler.errors import ConfigError
+from crawler.errors import error_reason
+from crawler.sites import DEFAULT_DENY, DEFAULT_FRONT_MATTER, SiteConfig, host_key, load_sites, site_for_url
 from pipelines.archive.reader import ARTICLE_ROLE
 from pipelines.dedup import archive_index
-from pipelines.document.render import SITE_KEY_RE
-from pipelines.extraction.values import normalize_url, same_site
 from pipelines.item import Page, SiteProfile
+from pipelines.extraction.values import normalize_url, same_site
+from pipelines.document.render import SITE_KEY_RE
 
 logger = logging.getLogger(__name__)
 
