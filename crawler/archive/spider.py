@@ -22,17 +22,11 @@ import scrapy
 from crawler.archive.replay import open_store_prefix
 from crawler.spiders.base import ROLE_ARTICLE, ArticleSpider
 from pipelines import runtime
-from pipelines.archive.reader import (
-    ArchivedResponse,
-    is_article,
-    iter_exchanges,
-    warc_sources,
-)
+from pipelines.archive.reader import ArchivedResponse, is_article, iter_exchanges, warc_sources
 
 logger = logging.getLogger(__name__)
 
 _DONE = object()
-
 
 
 class ReplaySpider(ArticleSpider):
