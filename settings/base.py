@@ -87,6 +87,13 @@ PROGRESS_SUMMARY = True  # summary table on stderr at the end
 ALLOW_PRIVATE_NETWORKS = False  # loopback, private and reserved addresses (metadata/link-local: never)
 BOT_CONTACT = os.environ.get("BOT_CONTACT", "")  # a URL or e-mail that site owners can reach you at
 USER_AGENT = "newsarchive/0.1 (+{contact})"  # {contact}: BOT_CONTACT, else the project's page (crawler.useragent)
+# Scrapy's own list asks for zstd too; pywb 2.10 and warcio 1.8 cannot decode zstd, so an archive of such pages
+# would not replay in standard tools (docs/archive.md). A server that sends zstd anyway is decoded and archived.
+DEFAULT_REQUEST_HEADERS = {
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Accept-Language": "en",
+    "Accept-Encoding": "gzip, deflate, br",
+}
 ROBOTSTXT_OBEY = True
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
