@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test eval bench fixture egg system-deps clean
+.PHONY: install demo test eval bench fixture egg system-deps docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,11 +27,15 @@ system-deps:
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest
 
+# The settings reference, generated from settings/base.py (a test keeps it in step)
+docs: $(STAMP)
+	$(BIN)/python -m settings.reference > docs/settings.md
+
 # Extraction quality on a corpus: make eval [CORPUS=../shared/corpus/dev]
 eval: $(STAMP)
 	$(BIN)/scrapy evaluate $(CORPUS)
 
-# The project against a hand-written spider (README: performance): a few minutes; a quick look with
+# The project against a hand-written spider (docs/performance.md): a few minutes; a quick look with
 # make bench BENCH_ARGS="--pages 450 --memory-pages 900"; figures to report with BENCH_ARGS=--repeat 3
 bench: $(STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
@@ -40,7 +44,7 @@ bench: $(STAMP)
 fixture: $(STAMP)
 	$(BIN)/python -m tests.record $(SITE) $(URL)
 
-# An egg of the project for Scrapyd's addversion.json (README: Scrapyd), built in a temporary directory
+# An egg of the project for Scrapyd's addversion.json (docs/scheduling.md), built in a temporary directory
 # so that the tree stays as it is: $(DIST)/newsarchive-<version>-py3.<minor>.egg
 DIST ?= dist
 egg:

@@ -26,7 +26,6 @@ NUMBERS: dict[str, tuple[str, Callable[[float], bool], str]] = {
     "EXTRACT_MIN_WORDS": ("getint", lambda v: v >= 0, "a whole number, 0 or more"),
     "EXTRACT_TIMEOUT": ("getfloat", lambda v: v > 0, "seconds above 0"),
     "EXTRACT_WORKERS": ("getint", lambda v: v >= -1, "a number of processes (-1: one per core, 0: none)"),
-    "GC_THRESHOLD": ("getint", lambda v: v == -1 or v > 0, "a number of objects above 0 (-1: Python's own)"),
     "FRONTIER_EXPIRE": ("getint", lambda v: v > 0, "seconds above 0"),
     "FRONTIER_IDLE_TIMEOUT": ("getfloat", lambda v: v > 0, "seconds above 0"),
     "PROGRESS_INTERVAL": ("getfloat", lambda v: v >= 0, "seconds, 0 or more"),

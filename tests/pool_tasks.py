@@ -44,3 +44,9 @@ def size(data: bytes) -> tuple[int, int]:
 
 def policy() -> int:
     return os.sched_getscheduler(0)
+
+
+def pid_after(seconds: float) -> int:
+    """This worker's pid, after holding it long enough that tasks given at once go to different workers."""
+    time.sleep(seconds)
+    return os.getpid()

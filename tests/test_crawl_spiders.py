@@ -87,7 +87,7 @@ def test_inserts_added_to_article_bodies_are_all_removed(site_with_inserts, stor
         (["crawl", "feed", "-a", "url=https://example.com/rss", "-a", "limit=-3"], "limit"),
         (["crawl", "feed", "-a", "url=https://example.com/rss", "-s", "OUTPUT_FORMAT=html"], "OUTPUT_FORMAT"),
         (["crawl", "feed", "-a", "url=https://example.com/rss", "-s", "REVISIT_AFTER=soon"], "REVISIT_AFTER"),
-        (["crawl", "feed", "-a", "url=https://example.com/rss", "-s", "GC_THRESHOLD=0"], "GC_THRESHOLD"),
+        (["crawl", "feed", "-a", "url=https://example.com/rss", "-s", "ARCHIVE_QUEUE_SIZE=0"], "ARCHIVE_QUEUE_SIZE"),
         (["crawl", "feed", "-a", "url=https://example.com/rss", "-s", "STORE_URI=ftp://x/y"], "STORE_URI"),
         (["replay", "/no/such/archive"], "no such WARC file or directory"),
     ],

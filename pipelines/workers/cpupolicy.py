@@ -1,4 +1,4 @@
-"""Scheduling policy of the crawl process against its extraction workers (Linux).
+"""Scheduling policy of the crawl process against its extraction workers (Linux, opt-in: EXTRACT_WORKERS_FIRST).
 
 The crawl process wakes up many times per page (each socket read, each
 result from a worker, the WARC and store threads), and under the default
@@ -7,7 +7,7 @@ context switches per page. Under ``SCHED_BATCH`` a wake-up does not preempt;
 the crawl process runs when a core is free or at the next tick, and then
 handles several events at once. It keeps its fair share of CPU, so downloads
 do not starve; measured on 2 cores: 17% less CPU in the crawl process per
-page and 5% more pages/s (README: performance).
+page and 5% more pages/s (docs/performance.md).
 
 Only a process that runs under the default policy is changed: a user who
 started the crawl under ``chrt`` or as ``SCHED_IDLE`` chose for it. Workers
