@@ -8,8 +8,11 @@ import json
 import zipfile
 from pathlib import Path
 
+from warcio.archiveiterator import ArchiveIterator
+
 from pipelines.archive.reader import iter_exchanges
 from tests.helpers import Crawl, decoded_body, scrapy
+from tests.record import PAGES
 from tests.servers.archive_tools import Wayback, run_tool
 from tests.test_warc_replay import same_tree
 
@@ -108,3 +111,16 @@ def test_archive_cdxj_writes_an_index_beside_each_warc_file(site, tmp_path):
         assert len(index) == len(responses) > 5
         assert {json.loads(line.split(" ", 2)[2])["filename"] for line in index} == {warc.name}
     assert crawl.run_record()["errors"] == {}
+
+
+def test_metadata_records_of_older_archives_are_no_captures_either(tmp_path):
+    """Archives written before the metadata records became warc-fields have JSON ones; the index leaves them out."""
+    old = [path for path in sorted(PAGES.glob("*/*/page.warc.gz"))
+           if any(r.rec_type == "metadata" and r.rec_headers.get_header("Content-Type") == "application/json"
+                  for r in ArchiveIterator(path.open("rb")))]
+    assert old
+    target = tmp_path / "old.wacz"
+    assert wacz(str(old[0]), "-o", str(target), tmp=tmp_path).returncode == 0
+    with zipfile.ZipFile(target) as package:
+        index = gzip.decompress(package.read("indexes/index.cdx.gz")).decode().splitlines()
+    assert [json.loads(line.split(" ", 2)[2])["mime"] for line in index] == ["text/html"]

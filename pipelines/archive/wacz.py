@@ -37,6 +37,8 @@ from pipelines.storage import Storage
 WACZ_VERSION = "1.1.1"
 SOFTWARE = "newsarchive (cdxj-indexer)"
 INDEX_BLOCK_LINES = 1024  # CDXJ lines per gzip block of index.cdx.gz, as ArchiveWeb.page writes them
+# what a reader may replay: no metadata records (ours before 2026-12 were JSON, which indexers took for captures)
+CAPTURE_RECORDS = "response,revisit,resource"
 
 
 @dataclass
@@ -62,7 +64,8 @@ def _indexer():
 def cdxj_index(warc: Path, filename: str = "") -> str:
     """The CDXJ lines of one WARC file, sorted (what pywb and ReplayWeb.page look captures up in)."""
     output = io.StringIO()
-    _indexer()(output=output, inputs=[str(warc)], sort=True, filename=filename or None).process_all()
+    _indexer()(output=output, inputs=[str(warc)], sort=True, filename=filename or None,
+               records=CAPTURE_RECORDS).process_all()
     return output.getvalue()
 
 
@@ -126,7 +129,7 @@ def write_wacz(target: BinaryIO, warcs: list[Path], pages: list[Page], title: st
         block_index = io.StringIO()
         with _Member(package, "indexes/index.cdx.gz", resources, zipfile.ZIP_STORED) as blocks:
             _indexer()(output=block_index, inputs=[str(p) for p in warcs], sort=True, compress=blocks,
-                       lines=INDEX_BLOCK_LINES, data_out_name="index.cdx.gz").process_all()
+                       lines=INDEX_BLOCK_LINES, data_out_name="index.cdx.gz", records=CAPTURE_RECORDS).process_all()
         _write(package, "indexes/index.idx", block_index.getvalue().encode(), resources)
         for warc in warcs:
             large = warc.stat().st_size > 2**31 - 2**24  # zip64 past 2 GB
