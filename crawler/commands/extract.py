@@ -26,7 +26,6 @@ from crawler.config import check_settings
 from crawler.errors import ConfigError
 from crawler.sites import DEFAULT_FRONT_MATTER, get_site, host_key, load_sites, site_for_url
 from pipelines.archive.reader import is_archive, is_article, iter_exchanges, warc_sources
-from pipelines.extraction.metadata import declared_url
 from pipelines.extraction.page import ExtractError, ExtractOptions, decode_page, extract_and_clean, parse_html
 from pipelines.extraction.values import normalize_url
 from pipelines.item import Page, SiteProfile
@@ -151,6 +150,8 @@ def read_html_file(path: Path) -> bytes:
 
 def own_url(body: bytes) -> str:
     """The URL a page gives itself, or "" (a page that does not decode says so when it is extracted)."""
+    from pipelines.extraction.metadata import declared_url  # loads trafilatura: not at a crawl's start
+
     try:
         return declared_url(parse_html(decode_page(Page(url="", body=body, site=SiteProfile(key="file"),
                                                         fetched=datetime.now(timezone.utc)), ExtractOptions())))
