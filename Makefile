@@ -27,11 +27,13 @@ install-test: $(TEST_STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m tests.demo
 
-# What the tests start or drive themselves, from Debian's packages: redis-server, and chromium for the
-# browser tests (tests/servers/install-redis, tests/servers/install-chromium).
+# What the tests start or drive themselves: redis-server and chromium (for the browser tests) from Debian's
+# packages; the archive readers that judge our WARC and WACZ files (pywb, wacz, cdxj-indexer) in their own
+# venv, and wget (tests/servers/install-*).
 system-deps:
 	@tests/servers/install-redis
 	@tests/servers/install-chromium
+	@tests/servers/install-archive-tools
 
 test: $(TEST_STAMP) system-deps
 	$(BIN)/python -m pytest

@@ -44,8 +44,8 @@ NUMBERS: dict[str, tuple[str, Callable[[float], bool], str]] = {
     "S3_MULTIPART_THRESHOLD": ("getint", lambda v: v > 0, "a size in bytes above 0"),
     "S3_OUTAGE_PAUSE": ("getfloat", lambda v: v >= 0, "seconds, 0 or more"),
 }
-BOOLEANS = ("ALLOW_PRIVATE_NETWORKS", "ALARM_ENABLED", "ARCHIVE_ENABLED", "CLEAN_ENABLED", "ROBOTSTXT_OBEY",
-            "AUTOTHROTTLE_ENABLED")
+BOOLEANS = ("ALLOW_PRIVATE_NETWORKS", "ALARM_ENABLED", "ARCHIVE_ENABLED", "ARCHIVE_CDXJ", "CLEAN_ENABLED",
+            "ROBOTSTXT_OBEY", "AUTOTHROTTLE_ENABLED")
 
 
 def check_settings(settings: Any) -> None:

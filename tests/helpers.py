@@ -79,6 +79,26 @@ def read_documents(store: Path) -> dict[str, tuple[dict, str]]:
     return documents
 
 
+def decoded_body(response) -> bytes:
+    """An archived response's page as the live crawl reads it: Scrapy's own HttpCompressionMiddleware decodes it.
+
+    For tests and test servers that read a WARC without a crawl; ``scrapy extract`` and replay decode in the
+    crawl's middleware chain itself.
+    """
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
+    from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
+    from scrapy.http import Request
+    from scrapy.statscollectors import MemoryStatsCollector
+
+    from crawler.archive.replay import build_response
+
+    crawler = Crawler(Spider, {"DOWNLOAD_MAXSIZE": 0})
+    crawler.stats = MemoryStatsCollector(crawler)
+    request = Request(response.url)
+    return HttpCompressionMiddleware.from_crawler(crawler).process_response(request, build_response(response, request)).body
+
+
 def corpus_truth() -> dict[str, str]:
     with gzip.open(CORPUS_TRUTH, "rt", encoding="utf-8") as handle:
         return json.load(handle)

@@ -24,6 +24,7 @@ from crawler.errors import error_reason
 from crawler.sites import (DEFAULT_DENY, DEFAULT_FRONT_MATTER, SiteConfig, check_site_argument, host_key, load_sites,
                            site_for_url)
 from pipelines import runtime
+from pipelines.archive.reader import ARTICLE_ROLE
 from pipelines.dedup import archive_index
 from pipelines.report.runlog import count_found
 from pipelines.item import Page, SiteProfile
@@ -32,7 +33,8 @@ from pipelines.document.render import SITE_KEY_RE
 
 logger = logging.getLogger(__name__)
 
-ROLE_ARTICLE, ROLE_SITEMAP, ROLE_FEED, ROLE_LISTING = "article", "sitemap", "feed", "listing"
+ROLE_ARTICLE = ARTICLE_ROLE  # "article": the archive's reader tells articles by it
+ROLE_SITEMAP, ROLE_FEED, ROLE_LISTING = "sitemap", "feed", "listing"
 
 
 class ArticleSpider(scrapy.Spider):

@@ -10,7 +10,6 @@ Files rotate by size and go to the store as ``warc/<site>/<run-id>-<n>.warc.gz``
 from __future__ import annotations
 
 import io
-import json
 import logging
 import queue
 import re
@@ -26,13 +25,15 @@ from isal import isal_zlib
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from pipelines.archive.reader import METADATA_TYPE, metadata_fields
 from pipelines.document.render import SITE_KEY_RE, iso_utc
 from pipelines.storage import AppendLog, Storage, StorageError
 
 logger = logging.getLogger(__name__)
 WARC_VERSION = "1.1"
 SOFTWARE = "newsarchive (Scrapy, warcio)"
-# Headers describing how the bytes travelled, not the payload we store (it is already de-chunked).
+# The payload is stored as Scrapy's downloader hands it over: content coding (gzip, br, zstd …) as sent,
+# transfer coding (chunked) already undone. The header that would say otherwise goes (docs/archive.md).
 DROPPED_HEADERS = {"transfer-encoding"}
 DEFAULT_GZIP_LEVEL = 2  # ISA-L's levels run from 0 (fastest) to 3 (smallest)
 
@@ -89,13 +90,15 @@ def exchange_records(exchange: Exchange, gzip_level: int = DEFAULT_GZIP_LEVEL) -
     )
     writer.write_request_response_pair(request, response)
     if exchange.meta:
-        payload = json.dumps({"site": exchange.site, **exchange.meta}, sort_keys=True).encode("utf-8")
+        # warc-fields, not JSON: pywb and cdxj-indexer skip such metadata records, so the record never
+        # shadows the response that has the same URI and date (JSON ones are still read, pipelines.archive.reader)
+        payload = metadata_fields({"site": exchange.site, **exchange.meta})
         metadata = writer.create_warc_record(
             exchange.url,
             "metadata",
             payload=io.BytesIO(payload),
             length=len(payload),
-            warc_content_type="application/json",
+            warc_content_type=METADATA_TYPE,
             warc_headers_dict={
                 "WARC-Date": date,
                 "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID"),
