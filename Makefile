@@ -3,26 +3,39 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: install demo test eval bench fixture egg system-deps docs clean
+.PHONY: install install-test demo test eval bench fixture egg system-deps docs clean
 
+# What a crawl needs, and no more: `make demo` installs only this.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip 'setuptools>=77,<81'  # make egg builds with it (SPDX license); scrapyd needs <81
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e .
 	touch $(STAMP)
+
+# The test extras on top (S3 servers, Scrapyd, Playwright's Python package, ...): `make test` installs them.
+$(TEST_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(TEST_STAMP)
 
 install: $(STAMP)
 
-# Crawl the bundled sample site (archived real pages served on 127.0.0.1) into ./archive.
+install-test: $(TEST_STAMP)
+
+# Crawl the bundled sample site (archived real pages served on 127.0.0.1) into ./archive; a second run stores nothing new.
 demo: $(STAMP)
 	$(BIN)/python -m tests.demo
 
-# Servers the tests start themselves: redis-server comes from Debian's packages (see tests/servers/install-redis).
+# What the tests start or drive themselves: redis-server and chromium (for the browser tests) from Debian's
+# packages; the archive readers that judge our WARC and WACZ files (pywb, wacz, cdxj-indexer) in their own
+# venv, and wget (tests/servers/install-*).
 system-deps:
 	@tests/servers/install-redis
+	@tests/servers/install-chromium
+	@tests/servers/install-archive-tools
 
-test: $(STAMP) system-deps
+test: $(TEST_STAMP) system-deps
 	$(BIN)/python -m pytest
 
 # The settings reference, generated from settings/base.py (a test keeps it in step)
@@ -35,7 +48,7 @@ eval: $(STAMP)
 
 # The project against a hand-written spider (docs/performance.md): a few minutes; a quick look with
 # make bench BENCH_ARGS="--pages 450 --memory-pages 900"; figures to report with BENCH_ARGS=--repeat 3
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 # Record a regression fixture for a site: make fixture SITE=nypost URL=https://nypost.com/...

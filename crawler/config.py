@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
+import importlib
+from functools import cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from crawler.errors import ConfigError
 from crawler.frontier import check_frontier_settings
@@ -29,6 +32,11 @@ NUMBERS: dict[str, tuple[str, Callable[[float], bool], str]] = {
     "FRONTIER_EXPIRE": ("getint", lambda v: v > 0, "seconds above 0"),
     "FRONTIER_IDLE_TIMEOUT": ("getfloat", lambda v: v > 0, "seconds above 0"),
     "PROGRESS_INTERVAL": ("getfloat", lambda v: v >= 0, "seconds, 0 or more"),
+    "RUN_RECORD_URLS": ("getint", lambda v: v >= 0, "a whole number, 0 or more"),
+    "ALARM_DROP": ("getfloat", lambda v: 0 < v < 1, "a share between 0 and 1 (0.5: below half the usual value)"),
+    "ALARM_HISTORY_RUNS": ("getint", lambda v: v > 0, "a whole number above 0"),
+    "ALARM_MIN_ARTICLES": ("getint", lambda v: v >= 0, "a whole number, 0 or more"),
+    "ALARM_MIN_RUNS": ("getint", lambda v: v > 0, "a whole number above 0"),
     "REVISIT_AFTER": ("getfloat", lambda v: v >= 0, "seconds, 0 or more (0: always refetch)"),
     "STORE_THREADS": ("getint", lambda v: v > 0, "a whole number above 0"),
     "STORE_MANIFEST_SYNC_EVERY": ("getint", lambda v: v >= 0, "a whole number, 0 or more"),
@@ -36,7 +44,8 @@ NUMBERS: dict[str, tuple[str, Callable[[float], bool], str]] = {
     "S3_MULTIPART_THRESHOLD": ("getint", lambda v: v > 0, "a size in bytes above 0"),
     "S3_OUTAGE_PAUSE": ("getfloat", lambda v: v >= 0, "seconds, 0 or more"),
 }
-BOOLEANS = ("ALLOW_PRIVATE_NETWORKS", "ARCHIVE_ENABLED", "CLEAN_ENABLED", "ROBOTSTXT_OBEY", "AUTOTHROTTLE_ENABLED")
+BOOLEANS = ("ALLOW_PRIVATE_NETWORKS", "ALARM_ENABLED", "ARCHIVE_ENABLED", "ARCHIVE_CDXJ", "CLEAN_ENABLED",
+            "ROBOTSTXT_OBEY", "AUTOTHROTTLE_ENABLED")
 
 
 def check_settings(settings: Any) -> None:
@@ -78,9 +87,61 @@ def check_store(settings: Any) -> None:
         check()
 
 
+def check_existing_store(settings: Any) -> None:
+    """For commands that only read a store (report, browse): its URI is valid and a local one exists."""
+    uri = settings.get("STORE_URI") or ""
+    check_store_uri(uri, settings.getwithbase("STORE_BACKENDS"))
+    if "://" not in uri and not Path(uri).expanduser().is_dir():
+        raise ConfigError(f"setting STORE_URI={uri!r}: no such store directory")
+
+
 def check_store_uri(uri: str, backends: Any = None) -> None:
     """One line naming what is wrong with a ``STORE_URI``; the backend for its scheme says what it needs."""
     try:
         storage_check_uri(uri, backends)
     except StorageError as exc:
         raise ConfigError(f"setting {exc}") from None
+
+
+# Settings of libraries the project runs with, not in Scrapy's defaults nor ours (scrapy-redis reads these)
+LIBRARY_SETTINGS = ("scrapy_redis.defaults",)
+EXTRA_KNOWN = frozenset({"REDIS_URL", "REDIS_HOST", "REDIS_PORT", "REDIS_PARAMS", "REDIS_ENCODING", "REDIS_START_URLS_KEY",
+                         "REDIS_START_URLS_AS_SET", "REDIS_ITEMS_KEY", "REDIS_ITEMS_SERIALIZER", "SCHEDULER_PERSIST",
+                         "SCHEDULER_QUEUE_CLASS", "SCHEDULER_QUEUE_KEY", "SCHEDULER_DUPEFILTER_KEY",
+                         "SCHEDULER_DUPEFILTER_CLASS", "SCHEDULER_FLUSH_ON_START", "SCHEDULER_IDLE_BEFORE_CLOSE",
+                         "SCHEDULER_SERIALIZER", "DUPEFILTER_KEY", "DUPEFILTER_DEBUG"})
+
+
+def check_setting_names(settings: Any, given: Iterable[str], where: str = "") -> None:
+    """A setting name given on the command line (or in a schedule) that is unknown but close to a known one.
+
+    Only near misses are refused: a name unlike any known one may belong to an add-on, a
+    middleware or a library the project does not know of, and is left alone.
+    """
+    known = known_settings(settings)
+    for name in given:
+        if name in known:
+            continue
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.85)
+        if close:
+            raise ConfigError(f"{where}{name}: unknown setting; did you mean {close[0]}?")
+
+
+def known_settings(settings: Any) -> frozenset[str]:
+    """Scrapy's settings, the project's (settings/base.py and the module in use), and the libraries'."""
+    names = set(_module_settings("scrapy.settings.default_settings", "settings.base", *LIBRARY_SETTINGS))
+    for name in settings.attributes if hasattr(settings, "attributes") else ():
+        if (settings.getpriority(name) or 0) <= 20:  # 'project' and below: set by code, not by a user's -s
+            names.add(name)
+    return frozenset(names | EXTRA_KNOWN)
+
+
+@cache
+def _module_settings(*modules: str) -> frozenset[str]:
+    names: set[str] = set()
+    for module in modules:
+        try:
+            names.update(name for name in dir(importlib.import_module(module)) if name.isupper())
+        except ImportError:
+            continue
+    return frozenset(names)

@@ -42,8 +42,8 @@ class CleanPipeline:
             try:
                 article, counts = await self.pool.run(clean_article, item)
             except TaskFailed as exc:
-                self.crawler.stats.inc_value(f"errors/clean_{exc.reason}")
-                raise DropItem(f"cleaning {exc}: {item.url}") from None
+                runtime.count_failure(self.crawler, "errors", f"clean_{exc.reason}", item.url, item.site.key)
+                raise DropItem(f"cleaning {exc}: {item.url}", log_level="WARNING") from None
         for rule, count in counts.items():
             self.crawler.stats.inc_value(f"clean/{rule}", count)
         return article

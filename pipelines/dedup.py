@@ -22,7 +22,7 @@ def archive_index(crawler: Any) -> ArchiveIndex:
 
     def make() -> ArchiveIndex:
         index = ArchiveIndex.for_store(runtime.storage(crawler), crawler.settings.get("STATE_DIR"))
-        logger.info("archive index: %d articles known in %s", len(index), runtime.storage(crawler).uri)
+        logger.debug("archive index: %d articles known in %s", len(index), runtime.storage(crawler).uri)
         return index
 
     return runtime.shared(crawler, "archive_index", make)
@@ -32,7 +32,7 @@ def classify(document: Document, known: Known | None, output_format: str) -> Doc
     """Mark a document new, unchanged or revised against what the archive holds."""
     if known is None:
         document.status = "new"
-    elif known.sha256 == document.body_sha256:
+    elif known.body_sha256 == document.body_sha256:
         document.status = "unchanged"
         document.revision = known.revision
     else:

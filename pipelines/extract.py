@@ -14,6 +14,7 @@ from scrapy.exceptions import DropItem
 from pipelines import runtime
 from pipelines.extraction.page import ExtractError, ExtractOptions, extract_and_clean
 from pipelines.item import Page
+from pipelines.report.runlog import count_page
 from pipelines.workers.pool import TaskFailed
 
 logger = logging.getLogger(__name__)
@@ -51,23 +52,25 @@ class ExtractPipeline:
         if not isinstance(item, Page):
             return item
         stats = self.crawler.stats
+        site = item.site.key
+        count_page(stats, site)
         self.in_flight += 1
         stats.max_value("extract/in_flight_max", self.in_flight)
         try:
             article = await self.pool.run(extract_and_clean, item, self.options, self.cleaning)
         except ExtractError as exc:
             stage = "skipped" if exc.reason.startswith("not_article") else "errors"
-            stats.inc_value(f"{stage}/{exc.reason}")
+            runtime.count_failure(self.crawler, stage, exc.reason, item.url, site)
             if stage == "skipped":
                 self.crawler.signals.send_catch_log(page_not_article, page=item, verdict=exc.reason.split("/", 1)[-1])
-            raise DropItem(str(exc)) from None
+            raise DropItem(str(exc), log_level="DEBUG" if stage == "skipped" else "WARNING") from None
         except TaskFailed as exc:
-            stats.inc_value(f"errors/extract_{exc.reason}")
-            raise DropItem(f"extraction {exc}: {item.url}") from None
+            runtime.count_failure(self.crawler, "errors", f"extract_{exc.reason}", item.url, site)
+            raise DropItem(f"extraction {exc}: {item.url}", log_level="WARNING") from None
         except Exception as exc:  # a bug or a library crash on one page must not stop the crawl
             logger.exception("extraction failed: %s", item.url)
-            stats.inc_value("errors/extract_failed")
-            raise DropItem(f"extraction failed ({type(exc).__name__}): {item.url}") from None
+            runtime.count_failure(self.crawler, "errors", "extract_failed", item.url, site)
+            raise DropItem(f"extraction failed ({type(exc).__name__}): {item.url}", log_level="DEBUG") from None
         finally:
             self.in_flight -= 1
         stats.inc_value("extract/articles")

@@ -14,6 +14,8 @@ from typing import Any, Callable, TypeVar
 
 from scrapy import signals
 
+from pipelines.report import runlog
+from pipelines.report.runlog import UrlLog
 from pipelines.workers.pool import WorkerPool
 from pipelines.storage import Storage, open_storage
 
@@ -68,3 +70,13 @@ def worker_pool(crawler: Any) -> WorkerPool:
         return pool
 
     return shared(crawler, "worker_pool", make)
+
+
+def url_log(crawler: Any) -> UrlLog:
+    """The URLs behind this run's errors and skips, for its run record (``RUN_RECORD_URLS`` per reason)."""
+    return shared(crawler, "url_log", lambda: UrlLog(crawler.settings.getint("RUN_RECORD_URLS", 50)))
+
+
+def count_failure(crawler: Any, kind: str, reason: str, url: str, site: str = "") -> None:
+    """Count an error or skip (``kind``: errors / skipped) for the run and the site, and keep its URL."""
+    runlog.count_failure(crawler.stats, url_log(crawler), kind, reason, url, site)

@@ -24,7 +24,9 @@ from pipelines.dedup import archive_index, classify
 from pipelines.document.render import parse_document, url_hash
 from pipelines.extract import page_not_article
 from pipelines.item import Document, Page
-from pipelines.storage import AppendLog, Storage
+from pipelines.report.fields import present_fields
+from pipelines.report.runlog import count_article
+from pipelines.storage import AppendLog, Storage, sha256_hex
 from pipelines.storage.index import VERDICTS, ArchiveIndex
 
 logger = logging.getLogger(__name__)
@@ -32,16 +34,26 @@ logger = logging.getLogger(__name__)
 CONTENT_TYPE = "text/plain; charset=utf-8"
 
 
-def manifest_line(document: Document) -> dict[str, Any]:
+def manifest_line(document: Document, data: bytes) -> dict[str, Any]:
+    """One line of ``manifest/<run-id>.jsonl`` for a document written as ``data`` (docs/report.md lists the keys).
+
+    ``body_sha256`` is the hash of the body (the paragraphs, without the file's final newline), the one
+    dedup compares; ``sha256`` is the hash of the whole file, as ``sha256sum`` and the S3 object's metadata
+    give it. ``fields`` (the front-matter keys the document has) and ``body_chars`` feed the report's fill
+    rates and body lengths.
+    """
     return {
         "url": document.url,
         "key": document.key,
-        "sha256": document.body_sha256,
+        "body_sha256": document.body_sha256,
+        "sha256": sha256_hex(data),
         "title": document.meta.get("title", ""),
         "date": document.meta.get("date", ""),
         "fetched": document.fetched,
         "revision": document.revision,
         "site": document.site,
+        "fields": present_fields(document.meta),
+        "body_chars": len(document.body),
         **({"fetched_url": document.page_url} if document.page_url and document.page_url != document.url else {}),
     }
 
@@ -75,7 +87,7 @@ class ArticleStore:
         """Store a document; returns 'stored', 'revised', 'unchanged' or 'stale' (older than the stored one)."""
         with self._url_locks[hash(document.url) % self.LOCKS]:
             known = self.index.lookup(document.url)
-            if known and known.fetched > document.fetched and known.sha256 != document.body_sha256:
+            if known and known.fetched > document.fetched and known.body_sha256 != document.body_sha256:
                 return "stale"  # a replay met an older copy after a newer one: the newer text stays current
             classify(document, known, self.output_format)
             if document.status == "unchanged":
@@ -87,10 +99,11 @@ class ArticleStore:
                 if previous is not None:
                     self.storage.put(revision_key(document, document.revision - 1), previous, CONTENT_TYPE)
                     moved = document.previous_key if document.previous_key != document.key else ""
-            written = self.storage.put(document.key, document.text.encode("utf-8"), CONTENT_TYPE)
+            data = document.text.encode("utf-8")
+            written = self.storage.put(document.key, data, CONTENT_TYPE)
             if moved:  # only once the new text is in place: a crash never leaves the article without a current file
                 self.storage.delete(moved)
-            record = manifest_line(document)
+            record = manifest_line(document, data)
             # a new document whose file is already there: a run killed between the two writes; the line completes it
             self.append_manifest(record)
             self.index.record(record)
@@ -111,8 +124,8 @@ class ArticleStore:
         line = (json.dumps(record, ensure_ascii=False, sort_keys=False) + "\n").encode("utf-8")
         with self._manifest_lock:
             if key not in self._logs:
-                self.index.register(key)  # before the first line: a store that loses this file is noticed
                 self._logs[key] = self.storage.open_append(key)
+                self.index.expect_manifest(key)  # a store that loses this file later is noticed
             self._logs[key].write(line)
 
     def sync(self) -> None:
@@ -153,10 +166,12 @@ class StorePipeline:
             outcome = await asyncio.wrap_future(self.threads.submit(self.store.save, item))
         except Exception as exc:  # a full disk, a refused upload: counted and logged, the crawl goes on
             reason = type(exc).__name__
-            self.stats.inc_value(f"errors/store_failed/{reason}")
+            runtime.count_failure(self.crawler, "errors", f"store_failed/{reason}", item.url, item.site)
             logger.error("could not store %s: %s", item.url, exc)
-            raise DropItem(f"not stored ({reason}): {item.url}") from None
+            raise DropItem(f"not stored ({reason}): {item.url}", log_level="DEBUG") from None  # logged just above
         self.stats.inc_value(f"store/{outcome}")
+        if outcome in ("stored", "revised", "unchanged"):
+            count_article(self.stats, item.site, item.meta, len(item.body), outcome)
         if outcome != "unchanged":
             self.since_sync += 1
             if self.sync_every and self.since_sync >= self.sync_every:

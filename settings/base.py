@@ -46,6 +46,7 @@ S3_REGION = ""  # empty: AWS_DEFAULT_REGION, else the profile's
 
 # --- web archive (docs/archive.md) ---------------------------------------------------------------
 ARCHIVE_ENABLED = True  # every response, with its request, into WARC files
+ARCHIVE_CDXJ = False  # also write warc/<site>/<file>.cdxj, each WARC file's CDXJ index, when the crawl closes
 ARCHIVE_GZIP_LEVEL = 2  # ISA-L level 0-3 of each record (see pipelines.archive.writer.GzipMembers)
 ARCHIVE_MAX_SIZE = 100 * 1024 * 1024  # bytes; a WARC file rotates past this
 ARCHIVE_QUEUE_SIZE = 256  # responses waiting for the WARC writer thread
@@ -82,14 +83,26 @@ FRONTIER_URL = os.environ.get("FRONTIER_URL", "")  # redis://[:password@]host:po
 FRONTIER_EXPIRE = 7 * 24 * 3600  # seconds; an unfinished crawl's keys (queue, dupefilter) outlive its last worker this long
 FRONTIER_IDLE_TIMEOUT = 30  # seconds with nothing queued and no worker busy, then a worker stops
 
-# --- progress --------------------------------------------------------------------------------------
+# --- progress, run records and layout-change alarms (docs/report.md) -------------------------------
 PROGRESS_INTERVAL = 30  # seconds between progress lines; 0: none
 PROGRESS_SUMMARY = True  # summary table on stderr at the end
+RUN_RECORD_URLS = 50  # URLs kept in the run record under each error and skip reason (all are in the log)
+ALARM_ENABLED = True  # compare each site's run with its recent runs; a fall is a warning and a record entry
+ALARM_DROP = 0.5  # share (0-1) a measure falls below its usual value to raise an alarm: 0.5 = below half
+ALARM_HISTORY_RUNS = 10  # the site's recent runs that make its usual values
+ALARM_MIN_ARTICLES = 10  # fewer articles (or article pages, or usual links) in a run: too few to judge
+ALARM_MIN_RUNS = 3  # fewer earlier runs of the site: no alarm yet
 
 # --- network safety and politeness (docs/safety.md) ------------------------------------------------
 ALLOW_PRIVATE_NETWORKS = False  # loopback, private and reserved addresses (metadata/link-local: never)
 BOT_CONTACT = os.environ.get("BOT_CONTACT", "")  # a URL or e-mail that site owners can reach you at
 USER_AGENT = "newsarchive/0.1 (+{contact})"  # {contact}: BOT_CONTACT, else the project's page (crawler.useragent)
+# not zstd, which Scrapy asks for too: pywb 2.10 and warcio 1.8 cannot decode it (docs/archive.md)
+DEFAULT_REQUEST_HEADERS = {
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Accept-Language": "en",
+    "Accept-Encoding": "gzip, deflate, br",
+}
 ROBOTSTXT_OBEY = True  # pages robots.txt disallows are not fetched (skipped/robots_txt)
 AUTOTHROTTLE_ENABLED = True  # adapt each site's delay to its response times
 AUTOTHROTTLE_START_DELAY = 1.0  # seconds

@@ -55,6 +55,24 @@ def sitemap_crawl(site, tmp_path_factory) -> Crawl:
     return crawl
 
 
+@pytest.fixture(scope="session")
+def replayed_crawl(sitemap_crawl, tmp_path_factory) -> Crawl:
+    """``scrapy replay`` of the session's sitemap crawl, offline, into a store of its own."""
+    replay = scrapy("replay", str(sitemap_crawl.store / "warc"), store=tmp_path_factory.mktemp("replayed") / "store")
+    assert replay.returncode == 0, replay.stderr[-3000:]
+    return replay
+
+
+@pytest.fixture(scope="session")
+def plain_crawl(tmp_path_factory) -> Crawl:
+    """The same crawl of the sample site served without any content coding, for comparison."""
+    with ServerProcess("tests.servers.http_archive", "--coding", "identity") as server:
+        store = tmp_path_factory.mktemp("plain") / "store"
+        crawl = scrapy("crawl", "sitemap", "-a", f"url={server.url('/sitemap.xml')}", store=store)
+    assert crawl.returncode == 0, crawl.stderr[-3000:]
+    return crawl
+
+
 @pytest.fixture
 def store(tmp_path) -> Path:
     return tmp_path / "store"

@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
 CORPUS_WARC = FIXTURES / "corpus" / "corpus.warc.gz"
 CORPUS_TRUTH = FIXTURES / "corpus" / "truth.json.gz"
+SAMPLE_SITES = FIXTURES / "sites"  # SITES_DIRS with the sample site's file (key "sample"), for -a site=sample
 
 
 @dataclass
@@ -76,6 +77,26 @@ def read_documents(store: Path) -> dict[str, tuple[dict, str]]:
         meta, body = parse_document(path.read_text(encoding="utf-8"))
         documents[meta["url"]] = (meta, body)
     return documents
+
+
+def decoded_body(response) -> bytes:
+    """An archived response's page as the live crawl reads it: Scrapy's own HttpCompressionMiddleware decodes it.
+
+    For tests and test servers that read a WARC without a crawl; ``scrapy extract`` and replay decode in the
+    crawl's middleware chain itself.
+    """
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
+    from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
+    from scrapy.http import Request
+    from scrapy.statscollectors import MemoryStatsCollector
+
+    from crawler.archive.replay import build_response
+
+    crawler = Crawler(Spider, {"DOWNLOAD_MAXSIZE": 0})
+    crawler.stats = MemoryStatsCollector(crawler)
+    request = Request(response.url)
+    return HttpCompressionMiddleware.from_crawler(crawler).process_response(request, build_response(response, request)).body
 
 
 def corpus_truth() -> dict[str, str]:

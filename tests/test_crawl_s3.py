@@ -9,8 +9,12 @@ nothing; and the credentials must never show up in anything we write.
 from __future__ import annotations
 
 import json
+import os
+import re
+import subprocess
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -18,7 +22,7 @@ import pytest
 from pipelines.storage.s3 import S3Storage
 from pipelines.storage.s3 import S3Options
 from pipelines.archive.reader import iter_exchanges
-from tests.helpers import ROOT, Crawl, read_documents, scrapy
+from tests.helpers import ROOT, Crawl, read_documents, scrapy, scrapy_command
 from tests.servers.s3 import S3Server, SeaweedServer, aws_env, free_port
 
 # Distinctive values: if they appear in any output, object or state file, a credential leaked.
@@ -112,7 +116,7 @@ def test_s3_crawl_stores_warc_manifest_and_run_record(s3_crawl):
     record = json.loads((s3_crawl.mirror / runs[0][5:]).read_text())
     assert record["finish_reason"] == "finished"
     assert record["articles_stored"] == 90
-    assert responses == record["pages_fetched"] == record["archive"]["records"]
+    assert responses == record["pages_fetched"] == record["archive"]["responses"]
     assert record["store"] == s3_crawl.uri
     assert (record["spooled"], record["flushed"]) == (0, s3_crawl.spooled_before)
 
@@ -256,3 +260,26 @@ def test_spiders_replay_an_archive_in_s3(s3_crawl, tmp_path):
     assert crawl.returncode == 0, crawl.stderr[-3000:]
     assert set(read_documents(tmp_path / "store")) == set(urls)
     assert not list(state.glob("replay-*"))  # the downloaded copies are gone with the crawl
+
+
+def test_report_and_browse_read_an_s3_store(s3_crawl, tmp_path):
+    env = aws_env(s3_crawl.server.endpoint, ACCESS_KEY, SECRET_KEY)
+    out = tmp_path / "report.json"
+    result = scrapy("report", "-o", str(out), store=tmp_path / "unused", env=env, settings={"STORE_URI": s3_crawl.uri})
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(out.read_text())
+    record = json.loads(next((s3_crawl.mirror / "runs").glob("*.json")).read_text())
+    assert figures["store"] == s3_crawl.uri and figures["totals"]["articles"] == 90
+    assert figures["totals"]["archive_records"] == record["archive"]["records"]
+    command = scrapy_command("browse", "--port", "0", store=tmp_path / "unused", settings={"STORE_URI": s3_crawl.uri})
+    browse = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.PIPE, text=True)
+    try:
+        base = re.search(r"http://127\.0\.0\.1:\d+/", browse.stdout.readline()).group(0)
+        with urllib.request.urlopen(base) as response:
+            assert "90 documents" in response.read().decode()
+        with urllib.request.urlopen(base + "raw/1/archived") as response:  # the page, read from the WARC in S3
+            assert response.headers["Content-Security-Policy"].startswith("sandbox;")
+            assert "Archived 20" in response.read().decode()
+    finally:
+        browse.terminate()
+        browse.wait(timeout=10)

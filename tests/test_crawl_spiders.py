@@ -7,7 +7,7 @@ import re
 import pytest
 
 from pipelines.extraction.quality import score, shingle_counts
-from tests.helpers import corpus_truth, original_url, scrapy
+from tests.helpers import SAMPLE_SITES, corpus_truth, original_url, scrapy
 
 INSERT_LINE = re.compile(r"(also read|read more|related|see also)\s*:|insert headline", re.I)
 
@@ -25,7 +25,8 @@ def test_urls_spider(site, store, tmp_path):
     urls = [site.url(f"/{u.split('://', 1)[1]}") for u in sorted(truth)[:5]]
     listing = tmp_path / "urls.txt"
     listing.write_text("# five corpus pages\n\n" + "\n".join(urls) + "\n" + urls[0] + "\n")
-    crawl = scrapy("crawl", "urls", "-a", f"file={listing}", "-a", "site=sample", store=store)
+    crawl = scrapy("crawl", "urls", "-a", f"file={listing}", "-a", "site=sample", store=store,
+                   settings={"SITES_DIRS": str(SAMPLE_SITES)})
     assert crawl.returncode == 0, crawl.stderr[-2000:]
     assert len(crawl.documents()) == 5  # the repeated line is fetched once
     assert crawl.run_record()["skipped"] == {"duplicate": 1}

@@ -164,7 +164,8 @@ def test_names_and_literals_of_loopback_are_never_fetched(faults_server, tmp_pat
     (tmp_path / "urls.txt").write_text("\n".join(loopback_urls(faults_server)) + "\n")
     crawl = scrapy("crawl", "urls", "-a", f"file={tmp_path / 'urls.txt'}", store=tmp_path / "store",
                    settings={"ALLOW_PRIVATE_NETWORKS": "false"})
-    assert crawl.returncode == 0, crawl.stderr[-3000:]
+    assert crawl.returncode == 1, crawl.stderr[-3000:]  # nothing could be fetched: the crawl failed, and says why
+    assert crawl.stderr.strip().endswith(f"nothing could be fetched (blocked_address: {len(LOOPBACK_HOSTS)})")
     assert requests_seen(faults_server) == {}  # not even robots.txt
     record = crawl.run_record()
     assert record["errors"] == {"blocked_address": len(LOOPBACK_HOSTS)}
@@ -180,7 +181,7 @@ def test_the_resolver_refuses_names_on_its_own(faults_server, tmp_path):
     crawl = scrapy("crawl", "urls", "-a", f"file={tmp_path / 'urls.txt'}", store=tmp_path / "store",
                    settings={"ALLOW_PRIVATE_NETWORKS": "false", "RETRY_TIMES": "0",
                              "DOWNLOADER_MIDDLEWARES": json.dumps(middlewares)})
-    assert crawl.returncode == 0, crawl.stderr[-3000:]
+    assert crawl.returncode == 1, crawl.stderr[-3000:]  # nothing could be fetched
     assert requests_seen(faults_server) == {}
     assert "blocked 2130706433: it resolves to 127.0.0.1" in crawl.stderr
     assert crawl.run_record()["errors"] == {"dns": 2}

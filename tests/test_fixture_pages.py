@@ -28,6 +28,12 @@ def test_there_are_fixtures_of_several_sites():
     assert len({f.parent.name for f in FIXTURES}) >= 5
 
 
+def test_fixtures_keep_the_coding_they_were_served_in():
+    """Recorded as sites send pages (tests/record.py --coding): compressed, a few identity; extraction decodes."""
+    codings = [load(folder)[0].header("Content-Encoding") for folder in FIXTURES]
+    assert set(codings) >= {"gzip", "br", "zstd", "deflate", ""}
+
+
 @pytest.mark.parametrize("field", FIELDS)
 @pytest.mark.parametrize("folder", FIXTURES, ids=lambda f: f"{f.parent.name}/{f.name}")
 def test_extracted_field(folder, field):

@@ -169,11 +169,11 @@ def test_secrets_are_masked():
 
 def test_no_secret_in_the_log_or_the_store(tmp_path):
     (tmp_path / "urls.txt").write_text("http://localhost:9/story\n")
-    crawl = scrapy("crawl", "urls", "-a", f"file={tmp_path / 'urls.txt'}", store=tmp_path / "store",
+    crawl = scrapy("crawl", "urls", "-a", f"file={tmp_path / 'urls.txt'}", "-v", store=tmp_path / "store",
                    settings={"AWS_SECRET_ACCESS_KEY": "cli-secret-7f3a", "ALLOW_PRIVATE_NETWORKS": "false"},
                    env={"AWS_SECRET_ACCESS_KEY": "env-secret-91bc", "http_proxy": "http://user:proxy-pw-5d2e@127.0.0.1:9"})
-    assert crawl.returncode == 0, crawl.stderr[-3000:]
-    assert "AWS_SECRET_ACCESS_KEY" in crawl.stderr  # the setting is listed, its value is not
+    assert crawl.returncode == 1, crawl.stderr[-3000:]  # its one page is refused: nothing could be fetched
+    assert "AWS_SECRET_ACCESS_KEY" in crawl.stderr  # the setting is listed (-v: Scrapy's overridden settings), its value is not
     stored = "".join(p.read_text(errors="replace") for p in (tmp_path / "store").rglob("*") if p.is_file())
     for secret in ("cli-secret-7f3a", "env-secret-91bc", "proxy-pw-5d2e"):
         assert secret not in crawl.stderr + crawl.stdout + stored

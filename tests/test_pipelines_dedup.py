@@ -179,3 +179,49 @@ def test_an_unfinished_runs_manifest_is_read_again_only_once_it_grew(storage, tm
     assert index.lookup("https://news.example.com/b.html") is not None
     reads.clear()
     assert index.sync(storage) == 0 and "manifest/run-1.jsonl" not in reads
+
+
+def test_the_manifest_names_what_it_hashes(storage, tmp_path):
+    """``sha256`` is the stored file's hash (as sha256sum and the S3 metadata give it), ``body_sha256`` the body's."""
+    import hashlib
+
+    doc = document("https://news.example.com/2024/05/named.html")
+    write_run(storage, "run-1", [doc])
+    line = json.loads(storage.get("manifest/run-1.jsonl"))
+    stored = storage.get(line["key"])
+    assert line["sha256"] == hashlib.sha256(stored).hexdigest()
+    assert line["body_sha256"] == hashlib.sha256(parse_document(stored.decode())[1].encode()).hexdigest()
+    assert line["fields"] == sorted(doc.meta) and "author" not in line["fields"]
+    assert line["body_chars"] == len(doc.body)
+
+
+def test_manifests_written_before_body_sha256_still_dedup(tmp_path):
+    """An old manifest line's ``sha256`` is the body hash: the same article fetched again is unchanged, not new."""
+    from pipelines.storage.local import LocalStorage
+
+    storage = LocalStorage(tmp_path / "store")
+    doc = document("https://news.example.com/2024/05/old.html")
+    storage.put(doc.key, doc.text.encode())
+    old_line = {"url": doc.url, "key": doc.key, "sha256": doc.body_sha256, "title": "t", "date": "", "fetched":
+                doc.fetched, "revision": 1, "site": "gazette"}
+    storage.put("manifest/old-run.jsonl", (json.dumps(old_line) + "\n").encode())
+    storage.put("runs/old-run.json", b'{"finish_reason": "finished"}')
+    index = ArchiveIndex.for_store(storage, tmp_path / "state")
+    store = ArticleStore(storage, index, "manifest/new-run.jsonl")
+    again = document(doc.url, fetched=NOW + timedelta(days=2))
+    assert save(store, again) == "unchanged"
+    assert index.lookup(doc.url).body_sha256 == doc.body_sha256
+
+
+def test_a_store_emptied_after_its_first_run_is_noticed(tmp_path):
+    """The cache learnt the run's articles as it stored them; the run's manifest going away must clear them too."""
+    from pipelines.storage.local import LocalStorage
+
+    storage = LocalStorage(tmp_path / "store")
+    index = ArchiveIndex.for_store(storage, tmp_path / "state")
+    store = ArticleStore(storage, index, "manifest/run-1.jsonl")
+    save(store, document("https://news.example.com/2024/05/first.html"))
+    store.close()
+    index.close()
+    (tmp_path / "store" / "manifest" / "run-1.jsonl").unlink()
+    assert len(ArchiveIndex.for_store(storage, tmp_path / "state")) == 0

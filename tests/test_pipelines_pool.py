@@ -96,13 +96,13 @@ def test_pages_waiting_for_extraction_stay_bounded_when_extraction_lags(site, st
     filled: without the limit, all 90 pages would be queued at once.
     """
     budget, concurrency, smallest_page = 400_000, 4, 20_000
-    crawl = scrapy("crawl", "sitemap", "-a", f"url={site.url('/sitemaps/news.xml')}", store=store, settings={
+    crawl = scrapy("crawl", "sitemap", "-a", f"url={site.url('/sitemaps/news.xml')}", "-v", store=store, settings={
         "EXTRACT_WORKERS": "1", "SCRAPER_SLOT_MAX_ACTIVE_SIZE": str(budget), "CONCURRENT_REQUESTS": str(concurrency),
         "CONCURRENT_REQUESTS_PER_DOMAIN": str(concurrency), "ROBOTSTXT_OBEY": "false", "ARCHIVE_ENABLED": "false",
     })
     assert crawl.returncode == 0, crawl.stderr[-3000:]
     assert crawl.run_record()["articles_stored"] == 90
-    in_flight = int(re.search(r"'extract/in_flight_max': (\d+)", crawl.stderr).group(1))
+    in_flight = int(re.search(r"'extract/in_flight_max': (\d+)", crawl.stderr).group(1))  # -v: Scrapy's stats dump
     assert 1 <= in_flight <= budget // smallest_page + concurrency + 1
 
 

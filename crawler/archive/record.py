@@ -21,6 +21,7 @@ from scrapy.http import Request, Response
 
 from crawler.sites import host_key
 from pipelines import runtime
+from pipelines.archive.wacz import write_cdxj_beside
 from pipelines.archive.writer import Exchange, WarcRecorder
 
 logger = logging.getLogger(__name__)
@@ -47,6 +48,8 @@ class ArchiveMiddleware:
             gzip_level=settings.getint("ARCHIVE_GZIP_LEVEL"),
             info=info,
         )
+        self.storage = runtime.storage(crawler)
+        self.cdxj = settings.getbool("ARCHIVE_CDXJ")
         # spider_closed comes after the downloader and the pipelines closed: every response is queued
         # by then, and the run record (written at engine_stopped) sees the archive's totals
         crawler.signals.connect(self.close, signal=signals.spider_closed)
@@ -78,7 +81,7 @@ class ArchiveMiddleware:
                 meta=meta,
             )
         )
-        self.crawler.stats.inc_value("archive/records")
+        self.crawler.stats.inc_value("archive/responses")
         return response
 
     def _site(self, request: Request) -> str:
@@ -92,10 +95,23 @@ class ArchiveMiddleware:
     def close(self) -> None:
         self.recorder.close()
         stats = self.crawler.stats
+        stats.set_value("archive/records", self.recorder.records)
         stats.set_value("archive/bytes", self.recorder.bytes)
         stats.set_value("archive/files", len(self.recorder.closed_files))
         if self.recorder.failures:
             stats.set_value("errors/archive_write", self.recorder.failures)
+        if self.cdxj:
+            self.write_indexes()
+
+    def write_indexes(self) -> None:
+        """The CDXJ index of each WARC file this run wrote, beside it (ARCHIVE_CDXJ)."""
+        for key in self.recorder.closed_files:
+            try:
+                write_cdxj_beside(self.storage, key)
+                self.crawler.stats.inc_value("archive/cdxj_files")
+            except Exception:  # the archive is whole without its index: log, count, go on
+                logger.exception("could not index %s", key)
+                self.crawler.stats.inc_value("errors/archive_index")
 
 
 # Request headers that carry our credentials (a proxy's, HTTP auth, cookies): never archived

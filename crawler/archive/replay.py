@@ -19,6 +19,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import tempfile
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -31,8 +32,15 @@ from scrapy.responsetypes import responsetypes
 from warcio.archiveiterator import ArchiveIterator
 
 from pipelines import runtime
+from pipelines.archive.reader import (
+    WARC_SUFFIXES,
+    ArchivedResponse,
+    iter_exchanges,
+    parse_warc_date,
+    warc_sources,
+)
+from pipelines.archive.writer import warc_date
 from pipelines.extraction.values import normalize_url
-from pipelines.archive.reader import ArchivedResponse, iter_exchanges, warc_sources
 
 logger = logging.getLogger(__name__)
 
@@ -41,45 +49,79 @@ class NotInArchive(IgnoreRequest):
     """A request that the archive being replayed does not hold."""
 
 
+@dataclass
+class IndexEntry:
+    path: Path
+    offset: int  # of the response record whose payload answers (for a revisit: the capture it refers to)
+    date: str  # WARC-Date of the record found under the URL
+    revisit: bool = False
+
+
 class WarcIndex:
-    """Where each URL's latest response lives in a set of local WARC files."""
+    """Where each URL's latest response lives in a set of local WARC files.
+
+    A revisit record counts as a response of its own date, answered with the payload of the capture it
+    refers to (found by payload digest, or by WARC-Refers-To-Target-URI and -Date, in any of the files).
+    """
 
     def __init__(self, files: list[Path]):
         self.files = files
-        self.entries: dict[str, tuple[Path, int, str]] = {}  # url -> (file, offset, WARC-Date)
+        self.entries: dict[str, IndexEntry] = {}
+        captures: dict[str, tuple[Path, int]] = {}
+        revisits: list[tuple[str, str, list[str]]] = []  # (url, date, keys of the capture referred to)
         for path in files:
             with open(path, "rb") as stream:
                 iterator = ArchiveIterator(stream, check_digests=False)
                 for record in iterator:
-                    if record.rec_type != "response":
-                        continue
-                    url = record.rec_headers.get_header("WARC-Target-URI")
-                    date = record.rec_headers.get_header("WARC-Date") or ""
-                    offset = iterator.get_record_offset()
-                    for key in {url, normalize_url(url)}:
-                        if key not in self.entries or self.entries[key][2] <= date:
-                            self.entries[key] = (path, offset, date)
+                    headers = record.rec_headers
+                    url = headers.get_header("WARC-Target-URI")
+                    date = headers.get_header("WARC-Date") or ""
+                    if record.rec_type == "response":
+                        offset = iterator.get_record_offset()
+                        captures[f"{url} {date}"] = (path, offset)
+                        if headers.get_header("WARC-Payload-Digest"):
+                            captures[headers.get_header("WARC-Payload-Digest")] = (path, offset)
+                        self._add(url, IndexEntry(path, offset, date))
+                    elif record.rec_type == "revisit":
+                        referred = f"{headers.get_header('WARC-Refers-To-Target-URI') or url} "
+                        referred += headers.get_header("WARC-Refers-To-Date") or ""
+                        revisits.append((url, date, [headers.get_header("WARC-Payload-Digest") or "", referred]))
+        for url, date, keys in revisits:
+            capture = next((captures[key] for key in keys if key in captures), None)
+            if capture is None:
+                logger.warning("revisit of %s refers to a capture these files do not hold: skipped", url)
+                continue
+            self._add(url, IndexEntry(*capture, date, revisit=True))
+
+    def _add(self, url: str, entry: IndexEntry) -> None:
+        for key in {url, normalize_url(url)}:
+            if key not in self.entries or self.entries[key].date <= entry.date:
+                self.entries[key] = entry
 
     def get(self, url: str) -> ArchivedResponse | None:
         entry = self.entries.get(url) or self.entries.get(normalize_url(url))
         if entry is None:
             return None
-        path, offset, _ = entry
-        with open(path, "rb") as stream:
-            stream.seek(offset)
-            return next(iter_exchanges(stream), None)
+        with open(entry.path, "rb") as stream:
+            stream.seek(entry.offset)
+            archived = next(iter_exchanges(stream), None)
+        if archived is not None and entry.revisit:
+            archived.revisit_of, archived.fetched, archived.url = warc_date(archived.fetched), parse_warc_date(entry.date), url
+        return archived
 
     def __len__(self) -> int:
-        return len({(path, offset) for path, offset, _ in self.entries.values()})
+        return len({id(entry) for entry in self.entries.values()})
 
 
 def local_warc_files(location: str, target: Path, settings: Any = None) -> list[Path]:
-    """The WARC files of a location; S3 objects are downloaded into ``target`` (random access needs a file)."""
-    if "://" not in location or location.startswith("file://"):
-        return [Path(name) for name, _ in warc_sources(location, None)]
+    """The WARC files of a location; S3 objects and the WARCs of a WACZ are copied into ``target`` first
+    (random access needs a file of its own)."""
     files = []
     for number, (name, opener) in enumerate(warc_sources(location, partial(open_store_prefix, settings=settings))):
-        path = target / f"{number:06d}.warc.gz"
+        if "://" not in name and name.endswith(WARC_SUFFIXES) and Path(name).is_file():
+            files.append(Path(name))
+            continue
+        path = target / f"{number:06d}.warc.gz"  # the name does not matter to readers: they look at the bytes
         with opener() as source, open(path, "wb") as handle:
             while chunk := source.read(1024 * 1024):
                 handle.write(chunk)
@@ -152,4 +194,7 @@ class ReplayMiddleware:
             raise NotInArchive(f"not in archive, not fetched: {request.url}")
         request.meta["fetched"] = archived.fetched
         self.crawler.stats.inc_value("replay/responses")
+        if archived.truncated:  # the archive holds less than was sent (Common Crawl cuts pages at 1 MB)
+            self.crawler.stats.inc_value("replay/truncated")
+            logger.warning("archived response cut short (WARC-Truncated: %s): %s", archived.truncated, archived.url)
         return build_response(archived, request)

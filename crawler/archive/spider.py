@@ -22,21 +22,11 @@ import scrapy
 from crawler.archive.replay import open_store_prefix
 from crawler.spiders.base import ROLE_ARTICLE, ArticleSpider
 from pipelines import runtime
-from pipelines.archive.reader import ArchivedResponse, iter_exchanges, warc_sources
+from pipelines.archive.reader import ArchivedResponse, is_article, iter_exchanges, warc_sources
 
 logger = logging.getLogger(__name__)
 
-HTML_TYPES = ("text/html", "application/xhtml+xml")
 _DONE = object()
-
-
-def is_article_response(response: ArchivedResponse) -> bool:
-    """Articles of our own archives are marked in their metadata; other WARCs: any 200 HTML page."""
-    role = response.meta.get("role")
-    if role is not None:
-        return role == ROLE_ARTICLE and response.status == 200
-    content_type = next((v for k, v in response.headers if k.lower() == "content-type"), "")
-    return response.status == 200 and content_type.split(";")[0].strip().lower() in HTML_TYPES
 
 
 class ReplaySpider(ArticleSpider):
@@ -65,7 +55,7 @@ class ReplaySpider(ArticleSpider):
                 continue
             response: ArchivedResponse = item
             self.crawler.stats.inc_value("replay/records")
-            if not is_article_response(response):
+            if not is_article(response):
                 continue
             stamp = response.fetched.isoformat()
             if self.latest.get(response.url, "") > stamp:

@@ -6,6 +6,8 @@ so a mistake prints one line and nothing else.
 
 from __future__ import annotations
 
+import sys
+from datetime import datetime, timezone
 from typing import Any
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
@@ -13,11 +15,14 @@ from scrapy.crawler import AsyncCrawlerProcess, CrawlerProcess
 from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
-from crawler.cli import ProjectCommand
+from crawler.cli import EXIT_FAILED, ProjectCommand
 from crawler.config import check_settings, check_store
 from crawler.errors import ConfigError
+from crawler.quietlog import quiet_scrapy_startup
+from crawler.extensions.runrecord import run_record, work_failed
 from crawler.frontier import FAILURES as FRONTIER_FAILURES, check_frontier
 from crawler.shutdown import GracefulStop
+from crawler.sites import check_site_argument, load_sites
 from pipelines.workers.pool import start_forkserver
 
 ASYNCIO_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
@@ -39,6 +44,8 @@ def checked_spider(settings: Any, name: str, spider_args: dict[str, str]) -> typ
     checker = getattr(spidercls, "check_arguments", None)
     if checker:
         checker(**spider_args)
+    if spider_args.get("site"):
+        check_site_argument(load_sites(settings.getlist("SITES_DIRS")), spider_args["site"])
     return spidercls
 
 
@@ -48,12 +55,43 @@ def crawler_process(settings: Any) -> AsyncCrawlerProcess | CrawlerProcess:
     return CrawlerProcess(settings)
 
 
+SPIDER_ARGUMENTS = """Spider arguments (-a NAME=VALUE):
+  site=KEY          every spider: store each page under this site file's key, with its rules
+                    (without it: the site file whose domains hold the page, else its host name)
+  limit=N           every spider: stop after N article requests
+  url=URL[,URL]     sitemap, feed: the sitemap(s) or RSS/Atom feed(s) to start from
+  file=PATH         urls: a text file of article URLs, one per line (# comments, blank lines skipped)
+  urls=URL[,URL]    urls: the article URLs themselves
+A site spider (`scrapy list`) takes only site and limit.
+
+Exit codes: 0 done (also when nothing was new), 1 the crawl failed (nothing could be fetched,
+or nothing stored because every page failed; the frontier was lost), 2 a mistake in the
+command (one line on stderr, nothing started). See docs/commands.md."""
+
+
+def crawl_failed(crawler: Any) -> str:
+    """Why a finished crawl failed ("" when it did its work): :func:`work_failed` of its figures."""
+    return work_failed(run_record(crawler.stats.get_stats(), {}, datetime.now(timezone.utc)))
+
+
 class Command(ProjectCommand, ScrapyCrawl):
     requires_crawler_process = False
+
+    def short_desc(self) -> str:
+        return "Crawl a site (a site key) or run a generic spider: sitemap, feed, urls"
+
+    def long_desc(self) -> str:
+        return "Crawl with one spider: a site file's key, or a generic spider (sitemap, feed, urls).\n\n" + SPIDER_ARGUMENTS
+
+    def add_options(self, parser) -> None:
+        super().add_options(parser)
+        parser.add_argument("-v", "--verbose", action="store_true",
+                            help="log Scrapy's start-up report (versions, settings, components) and stats too")
 
     def run_checked(self, args: list[str], opts: Any) -> None:
         if len(args) != 1:
             raise UsageError("give one spider name")
+        quiet_scrapy_startup(self.settings.get("LOG_LEVEL"), opts.verbose)
         spidercls = checked_spider(self.settings, args[0], opts.spargs)
         if self.settings.getint("EXTRACT_WORKERS", -1):
             start_forkserver()  # loads the extraction modules while Scrapy sets up the crawl
@@ -65,4 +103,7 @@ class Command(ProjectCommand, ScrapyCrawl):
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start(install_signal_handlers=False)
         if self.crawler_process.bootstrap_failed or crawler.stats.get_value("finish_reason") in FRONTIER_FAILURES:
-            self.exitcode = 1
+            self.exitcode = EXIT_FAILED
+        elif failed := crawl_failed(crawler):
+            sys.stderr.write(f"error: the crawl failed: {failed}\n")
+            self.exitcode = EXIT_FAILED

@@ -14,8 +14,9 @@ from typing import Any
 
 from scrapy.exceptions import UsageError
 
-from crawler.cli import ProjectCommand
-from crawler.commands.crawl import crawler_process
+from crawler.cli import EXIT_FAILED, ProjectCommand
+from crawler.commands.crawl import crawl_failed, crawler_process
+from crawler.quietlog import quiet_scrapy_startup
 from crawler.config import check_settings, check_store
 from crawler.archive.replay import open_store_prefix
 from crawler.archive.spider import ReplaySpider
@@ -47,11 +48,14 @@ class Command(ProjectCommand):
     def add_options(self, parser) -> None:
         super().add_options(parser)
         parser.add_argument("--diff", action="store_true", help="write nothing; report what would change")
+        parser.add_argument("-v", "--verbose", action="store_true",
+                            help="log Scrapy's start-up report (versions, settings, components) and stats too")
 
     def run_checked(self, args: list[str], opts: Any) -> None:
         if len(args) != 1:
             raise UsageError("give one WARC file, directory or s3:// prefix")
         source = args[0]
+        quiet_scrapy_startup(self.settings.get("LOG_LEVEL"), opts.verbose)
         if not any(True for _ in warc_sources(source, partial(open_store_prefix, settings=self.settings))):
             raise FileNotFoundError(f"{source}: no WARC files there")
         self.settings.setdict(REPLAY_SETTINGS, priority="cmdline")
@@ -77,4 +81,7 @@ class Command(ProjectCommand):
             report = getattr(crawler, "diff_report", None)
             sys.stdout.write((report.render() if report else "nothing replayed") + "\n")
         if process.bootstrap_failed:
-            self.exitcode = 1
+            self.exitcode = EXIT_FAILED
+        elif not opts.diff and (failed := crawl_failed(crawler)):
+            sys.stderr.write(f"error: the replay failed: {failed}\n")
+            self.exitcode = EXIT_FAILED

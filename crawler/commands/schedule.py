@@ -21,6 +21,7 @@ from scrapy.utils.log import configure_logging
 
 from crawler.cli import ProjectCommand
 from crawler.commands.crawl import checked_spider
+from crawler.config import check_setting_names
 from crawler.errors import ConfigError
 from crawler.schedules import Job, Scheduler, crawl_command, first_run, load_schedule
 
@@ -32,6 +33,7 @@ def check_job(job: Job, settings: Any, source: str) -> None:
     run_settings = settings.copy()
     run_settings.setdict(job.settings, priority="spider")  # below the command line's -s, as in a crawl
     try:
+        check_setting_names(run_settings, job.settings)
         checked_spider(run_settings, job.spider, job.args)
     except ConfigError as exc:
         raise ConfigError(f"{source}: job {job.name!r}: {exc}") from None

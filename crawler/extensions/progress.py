@@ -10,6 +10,8 @@ from typing import Any
 from scrapy import signals
 from twisted.internet import task
 
+from pipelines.report.units import human_bytes
+
 logger = logging.getLogger("progress")
 
 
@@ -34,17 +36,26 @@ def summary_table(record: dict[str, Any]) -> str:
         ("pages/s", record.get("pages_per_second", 0)),
         ("articles stored", record.get("articles_stored", 0)),
         ("articles unchanged", record.get("articles_unchanged", 0)),
-        ("archive", f"{record.get('archive', {}).get('records', 0)} records, {record.get('archive', {}).get('bytes', 0)} bytes"),
+        ("archive", archive_line(record.get("archive", {}))),
     ]
     for title, key in (("error", "errors"), ("skipped", "skipped"), ("cleaned", "cleaning")):
         for reason, count in record.get(key, {}).items():
             rows.append((f"{title}: {reason}", count))
+    for alarm in record.get("alarms", []):
+        rows.append(("layout change?", alarm["message"]))
     if record.get("spooled"):
         rows.append(("spooled for upload", record["spooled"]))
     rows.append(("store", record.get("store", "")))
     width = max(len(str(name)) for name, _ in rows)
     line = "-" * (width + 30)
     return "\n".join([line, *(f"{name:<{width}}  {value}" for name, value in rows), line])
+
+
+def archive_line(archive: dict[str, Any]) -> str:
+    """``292 WARC records (97 responses) in 1 file, 3.2 MB``: what the WARC files hold, for people."""
+    files = archive.get("files", 0)
+    return (f"{archive.get('records', 0):,} WARC records ({archive.get('responses', 0):,} responses) in "
+            f"{files:,} file{'s' if files != 1 else ''}, {human_bytes(archive.get('bytes', 0))}")
 
 
 class Progress:

@@ -3,7 +3,11 @@
 Written once when the crawl opens (``finish_reason: running``, so a run that
 was killed is visible) and again when the engine stops, from the crawl's
 stats: pages fetched, articles stored / unchanged, errors and skips by
-reason, what cleaning removed, the archive's size, spooled uploads.
+reason (and the first URLs of each, ``urls``), what cleaning removed, the
+archive's size, spooled uploads, and per site (``sites``) the article links
+found, pages, articles, fields filled and body length. The site figures are
+then compared with the site's recent runs: a fall is a layout-change alarm
+(``alarms``, and a warning line at the end of the crawl; docs/report.md).
 """
 
 from __future__ import annotations
@@ -19,6 +23,9 @@ from scrapy import signals
 
 from pipelines import runtime
 from pipelines.document.render import iso_utc
+from pipelines.report.alarms import AlarmPolicy, layout_alarms
+from pipelines.report.history import run_records
+from pipelines.report.runlog import sites_from_stats
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +53,7 @@ def run_record(stats: dict[str, Any], base: dict[str, Any], now: datetime) -> di
         "paywalled": stats.get("extract/paywalled", 0),
         "truncated": stats.get("extract/truncated", 0),
         "archive": {
+            "responses": stats.get("archive/responses", 0),
             "records": stats.get("archive/records", 0),
             "bytes": stats.get("archive/bytes", 0),
             "files": stats.get("archive/files", 0),
@@ -54,7 +62,29 @@ def run_record(stats: dict[str, Any], base: dict[str, Any], now: datetime) -> di
         "flushed": stats.get("store/flushed", 0),
         "elapsed_seconds": round(elapsed, 3),
         "pages_per_second": round(pages / elapsed, 2),
+        "sites": sites_from_stats(stats),
     }
+
+
+def work_failed(record: dict[str, Any]) -> str:
+    """Why a finished run counts as failed (its exit code is 1), or "" when it did its work.
+
+    Nothing fetched at all (not even robots.txt: the network or the host is down), or
+    nothing stored while every article page failed. A run that found nothing new (all
+    articles fresh in the archive, or unchanged) did its work.
+    """
+    errors = sum(v for v in record.get("errors", {}).values() if isinstance(v, int))
+    if not record.get("pages_fetched") and errors:
+        return f"nothing could be fetched ({_reasons(record['errors'])})"
+    if not (record.get("articles_stored") or record.get("articles_unchanged")) and errors:
+        return f"nothing stored, every page failed ({_reasons(record['errors'])})"
+    return ""
+
+
+def _reasons(counts: dict[str, int]) -> str:
+    top = sorted(counts.items(), key=lambda kv: -kv[1])
+    text = ", ".join(f"{reason}: {count}" for reason, count in top[:4])
+    return text + (", …" if len(top) > 4 else "")
 
 
 def _by_prefix(stats: dict[str, Any], prefix: str) -> dict[str, int]:
@@ -106,8 +136,31 @@ class RunRecord:
     def engine_stopped(self) -> None:
         if not self.key:
             return
-        self.record = run_record(self.crawler.stats.get_stats(), self.base(), datetime.now(timezone.utc))
+        record = run_record(self.crawler.stats.get_stats(), self.base(), datetime.now(timezone.utc))
+        record["urls"] = runtime.url_log(self.crawler).as_dict()
+        record["alarms"] = self.alarms(record)
+        for alarm in record["alarms"]:
+            logger.warning("layout change? %s", alarm["message"])
+        self.record = record
         self._write(self.record)
+
+    def alarms(self, record: dict[str, Any]) -> list[dict[str, Any]]:
+        settings = self.crawler.settings
+        if not settings.getbool("ALARM_ENABLED") or not record["sites"]:
+            return []
+        policy = AlarmPolicy(drop=settings.getfloat("ALARM_DROP"), min_articles=settings.getint("ALARM_MIN_ARTICLES"),
+                             history_runs=settings.getint("ALARM_HISTORY_RUNS"),
+                             min_runs=settings.getint("ALARM_MIN_RUNS"))
+        try:  # earlier runs, newest first; this run's own record (still "running") left out
+            history = [r for r in reversed(run_records(runtime.storage(self.crawler), settings.get("STATE_DIR")))
+                       if r.get("run_id") != record["run_id"] and r.get("finish_reason") != "running"]
+        except Exception as exc:  # the alarms must never cost the run its record
+            logger.error("could not read earlier run records for the layout-change alarms: %s", exc)
+            return []
+        alarms = layout_alarms(record["sites"], history, policy)
+        if settings.get("FRONTIER_URL"):  # workers of one crawl share its links: one worker's count says little
+            alarms = [alarm for alarm in alarms if alarm["measure"] != "found"]
+        return alarms
 
     def _write(self, record: dict[str, Any]) -> None:
         data = (json.dumps(record, indent=2, sort_keys=False, default=str) + "\n").encode("utf-8")

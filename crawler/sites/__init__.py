@@ -171,6 +171,14 @@ def get_site(sites: dict[str, SiteConfig], key: str) -> SiteConfig:
         raise ConfigError(f"unknown site {key!r}; known sites: {', '.join(sorted(sites)) or 'none'}") from None
 
 
+def check_site_argument(sites: dict[str, SiteConfig], key: str) -> SiteConfig:
+    """``-a site=KEY`` names a site file: a typo must not start a new site in the store."""
+    if key not in sites:
+        raise ConfigError(f"-a site={key!r}: unknown site; known sites: {', '.join(sorted(sites)) or 'none'} "
+                          "(a new site needs a site file, see SITES_DIRS)")
+    return sites[key]
+
+
 def site_for_url(sites: dict[str, SiteConfig], url: str) -> SiteConfig | None:
     return next((site for site in sites.values() if site.owns(url)), None)
 

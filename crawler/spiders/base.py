@@ -21,15 +21,20 @@ from twisted.python.failure import Failure
 from crawler import sources
 from crawler.errors import ConfigError
 from crawler.errors import error_reason
-from crawler.sites import DEFAULT_DENY, DEFAULT_FRONT_MATTER, SiteConfig, host_key, load_sites, site_for_url
+from crawler.sites import (DEFAULT_DENY, DEFAULT_FRONT_MATTER, SiteConfig, check_site_argument, host_key, load_sites,
+                           site_for_url)
+from pipelines import runtime
+from pipelines.archive.reader import ARTICLE_ROLE
 from pipelines.dedup import archive_index
+from pipelines.report.runlog import count_found
 from pipelines.item import Page, SiteProfile
 from pipelines.extraction.values import normalize_url, same_site
 from pipelines.document.render import SITE_KEY_RE
 
 logger = logging.getLogger(__name__)
 
-ROLE_ARTICLE, ROLE_SITEMAP, ROLE_FEED, ROLE_LISTING = "article", "sitemap", "feed", "listing"
+ROLE_ARTICLE = ARTICLE_ROLE  # "article": the archive's reader tells articles by it
+ROLE_SITEMAP, ROLE_FEED, ROLE_LISTING = "sitemap", "feed", "listing"
 
 
 class ArticleSpider(scrapy.Spider):
@@ -64,6 +69,8 @@ class ArticleSpider(scrapy.Spider):
         cls.check_arguments(**kwargs)
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.sites = load_sites(crawler.settings.getlist("SITES_DIRS"))
+        if spider.site_arg:
+            check_site_argument(spider.sites, spider.site_arg)  # Scrapyd starts spiders without `scrapy crawl`
         spider.deny = [re.compile(p) for p in (*DEFAULT_DENY, *(spider.site_config.deny if spider.site_config else ()))]
         spider.revisit = crawler.settings.getfloat("REVISIT_AFTER")
         crawler.signals.connect(spider.request_dropped, signal=scrapy.signals.request_dropped)
@@ -76,16 +83,28 @@ class ArticleSpider(scrapy.Spider):
         url = url.strip()
         reason = self.skip_reason(url, hints or {})
         if reason:
-            self.crawler.stats.inc_value(f"skipped/{reason}")
+            site = self.site_key(url)
+            runtime.count_failure(self.crawler, "skipped", reason, url, site)
+            if reason == "recently_fetched":
+                count_found(self.crawler.stats, site)
             logger.debug("skipped (%s): %s", reason, url)
             return None
         self.requested_articles += 1
+        site = self.profile_for(url).key
+        count_found(self.crawler.stats, site)
         return scrapy.Request(
             url,
             callback=self.parse_article,
             errback=self.on_error,
-            meta={"role": ROLE_ARTICLE, "hints": dict(hints or {}), "site": self.profile_for(url).key},
+            meta={"role": ROLE_ARTICLE, "hints": dict(hints or {}), "site": site},
         )
+
+    def site_key(self, url: str) -> str:
+        """The site key of any URL a source listed, even one that is no URL at all ("" then)."""
+        try:
+            return self.profile_for(url).key
+        except ValueError:
+            return self.site_config.key if self.site_config else ""
 
     def skip_reason(self, url: str, hints: dict[str, str]) -> str:
         try:  # a page or a sitemap may list anything: one unparseable URL must not stop the rest
@@ -134,7 +153,7 @@ class ArticleSpider(scrapy.Spider):
     def _profile_for(self, url: str, key: str) -> SiteProfile:
         if self.site_config:
             return self.site_config.profile
-        if key:
+        if key:  # -a site= (checked against the site files), or a request's site (a host key too)
             known = self.sites.get(key)
             return known.profile if known else SiteProfile(key=key, front_matter=_default_front_matter())
         known = site_for_url(self.sites, url)
@@ -154,7 +173,7 @@ class ArticleSpider(scrapy.Spider):
         try:
             sitemap = sources.parse_sitemap(response.body)
         except sources.SourceError as exc:
-            self.count_error("bad_sitemap", f"{exc}: {response.url}")
+            self.count_error("bad_sitemap", f"{exc}: {response.url}", response.url)
             return
         if sitemap.kind == "index":
             for entry in sitemap.entries:
@@ -170,7 +189,7 @@ class ArticleSpider(scrapy.Spider):
         try:
             entries = sources.parse_feed(response.body)
         except sources.SourceError as exc:
-            self.count_error("bad_feed", f"{exc}: {response.url}")
+            self.count_error("bad_feed", f"{exc}: {response.url}", response.url)
             return
         for entry in entries:
             request = self.article_request(entry.url, entry.hints)
@@ -180,13 +199,13 @@ class ArticleSpider(scrapy.Spider):
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
         """A section page: follow the links that the site file says are articles."""
         if not isinstance(response, TextResponse):
-            self.count_error("not_html", f"section page is not HTML: {response.url}")
+            self.count_error("not_html", f"section page is not HTML: {response.url}", response.url)
             return
         for href in response.xpath("//a/@href").getall():
             try:
                 url = response.urljoin(href.strip()).split("#", 1)[0]
             except ValueError:  # an href that is no URL (an unclosed IPv6 bracket): the other links still count
-                self.crawler.stats.inc_value("skipped/bad_url")
+                runtime.count_failure(self.crawler, "skipped", "bad_url", href.strip()[:300], self.site_key(response.url))
                 continue
             if same_site(url, response.url) and (not self.site_config or self.site_config.is_article_url(url)):
                 request = self.article_request(url)
@@ -199,10 +218,11 @@ class ArticleSpider(scrapy.Spider):
         body = response.body
         content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
         if not body.strip():
-            self.count_error("empty", f"empty page: {response.url}")
+            self.count_error("empty", f"empty page: {response.url}", response.url, response.meta.get("site", ""))
             return
         if not isinstance(response, TextResponse) and not content_type.startswith(("text/", "application/xhtml")):
-            self.count_error("not_html", f"not HTML ({content_type or 'no Content-Type'}): {response.url}")
+            self.count_error("not_html", f"not HTML ({content_type or 'no Content-Type'}): {response.url}", response.url,
+                             response.meta.get("site", ""))
             return
         yield Page(
             url=response.url,
@@ -216,29 +236,32 @@ class ArticleSpider(scrapy.Spider):
 
     def on_error(self, failure: Failure) -> None:
         request = failure.request
+        site = request.meta.get("site") or self.site_key(request.url)
         if failure.check(HttpError):
             status = failure.value.response.status
             if 300 <= status < 400:  # a redirect Scrapy would not follow: no Location, or not to http(s)
                 location = failure.value.response.headers.get(b"Location", b"").decode("latin-1")[:200]
-                self.count_error("bad_redirect", f"HTTP {status} to {location or 'nowhere'!r}: {request.url}")
+                self.count_error("bad_redirect", f"HTTP {status} to {location or 'nowhere'!r}: {request.url}",
+                                 request.url, site)
             else:
-                self.count_error(f"http_{status}", f"HTTP {status}: {request.url}")
+                self.count_error(f"http_{status}", f"HTTP {status}: {request.url}", request.url, site)
         else:
             reason = error_reason(failure)
             if reason.startswith("skipped/"):
-                self.crawler.stats.inc_value(reason)
-                logger.info("%s: %s", reason, request.url)
+                runtime.count_failure(self.crawler, "skipped", reason.removeprefix("skipped/"), request.url, site)
+                logger.debug("%s: %s", reason, request.url)
             else:
                 detail = failure.getErrorMessage() or type(failure.value).__name__
-                self.count_error(reason, f"{reason}: {detail} ({request.url})")
+                self.count_error(reason, f"{reason}: {detail} ({request.url})", request.url, site)
 
     def request_dropped(self, request: scrapy.Request) -> None:
         """Scrapy's duplicate filter dropped a request (a redirect to a page already fetched): counted, not silent."""
-        self.crawler.stats.inc_value("skipped/duplicate")
+        runtime.count_failure(self.crawler, "skipped", "duplicate", request.url,
+                              request.meta.get("site") or self.site_key(request.url))
         logger.debug("skipped (duplicate): %s", request.url)
 
-    def count_error(self, reason: str, message: str) -> None:
-        self.crawler.stats.inc_value(f"errors/{reason}")
+    def count_error(self, reason: str, message: str, url: str = "", site: str = "") -> None:
+        runtime.count_failure(self.crawler, "errors", reason, url, site or (self.site_key(url) if url else ""))
         logger.warning(message)
 
 

@@ -1,19 +1,46 @@
-"""Reading the web archive: :func:`iter_exchanges` streams a WARC (a local file or an S3 body)
+"""Reading the web archive: :func:`iter_exchanges` streams a WARC (a local file, an S3 body, a WACZ member)
 and yields each response with the metadata record written beside it.
+
+A response's ``body`` is its payload as the server sent it: the transfer
+coding (chunked) is undone, the content coding (gzip, br, zstd, …) is not, and
+the ``Content-Encoding`` header stays. Whoever uses the page decodes it once,
+the way the live crawl does (replay: Scrapy's HttpCompressionMiddleware).
+warcio's ``content_stream()`` would decode gzip, deflate and br but not
+x-gzip, zstd or stacked codings, keep the header either way, and fails on br
+with the brotli package that Scrapy needs (warcio issue 73).
+
+Archives other tools wrote are read too: warcio's ``capture_http`` and
+``wget --warc-file`` (raw chunked bodies), Common Crawl's (decoded payloads
+with ``X-Crawler-*`` headers, no request records, ``WARC-Truncated``), and
+``revisit`` records, which are given the payload of the capture they refer to
+when an earlier record of the same file holds it.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
+import tempfile
+import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO, Iterator
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.bufferedreaders import ChunkedDataReader
 
 logger = logging.getLogger(__name__)
+
+WARC_SUFFIXES = (".warc.gz", ".warc")
+WACZ_SUFFIX = ".wacz"
+METADATA_TYPE = "application/warc-fields"  # WARC 1.1's type for metadata; indexers (pywb, cdxj-indexer) skip it
+HINT_PREFIX = "hint-"
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+ARTICLE_ROLE = "article"  # the role our metadata records give an article page (crawler.spiders.base)
 
 
 @dataclass
@@ -22,45 +49,154 @@ class ArchivedResponse:
     fetched: datetime
     status: int
     headers: list[tuple[str, str]]
-    body: bytes
+    body: bytes  # as sent: content-coded, transfer coding undone
     protocol: str = "HTTP/1.1"
     ip_address: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
     record_id: str = ""
+    truncated: str = ""  # WARC-Truncated: why the record holds less than was sent (length, time, …)
+    revisit_of: str = ""  # for a revisit record: the WARC-Date of the capture whose payload it has
+
+    def header(self, name: str) -> str:
+        name = name.lower()
+        return next((value for key, value in self.headers if key.lower() == name), "")
+
+
+def is_article(response: ArchivedResponse) -> bool:
+    """Articles of our own archives are marked in their metadata; other WARCs: any 200 HTML page."""
+    role = response.meta.get("role")
+    if role is not None:
+        return role == ARTICLE_ROLE and response.status == 200
+    return response.status == 200 and response.header("Content-Type").split(";")[0].strip().lower() in HTML_TYPES
 
 
 def iter_exchanges(stream: BinaryIO) -> Iterator[ArchivedResponse]:
-    """Responses of a WARC stream, each with its metadata record's values when there is one."""
+    """Responses (and resolved revisits) of a WARC stream, each with its metadata record's values."""
+    captures: dict[str, int] = {}  # payload digest, and "uri date", of each response -> its offset
     pending: ArchivedResponse | None = None
-    for record in ArchiveIterator(stream, check_digests=False):
-        if record.rec_type == "response" and record.http_headers is not None:
-            if pending is not None:
-                yield pending
-            pending = _archived_response(record)
-        elif record.rec_type == "metadata" and pending is not None:
-            if record.rec_headers.get_header("WARC-Concurrent-To") == pending.record_id:
-                try:
-                    pending.meta = json.loads(record.content_stream().read())
-                except ValueError:
-                    logger.warning("unreadable metadata record for %s", pending.url)
+    iterator = ArchiveIterator(stream, check_digests=False)
+    for record in iterator:
+        kind = record.rec_type
+        if kind in ("response", "revisit") and pending is not None:
+            yield pending
+            pending = None
+        if kind == "response" and record.http_headers is not None:
+            pending = archived_response(record)
+            offset = iterator.get_record_offset()
+            captures[f"{pending.url} {record.rec_headers.get_header('WARC-Date')}"] = offset
+            digest = record.rec_headers.get_header("WARC-Payload-Digest")
+            if digest:
+                captures[digest] = offset
+        elif kind == "revisit":
+            pending = _resolve_revisit(record, captures, stream)
+        elif (kind == "metadata" and pending is not None
+              and record.rec_headers.get_header("WARC-Concurrent-To") == pending.record_id):
+            pending.meta = read_metadata(record) or pending.meta
     if pending is not None:
         yield pending
 
 
-def _archived_response(record) -> ArchivedResponse:
+def archived_response(record) -> ArchivedResponse:
+    """A response record's status, headers and payload as sent (chunking undone, content coding kept)."""
     headers = record.rec_headers
     http = record.http_headers
     status_text = (http.get_statuscode() or "0").strip()
+    http_headers = list(http.headers)
+    payload = record.raw_stream
+    if "chunked" in (http.get_header("Transfer-Encoding") or "").lower():
+        # raw chunks as received (capture_http, wget); a body already de-chunked passes through unchanged
+        payload = ChunkedDataReader(record.raw_stream)
+        http_headers = [(k, v) for k, v in http_headers if k.lower() != "transfer-encoding"]
     return ArchivedResponse(
         url=headers.get_header("WARC-Target-URI"),
         fetched=parse_warc_date(headers.get_header("WARC-Date")),
         status=int(status_text) if status_text.isdigit() else 0,
-        headers=list(http.headers),
-        body=record.content_stream().read(),
+        headers=http_headers,
+        body=payload.read(),
         protocol=http.protocol or "HTTP/1.1",
         ip_address=headers.get_header("WARC-IP-Address") or "",
         record_id=headers.get_header("WARC-Record-ID") or "",
+        truncated=headers.get_header("WARC-Truncated") or "",
     )
+
+
+def _resolve_revisit(record, captures: dict[str, int], stream: BinaryIO) -> ArchivedResponse | None:
+    """A revisit with the status, headers and payload of the capture it refers to, read again from the stream.
+
+    The original's headers go with its payload (its Content-Encoding describes those bytes); the URL and
+    the time are the revisit's. None when the original is not earlier in this stream (another file, an
+    earlier crawl) or the stream cannot seek back.
+    """
+    headers = record.rec_headers
+    url = headers.get_header("WARC-Target-URI")
+    keys = [headers.get_header("WARC-Payload-Digest"),
+            f"{headers.get_header('WARC-Refers-To-Target-URI') or url} {headers.get_header('WARC-Refers-To-Date')}"]
+    offset = next((captures[key] for key in keys if key and key in captures), None)
+    if offset is None or not getattr(stream, "seekable", lambda: False)():
+        logger.warning("revisit of %s refers to a capture this file does not hold: skipped", url)
+        return None
+    position = stream.tell()  # the outer iterator reads on from here: put the stream back after
+    try:
+        stream.seek(offset)
+        original = next(ArchiveIterator(stream, check_digests=False))
+        response = archived_response(original)
+    finally:
+        stream.seek(position)
+    response.revisit_of = original.rec_headers.get_header("WARC-Date") or ""
+    response.url = url
+    response.fetched = parse_warc_date(headers.get_header("WARC-Date"))
+    response.record_id = headers.get_header("WARC-Record-ID") or ""
+    return response
+
+
+def metadata_fields(meta: dict[str, Any]) -> bytes:
+    """The body of our metadata record: ``application/warc-fields``, one ``name: value`` per line.
+
+    Hints become ``hint-<name>`` fields. Values are escaped so that one stays on one line and reads
+    back exactly: backslash, CR and LF as ``\\\\``, ``\\r``, ``\\n``.
+    """
+    lines = []
+    for name, value in meta.items():
+        if isinstance(value, dict):
+            lines += [(f"{HINT_PREFIX if name == 'hints' else name + '-'}{key}", item) for key, item in value.items()]
+        else:
+            lines.append((name, value))
+    return "".join(f"{name}: {_escape(str(value))}\r\n" for name, value in lines).encode("utf-8")
+
+
+def read_metadata(record) -> dict[str, Any]:
+    """The values of a metadata record: ours as warc-fields, or as JSON (archives written before 2026-12)."""
+    data = record.content_stream().read()
+    if (record.rec_headers.get_header("Content-Type") or "").startswith("application/json"):
+        try:
+            value = json.loads(data)
+        except ValueError:
+            logger.warning("unreadable metadata record for %s", record.rec_headers.get_header("WARC-Target-URI"))
+            return {}
+        return value if isinstance(value, dict) else {}
+    meta: dict[str, Any] = {}
+    for line in data.decode("utf-8", "replace").splitlines():
+        name, colon, value = line.partition(":")
+        if not colon:
+            continue
+        name, value = name.strip(), _unescape(value.strip())
+        if name.startswith(HINT_PREFIX):
+            meta.setdefault("hints", {})[name.removeprefix(HINT_PREFIX)] = value
+        else:
+            meta[name] = value
+    return meta
+
+
+_ESCAPES = {"\\": "\\\\", "\r": "\\r", "\n": "\\n"}
+_UNESCAPES = {"\\\\": "\\", "\\r": "\r", "\\n": "\n"}
+
+
+def _escape(value: str) -> str:
+    return re.sub(r"[\\\r\n]", lambda m: _ESCAPES[m.group()], value)
+
+
+def _unescape(value: str) -> str:
+    return re.sub(r"\\[\\rn]", lambda m: _UNESCAPES[m.group()], value)
 
 
 def parse_warc_date(value: str) -> datetime:
@@ -73,22 +209,56 @@ def parse_warc_date(value: str) -> datetime:
     return parsed.astimezone(timezone.utc).replace(microsecond=0)
 
 
+def is_archive(name: str) -> bool:
+    return name.endswith(WARC_SUFFIXES + (WACZ_SUFFIX,))
+
+
 def warc_sources(location: str, storage_opener) -> Iterator[tuple[str, Any]]:
-    """(name, opener) of each WARC file at a file, a directory or a store URI prefix."""
-    path = Path(location)
+    """(name, opener) of each WARC at a file, a directory or a store URI prefix; a WACZ gives each WARC it holds."""
     if "://" not in location or location.startswith("file://"):
         path = Path(location.removeprefix("file://"))
         if path.is_file():
-            yield str(path), lambda p=path: open(p, "rb")
-            return
-        if path.is_dir():
-            for file in sorted(path.rglob("*.warc.gz")) + sorted(path.rglob("*.warc")):
-                yield str(file), lambda p=file: open(p, "rb")
-            return
-        raise FileNotFoundError(f"{location}: no such WARC file or directory")
+            files = [path]
+        elif path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file() and is_archive(p.name))
+        else:
+            raise FileNotFoundError(f"{location}: no such WARC file or directory")
+        for file in files:
+            if file.name.endswith(WACZ_SUFFIX):
+                yield from _wacz_members(str(file), partial(open, file, "rb"))
+            else:
+                yield str(file), partial(open, file, "rb")
+        return
     storage, prefix = storage_opener(location)
-    keys = [prefix] if prefix.endswith((".warc.gz", ".warc")) else [
-        key for key in storage.list(prefix) if key.endswith((".warc.gz", ".warc"))
-    ]
+    keys = [prefix] if is_archive(prefix) else [key for key in storage.list(prefix) if is_archive(key)]
     for key in sorted(keys):
-        yield storage.describe(key), lambda k=key: storage.open_read(k)
+        if key.endswith(WACZ_SUFFIX):
+            yield from _wacz_members(storage.describe(key), lambda k=key: _spooled(storage.open_read(k)))
+        else:
+            yield storage.describe(key), lambda k=key: storage.open_read(k)
+
+
+def _wacz_members(name: str, opener) -> Iterator[tuple[str, Any]]:
+    """The WARCs of a WACZ package (``archive/*.warc.gz``), each opened as a stream of the zip."""
+    with opener() as handle, zipfile.ZipFile(handle) as package:
+        members = sorted(m for m in package.namelist() if m.startswith("archive/") and m.endswith(WARC_SUFFIXES))
+    if not members:
+        raise FileNotFoundError(f"{name}: a WACZ without WARC files (archive/*.warc.gz)")
+    for member in members:
+        yield f"{name}#{member}", lambda m=member: _zip_member(opener, m)
+
+
+@contextmanager
+def _zip_member(opener, member: str) -> Iterator[BinaryIO]:
+    with opener() as handle, zipfile.ZipFile(handle) as package, package.open(member) as stream:
+        yield stream
+
+
+def _spooled(source: BinaryIO) -> BinaryIO:
+    """A seekable copy of a stream (a zip needs one): in memory up to 64 MB, then on disk."""
+    copy = tempfile.SpooledTemporaryFile(64 * 1024 * 1024)  # noqa: SIM115 - the caller closes it
+    with source:
+        while chunk := source.read(1024 * 1024):
+            copy.write(chunk)
+    copy.seek(0)
+    return copy

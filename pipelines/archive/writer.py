@@ -10,7 +10,6 @@ Files rotate by size and go to the store as ``warc/<site>/<run-id>-<n>.warc.gz``
 from __future__ import annotations
 
 import io
-import json
 import logging
 import queue
 import re
@@ -26,13 +25,15 @@ from isal import isal_zlib
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
+from pipelines.archive.reader import METADATA_TYPE, metadata_fields
 from pipelines.document.render import SITE_KEY_RE, iso_utc
 from pipelines.storage import AppendLog, Storage, StorageError
 
 logger = logging.getLogger(__name__)
 WARC_VERSION = "1.1"
 SOFTWARE = "newsarchive (Scrapy, warcio)"
-# Headers describing how the bytes travelled, not the payload we store (it is already de-chunked).
+# The payload is stored as Scrapy's downloader hands it over: content coding (gzip, br, zstd …) as sent,
+# transfer coding (chunked) already undone. The header that would say otherwise goes (docs/archive.md).
 DROPPED_HEADERS = {"transfer-encoding"}
 DEFAULT_GZIP_LEVEL = 2  # ISA-L's levels run from 0 (fastest) to 3 (smallest)
 
@@ -89,13 +90,15 @@ def exchange_records(exchange: Exchange, gzip_level: int = DEFAULT_GZIP_LEVEL) -
     )
     writer.write_request_response_pair(request, response)
     if exchange.meta:
-        payload = json.dumps({"site": exchange.site, **exchange.meta}, sort_keys=True).encode("utf-8")
+        # warc-fields, not JSON: pywb and cdxj-indexer skip such metadata records, so the record never
+        # shadows the response that has the same URI and date (JSON ones are still read, pipelines.archive.reader)
+        payload = metadata_fields({"site": exchange.site, **exchange.meta})
         metadata = writer.create_warc_record(
             exchange.url,
             "metadata",
             payload=io.BytesIO(payload),
             length=len(payload),
-            warc_content_type="application/json",
+            warc_content_type=METADATA_TYPE,
             warc_headers_dict={
                 "WARC-Date": date,
                 "WARC-Concurrent-To": response.rec_headers.get_header("WARC-Record-ID"),
@@ -162,7 +165,8 @@ class WarcRecorder:
         self.queued_bytes = 0
         self._room = threading.Condition()
         self.files: dict[str, WarcFile] = {}
-        self.records = 0
+        self.exchanges = 0  # responses archived, each with its request (and metadata) record
+        self.records = 0  # WARC records written: warcinfo, response, request, metadata
         self.bytes = 0
         self.failures = 0
         self.closed_files: list[str] = []
@@ -211,14 +215,18 @@ class WarcRecorder:
             current = self._open_file(exchange.site, current.number + 1)
         current.log.write(data)
         current.exchanges += 1
-        self.records += 1
+        self.exchanges += 1
+        self.records += 3 if exchange.meta else 2  # response and request, and metadata when there is any
         self.bytes += len(data)
 
     def _open_file(self, site: str, number: int) -> "WarcFile":
         key = f"warc/{site}/{self.run_id}-{number:05d}.warc.gz"
         log = self.storage.open_append(key)
         if log.size == 0:
-            log.write(warcinfo_record(key.rsplit("/", 1)[-1], self.info, self.gzip_level))
+            info = warcinfo_record(key.rsplit("/", 1)[-1], self.info, self.gzip_level)
+            log.write(info)
+            self.records += 1
+            self.bytes += len(info)
         self.files[site] = WarcFile(log, number)
         return self.files[site]
 

@@ -269,16 +269,29 @@ def canonical_url(tree: HtmlElement, url: str, tags: dict[str, list[str]], artic
     A page may claim any canonical URL; accepting one on another site would let
     it overwrite that site's articles in the store.
     """
-    main_entity = article.get("mainEntityOfPage")
-    candidates = tree.xpath("//link[@rel='canonical']/@href") + tags.get("og:url", []) + [
-        _text(article.get("url")),
-        _text(main_entity.get("@id")) if isinstance(main_entity, dict) else _text(main_entity),
-    ]
-    for candidate in candidates:
+    for candidate in _url_candidates(tree, tags, article):
         absolute = _absolute(url, candidate.strip()) if candidate else ""
         if absolute and same_site(absolute, url):
             return normalize_url(absolute)
     return normalize_url(url)
+
+
+def declared_url(tree: HtmlElement) -> str:
+    """The absolute URL a page gives itself (canonical link, og:url, JSON-LD), or "": where a saved page was published."""
+    article = next((obj for obj in json_ld_objects(tree) if ARTICLE_TYPES & set(_types(obj))), {})
+    for candidate in _url_candidates(tree, meta_tags(tree), article):
+        candidate = (candidate or "").strip()
+        if candidate.startswith(("http://", "https://")) and _absolute(candidate, candidate):
+            return normalize_url(candidate)
+    return ""
+
+
+def _url_candidates(tree: HtmlElement, tags: dict[str, list[str]], article: dict[str, Any]) -> list[str]:
+    main_entity = article.get("mainEntityOfPage")
+    return tree.xpath("//link[@rel='canonical']/@href") + tags.get("og:url", []) + [
+        _text(article.get("url")),
+        _text(main_entity.get("@id")) if isinstance(main_entity, dict) else _text(main_entity),
+    ]
 
 
 def _absolute(base: str, value: str) -> str:

@@ -33,7 +33,7 @@ from pipelines.storage import Storage
 logger = logging.getLogger(__name__)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
-    url TEXT PRIMARY KEY, key TEXT NOT NULL, sha256 TEXT NOT NULL, revision INTEGER NOT NULL,
+    url TEXT PRIMARY KEY, key TEXT NOT NULL, body_sha256 TEXT NOT NULL, revision INTEGER NOT NULL,
     fetched TEXT NOT NULL, site TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS aliases (alias TEXT PRIMARY KEY, url TEXT NOT NULL);
@@ -47,7 +47,7 @@ SCHEMA_VERSION = 3  # a cache file of another version is rebuilt from the store
 class Known:
     url: str
     key: str
-    sha256: str
+    body_sha256: str
     revision: int
     fetched: str
 
@@ -112,8 +112,13 @@ class ArchiveIndex:
                 self.db.execute("INSERT OR REPLACE INTO manifests VALUES (?, ?, ?)", (key, size, int(final)))
         return lines
 
+    def expect_manifest(self, key: str) -> None:
+        """A manifest (or verdict file) this process writes: known to the cache, so that a store emptied later is noticed."""
+        with self.lock:
+            self.db.execute("INSERT OR IGNORE INTO manifests VALUES (?, -1, 0)", (key,))
+
     def record_many(self, records: Iterable[dict[str, Any]]) -> int:
-        return self._record_all(records, self._record, "url/key/sha256")
+        return self._record_all(records, self._record, "url/key/body_sha256")
 
     def _record_all(self, records: Iterable[dict[str, Any]], record_one: Any, needs: str) -> int:
         count = 0
@@ -127,11 +132,6 @@ class ArchiveIndex:
                     logger.warning("skipping a line without %s", needs)
             self.db.execute("COMMIT")
         return count
-
-    def register(self, name: str) -> None:
-        """A manifest or verdict file this run writes: the index learns from it before any sync reads it."""
-        with self.lock:
-            self.db.execute("INSERT OR IGNORE INTO manifests VALUES (?, -1, 0)", (name,))
 
     def record_verdicts(self, records: Iterable[dict[str, Any]]) -> int:
         return self._record_all(records, self._record_verdict, "url/verdict/fetched")
@@ -173,7 +173,7 @@ class ArchiveIndex:
         else:
             self.db.execute(
                 "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?)",
-                (url, record["key"], record["sha256"], revision, record.get("fetched", ""), record.get("site", "")),
+                (url, record["key"], body_sha256(record), revision, record.get("fetched", ""), record.get("site", "")),
             )
         for alias in {record.get("fetched_url"), url}:
             if alias:
@@ -187,7 +187,7 @@ class ArchiveIndex:
     def lookup(self, url: str) -> Known | None:
         with self.lock:
             row = self.db.execute(
-                "SELECT url, key, sha256, revision, fetched FROM articles WHERE url = ? OR url = "
+                "SELECT url, key, body_sha256, revision, fetched FROM articles WHERE url = ? OR url = "
                 "(SELECT url FROM aliases WHERE alias = ?)",
                 (url, normalize_url(url)),
             ).fetchone()
@@ -228,6 +228,15 @@ class ArchiveIndex:
 
 
 VERDICTS = "verdicts"  # verdicts/<run>.jsonl: the pages of a run judged not to be articles
+
+
+def body_sha256(line: dict[str, Any]) -> str:
+    """The hash of a manifest line's body: ``body_sha256``; manifests written before it existed called it ``sha256``.
+
+    From then on ``sha256`` is the hash of the whole stored file (as the S3 object's
+    ``sha256`` metadata): a line with ``body_sha256`` never means the body by ``sha256``.
+    """
+    return line["body_sha256"] if "body_sha256" in line else line["sha256"]
 
 
 def manifest_records(data: bytes, where: str) -> list[dict[str, Any]]:

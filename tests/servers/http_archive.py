@@ -1,12 +1,20 @@
 """Serve archived pages (a WARC) as a news site on 127.0.0.1: the sample site of tests and ``make demo``.
 
-    python -m tests.servers.http_archive [--warc FILE] [--inserts] [--delay SECONDS] [--port 0]
+    python -m tests.servers.http_archive [--warc FILE] [--coding mixed|NAME] [--inserts] [--delay SECONDS] [--port 0]
 
 Each archived response ``https://host/path`` is served at ``/host/path`` with
 its archived status and headers (and ``/moved/host/path`` redirects there). Around them the server builds what a news
 site announces its articles with: ``/robots.txt``, a sitemap index with a
 Google News sitemap, RSS 2.0 and Atom feeds, a front page; and pages that are
 not articles (a tag page, video pages, a gallery) listed beside them.
+
+Pages go out compressed as news sites send them: by default each article in
+one of the codings of tests/servers/encodings.py in turn (gzip, x-gzip,
+deflate zlib and raw, br, zstd, gzip then br, identity), every third one
+chunked (:func:`page_codings`); feeds, sitemaps and other pages gzipped.
+Like a server of pre-compressed files it sends them whatever the request's
+Accept-Encoding. ``--coding NAME`` serves every page in one coding
+(``identity``: the plain site; ``gzip-liar``: says gzip, sends plain).
 
 ``--inserts`` adds "ALSO READ: <headline>"-style inserts into each article's
 body, in the markups publishers use, to test that cleaning removes them all.
@@ -34,7 +42,9 @@ import lxml.html
 from w3lib.encoding import html_to_unicode
 
 from pipelines.archive.reader import ArchivedResponse, iter_exchanges
+from tests.helpers import decoded_body
 from tests.servers.base import serve
+from tests.servers.encodings import ALL, CODINGS, send
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 DEFAULT_WARC = FIXTURES / "corpus" / "corpus.warc.gz"
@@ -51,6 +61,14 @@ INSERT_SHAPES = (
 )
 TRAILING_SHAPE = ' <strong>ALSO READ: <a href="/news/trailing-{n}.html">{headline}</a></strong>'
 HEADLINE = "Insert headline {n} on the council budget vote"
+MIXED = "mixed"
+ROTATION = tuple(CODINGS)  # every coding in turn, identity included
+
+
+def page_codings(paths, coding: str = MIXED) -> dict[str, tuple[str, bool]]:
+    """Served path -> (coding, chunked) of each archived page: the n-th path in order gets the n-th coding."""
+    return {path: (ROTATION[n % len(ROTATION)] if coding == MIXED else coding, n % 3 == 2)
+            for n, path in enumerate(sorted(paths))}
 
 
 def insert_headlines(count: int) -> list[str]:
@@ -58,14 +76,19 @@ def insert_headlines(count: int) -> list[str]:
 
 
 class Site:
-    def __init__(self, warc: Path, truth: Path | None, inserts: bool, copies: int = 1):
+    def __init__(self, warc: Path, truth: Path | None, inserts: bool, copies: int = 1, coding: str = MIXED):
         self.pages: dict[str, ArchivedResponse] = {}
         with open(warc, "rb") as stream:
             originals = {served_path(response.url): response for response in iter_exchanges(stream)}
+        for response in originals.values():  # the page itself, whatever coding the archive holds it in
+            response.body = decoded_body(response)
+            response.headers = [(k, v) for k, v in response.headers if k.lower() not in ("content-encoding", "content-length")]
         # copies serve the same pages under /c<n>/…: a site of any size from a small archive (benchmarks)
         for copy in range(copies):
             prefix = f"/c{copy}" if copy else ""
             self.pages.update({prefix + path: response for path, response in originals.items()})
+        self.codings = page_codings(self.pages, coding)
+        self.other_coding = "identity" if coding == "identity" else "gzip"  # feeds, sitemaps, front page
         self.truth: dict[str, str] = {}
         if truth and truth.exists():
             with gzip.open(truth, "rt", encoding="utf-8") as handle:
@@ -167,10 +190,13 @@ class Handler(BaseHTTPRequestHandler):
             generated = self.site.generated[base] = self.generated(base)
         if path in generated:
             content_type, body = generated[path]
-            return self.reply(200, [("Content-Type", content_type)], body)
+            coding = "identity" if path == "/robots.txt" else self.site.other_coding
+            return self.reply(200, [("Content-Type", content_type)], body, coding, chunked=path.endswith(".xml"))
         if path.startswith("/moved/"):  # an old address that redirects to the article
             return self.reply(301, [("Location", base + path[len("/moved"):]), ("Content-Type", "text/html")], b"moved")
-        page = self.site.pages.get(path) or self.site.pages.get(unquote(path))
+        if path not in self.site.pages:
+            path = unquote(path)
+        page = self.site.pages.get(path)
         if page is not None and self.delay:
             time.sleep(self.delay)
         if page is None:
@@ -178,7 +204,8 @@ class Handler(BaseHTTPRequestHandler):
         headers = [(k, v) for k, v in page.headers if k.lower() not in ("content-length", "transfer-encoding", "content-encoding")]
         if self.site.inserts:  # the page was re-serialized as UTF-8: say so, whatever its meta tag says
             headers = [(k, v) for k, v in headers if k.lower() != "content-type"] + [("Content-Type", "text/html; charset=utf-8")]
-        return self.reply(page.status, headers, self.site.page_body(page))
+        coding, chunked = self.site.codings[path]
+        return self.reply(page.status, headers, self.site.page_body(page), coding, chunked)
 
     def generated(self, base: str) -> dict[str, tuple[str, bytes]]:
         articles = [path for path, _ in self.site.articles()]
@@ -193,13 +220,9 @@ class Handler(BaseHTTPRequestHandler):
         pages["/"] = ("text/html; charset=utf-8", front_page(base, articles))
         return pages
 
-    def reply(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
-        self.send_response(status)
-        for name, value in headers:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+    def reply(self, status: int, headers: list[tuple[str, str]], body: bytes, coding: str = "identity",
+              chunked: bool = False) -> None:
+        send(self, status, headers, body, coding, chunked)
 
 
 def sitemap_index(base: str) -> bytes:
@@ -261,9 +284,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--copies", type=int, default=1, help="serve the pages this many times under /c<n>/ (benchmarks)")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--delay", type=float, default=0.0, help="seconds before each archived page is sent")
+    parser.add_argument("--coding", default=MIXED, choices=(MIXED, *ALL), help="content coding of the articles")
     parser.add_argument("--log", type=Path, help="append every path asked for to this file")
     args = parser.parse_args(argv)
-    Handler.site = Site(args.warc, args.truth, args.inserts, args.copies)
+    Handler.site = Site(args.warc, args.truth, args.inserts, args.copies, args.coding)
     Handler.delay, Handler.log = args.delay, args.log
     serve(Handler, args.port)
 

@@ -4,7 +4,9 @@
 
 Files are read at each request, so a test rewrites an article (a new
 revision) or the sitemap (a newer ``lastmod``) while the server runs.
-``{base}`` in an ``.xml`` file becomes the server's URL. ``--delay`` slows
+``{base}`` in an ``.xml`` file becomes the server's URL. Pages go out
+compressed as news sites send them (tests/servers/encodings.py): each
+``.html`` in gzip, br, zstd or identity by its path, some chunked; XML gzipped. ``--delay`` slows
 article pages (``.html``) down, to catch a crawl mid-way; ``--log`` appends
 each requested path to a file, so a test sees exactly what was fetched.
 
@@ -19,12 +21,15 @@ import json
 import sys
 import threading
 import time
+import zlib
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from tests.servers.base import serve
+from tests.servers.encodings import send
 
+PAGE_CODINGS = ("gzip", "br", "zstd", "identity")
 TYPES = {".html": "text/html; charset=utf-8", ".xml": "application/xml", ".txt": "text/plain"}
 WORDS = ("council budget vote parks libraries roads district residents funding meeting members mayor plan "
          "schools transport housing water energy report committee public hearing proposal tax city").split()
@@ -103,14 +108,12 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(200, TYPES.get(target.suffix, "application/octet-stream"), body)
 
     def reply(self, status: int, content_type: str, body: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        try:
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):  # the crawl was stopped mid-response
-            pass
+        coding, chunked = "identity", False
+        if status == 200:
+            number = zlib.crc32(self.path.encode())  # the same path is always sent the same way
+            coding, chunked = PAGE_CODINGS[number % len(PAGE_CODINGS)], number % 3 == 0
+            coding = "gzip" if content_type == TYPES[".xml"] else coding
+        send(self, status, [("Content-Type", content_type)], body, coding, chunked)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,121 @@
+"""``scrapy wacz <warc dir | store | s3://bucket/prefix[/warc]> -o FILE.wacz``: the archive as one WACZ 1.1.1 file.
+
+The package opens in ReplayWeb.page and pywb as it is: the WARC files, their
+CDXJ index, and ``pages/pages.jsonl`` listing every stored article (its URL as
+fetched, the time of its archived response, its title) from the store's
+manifests. Given a directory of WARCs without a store around it, the pages
+are the archived article responses instead. A stored article whose response
+is not in these WARCs is left out of the list and counted.
+
+Exit codes: 0 written, 2 a user's mistake (no WARC there, no -o FILE.wacz).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy.exceptions import UsageError
+
+from crawler.cli import ProjectCommand
+from pipelines.archive.reader import WACZ_SUFFIX, is_archive
+from pipelines.archive.wacz import (
+    archive_pages,
+    manifest_pages,
+    response_times,
+    write_wacz,
+)
+from pipelines.runtime import store_from_settings
+from pipelines.storage import Storage
+
+
+class Command(ProjectCommand):
+    requires_crawler_process = False
+
+    def syntax(self) -> str:
+        return "[options] <warc dir | store dir | s3://bucket/prefix> -o FILE.wacz"
+
+    def short_desc(self) -> str:
+        return "Package the archive as a WACZ file (WARCs, CDXJ index, the stored articles as pages)"
+
+    def add_options(self, parser) -> None:
+        super().add_options(parser)
+        parser.add_argument("-o", "--output", default="", help="the WACZ file to write")
+        parser.add_argument("--title", default="", help="the package's title (default: the location)")
+
+    def run_checked(self, args: list[str], opts: Any) -> None:
+        if len(args) != 1:
+            raise UsageError("give one WARC directory, store directory or s3:// prefix")
+        if not opts.output.endswith(WACZ_SUFFIX):
+            raise UsageError("-o FILE.wacz: where to write the package")
+        storage, warc_prefix, root = locate(args[0], self.settings)
+        if is_archive(warc_prefix):  # one file
+            keys = [warc_prefix] if not warc_prefix.endswith(WACZ_SUFFIX) else []
+        else:
+            keys = sorted(k for k in storage.list(warc_prefix) if is_archive(k) and not k.endswith(WACZ_SUFFIX))
+        if not keys:
+            raise FileNotFoundError(f"{args[0]}: no WARC files there")
+        target = Path(opts.output)
+        with tempfile.TemporaryDirectory(prefix="wacz-", dir=target.resolve().parent) as tmp:
+            warcs = [copy_out(storage, key, Path(tmp) / archive_name(key, warc_prefix)) for key in keys]
+            captured = response_times(warcs)
+            if root is None:
+                pages, missing = archive_pages(warcs), 0
+            else:
+                lines = [json.loads(line) for key in sorted(storage.list(join(root, "manifest")))
+                         if key.endswith(".jsonl") for line in storage.get(key).decode("utf-8").splitlines() if line]
+                pages, missing = manifest_pages(lines, captured)
+            partial = Path(tmp) / "package.wacz"
+            with open(partial, "wb") as out:
+                write_wacz(out, warcs, pages, title=opts.title or args[0])
+            os.replace(partial, target)  # a reader never sees half a package
+        sys.stdout.write(f"wrote {target}: {len(warcs)} WARC file(s), {len(captured)} captures, {len(pages)} pages\n")
+        if missing:
+            sys.stderr.write(f"warning: {missing} stored article(s) have no archived response in these WARC files "
+                             "(archived elsewhere, or crawled with ARCHIVE_ENABLED off): not listed as pages\n")
+
+
+def locate(location: str, settings: Any) -> tuple[Storage, str, str | None]:
+    """(storage, prefix of the WARC files, prefix of the store root or None when there is no store around them)."""
+    if "://" not in location or location.startswith("file://"):
+        path = Path(location.removeprefix("file://")).expanduser()
+        if path.is_file():
+            return store_from_settings(settings, str(path.parent.resolve())), path.name, None
+        if not path.is_dir():
+            raise FileNotFoundError(f"{location}: no such directory")
+        base, prefix = str(path.resolve()), ""
+        if (path / "warc").is_dir():
+            return store_from_settings(settings, base), "warc", ""
+        if path.name == "warc":
+            return store_from_settings(settings, str(path.resolve().parent)), "warc", ""
+        return store_from_settings(settings, base), prefix, None
+    parts = urlsplit(location)
+    storage = store_from_settings(settings, f"{parts.scheme}://{parts.netloc}")
+    prefix = parts.path.strip("/")
+    if any(True for _ in storage.list(join(prefix, "warc"))):
+        return storage, join(prefix, "warc"), prefix
+    if prefix.rsplit("/", 1)[-1] == "warc":
+        return storage, prefix, prefix.rpartition("/")[0]
+    return storage, prefix, None
+
+
+def join(prefix: str, name: str) -> str:
+    return f"{prefix}/{name}" if prefix else name
+
+
+def archive_name(key: str, warc_prefix: str) -> str:
+    """``warc/<site>/<run>-<n>.warc.gz`` -> ``<site>-<run>-<n>.warc.gz``: one flat folder, no two names alike."""
+    relative = key[len(warc_prefix):].lstrip("/") if key.startswith(warc_prefix) else key
+    return relative.replace("/", "-") or Path(key).name
+
+
+def copy_out(storage: Storage, key: str, path: Path) -> Path:
+    with storage.open_read(key) as source, open(path, "wb") as handle:
+        while chunk := source.read(1024 * 1024):
+            handle.write(chunk)
+    return path

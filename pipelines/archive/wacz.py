@@ -1,0 +1,182 @@
+"""Packing the archive as WACZ 1.1.1 (https://specs.webrecorder.net/wacz/1.1.1/), and CDXJ indexes.
+
+A WACZ is a zip that ReplayWeb.page and pywb open as they are:
+
+    archive/<name>.warc.gz       the WARC files, stored (not deflated: readers seek into them)
+    indexes/index.cdx.gz, .idx   the CDXJ index of every capture, compressed in blocks, with its block index
+    pages/pages.jsonl            the pages a reader lists: here every stored article (url, ts, title)
+    datapackage.json             every file with its size and sha256; datapackage-digest.json its hash
+
+The index comes from cdxj-indexer (Webrecorder's). The package is written here
+rather than by py-wacz because py-wacz's indexer reads every payload through
+warcio's content_stream(), which raises on br-coded responses with the brotli
+package that Scrapy needs (warcio issue 73): a crawl of real news sites would
+not pack. Nothing here imports Scrapy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import shutil
+import tempfile
+import warnings
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from warcio.archiveiterator import ArchiveIterator
+
+from pipelines.archive.reader import is_article, iter_exchanges
+from pipelines.document.render import iso_utc
+from pipelines.storage import Storage
+
+WACZ_VERSION = "1.1.1"
+SOFTWARE = "newsarchive (cdxj-indexer)"
+INDEX_BLOCK_LINES = 1024  # CDXJ lines per gzip block of index.cdx.gz, as ArchiveWeb.page writes them
+# what a reader may replay: no metadata records (ours before 2026-12 were JSON, which indexers took for captures)
+CAPTURE_RECORDS = "response,revisit,resource"
+
+
+@dataclass
+class Page:
+    """One entry of pages.jsonl: a stored article, at the URL and time its response was archived."""
+
+    url: str
+    ts: str  # ISO 8601 UTC, the response's WARC-Date
+    title: str = ""
+
+    def line(self) -> dict[str, Any]:
+        return {"id": hashlib.sha256(f"{self.ts} {self.url}".encode()).hexdigest()[:16], "url": self.url,
+                "ts": self.ts, **({"title": self.title} if self.title else {})}
+
+
+def _indexer():
+    with warnings.catch_warnings():  # py3amf, which cdxj-indexer loads, warns about pkg_resources on import
+        warnings.simplefilter("ignore")
+        from cdxj_indexer.main import CDXJIndexer
+    return CDXJIndexer
+
+
+def cdxj_index(warc: Path, filename: str = "") -> str:
+    """The CDXJ lines of one WARC file, sorted (what pywb and ReplayWeb.page look captures up in)."""
+    output = io.StringIO()
+    _indexer()(output=output, inputs=[str(warc)], sort=True, filename=filename or None,
+               records=CAPTURE_RECORDS).process_all()
+    return output.getvalue()
+
+
+def write_cdxj_beside(storage: Storage, key: str) -> str:
+    """Index the WARC file at ``key`` into ``<name>.cdxj`` beside it; returns the index's key."""
+    with tempfile.TemporaryDirectory(prefix="cdxj-") as tmp:
+        local = Path(tmp) / Path(key).name  # the index names the WARC by this, its file name
+        with storage.open_read(key) as source, open(local, "wb") as copy:
+            shutil.copyfileobj(source, copy, 1024 * 1024)
+        lines = cdxj_index(local)
+    index_key = key.removesuffix(".gz").removesuffix(".warc") + ".cdxj"
+    storage.put(index_key, lines.encode("utf-8"), "text/plain; charset=utf-8")
+    return index_key
+
+
+def timestamp14(iso: str) -> str:
+    return "".join(ch for ch in iso if ch.isdigit())[:14]
+
+
+def response_times(warcs: list[Path]) -> set[tuple[str, str]]:
+    """(url, 14-digit WARC-Date) of every response and revisit record: what a reader of the package can open."""
+    found = set()
+    for warc in warcs:
+        with open(warc, "rb") as stream:
+            for record in ArchiveIterator(stream, check_digests=False):
+                if record.rec_type in ("response", "revisit"):
+                    headers = record.rec_headers
+                    found.add((headers.get_header("WARC-Target-URI"), timestamp14(headers.get_header("WARC-Date") or "")))
+    return found
+
+
+def manifest_pages(lines: list[dict[str, Any]], captured: set[tuple[str, str]]) -> tuple[list[Page], int]:
+    """The pages of the store's manifest lines (one per stored article revision) whose response is archived,
+    and how many are not."""
+    pages, seen, missing = [], set(), 0
+    for line in lines:
+        url, fetched = line.get("fetched_url") or line.get("url", ""), line.get("fetched", "")
+        if (url, timestamp14(fetched)) not in captured:
+            missing += 1
+        elif (url, fetched) not in seen:
+            seen.add((url, fetched))
+            pages.append(Page(url=url, ts=fetched, title=line.get("title", "")))
+    return pages, missing
+
+
+def archive_pages(warcs: list[Path]) -> list[Page]:
+    """Without a store: the archived articles (ours marked in their metadata; other tools': 200 HTML pages)."""
+    pages = []
+    for warc in warcs:
+        with open(warc, "rb") as stream:
+            for response in iter_exchanges(stream):
+                if is_article(response):
+                    pages.append(Page(url=response.url, ts=iso_utc(response.fetched)))
+    return pages
+
+
+def write_wacz(target: BinaryIO, warcs: list[Path], pages: list[Page], title: str = "") -> None:
+    """A WACZ of ``warcs`` (local files, named as they will be in archive/) listing ``pages``."""
+    with zipfile.ZipFile(target, "w") as package:
+        resources: list[dict[str, Any]] = []
+        block_index = io.StringIO()
+        with _Member(package, "indexes/index.cdx.gz", resources, zipfile.ZIP_STORED) as blocks:
+            _indexer()(output=block_index, inputs=[str(p) for p in warcs], sort=True, compress=blocks,
+                       lines=INDEX_BLOCK_LINES, data_out_name="index.cdx.gz", records=CAPTURE_RECORDS).process_all()
+        _write(package, "indexes/index.idx", block_index.getvalue().encode(), resources)
+        for warc in warcs:
+            large = warc.stat().st_size > 2**31 - 2**24  # zip64 past 2 GB
+            with open(warc, "rb") as source, _Member(package, f"archive/{warc.name}", resources, zipfile.ZIP_STORED,
+                                                     large) as out:
+                shutil.copyfileobj(source, out, 1024 * 1024)
+        header = {"format": "json-pages-1.0", "id": "pages", "title": "Stored articles"}
+        lines = [header] + [page.line() for page in pages]
+        _write(package, "pages/pages.jsonl", "".join(json.dumps(line) + "\n" for line in lines).encode(), resources)
+        created = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        datapackage = json.dumps({"profile": "data-package", "resources": resources, "wacz_version": WACZ_VERSION,
+                                  "software": SOFTWARE, "created": created, **({"title": title} if title else {})},
+                                 indent=2).encode()
+        package.writestr(_entry("datapackage.json"), datapackage)
+        digest = {"path": "datapackage.json", "hash": "sha256:" + hashlib.sha256(datapackage).hexdigest()}
+        package.writestr(_entry("datapackage-digest.json"), json.dumps(digest, indent=2))
+
+
+class _Member:
+    """A file of the package being written, counted and hashed for datapackage.json as it goes."""
+
+    def __init__(self, package: zipfile.ZipFile, name: str, resources: list[dict[str, Any]],
+                 compression: int = zipfile.ZIP_DEFLATED, large: bool = False):
+        self.stream = package.open(_entry(name, compression), "w", force_zip64=large)
+        self.name, self.resources = name, resources
+        self.digest, self.size = hashlib.sha256(), 0
+
+    def write(self, data: bytes) -> int:
+        self.digest.update(data)
+        self.size += len(data)
+        return self.stream.write(data)
+
+    def __enter__(self) -> _Member:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stream.close()
+        self.resources.append({"name": Path(self.name).name.lower(), "path": self.name,
+                               "hash": f"sha256:{self.digest.hexdigest()}", "bytes": self.size})
+
+
+def _write(package: zipfile.ZipFile, name: str, data: bytes, resources: list[dict[str, Any]]) -> None:
+    with _Member(package, name, resources) as member:
+        member.write(data)
+
+
+def _entry(name: str, compression: int = zipfile.ZIP_DEFLATED) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, datetime.now(timezone.utc).timetuple()[:6])
+    info.compress_type = compression
+    return info

@@ -1,0 +1,126 @@
+"""``scrapy wacz``: the archive as one WACZ 1.1.1 file that `wacz validate` accepts and pywb replays, listing
+every stored article; and ARCHIVE_CDXJ, a CDXJ index beside each WARC file."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import zipfile
+from pathlib import Path
+
+from warcio.archiveiterator import ArchiveIterator
+
+from pipelines.archive.reader import iter_exchanges
+from tests.helpers import Crawl, decoded_body, scrapy
+from tests.record import PAGES
+from tests.servers.archive_tools import Wayback, run_tool
+from tests.test_warc_replay import same_tree
+
+FOREIGN = Path(__file__).parent / "fixtures" / "foreign"
+
+
+def wacz(*args: str, tmp: Path) -> Crawl:
+    return scrapy("wacz", *args, store=tmp / "unused-store")
+
+
+def manifest_pages(crawl: Crawl) -> dict[tuple[str, str], str]:
+    lines = [json.loads(line) for path in sorted((crawl.store / "manifest").glob("*.jsonl"))
+             for line in path.read_text().splitlines()]
+    return {(line.get("fetched_url") or line["url"], line["fetched"]): line["title"] for line in lines}
+
+
+def package_pages(path: Path) -> list[dict]:
+    with zipfile.ZipFile(path) as package:
+        lines = package.read("pages/pages.jsonl").decode().splitlines()
+    assert json.loads(lines[0])["format"] == "json-pages-1.0"
+    return [json.loads(line) for line in lines[1:]]
+
+
+def test_a_stores_wacz_validates_lists_every_stored_article_and_replays_in_pywb(sitemap_crawl, tmp_path):
+    target = tmp_path / "crawl.wacz"
+    done = wacz(str(sitemap_crawl.store), "-o", str(target), tmp=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    validation = run_tool("wacz", "validate", "-f", str(target))
+    assert validation.returncode == 0 and "Validation succeeded" in validation.stdout, validation.stdout[-2000:]
+
+    pages = package_pages(target)
+    expected = manifest_pages(sitemap_crawl)
+    assert len(expected) == len(sitemap_crawl.documents()) == 90
+    assert {(p["url"], p["ts"]): p["title"] for p in pages} == expected
+
+    responses = [r for path in sorted((sitemap_crawl.store / "warc").rglob("*.warc.gz"))
+                 for r in iter_exchanges(path.open("rb"))]
+    with zipfile.ZipFile(target) as package:
+        index = gzip.decompress(package.read("indexes/index.cdx.gz")).decode().splitlines()
+        assert package.getinfo(package.namelist()[2]).compress_type == zipfile.ZIP_STORED  # readers seek in WARCs
+    assert len(index) == len(responses)  # one capture per response: the metadata records are not captures
+
+    bodies = {(r.url, r.fetched.strftime("%Y%m%d%H%M%S")): r for r in responses}
+    with Wayback(tmp_path / "pywb", [target]) as wayback:
+        for page in pages:
+            timestamp = page["ts"].replace("-", "").replace(":", "").replace("T", "").rstrip("Z")
+            status, _, body = wayback.raw(page["url"], timestamp)
+            archived = bodies[(page["url"], timestamp)]
+            assert status == 200 and body in (decoded_body(archived), archived.body), page["url"]
+
+
+def test_a_warc_folder_of_a_store_gives_the_same_pages_and_replay_reads_the_package_back(sitemap_crawl, tmp_path):
+    target = tmp_path / "warc.wacz"
+    assert wacz(str(sitemap_crawl.store / "warc"), "-o", str(target), tmp=tmp_path).returncode == 0
+    assert {(p["url"], p["ts"]) for p in package_pages(target)} == set(manifest_pages(sitemap_crawl))
+    replay = scrapy("replay", str(target), store=tmp_path / "replayed")
+    assert replay.returncode == 0, replay.stderr[-2000:]
+    assert same_tree(sitemap_crawl.store / "articles", tmp_path / "replayed" / "articles")
+
+
+def test_a_store_in_s3_is_packed_from_s3(sitemap_crawl, moto_s3, tmp_path):
+    bucket = moto_s3.create_bucket()
+    for path in sitemap_crawl.store.rglob("*"):
+        if path.is_file() and path.relative_to(sitemap_crawl.store).parts[0] in ("warc", "manifest"):
+            moto_s3.client().upload_file(str(path), bucket, f"news/{path.relative_to(sitemap_crawl.store).as_posix()}")
+    target = tmp_path / "s3.wacz"
+    done = scrapy("wacz", f"s3://{bucket}/news/warc", "-o", str(target), store=tmp_path / "unused", env=moto_s3.env())
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert {(p["url"], p["ts"]) for p in package_pages(target)} == set(manifest_pages(sitemap_crawl))
+
+
+def test_warcs_without_a_store_list_their_html_pages(tmp_path):
+    target = tmp_path / "wget.wacz"
+    assert wacz(str(FOREIGN / "wget.warc.gz"), "-o", str(target), tmp=tmp_path).returncode == 0
+    expected = json.loads((FOREIGN / "expected.json").read_text())["wget.warc.gz"]
+    assert sorted(p["url"] for p in package_pages(target)) == sorted(expected)
+    assert run_tool("wacz", "validate", "-f", str(target)).returncode == 0
+
+
+def test_mistakes_are_one_line_and_exit_2(tmp_path):
+    no_output = wacz(str(FOREIGN / "wget.warc.gz"), tmp=tmp_path)
+    assert no_output.returncode == 2 and "-o FILE.wacz" in no_output.stderr
+    (tmp_path / "empty").mkdir()
+    empty = wacz(str(tmp_path / "empty"), "-o", str(tmp_path / "x.wacz"), tmp=tmp_path)
+    assert empty.returncode == 2 and empty.stderr.strip().splitlines()[-1].endswith("no WARC files there")
+    assert not (tmp_path / "x.wacz").exists()
+
+
+def test_archive_cdxj_writes_an_index_beside_each_warc_file(site, tmp_path):
+    crawl = scrapy("crawl", "sitemap", "-a", f"url={site.url('/sitemap.xml')}", "-a", "limit=5",
+                   store=tmp_path / "store", settings={"ARCHIVE_CDXJ": "true"})
+    assert crawl.returncode == 0, crawl.stderr[-2000:]
+    for warc in (tmp_path / "store" / "warc").rglob("*.warc.gz"):
+        index = warc.with_name(warc.name.removesuffix(".warc.gz") + ".cdxj").read_text().splitlines()
+        responses = list(iter_exchanges(warc.open("rb")))
+        assert len(index) == len(responses) > 5
+        assert {json.loads(line.split(" ", 2)[2])["filename"] for line in index} == {warc.name}
+    assert crawl.run_record()["errors"] == {}
+
+
+def test_metadata_records_of_older_archives_are_no_captures_either(tmp_path):
+    """Archives written before the metadata records became warc-fields have JSON ones; the index leaves them out."""
+    old = [path for path in sorted(PAGES.glob("*/*/page.warc.gz"))
+           if any(r.rec_type == "metadata" and r.rec_headers.get_header("Content-Type") == "application/json"
+                  for r in ArchiveIterator(path.open("rb")))]
+    assert old
+    target = tmp_path / "old.wacz"
+    assert wacz(str(old[0]), "-o", str(target), tmp=tmp_path).returncode == 0
+    with zipfile.ZipFile(target) as package:
+        index = gzip.decompress(package.read("indexes/index.cdx.gz")).decode().splitlines()
+    assert [json.loads(line.split(" ", 2)[2])["mime"] for line in index] == ["text/html"]

@@ -1,0 +1,107 @@
+"""A command line that tells the truth: exit codes, mistakes named in one line, a quiet log, help as written."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from crawler.extensions.runrecord import work_failed
+from tests.helpers import ROOT, SAMPLE_SITES, scrapy
+from tests.servers.base import free_port
+
+SUMMARY_START = re.compile(r"^-{20,}$", re.MULTILINE)
+
+
+def crawl(site, store, *args, **kw):
+    return scrapy("crawl", "sitemap", "-a", f"url={site.url('/sitemap.xml')}", *args, store=store, **kw)
+
+
+def test_exit_codes_done_nothing_new_failed_and_mistake(site, store):
+    first = crawl(site, store)
+    assert first.returncode == 0, first.stderr[-2000:]
+    again = crawl(site, store)  # every article is in the archive already: nothing new is no failure
+    assert again.returncode == 0 and again.run_record()["skipped"]["recently_fetched"] == 90
+    dead = scrapy("crawl", "sitemap", "-a", f"url=http://127.0.0.1:{free_port()}/sitemap.xml",
+                  "-s", "RETRY_TIMES=0", store=store)
+    assert dead.returncode == 1
+    assert dead.stderr.strip().splitlines()[-1].startswith("error: the crawl failed: nothing could be fetched")
+    gone = crawl(site, store, "-s", "REVISIT_AFTER=0", "-s", "DOWNLOAD_MAXSIZE=100")  # every article too large
+    assert gone.returncode == 1 and "nothing stored, every page failed" in gone.stderr
+    assert gone.run_record()["errors"]
+    mistake = crawl(site, store, "-a", "limit=none")
+    assert mistake.returncode == 2 and mistake.stderr.strip() == "error: -a limit='none': expected a whole number"
+
+
+def test_work_failed_judges_the_run_record():
+    assert work_failed({"pages_fetched": 0, "errors": {"dns": 2}}).startswith("nothing could be fetched (dns: 2)")
+    assert work_failed({"pages_fetched": 9, "articles_stored": 0, "errors": {"http_500": 9}})
+    assert work_failed({"pages_fetched": 9, "articles_stored": 0, "articles_unchanged": 3, "errors": {"http_500": 6}}) == ""
+    assert work_failed({"pages_fetched": 2, "articles_stored": 0, "errors": {}}) == ""  # nothing new
+    assert work_failed({"pages_fetched": 9, "articles_stored": 8, "errors": {"http_404": 1}}) == ""
+
+
+@pytest.mark.parametrize(("given", "known"), [("OUTPT_FORMAT", "OUTPUT_FORMAT"), ("STORE_URL", "STORE_URI"),
+                                              ("DOWNLOAD_DELAI", "DOWNLOAD_DELAY")])
+def test_a_misspelt_setting_is_named_with_the_known_one(site, store, given, known):
+    result = crawl(site, store, "-s", f"{given}=1")
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"error: {given}: unknown setting; did you mean {known}?"
+    assert not (store / "runs").exists()  # nothing started
+
+
+def test_a_setting_unlike_any_known_one_is_left_to_the_addons(site, store):
+    result = crawl(site, store, "-s", "MYADDON_COLOUR=blue", "-a", "limit=1")
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_a_misspelt_setting_in_a_schedule_names_the_job(tmp_path):
+    schedule = tmp_path / "schedules.toml"
+    schedule.write_text('[[job]]\nname = "wire"\nspider = "nypost"\nevery = "1h"\nsettings = { REVISIT_AFTR = 60 }\n')
+    result = scrapy("schedule", "--config", str(schedule), "--check", store=tmp_path / "store")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (f"error: {schedule}: job 'wire': REVISIT_AFTR: unknown setting; "
+                                     "did you mean REVISIT_AFTER?")
+
+
+def test_an_unknown_site_key_lists_the_known_ones(site, store):
+    result = crawl(site, store, "-a", "site=nosuch")
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("error: -a site='nosuch': unknown site; known sites: dailymail, nypost,")
+    assert not store.exists() or not any(store.rglob("*.txt"))
+    known = crawl(site, store, "-a", "site=sample", "-a", "limit=2", settings={"SITES_DIRS": str(SAMPLE_SITES)})
+    assert known.returncode == 0 and [p.name for p in (store / "articles").iterdir()] == ["sample"]
+
+
+def test_the_default_log_is_progress_warnings_errors_and_the_summary(site, store):
+    result = crawl(site, store, "-a", "limit=19", settings={"LOG_LEVEL": "INFO", "PROGRESS_INTERVAL": "30"})
+    assert result.returncode == 0
+    before_summary = SUMMARY_START.split(result.stderr)[0].strip().splitlines()
+    assert len(before_summary) <= 2, before_summary  # was 158 lines of versions, settings, components, stats
+    for chatter in ("Overridden settings", "Enabled extensions", "Dumping Scrapy stats", "Versions"):
+        assert chatter not in result.stderr
+    summary = SUMMARY_START.split(result.stderr)[1]
+    assert re.search(r"archive\s+\d+ WARC records \(\d+ responses\) in 1 file, \d+\.\d (kB|MB)", summary)
+    verbose = crawl(site, store, "-a", "limit=2", "-v", settings={"REVISIT_AFTER": "0"})
+    assert "Overridden settings" in verbose.stderr and "Dumping Scrapy stats" in verbose.stderr
+    debug = crawl(site, store, "-a", "limit=2", settings={"LOG_LEVEL": "DEBUG", "REVISIT_AFTER": "0"})
+    assert "Enabled item pipelines" in debug.stderr
+
+
+def help_text(*command: str) -> str:
+    return subprocess.run([sys.executable, "-m", "scrapy", *command, "--help"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60).stdout
+
+
+def test_help_texts_render_as_written():
+    schedule = help_text("schedule")
+    assert "schedule file (default: schedules.toml; example:\n" in schedule
+    assert not re.search(r"^=+$\n\s+settings/schedules", schedule, re.MULTILINE)  # a wrapped line is no heading
+    assert re.search(r"^Options\n=======$", schedule, re.MULTILINE)  # the real headings still are
+    extract = help_text("extract")
+    assert "--format {frontmatter,plain}" in extract
+    crawl_help = help_text("crawl")
+    for argument in ("site=KEY", "limit=N", "url=URL[,URL]", "file=PATH", "urls=URL[,URL]", "Exit codes: 0"):
+        assert argument in crawl_help

@@ -1,0 +1,67 @@
+"""``scrapy extract`` on archived input: a WARC or WACZ (its one article, or --url), a saved .html.gz (its own URL)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from pathlib import Path
+
+from pipelines.archive.reader import iter_exchanges
+from pipelines.document.render import parse_document
+from tests.helpers import CORPUS_WARC, scrapy
+from tests.record import PAGES
+
+FOREIGN = Path(__file__).parent / "fixtures" / "foreign"
+
+
+def extract(*args: str, tmp: Path):
+    return scrapy("extract", *args, store=tmp / "store")
+
+
+def test_a_warc_of_one_page_prints_that_pages_document(tmp_path):
+    folder = sorted(PAGES.glob("*/*/page.warc.gz"))[0].parent
+    expected = json.loads((folder / "expected.json").read_text())
+    done = extract(str(folder / "page.warc.gz"), tmp=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    meta, body = parse_document(done.stdout)
+    assert (meta["url"], meta["title"], body) == (expected["url"], expected["title"], expected["body"])
+    assert not (tmp_path / "store").exists()  # nothing stored
+
+
+def test_an_archive_of_many_pages_asks_for_url_then_gives_the_one_named(tmp_path):
+    many = extract(str(FOREIGN / "commoncrawl.warc.gz"), tmp=tmp_path)
+    assert many.returncode == 2 and "holds 3 pages: pick one with --url" in many.stderr.strip().splitlines()[-1]
+    url = "https://news.example.org/news/story-2.html"
+    one = extract(str(FOREIGN / "commoncrawl.warc.gz"), "--url", url, tmp=tmp_path)
+    assert one.returncode == 0, one.stderr[-2000:]
+    meta, body = parse_document(one.stdout)
+    assert meta["url"] == url and meta["title"] == "Foreign archive story 2" and body.startswith("Story 2 part 1:")
+    missing = extract(str(FOREIGN / "commoncrawl.warc.gz"), "--url", "https://news.example.org/no.html", tmp=tmp_path)
+    assert missing.returncode == 2 and "no archived response for https://news.example.org/no.html" in missing.stderr
+
+
+def test_a_wacz_page_is_decoded_as_the_crawl_decodes_it(tmp_path):
+    expected = json.loads((FOREIGN / "expected.json").read_text())["capture_http.wacz"]
+    url = sorted(expected)[1]  # br, chunked as received
+    done = extract(str(FOREIGN / "capture_http.wacz"), "--url", url, tmp=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert parse_document(done.stdout)[0]["title"] == expected[url]
+
+
+def test_a_saved_html_gz_takes_the_pages_own_canonical_url(tmp_path):
+    with open(CORPUS_WARC, "rb") as stream:
+        for response in iter_exchanges(stream):
+            found = re.search(rb'<link[^>]*rel="canonical"[^>]*href="(https://[^"]+)"', response.body)
+            if found:
+                break
+    saved = tmp_path / "page.html.gz"
+    saved.write_bytes(gzip.compress(response.body))
+    done = extract(str(saved), tmp=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    meta, body = parse_document(done.stdout)
+    assert meta["url"] == found.group(1).decode() and "localhost" not in done.stdout and body
+    broken = tmp_path / "broken.html.gz"
+    broken.write_bytes(b"<html>not gzip</html>")
+    failed = extract(str(broken), tmp=tmp_path)
+    assert failed.returncode == 2 and failed.stderr.strip().startswith(f"error: {broken}: ")
