@@ -9,14 +9,13 @@ at several points and resumed with the same command; over both runs, every URL o
 from __future__ import annotations
 
 import json
-import re
 import time
-import urllib.request
 
 import pytest
 
 from tests.helpers import scrapy, scrapy_command
 from tests.servers.base import ServerProcess
+from tests.servers.http_archive import DEFAULT_WARC, Site, quote
 from tests.test_crawl_resume import documents, kill_when
 
 COPIES = 2
@@ -32,12 +31,10 @@ def copies_site(tmp_path_factory):
 
 
 def url_list(server) -> list[str]:
-    with urllib.request.urlopen(server.url("/sitemaps/news.xml"), timeout=30) as response:
-        sitemap = response.read().decode()
-    urls = [u.replace("&amp;", "&") for u in re.findall(r"<loc>([^<]+)</loc>", sitemap)]
-    base = server.url("")
-    moved = [base.rstrip("/") + "/moved" + url[len(base.rstrip("/")):] for url in urls[:10]]
-    return urls + moved
+    """The site's article URLs (both copies) and ten old addresses that redirect to some of them."""
+    base = server.url("").rstrip("/")
+    urls = [base + quote(path) for path, _ in Site(DEFAULT_WARC, None, False, COPIES).articles()]
+    return urls + [base + "/moved" + url[len(base):] for url in urls[:10]]
 
 
 @pytest.mark.parametrize("kill_after", [5, 30, 90])

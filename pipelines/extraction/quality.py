@@ -183,7 +183,7 @@ def same_time(expected: str, predicted: str) -> bool:
         truth = _aware(datetime.fromisoformat(expected))
         if len(predicted) == 10:  # a bare day (trafilatura's): right when it is the day the page gives
             return truth.date().isoformat() == predicted
-        return abs((truth - _aware(datetime.fromisoformat(predicted.replace("Z", "+00:00")))).total_seconds()) <= 60
+        return abs((truth - _aware(datetime.fromisoformat(predicted))).total_seconds()) <= 60
     except ValueError:
         return False
 
