@@ -47,6 +47,7 @@ WEIGHTS = {
 }
 LONG_TEXT, SOME_TEXT = 250, 100
 LINK_DENSITY, LINK_STEP = 0.5, 0.15
+MAX_LINK_STEPS = 1 + int((1 - LINK_DENSITY) / LINK_STEP)  # the most links can weigh: at a density of 1
 _LISTING_URL = re.compile(
     r"/(?:tags?|topics?|themen?|thema|authors?|autor(?:en)?|auteurs?|category|categories|categorie|kategorie"
     r"|section|sections|rubri[ck]\w*|search|suche|recherche|buscar|busca|cerca|archives?|page/\d+|seite/\d+"
@@ -68,17 +69,39 @@ class Verdict:
         return self.kind == "article"
 
 
-@dataclass
 class PageSignals:
-    """What the page says of itself before extraction (read from the tree as served)."""
+    """What the page says of itself beyond its metadata, each read only when the decision needs it.
 
-    link_density: float
-    consent: bool
-    error: bool
+    Read from the tree after pruning (hidden layers gone): the link density (5 ms a page) only
+    when it could turn the decision, the consent and error checks only for a short body.
+    """
+
+    def __init__(self, tree: HtmlElement | None = None, meta: PageMeta | None = None, *,
+                 link_density: float | None = None, consent: bool | None = None, error: bool | None = None):
+        self.tree, self.meta = tree, meta
+        self._link_density, self._consent, self._error = link_density, consent, error
+
+    @property
+    def link_density(self) -> float:
+        if self._link_density is None:
+            self._link_density = link_density(self.tree)
+        return self._link_density
+
+    @property
+    def consent(self) -> bool:
+        if self._consent is None:
+            self._consent = is_consent_page(self.tree, self.meta)
+        return self._consent
+
+    @property
+    def error(self) -> bool:
+        if self._error is None:
+            self._error = is_error_page(self.tree, self.meta)
+        return self._error
 
 
 def read_signals(tree: HtmlElement, meta: PageMeta) -> PageSignals:
-    return PageSignals(link_density(tree), is_consent_page(tree, meta), is_error_page(tree, meta))
+    return PageSignals(tree, meta)
 
 
 def classify(
@@ -88,9 +111,9 @@ def classify(
     from pipelines.extraction.metadata import ARTICLE_TYPES
 
     size = text_size(body)
-    if signals.consent and size < LONG_TEXT:
+    if size < LONG_TEXT and signals.consent:
         return Verdict("consent", -10.0, {"consent": -10.0})
-    if signals.error and size < LONG_TEXT:
+    if size < LONG_TEXT and signals.error:
         return Verdict("error", -10.0, {"error": -10.0})
     evidence: dict[str, float] = {}
     has_article_type = bool(meta.ld_types & ARTICLE_TYPES)
@@ -114,12 +137,12 @@ def classify(
         evidence["some_text"] = WEIGHTS["some_text"]
     elif size < min_words:
         evidence["little_text"] = WEIGHTS["little_text"]
-    if signals.link_density > LINK_DENSITY:
-        steps = 1 + int((signals.link_density - LINK_DENSITY) / LINK_STEP)
-        evidence["links"] = WEIGHTS["links"] * steps
     lines = [line for line in body.split("\n") if line.strip()]
     if len(lines) >= 10 and sum(text_size(line) for line in lines) / len(lines) < 9:
         evidence["headline_list"] = WEIGHTS["headline_list"]
+    if sum(evidence.values()) + WEIGHTS["links"] * MAX_LINK_STEPS < 0 and signals.link_density > LINK_DENSITY:
+        steps = 1 + int((signals.link_density - LINK_DENSITY) / LINK_STEP)
+        evidence["links"] = WEIGHTS["links"] * steps
     score = sum(evidence.values())
     if score >= 0:
         return Verdict("article", score, evidence)

@@ -89,8 +89,9 @@ def read_metadata(tree: HtmlElement, url: str, site_zone: str = "") -> PageMeta:
     )
     meta.url = canonical_url(tree, url, tags, article)
     site_names = _site_names(tags, article, url)
+    # in order of trust; trafilatura's title search (8 ms a page) only when the JSON-LD has no headline
     meta.title = choose_title(
-        [_text(article.get("headline")), _clean_text(fallback.title or ""), _first(tags, "og:title")], site_names
+        [_text(article.get("headline")) or _clean_text(fallback.title or "") or _first(tags, "og:title")], site_names
     )
     meta.description = _text(article.get("description")) or _first(tags, "og:description", "description", "twitter:description") or (fallback.description or "")
     meta.zone = zone

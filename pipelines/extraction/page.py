@@ -64,12 +64,14 @@ def extract_page(page: Page, options: ExtractOptions = ExtractOptions()) -> Arti
     text = decode_page(page, options)
     tree = parse_html(text)
     meta = metadata.read_metadata(tree, page.url, page.site.timezone)
-    signals = read_signals(tree, meta)  # here, while the tree is as served: pruning and extraction change it
     date = meta.date or values.parse_date(page.hints.get("date", ""), page.site.timezone) or meta.date_guess
 
     prune_tree(tree, page.site.strip)
-    blocks, _ = extract_body(tree, page.url, options)
-    verdict = classify(meta, page.url, signals, "\n".join(b.text for b in blocks), page.site.article, options.min_words)
+    page_size = paragraph_size(tree)
+    blocks, _ = extract_body(tree, page.url, options, page_size)
+    verdict = classify(
+        meta, page.url, read_signals(tree, meta), "\n".join(b.text for b in blocks), page.site.article, options.min_words
+    )
     if not verdict.is_article and verdict.kind != "empty":
         raise ExtractError(f"not_article/{verdict.kind}", f"not an article ({verdict.kind}): {page.url}")
     if meta.description and (lead := printed_lead(tree, meta.description, blocks)) is not None:
@@ -78,7 +80,7 @@ def extract_page(page: Page, options: ExtractOptions = ExtractOptions()) -> Arti
     words = sum(text_size(block.text) for block in blocks)
     if words < options.min_words:
         raise ExtractError("no_article", f"no article text ({words} words): {page.url}")
-    access = read_access(meta, paragraph_size(tree))
+    access = read_access(meta, page_size)
 
     return Article(
         url=meta.url or page.url,

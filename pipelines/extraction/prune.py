@@ -61,7 +61,7 @@ def hidden_elements(tree: HtmlElement) -> list[HtmlElement]:
 # what pages keep hidden until asked for: menus, dialogs, consent and newsletter layers
 _CHROME = re.compile(
     r"nav|menu|modal|dialog|popup|overlay|consent|cookie|cmp|gdpr|privacy|newsletter|signup|share|search|comment"
-    r"|login|sidebar|footer|header|drawer",
+    r"|login|sidebar|footer|header|drawer|rank|popular|trending|recommend|related|teaser",
     re.IGNORECASE,
 )
 _NEVER_ARTICLE = ("script", "style", "template", "noscript", "nav", "aside", "footer", "header", "form", "dialog")

@@ -20,4 +20,6 @@ CHARS_PER_WORD = 2  # a Chinese or Japanese word is 1.5 to 2 characters on avera
 
 def text_size(text: str) -> int:
     """Words of the scripts that space them, plus characters of the others / ``CHARS_PER_WORD``."""
+    if not _UNSPACED_CHAR.search(text):  # most text: words are what spaces separate (a third of the time)
+        return len(text.split())
     return len(_SPACED_WORD.findall(text)) + len(_UNSPACED_CHAR.findall(text)) // CHARS_PER_WORD
