@@ -1,9 +1,9 @@
 """A crawl killed with SIGKILL and resumed from JOBDIR requests every URL it was given that is not stored.
 
-The list is the sample site's pages served twice (/…, /c1/…: copies of the same pages) and a few
-old addresses that redirect to them (/moved/…), as a crawl of a real site meets them. The crawl is killed
-at several points and resumed with the same command; over both runs, every URL of the list is asked for
-(or stored), and every article ends up stored.
+The list is the sample site's pages and ten old addresses that redirect to some of them (/moved/…),
+as a crawl of a real site meets them. The crawl is killed at several points and resumed with the same
+command; over both runs, every URL of the list is asked for (or stored), and every page is stored once.
+Without the fix in crawler/dupefilter.py, the kills at 5 and 25 documents lose URLs.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from tests.servers.base import ServerProcess
 from tests.servers.http_archive import DEFAULT_WARC, Site, quote
 from tests.test_crawl_resume import documents, kill_when
 
-COPIES = 2
+COPIES = 1
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,7 @@ def url_list(server) -> list[str]:
     return urls + [base + "/moved" + url[len(base):] for url in urls[:10]]
 
 
-@pytest.mark.parametrize("kill_after", [5, 30, 90])
+@pytest.mark.parametrize("kill_after", [5, 25, 50])
 def test_a_resumed_crawl_requests_every_url_it_was_given(copies_site, tmp_path, kill_after):
     urls = url_list(copies_site)
     (tmp_path / "urls.txt").write_text("\n".join(urls) + "\n")
