@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.frontier.units import ReplayKeys, SharedReplay
+from crawler.commands.replay import status_text
+from crawler.frontier.units import ReplayKeys, SharedReplay, replay_status
 from pipelines.archive.reader import iter_exchanges
 from pipelines.archive.select import Unit
 from tests.helpers import ROOT, SAMPLE_SITES, corpus_truth, read_documents, scrapy, scrapy_command
@@ -149,31 +150,56 @@ def test_a_killed_workers_unit_is_done_by_another_after_its_lease(archive, refer
     store, crawl = tmp_path / "store", "killed"
     client, keys = redis_server.client(), ReplayKeys.of(crawl)
     lease = {"REPLAY_LEASE": "4"}
-    first = start_worker(archive, store, tmp_path / "a", redis_server.url, crawl, WORKER_ID="a", **lease)
-    wait_for(lambda: client.hlen(keys.done) >= 1 or first.poll() is not None, "a first unit done")
+    first, second = (start_worker(archive, store, tmp_path / name, redis_server.url, crawl, WORKER_ID=name, **lease)
+                     for name in ("a", "b"))
+    wait_for(lambda: b"a" in client.hvals(keys.done) or first.poll() is not None, "a unit done by worker a")
     first.send_signal(signal.SIGKILL)
     first.wait()
-    done_by_a, units = client.hlen(keys.done), client.hlen(keys.units)
-    assert done_by_a < units, "the worker should be killed midway"
-    assert set(client.hvals(keys.holders)) == {b"a"}  # it held a unit when it died
+    done_by_a, units = list(client.hvals(keys.done)).count(b"a"), client.hlen(keys.units)
+    assert b"a" in client.hvals(keys.holders), "worker a should be killed holding a unit"
 
-    status = scrapy("replay", "--status", crawl, store=store, settings={"FRONTIER_URL": redis_server.url})
-    assert status.returncode == 0, status.stderr
-    assert f"replay {crawl}: running" in status.stdout
-    assert re.search(rf"units: {done_by_a} done, \d+ left, [1-9]\d* leased, of {units}", status.stdout)
-    assert re.search(r"^  a: (busy|idle) \(last beat \d+ s ago; holds [12] unit\(s\)\) pages \d+", status.stdout, re.M)
+    status = replay_status(client, crawl)  # what `scrapy replay --status` shows, read at once
+    assert status["state"] == "running" and status["units"] == units and status["leased"] >= 1
+    assert status["workers"]["a"]["holds"] and status["workers"]["a"]["progress"].startswith("pages ")
+    text = status_text(status)
+    assert re.search(rf"^units: \d+ done, \d+ left, [1-9]\d* leased, of {units} ", text, re.M)
+    assert re.search(r"^  a: \w+ \(last beat \d+ s ago; holds [12] unit\(s\)\) pages \d+", text, re.M)
 
-    returncode, _, stderr = finish(start_worker(archive, store, tmp_path / "b", redis_server.url, crawl,
-                                                WORKER_ID="b", **lease))
-    assert returncode == 0, stderr[-3000:]
+    returncode, _, stderr = finish(second)
+    assert returncode == 0, stderr[-3000:]  # b did its units, then a's once its lease ran out
+    assert "which worker a held and did not finish" in stderr
     records = run_records(store)
     assert records[f"{crawl}.a"]["finish_reason"] == "running"  # killed: its record says so
     assert records[f"{crawl}.b"]["finish_reason"] == "finished"
-    assert records[f"{crawl}.b"]["replay"]["units"] == units - done_by_a  # a's unfinished one included
+    assert records[f"{crawl}.b"]["replay"]["units"] == units - done_by_a  # a's unfinished unit(s) included
     total, reclaimed = map(int, client.get(keys.summary).split())
     assert total == units and reclaimed >= 1  # handed on after its lease ran out
     assert same_tree(reference / "articles", store / "articles")
-    assert set(manifest_urls(store).values()) == {1} and len(manifest_urls(store)) == 90
+    assert set(manifest_urls(store).values()) == {1} and len(manifest_urls(store)) == 90  # none stored twice
+
+    finished = scrapy("replay", "--status", crawl, store=store, settings={"FRONTIER_URL": redis_server.url})
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout.startswith(f"replay {crawl}: finished at ")
+    assert f"units: {units} done, 0 left, 0 leased, of {units} ({reclaimed} handed on" in finished.stdout
+
+
+def test_redis_lost_under_a_replay_worker_stops_it_cleanly(archive, tmp_path):
+    store, crawl = tmp_path / "store", "lost"
+    with RedisServer() as server:
+        client, keys = server.client(), ReplayKeys.of(crawl)
+        worker = start_worker(archive, store, tmp_path / "state", server.url, crawl)
+        wait_for(lambda: client.hlen(keys.done) >= 1 or worker.poll() is not None, "a first unit done")
+        server.stop()
+        returncode, _, stderr = finish(worker)
+    assert returncode == 1
+    errors = [line for line in stderr.splitlines() if " ERROR: " in line]
+    assert len(errors) == 1 and f"Redis at {server.url} failed" in errors[0], errors
+    assert f"CRAWL_ID={crawl} once Redis is back to continue the replay" in errors[0] and "Traceback" not in stderr
+    (record,) = run_records(store).values()
+    assert record["finish_reason"] == "frontier_lost" and record["errors"] == {"frontier_lost": 1}
+    lines = [json.loads(line) for path in (store / "manifest").glob("*.jsonl") for line in path.read_text().splitlines()]
+    assert 0 < len(lines) == record["articles_stored"] < 90  # what it stored is whole
+    assert all((store / line["key"]).is_file() for line in lines)
 
 
 # --- selective replay ----------------------------------------------------------------------------------
@@ -284,11 +310,12 @@ def test_units_are_taken_once_and_a_lapsed_lease_goes_to_another_worker(redis_se
     assert a.add(units(3)) and a.planned()
     assert b.join() == ("join", "done")
     taken = [a.take(), b.take(), c.take()]
-    assert sorted(unit_id for unit_id, _ in taken) == ["f0.warc.gz", "f1.warc.gz", "f2.warc.gz"]
+    assert sorted(unit_id for unit_id, _, _ in taken) == ["f0.warc.gz", "f1.warc.gz", "f2.warc.gz"]
+    assert {before for _, _, before in taken} == {""}
     assert c.take() == 3  # none left; three still leased
     first = taken[0][0]
     client.zadd(keys.leases, {first: int(client.time()[0]) - 1})  # a's lease ran out (a stopped beating)
-    assert c.take()[0] == first and int(client.get(keys.reclaimed)) == 1
+    assert c.take()[::2] == (first, "a") and int(client.get(keys.reclaimed)) == 1  # c learns whose it was
     assert a.done(first, {"totals/new": 1}, [], 50) == -1  # c holds it now: a's counts are not added
     assert c.done(first, {"totals/new": 1}, [], 50) == 2
     assert client.hget(keys.diff, "totals/new") == b"1"
@@ -300,7 +327,7 @@ def test_a_unit_finished_after_its_lease_counts_when_no_one_took_it_yet(redis_se
     a.join(), a.add(units(3)), a.planned()
     held = [a.take()[0], a.take()[0]]
     client.zadd(keys.leases, {unit_id: int(client.time()[0]) - 1 for unit_id in held})  # a stalled past both
-    taken, _ = b.take()  # hands both back to the front of the queue, takes one of them
+    taken, _, _ = b.take()  # hands both back to the front of the queue, takes one of them
     (left,) = set(held) - {taken}
     assert client.lrange(keys.todo, 0, 0) == [left.encode()]
     assert a.done(taken, {}, [], 50) == -1  # b holds that one now
@@ -313,8 +340,8 @@ def test_heartbeats_renew_only_the_workers_own_leases_and_show_the_whole_replay(
     client, keys = redis_server.client(), ReplayKeys.of("beat")
     a, b = shared(redis_server, "beat", "a", lease=30), shared(redis_server, "beat", "b", lease=30)
     a.join(), a.add(units(4)), a.planned(), b.join()
-    mine, _ = a.take()
-    theirs, _ = b.take()
+    mine, _, _ = a.take()
+    theirs, _, _ = b.take()
     client.zadd(keys.leases, {mine: 0, theirs: 0})
     view = a.beat(True, "pages 3 | stored 3", [mine, theirs])
     assert client.zscore(keys.leases, mine) > client.time()[0] and client.zscore(keys.leases, theirs) == 0
@@ -328,15 +355,17 @@ def test_a_worker_that_leaves_hands_back_its_units_and_the_first_to_leave_a_drai
     client, keys = redis_server.client(), ReplayKeys.of("leave")
     a, b = shared(redis_server, "leave", "a"), shared(redis_server, "leave", "b")
     a.join(), a.add(units(2)), a.planned(), b.join()
-    held, _ = a.take()
+    held, _, _ = a.take()
     assert not a.leave("t0")  # stopped early (Ctrl-C): its unit goes back to the front of the queue
     assert client.lindex(keys.todo, 0) == held.encode() and not client.hget(keys.holders, held)
-    for _ in range(2):
-        unit_id, _ = b.take()
-        b.done(unit_id, {}, [], 50)
+    assert b.take()[::2] == (held, "a")
+    b.done(held, {}, [], 50)
+    unit_id, _, _ = b.take()
+    b.done(unit_id, {}, [], 50)
     assert b.leave("2026-12-04T00:00:00Z")
     assert client.get(keys.finished) == b"2026-12-04T00:00:00Z" and client.get(keys.summary) == b"2 0"
-    assert not client.exists(keys.plan, keys.units, keys.todo, keys.leases, keys.holders, keys.done, keys.workers)
+    assert not client.exists(keys.plan, keys.units, keys.todo, keys.leases, keys.holders, keys.done, keys.workers,
+                             keys.lapsed)
     assert shared(redis_server, "leave", "c").join() == ("finished", "2026-12-04T00:00:00Z")
     assert a.beat(False, "pages 0", []).done == 2  # a late heartbeat brings nothing back
     assert not client.exists(keys.workers, keys.progress)

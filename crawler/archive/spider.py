@@ -29,6 +29,7 @@ from pipelines import runtime
 from pipelines.archive.files import ArchiveFile, ReadCounter, archive_files
 from pipelines.archive.reader import ArchivedResponse, is_article, iter_exchanges
 from pipelines.archive.select import Selection, Unit, file_captures, plan_units, published_pages
+from pipelines.dedup import archive_index
 from pipelines.storage.index import manifest_records
 
 logger = logging.getLogger(__name__)
@@ -69,6 +70,9 @@ class ReplaySpider(ArticleSpider):
         buffer: dict[str, ArchivedResponse] = runtime.shared(self.crawler, "replay_buffer", dict)
         counter = itertools.count()
         while (unit := await work.next_unit()) is not None:
+            if work.lapsed_from(unit) and getattr(self.crawler, "diff_report", None) is None:
+                # what the worker before stored of this unit: known first, so that it is found unchanged
+                await asyncio.to_thread(archive_index(self.crawler).sync, runtime.storage(self.crawler))
             async for request in self.unit_requests(work, unit, buffer, counter):
                 yield request
             work.read(unit)

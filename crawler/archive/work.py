@@ -51,6 +51,7 @@ class Pending:
     tokens: set[str] = field(default_factory=set)  # its requests not finished yet
     read: bool = False
     diff: DiffReport | None = None  # with --diff: this unit's part of the report
+    lapsed_from: str = ""  # the worker that held the unit before (killed, or stopped), if any
 
 
 class ReplayWork:
@@ -149,16 +150,24 @@ class ReplayWork:
                 self.fail(exc, "taking a unit of work")
                 return None
             if isinstance(answer, tuple):
-                return self._start(Unit.from_json(answer[1]))
+                return self._start(Unit.from_json(answer[1]), answer[2])
             if answer == 0 and not self.pending:
                 return None  # none left to take, and no worker holds one whose lease could run out
             await asyncio.sleep(BEAT_SECONDS / 2)  # a lease of a killed worker may run out: ask again
         return None
 
-    def _start(self, unit: Unit) -> Unit:
+    def _start(self, unit: Unit, lapsed_from: str = "") -> Unit:
         diff = DiffReport() if getattr(self.crawler, "diff_report", None) is not None else None
-        self.pending[unit.id] = Pending(unit, diff=diff)
+        self.pending[unit.id] = Pending(unit, diff=diff, lapsed_from=lapsed_from)
+        if lapsed_from:
+            logger.info("replay %s: worker %s takes unit %s, which worker %s held and did not finish", self.crawl,
+                        self.shared.worker, unit.id, lapsed_from)
         return unit
+
+    def lapsed_from(self, unit: Unit) -> str:
+        """The worker that held a unit before this one took it ("" for a fresh unit)."""
+        pending = self.pending.get(unit.id)
+        return pending.lapsed_from if pending else ""
 
     # --- following each page of a unit through the pipelines -----------------------------------------
 

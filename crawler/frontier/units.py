@@ -11,6 +11,8 @@ Keys, all under ``newsarchive:replay:<crawl-id>:`` (the frontier's prefix, with 
 ``workers``   worker id -> ``<Redis time> busy|idle``, rewritten by each worker every second (its heartbeat)
 ``progress``  worker id -> the worker's last progress line (for ``scrapy replay --status``)
 ``reclaimed`` how many leases ran out and their units went back to ``todo``
+``lapsed``    unit id -> the worker that held it before it went back to ``todo`` (its lease ran out, or it
+              stopped): the next taker reads what that worker stored first
 ``diff``      ``--diff`` counts summed over finished units (``totals/new``, ``sites/<site>/changed``, ...)
 ``changes``   the first ``--diff`` changes listed (JSON lines)
 ``finished``  when the replay ended (``summary``: its unit count and reclaimed leases); the keys above are
@@ -73,10 +75,11 @@ return 1
 """
 
 # Take a unit: first hand the units whose lease ran out back to the front of the queue, then lease the first.
-# Answers {id, unit} or {'', units still leased}.
+# Answers {id, unit, the worker that held it before or ''} or {'', units still leased}.
 TAKE = """
 local now = tonumber(redis.call('TIME')[1])
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now)) do
+  redis.call('HSET', KEYS[6], id, redis.call('HGET', KEYS[3], id) or '?')
   redis.call('ZREM', KEYS[2], id)
   redis.call('HDEL', KEYS[3], id)
   redis.call('LPUSH', KEYS[1], id)
@@ -86,7 +89,9 @@ local id = redis.call('LPOP', KEYS[1])
 if not id then return {'', redis.call('ZCARD', KEYS[2])} end
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), id)
 redis.call('HSET', KEYS[3], id, ARGV[1])
-return {id, redis.call('HGET', KEYS[4], id)}
+local before = redis.call('HGET', KEYS[6], id) or ''
+redis.call('HDEL', KEYS[6], id)
+return {id, redis.call('HGET', KEYS[4], id), before}
 """
 
 # Heartbeat: say whether this worker is busy, renew the leases it holds, keep every key alive; answer the
@@ -113,6 +118,7 @@ for i = 1, #beats, 2 do
   if at and now - at <= tonumber(ARGV[3]) then live = live + 1 end
 end
 for i = 1, 11 do redis.call('EXPIRE', KEYS[i], ARGV[4]) end
+redis.call('EXPIRE', KEYS[14], ARGV[4])
 return {redis.call('LLEN', KEYS[5]), redis.call('ZCARD', KEYS[2]), redis.call('HLEN', KEYS[6]),
         redis.call('HLEN', KEYS[7]), tonumber(redis.call('GET', KEYS[8]) or '0'), live}
 """
@@ -148,6 +154,7 @@ for i = 1, #held, 2 do
     redis.call('HDEL', KEYS[2], held[i])
     redis.call('ZREM', KEYS[3], held[i])
     redis.call('LPUSH', KEYS[4], held[i])
+    redis.call('HSET', KEYS[12], held[i], ARGV[1])
   end
 end
 if redis.call('GET', KEYS[6]) or redis.call('GET', KEYS[5]) ~= 'done' then return 0 end
@@ -155,7 +162,7 @@ if redis.call('LLEN', KEYS[4]) > 0 or redis.call('ZCARD', KEYS[3]) > 0 then retu
 redis.call('SET', KEYS[6], ARGV[3], 'EX', ARGV[2])
 local summary = redis.call('HLEN', KEYS[8]) .. ' ' .. (redis.call('GET', KEYS[11]) or '0')
 redis.call('SET', KEYS[7], summary, 'EX', ARGV[2])
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[8], KEYS[9], KEYS[10], KEYS[11])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12])
 return 1
 """
 
@@ -174,6 +181,7 @@ class ReplayKeys:
     workers: str
     progress: str
     reclaimed: str
+    lapsed: str
     diff: str
     changes: str
     finished: str
@@ -231,7 +239,7 @@ class SharedReplay:
         """('plan' | 'wait' | 'join' | 'finished', the plan state or finish time found)."""
         k = self.keys
         role, found = self._join(keys=[k.plan, k.workers, k.finished, k.units, k.todo, k.leases, k.holders, k.done,
-                                       k.reclaimed, k.diff, k.changes],
+                                       k.reclaimed, k.lapsed, k.diff, k.changes],
                                  args=[self.worker, LIVE_SECONDS, self.expire])
         return _text(role), _text(found)
 
@@ -247,17 +255,18 @@ class SharedReplay:
     def planned(self) -> bool:
         return bool(self._planned(keys=[self.keys.plan], args=[self.worker, self.expire]))
 
-    def take(self) -> tuple[str, str] | int:
-        """(unit id, unit JSON), or the number of units other workers still hold when none is left to take."""
+    def take(self) -> tuple[str, str, str] | int:
+        """(unit id, unit JSON, the worker that held it before or ""), or the number of units workers still hold
+        when none is left to take."""
         k = self.keys
-        first, second = self._take(keys=[k.todo, k.leases, k.holders, k.units, k.reclaimed],
-                                   args=[self.worker, self.lease])
-        return (_text(first), _text(second)) if _text(first) else int(second)
+        answer = self._take(keys=[k.todo, k.leases, k.holders, k.units, k.reclaimed, k.lapsed],
+                            args=[self.worker, self.lease])
+        return (_text(answer[0]), _text(answer[1]), _text(answer[2])) if _text(answer[0]) else int(answer[1])
 
     def beat(self, busy: bool, progress: str, held: list[str]) -> View:
         k = self.keys
         answer = self._beat(keys=[k.workers, k.leases, k.holders, k.progress, k.todo, k.done, k.units, k.reclaimed,
-                                  k.plan, k.diff, k.changes, k.finished, k.summary],
+                                  k.plan, k.diff, k.changes, k.finished, k.summary, k.lapsed],
                             args=[self.worker, "busy" if busy else "idle", LIVE_SECONDS, self.expire, self.lease,
                                   progress, *held])
         return View(*(int(value) for value in answer))
@@ -273,7 +282,7 @@ class SharedReplay:
         """Unregister (handing back held units); True when this worker marked the replay finished."""
         k = self.keys
         return bool(self._leave(keys=[k.workers, k.holders, k.leases, k.todo, k.plan, k.finished, k.summary,
-                                      k.units, k.done, k.progress, k.reclaimed],
+                                      k.units, k.done, k.progress, k.reclaimed, k.lapsed],
                                 args=[self.worker, self.expire, when]))
 
     def diff(self) -> tuple[dict[str, int], list[dict[str, Any]]]:
