@@ -14,6 +14,9 @@ set when its module is imported). Around scrapy-redis (see the modules):
   keys expire FRONTIER_EXPIRE seconds after its last heartbeat (state.py)
 - when Redis fails, a worker finishes what it has in hand, stores it, and stops with finish reason
   ``frontier_lost`` and exit code 1; started again, the workers continue the crawl
+
+``scrapy replay`` workers share units of the archive instead of requests (units.py, crawler.archive.work): for
+its spider the add-on only names the worker.
 """
 
 from __future__ import annotations
