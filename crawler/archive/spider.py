@@ -16,6 +16,7 @@ import itertools
 import logging
 import queue
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any, AsyncIterator, Iterator
 
@@ -49,6 +50,7 @@ class ReplaySpider(ArticleSpider):
         self.latest: dict[str, str] = {}  # url -> WARC-Date replayed, so an older copy never wins
         self.files: dict[str, ArchiveFile] = {}
         self.read_bytes = ReadCounter()  # WARC bytes read
+        self.records_read = ReadCounter()  # responses read (counted in reader threads, reported between units)
         self.index_bytes = ReadCounter()  # CDXJ indexes and manifests read (and WARCs read to index them)
         self._published: set[tuple[str, str]] | None = None
         self._published_lock = threading.Lock()
@@ -76,8 +78,10 @@ class ReplaySpider(ArticleSpider):
             async for request in self.unit_requests(work, unit, buffer, counter):
                 yield request
             work.read(unit)
-            self.crawler.stats.set_value("replay/bytes_read", self.read_bytes.bytes)
-            self.crawler.stats.set_value("replay/index_bytes", self.index_bytes.bytes)
+            stats = self.crawler.stats
+            for name, counter in (("records", self.records_read), ("bytes_read", self.read_bytes),
+                                  ("index_bytes", self.index_bytes)):
+                stats.set_value(f"replay/{name}", counter.bytes)
 
     # --- planning --------------------------------------------------------------------------------------
 
@@ -89,6 +93,9 @@ class ReplaySpider(ArticleSpider):
         """The units of this replay, from the archive's files and indexes (in a thread)."""
         self.files = self.list_files()
         selection = self.selection
+        if unit_bytes:  # the sizes of the files that could be cut (one HEAD each on S3), asked at once
+            with ThreadPoolExecutor(8) as pool:
+                list(pool.map(ArchiveFile.size, [file for file in self.files.values() if file.indexed]))
         published = self.published() if selection.published else None
         units = plan_units(self.files.values(), selection, unit_bytes,
                            partial(file_captures, build=selection.by_record, counter=self.index_bytes), published)
@@ -168,7 +175,7 @@ class ReplaySpider(ArticleSpider):
                 opened = file.open(self.read_bytes) if not unit.spans else file.open_range(start, end, self.read_bytes)
                 with opened as stream:
                     for response in iter_exchanges(stream):
-                        self.crawler.stats.inc_value("replay/records")
+                        self.records_read.add(1)
                         if not check or self.selection.wants_response(response, published):
                             records.put(response)
         except Exception as exc:  # a broken file: say which, go on with the next unit

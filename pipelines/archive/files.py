@@ -96,6 +96,8 @@ class ArchiveFile:
     ranger: Callable[[int, int | None], BinaryIO] | None = field(default=None, repr=False)  # None: read whole only
     indexer: Callable[[], bytes | None] = field(default=lambda: None, repr=False)  # the CDXJ beside it, if any
     index_saver: Callable[[bytes], str] | None = field(default=None, repr=False)  # writes one beside it
+    indexed: bool = False  # a CDXJ index is beside it (as listed: no request)
+    _size: int | None = field(default=None, init=False, repr=False)
 
     def open(self, counter: ReadCounter | None = None) -> Any:
         stream = self.opener()
@@ -111,7 +113,9 @@ class ArchiveFile:
         return counter.wrap(stream) if counter else stream
 
     def size(self) -> int | None:
-        return self.sizer()
+        if self._size is None:
+            self._size = self.sizer()
+        return self._size
 
     def index(self, counter: ReadCounter | None = None) -> bytes | None:
         data = self.indexer()
@@ -172,6 +176,7 @@ def _local_file(path: Path) -> ArchiveFile:
         ranger=partial(read_range, path),
         indexer=lambda: index.read_bytes() if index.is_file() else None,
         index_saver=save_index,
+        indexed=index.is_file(),
     )
 
 
@@ -190,6 +195,7 @@ def _stored_file(storage: Any, key: str, indexed: bool) -> ArchiveFile:
         ranger=partial(storage.open_range, key),
         indexer=(lambda: storage.get(index)) if indexed else (lambda: None),
         index_saver=save_index,
+        indexed=indexed,
     )
 
 

@@ -197,7 +197,7 @@ def plan_units(files: Iterable[ArchiveFile], selection: Selection, unit_bytes: i
     for file in files:
         if file.site and not selection.wants_site(file.site):
             continue
-        size = file.size() if unit_bytes and file.ranger else None
+        size = file.size() if unit_bytes and file.ranger and file.indexed else None  # a file is cut by its index
         split = bool(unit_bytes and size and size > unit_bytes)
         captures = captures_of(file) if file.ranger and (selection.by_record or split) else None
         if captures is None or any(capture.revisit for capture in captures):
