@@ -70,18 +70,18 @@ class ReplaySpider(ArticleSpider):
             self.count_error("unreadable_warc", f"cannot read the archive: {exc}")
             return
         buffer: dict[str, ArchivedResponse] = runtime.shared(self.crawler, "replay_buffer", dict)
-        counter = itertools.count()
+        tokens = itertools.count()
         while (unit := await work.next_unit()) is not None:
             if work.lapsed_from(unit) and getattr(self.crawler, "diff_report", None) is None:
                 # what the worker before stored of this unit: known first, so that it is found unchanged
                 await asyncio.to_thread(archive_index(self.crawler).sync, runtime.storage(self.crawler))
-            async for request in self.unit_requests(work, unit, buffer, counter):
+            async for request in self.unit_requests(work, unit, buffer, tokens):
                 yield request
             work.read(unit)
             stats = self.crawler.stats
-            for name, counter in (("records", self.records_read), ("bytes_read", self.read_bytes),
-                                  ("index_bytes", self.index_bytes)):
-                stats.set_value(f"replay/{name}", counter.bytes)
+            for name, read in (("records", self.records_read), ("bytes_read", self.read_bytes),
+                               ("index_bytes", self.index_bytes)):
+                stats.set_value(f"replay/{name}", read.bytes)
 
     # --- planning --------------------------------------------------------------------------------------
 
@@ -122,7 +122,7 @@ class ReplaySpider(ArticleSpider):
     # --- reading a unit ------------------------------------------------------------------------------
 
     async def unit_requests(self, work: ReplayWork, unit: Unit, buffer: dict[str, ArchivedResponse],
-                            counter: Iterator[int]) -> AsyncIterator[scrapy.Request]:
+                            tokens: Iterator[int]) -> AsyncIterator[scrapy.Request]:
         limit = max(8, 2 * self.crawler.settings.getint("CONCURRENT_REQUESTS"))
         records: queue.Queue = queue.Queue(maxsize=limit)
         reader = threading.Thread(target=self._read, args=(unit, records), name="warc-reader", daemon=True)
@@ -144,7 +144,7 @@ class ReplaySpider(ArticleSpider):
             self.latest[response.url] = stamp
             while len(buffer) >= limit:  # backpressure: the engine has not taken the last ones yet
                 await asyncio.sleep(0.005)
-            token = str(next(counter))
+            token = str(next(tokens))
             buffer[token] = response
             work.sent(unit, token)
             yield scrapy.Request(

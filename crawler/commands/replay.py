@@ -131,7 +131,11 @@ class Command(ProjectCommand):
         process.start()
         if opts.diff:
             self.print_diff(crawler)
-        if process.bootstrap_failed or crawler.stats.get_value("finish_reason") in FRONTIER_FAILURES:
+        reason = crawler.stats.get_value("finish_reason")
+        if process.bootstrap_failed or reason in FRONTIER_FAILURES:
+            self.exitcode = EXIT_FAILED
+        elif reason == "start_error":  # the reading of the archive broke off: some of it was never replayed
+            sys.stderr.write("error: the replay failed: reading the archive broke off (see the log)\n")
             self.exitcode = EXIT_FAILED
         elif not opts.diff and (failed := crawl_failed(crawler)):
             sys.stderr.write(f"error: the replay failed: {failed}\n")
