@@ -88,8 +88,9 @@ def main(argv: list[str] | None = None) -> None:
                     pages = sum(r["pages_fetched"] for r in records)
                     rates[name].append(pages / seconds)
                     shares = "/".join(str(r["pages_fetched"]) for r in records)
+                    units = sum(r.get("replay", {}).get("units", 0) for r in records)
                     print(f"run {n}  {name:<24} {seconds:6.1f} s  {pages / seconds:5.1f} pages/s  pages {shares}  "
-                          f"load before {load:.1f}", flush=True)
+                          f"units {units}  load before {load:.1f}", flush=True)
             for name, values in rates.items() if args.repeat else ():
                 print(f"median {name:<24} {statistics.median(values):5.1f} pages/s", flush=True)
             full = replay(warc, scratch, "full", 0, {"EXTRACT_WORKERS": "-1"}, redis)[1][0]["replay"]
