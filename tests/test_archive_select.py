@@ -183,6 +183,12 @@ def test_the_reads_of_a_wacz_member_are_counted_too():
     assert counter.bytes > 0
 
 
+def test_a_broken_wacz_is_named_in_one_line(tmp_path):
+    (tmp_path / "broken.wacz").write_bytes(b"not a zip")
+    with pytest.raises(FileNotFoundError, match=r"broken\.wacz: not a WACZ package"):
+        list(archive_files(str(tmp_path), None))
+
+
 def test_dates_on_the_command_line():
     assert date_bound("2026-01-31") == datetime(2026, 1, 31, tzinfo=timezone.utc)
     assert date_bound("2026-01-31", upper=True) == datetime(2026, 2, 1, tzinfo=timezone.utc)  # the whole day

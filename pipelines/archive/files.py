@@ -201,8 +201,11 @@ def _stored_file(storage: Any, key: str, indexed: bool) -> ArchiveFile:
 
 def _wacz_members(name: str, opener: Callable[[], Any]) -> Iterator[ArchiveFile]:
     """The WARCs of a WACZ package (``archive/*.warc.gz``), each opened as a stream of the zip."""
-    with opener() as handle, zipfile.ZipFile(handle) as package:
-        members = sorted(m for m in package.namelist() if m.startswith("archive/") and m.endswith(WARC_SUFFIXES))
+    try:
+        with opener() as handle, zipfile.ZipFile(handle) as package:
+            members = sorted(m for m in package.namelist() if m.startswith("archive/") and m.endswith(WARC_SUFFIXES))
+    except zipfile.BadZipFile as exc:  # one line for the user, as for a WACZ without WARC files
+        raise FileNotFoundError(f"{name}: not a WACZ package (a zip file): {exc}") from None
     if not members:
         raise FileNotFoundError(f"{name}: a WACZ without WARC files (archive/*.warc.gz)")
     for member in members:
