@@ -6,6 +6,7 @@ per record, and CDXJ indexes made by cdxj-indexer, the way ARCHIVE_CDXJ makes th
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -138,7 +139,7 @@ def test_a_large_file_is_cut_into_units_that_hold_each_record_once(store):
     units = plan_units(files, Selection(), size // 3, indexed)
     assert len(units) >= 3
     assert units[0].spans[0][0] == 0 and units[-1].spans[-1][1] is None  # the whole file, the warcinfo included
-    assert all(a.spans[-1][1] == b.spans[0][0] for a, b in zip(units, units[1:]))  # no gap, no overlap
+    assert all(a.spans[-1][1] == b.spans[0][0] for a, b in itertools.pairwise(units))  # no gap, no overlap
     assert read_units(units, files) == all_urls(files)
     assert sum(unit.bytes(size) for unit in units) == size
     assert sum(unit.records for unit in units) == 5

@@ -162,8 +162,8 @@ def test_a_killed_workers_unit_is_done_by_another_after_its_lease(archive, refer
     assert status["state"] == "running" and status["units"] == units and status["leased"] >= 1
     assert status["workers"]["a"]["holds"] and status["workers"]["a"]["progress"].startswith("pages ")
     text = status_text(status)
-    assert re.search(rf"^units: \d+ done, \d+ left, [1-9]\d* leased, of {units} ", text, re.M)
-    assert re.search(r"^  a: \w+ \(last beat \d+ s ago; holds [12] unit\(s\)\) pages \d+", text, re.M)
+    assert re.search(rf"^units: \d+ done, \d+ left, [1-9]\d* leased, of {units} ", text, re.MULTILINE)
+    assert re.search(r"^  a: \w+ \(last beat \d+ s ago; holds [12] unit\(s\)\) pages \d+", text, re.MULTILINE)
 
     returncode, _, stderr = finish(second)
     assert returncode == 0, stderr[-3000:]  # b did its units, then a's once its lease ran out

@@ -26,7 +26,8 @@ from crawler.cli import EXIT_FAILED, ProjectCommand
 from crawler.commands.crawl import crawl_failed, crawler_process
 from crawler.config import check_settings, check_store
 from crawler.errors import ConfigError
-from crawler.frontier import FAILURES as FRONTIER_FAILURES, check_frontier, check_frontier_settings, redact, redis_client
+from crawler.frontier import FAILURES as FRONTIER_FAILURES
+from crawler.frontier import check_frontier, check_frontier_settings, redact, redis_client
 from crawler.frontier.units import SPIDER, replay_status
 from crawler.quietlog import quiet_scrapy_startup
 from pipelines.archive.files import archive_files
@@ -174,8 +175,9 @@ def status_text(status: dict[str, Any]) -> str:
     head = f"replay {status['crawl_id']}: {status['state']}"
     if status["state"] == "finished":
         head += f" at {status['finished']}"
-    lines = [head, f"units: {status['done']} done, {status['left']} left, {status['leased']} leased, of "
-                   f"{status['units']} ({status['reclaimed']} handed on after their lease ran out)"]
+    units = (f"units: {status['done']} done, {status['left']} left, {status['leased']} leased, of {status['units']} "
+             f"({status['reclaimed']} handed on after their lease ran out)")
+    lines = [head, units]
     for worker, info in sorted(status["workers"].items()):
         beat = f"last beat {info['beat_age']} s ago" if info["beat_age"] is not None else "no heartbeat"
         holds = f"; holds {len(info['holds'])} unit(s)" if info["holds"] else ""
