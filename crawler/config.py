@@ -37,6 +37,8 @@ NUMBERS: dict[str, tuple[str, Callable[[float], bool], str]] = {
     "ALARM_HISTORY_RUNS": ("getint", lambda v: v > 0, "a whole number above 0"),
     "ALARM_MIN_ARTICLES": ("getint", lambda v: v >= 0, "a whole number, 0 or more"),
     "ALARM_MIN_RUNS": ("getint", lambda v: v > 0, "a whole number above 0"),
+    "REPLAY_LEASE": ("getfloat", lambda v: v >= 1, "seconds, 1 or more"),
+    "REPLAY_UNIT_SIZE": ("getint", lambda v: v > 0, "a size in bytes above 0"),
     "REVISIT_AFTER": ("getfloat", lambda v: v >= 0, "seconds, 0 or more (0: always refetch)"),
     "STORE_THREADS": ("getint", lambda v: v > 0, "a whole number above 0"),
     "STORE_MANIFEST_SYNC_EVERY": ("getint", lambda v: v >= 0, "a whole number, 0 or more"),

@@ -199,49 +199,100 @@ class StorePipeline:
 
 
 @dataclass
+class DiffOutcome:
+    """How one replayed document compares with the stored one."""
+
+    site: str
+    status: str  # new, changed, unchanged
+    changed: dict[str, Any] = field(default_factory=dict)  # field -> old and new (body: lengths, similarity)
+    entry: dict[str, Any] | None = None  # its line in the report (new and changed documents)
+
+
+def diff_document(document: Document, stored_text: str | None) -> DiffOutcome:
+    """Compare a replayed document with the stored text of its key (None: nothing stored there)."""
+    if stored_text is None:
+        return DiffOutcome(document.site, "new", {}, {"key": document.key, "url": document.url, "status": "new"})
+    try:
+        meta, body = parse_document(stored_text)
+    except ValueError:
+        meta, body = {}, stored_text
+    changed: dict[str, Any] = {}
+    for key in ("title", "date", "author", "description"):
+        old, new = meta.get(key), document.meta.get(key)
+        if str(old or "") != str(new or ""):
+            changed[key] = {"old": old, "new": new}
+    if body != document.body:
+        ratio = difflib.SequenceMatcher(None, body.split(), document.body.split(), autojunk=False).ratio()
+        changed["body"] = {"old_chars": len(body), "new_chars": len(document.body), "similarity": round(ratio, 3)}
+    if not changed:
+        return DiffOutcome(document.site, "unchanged")
+    return DiffOutcome(document.site, "changed", changed,
+                       {"key": document.key, "url": document.url, "status": "changed", **changed})
+
+
+@dataclass
 class DiffReport:
-    """What a replay would change in the store, judged before anything is written."""
+    """What a replay would change in the store, judged before anything is written: totals, per site, and the
+    first changes listed. The reports of a replay's parts (its workers' units) add up (:meth:`merge`)."""
 
     counts: Counter[str] = field(default_factory=Counter)
+    sites: dict[str, Counter[str]] = field(default_factory=dict)
     changes: list[dict[str, Any]] = field(default_factory=list)
     max_listed: int = 50
 
-    def compare(self, document: Document, stored_text: str | None) -> None:
-        if stored_text is None:
-            self.counts["new"] += 1
-            self._list(document, "new", {})
-            return
-        try:
-            meta, body = parse_document(stored_text)
-        except ValueError:
-            meta, body = {}, stored_text
-        changed: dict[str, Any] = {}
-        for key in ("title", "date", "author", "description"):
-            old, new = meta.get(key), document.meta.get(key)
-            if str(old or "") != str(new or ""):
-                changed[key] = {"old": old, "new": new}
-        if body != document.body:
-            ratio = difflib.SequenceMatcher(None, body.split(), document.body.split(), autojunk=False).ratio()
-            changed["body"] = {"old_chars": len(body), "new_chars": len(document.body), "similarity": round(ratio, 3)}
-        if not changed:
-            self.counts["unchanged"] += 1
-            return
-        self.counts["changed"] += 1
-        for key in changed:
-            self.counts[f"changed/{key}"] += 1
-        self._list(document, "changed", changed)
+    def compare(self, document: Document, stored_text: str | None) -> DiffOutcome:
+        outcome = diff_document(document, stored_text)
+        self.add(outcome)
+        return outcome
 
-    def _list(self, document: Document, status: str, changed: dict[str, Any]) -> None:
-        if len(self.changes) < self.max_listed:
-            self.changes.append({"key": document.key, "url": document.url, "status": status, **changed})
+    def add(self, outcome: DiffOutcome) -> None:
+        self.counts[outcome.status] += 1
+        for key in outcome.changed:
+            self.counts[f"changed/{key}"] += 1
+        self.sites.setdefault(outcome.site, Counter())[outcome.status] += 1
+        if outcome.entry is not None and len(self.changes) < self.max_listed:
+            self.changes.append(outcome.entry)
+
+    def flat_counts(self) -> dict[str, int]:
+        """``totals/<count>`` and ``sites/<site>/<count>``: the numbers of the report as one flat table."""
+        flat = {f"totals/{key}": value for key, value in self.counts.items()}
+        for site, counts in self.sites.items():
+            flat.update({f"sites/{site}/{key}": value for key, value in counts.items()})
+        return flat
+
+    @classmethod
+    def from_parts(cls, flat: dict[str, int], changes: list[dict[str, Any]], max_listed: int = 50) -> DiffReport:
+        """The report of a whole replay from its summed :meth:`flat_counts` and its listed changes."""
+        report = cls(changes=changes[:max_listed], max_listed=max_listed)
+        for key, value in flat.items():
+            kind, _, rest = key.partition("/")
+            if kind == "totals":
+                report.counts[rest] += value
+            elif kind == "sites":
+                site, _, count = rest.rpartition("/")
+                report.sites.setdefault(site, Counter())[count] += value
+        return report
+
+    def as_json(self) -> dict[str, Any]:
+        return {"totals": dict(sorted(self.counts.items())),
+                "sites": {site: dict(sorted(counts.items())) for site, counts in sorted(self.sites.items())},
+                "changes": self.changes, "not_listed": self._not_listed()}
+
+    def _not_listed(self) -> int:
+        return max(0, sum(self.counts[k] for k in ("new", "changed")) - len(self.changes))
 
     def render(self) -> str:
         lines = [json.dumps(change, ensure_ascii=False, default=str) for change in self.changes]
-        if sum(self.counts[k] for k in ("new", "changed")) > len(self.changes):
-            lines.append(f"... {sum(self.counts[k] for k in ('new', 'changed')) - len(self.changes)} more not listed")
-        totals = ", ".join(f"{key}={value}" for key, value in sorted(self.counts.items()))
-        lines.append(f"replay --diff totals: {totals or 'nothing replayed'}")
+        if self._not_listed():
+            lines.append(f"... {self._not_listed()} more not listed")
+        for site, counts in sorted(self.sites.items()):
+            lines.append(f"replay --diff site {site}: {_counts(counts)}")
+        lines.append(f"replay --diff totals: {_counts(self.counts) or 'nothing replayed'}")
         return "\n".join(lines)
+
+
+def _counts(counts: Counter[str]) -> str:
+    return ", ".join(f"{key}={value}" for key, value in sorted(counts.items()) if value)
 
 
 class DiffPipeline:
@@ -251,6 +302,8 @@ class DiffPipeline:
         self.storage = runtime.storage(crawler)
         self.report = DiffReport()
         crawler.diff_report = self.report
+        # each document's outcome, for a replay that sums its report per unit of work (crawler.archive.work)
+        self.outcomes: dict[int, DiffOutcome] = runtime.shared(crawler, "diff_outcomes", dict)
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -259,5 +312,6 @@ class DiffPipeline:
     async def process_item(self, item):
         if isinstance(item, Document):
             stored = await asyncio.to_thread(self.storage.get, item.key)
-            self.report.compare(item, stored.decode("utf-8", "replace") if stored is not None else None)
+            outcome = self.report.compare(item, stored.decode("utf-8", "replace") if stored is not None else None)
+            self.outcomes[id(item)] = outcome
         return item

@@ -54,7 +54,13 @@ ARCHIVE_QUEUE_BYTES = 32 * 1024 * 1024  # and their bodies' bytes; past either, 
 
 # --- replay (docs/archive.md) --------------------------------------------------------------------
 REPLAY_WARC = ""  # a WARC file, directory or s3:// prefix: responses come from there, never the network
+# seconds; a worker of a shared replay (FRONTIER_URL) holds a unit this long past its last heartbeat: then the
+# unit goes to another worker (heartbeats come every second; docs/workers.md)
+REPLAY_LEASE = 60
 REPLAY_STREAM = False  # internal: set by `scrapy replay`, not a user setting
+# bytes; a shared replay cuts a WARC file larger than this into units of about this size, at record boundaries,
+# when the file's CDXJ index is beside it (ARCHIVE_CDXJ)
+REPLAY_UNIT_SIZE = 16 * 1024 * 1024
 
 # --- extraction and cleaning (docs/extraction.md) --------------------------------------------------
 EXTRACT_FAVOR_PRECISION = True  # trafilatura's favor_precision: chosen by measurement (docs/extraction.md)

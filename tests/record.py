@@ -42,7 +42,8 @@ from crawler.sites import DEFAULT_FRONT_MATTER, load_sites
 from pipelines.extraction.page import extract_and_clean
 from pipelines.item import Page, SiteProfile
 from pipelines.document.render import parse_document, to_document
-from pipelines.archive.reader import ArchivedResponse, iter_exchanges, warc_sources
+from pipelines.archive.files import warc_sources
+from pipelines.archive.reader import ArchivedResponse, iter_exchanges
 from pipelines.archive.writer import Exchange, exchange_records, warcinfo_record
 from tests.helpers import decoded_body
 from tests.servers.encodings import ALL

@@ -72,6 +72,15 @@ def test_same_content_is_not_written_again(storage):
     assert storage.get("k/a.txt") == b"changed"
 
 
+def test_a_range_reads_those_bytes_only(storage):
+    storage.put("warc/site/x.warc.gz", b"0123456789")
+    for start, end, expected in ((0, 4, b"0123"), (3, 7, b"3456"), (6, None, b"6789"), (9, 10, b"9")):
+        with storage.open_range("warc/site/x.warc.gz", start, end) as stream:
+            assert stream.read() == expected
+    with storage.open_range("warc/site/x.warc.gz", 2, 5) as stream:  # read in pieces, it still stops at the end
+        assert stream.read(2) + stream.read(2) + stream.read(2) == b"234"
+
+
 def test_list_is_sorted_relative_and_bounded_by_the_prefix(storage):
     for key in ("articles/b/2.txt", "articles/a/1.txt", "articles2/x.txt", "manifest/m.jsonl"):
         storage.put(key, b"x")

@@ -32,13 +32,8 @@ from scrapy.responsetypes import responsetypes
 from warcio.archiveiterator import ArchiveIterator
 
 from pipelines import runtime
-from pipelines.archive.reader import (
-    WARC_SUFFIXES,
-    ArchivedResponse,
-    iter_exchanges,
-    parse_warc_date,
-    warc_sources,
-)
+from pipelines.archive.files import WARC_SUFFIXES, warc_sources
+from pipelines.archive.reader import ArchivedResponse, iter_exchanges, parse_warc_date
 from pipelines.archive.writer import warc_date
 from pipelines.extraction.values import normalize_url
 

@@ -1,10 +1,12 @@
 """The spider behind ``scrapy replay``: archived responses through the same path as live ones.
 
-It streams WARC records (local files or S3 objects, read in a thread) and
-turns each archived article response into a request that ReplayMiddleware
-answers from memory; the response then passes the same middlewares and the
-same ``parse_article`` as in the live crawl, and its items the same
-pipelines. Nothing reaches the network.
+It reads the archive unit by unit (crawler.archive.work: a WARC file, or spans
+of one; in one process, every file in turn) in a thread, keeps the records a
+selection wants (pipelines.archive.select), and turns each archived article
+response into a request that ReplayMiddleware answers from memory; the
+response then passes the same middlewares and the same ``parse_article`` as
+in the live crawl, and its items the same pipelines. Nothing reaches the
+network.
 """
 
 from __future__ import annotations
@@ -14,15 +16,22 @@ import itertools
 import logging
 import queue
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Iterator
 
 import scrapy
+from scrapy.exceptions import CloseSpider
 
 from crawler.archive.replay import open_store_prefix
+from crawler.archive.work import ReplayWork, replay_work
 from crawler.spiders.base import ROLE_ARTICLE, ArticleSpider
 from pipelines import runtime
-from pipelines.archive.reader import ArchivedResponse, is_article, iter_exchanges, warc_sources
+from pipelines.archive.files import ArchiveFile, ReadCounter, archive_files
+from pipelines.archive.reader import ArchivedResponse, is_article, iter_exchanges
+from pipelines.archive.select import Selection, Unit, file_captures, plan_units, published_pages
+from pipelines.dedup import archive_index
+from pipelines.storage.index import manifest_records
 
 logger = logging.getLogger(__name__)
 
@@ -31,21 +40,94 @@ _DONE = object()
 
 class ReplaySpider(ArticleSpider):
     name = "replay"
-    arguments = ("source",)
+    arguments = ("source", "selection")
+    shares_requests = False  # workers of one replay share units of the archive, not requests (crawler.frontier)
 
-    def __init__(self, *args: Any, source: str = "", **kwargs: Any):
+    def __init__(self, *args: Any, source: str = "", selection: Selection | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.source = source
+        self.selection = selection or Selection()
         self.latest: dict[str, str] = {}  # url -> WARC-Date replayed, so an older copy never wins
+        self.files: dict[str, ArchiveFile] = {}
+        self.read_bytes = ReadCounter()  # WARC bytes read
+        self.records_read = ReadCounter()  # responses read (counted in reader threads, reported between units)
+        self.index_bytes = ReadCounter()  # CDXJ indexes and manifests read (and WARCs read to index them)
+        self._published: set[tuple[str, str]] | None = None
+        self._published_lock = threading.Lock()
+        self.run_arguments = {"source": source, **({"selection": self.selection.describe()}
+                                                   if not self.selection.everything else {})}
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        work = replay_work(self.crawler)
+        try:
+            if not await work.open(self.plan):
+                return
+            if not self.files:  # a worker that joined a replay another one planned
+                self.files = await asyncio.to_thread(self.list_files)
+        except CloseSpider:
+            raise
+        except Exception as exc:  # the archive cannot be listed (S3 down, a broken WACZ): say so, replay nothing
+            self.count_error("unreadable_warc", f"cannot read the archive: {exc}")
+            return
         buffer: dict[str, ArchivedResponse] = runtime.shared(self.crawler, "replay_buffer", dict)
+        tokens = itertools.count()
+        while (unit := await work.next_unit()) is not None:
+            if work.lapsed_from(unit) and getattr(self.crawler, "diff_report", None) is None:
+                # what the worker before stored of this unit: known first, so that it is found unchanged
+                await asyncio.to_thread(archive_index(self.crawler).sync, runtime.storage(self.crawler))
+            async for request in self.unit_requests(work, unit, buffer, tokens):
+                yield request
+            work.read(unit)
+            stats = self.crawler.stats
+            for name, read in (("records", self.records_read), ("bytes_read", self.read_bytes),
+                               ("index_bytes", self.index_bytes)):
+                stats.set_value(f"replay/{name}", read.bytes)
+
+    # --- planning --------------------------------------------------------------------------------------
+
+    def list_files(self) -> dict[str, ArchiveFile]:
+        opener = partial(open_store_prefix, settings=self.crawler.settings)
+        return {file.name: file for file in archive_files(self.source, opener)}
+
+    def plan(self, unit_bytes: int | None) -> list[Unit]:
+        """The units of this replay, from the archive's files and indexes (in a thread)."""
+        self.files = self.list_files()
+        selection = self.selection
+        if unit_bytes:  # the sizes of the files that could be cut (one HEAD each on S3), asked at once
+            with ThreadPoolExecutor(8) as pool:
+                list(pool.map(ArchiveFile.size, [file for file in self.files.values() if file.indexed]))
+        published = self.published() if selection.published else None
+        units = plan_units(self.files.values(), selection, unit_bytes,
+                           partial(file_captures, build=selection.by_record, counter=self.index_bytes), published)
+        if not selection.everything:
+            logger.info("replay of %s: %d unit(s) hold the records selected (%s)", self.source, len(units),
+                        selection.describe())
+        return units
+
+    def published(self) -> set[tuple[str, str]]:
+        """The pages published in the selected range, from the manifests of the store the archive belongs to."""
+        with self._published_lock:
+            if self._published is None:
+                storage, prefix = source_store(self.source, self.crawler.settings)
+                lines = []
+                for key in storage.list(f"{prefix}/manifest".strip("/")):
+                    if key.endswith(".jsonl"):
+                        data = storage.get(key) or b""
+                        self.index_bytes.add(len(data))
+                        lines += manifest_records(data, storage.describe(key))
+                self._published = published_pages(lines, self.selection.published_since,
+                                                  self.selection.published_until)
+            return self._published
+
+    # --- reading a unit ------------------------------------------------------------------------------
+
+    async def unit_requests(self, work: ReplayWork, unit: Unit, buffer: dict[str, ArchivedResponse],
+                            tokens: Iterator[int]) -> AsyncIterator[scrapy.Request]:
         limit = max(8, 2 * self.crawler.settings.getint("CONCURRENT_REQUESTS"))
         records: queue.Queue = queue.Queue(maxsize=limit)
-        reader = threading.Thread(target=self._read, args=(records,), name="warc-reader", daemon=True)
+        reader = threading.Thread(target=self._read, args=(unit, records), name="warc-reader", daemon=True)
         reader.start()
         loop = asyncio.get_running_loop()
-        counter = itertools.count()
         while True:
             item = await loop.run_in_executor(None, records.get)
             if item is _DONE:
@@ -54,7 +136,6 @@ class ReplaySpider(ArticleSpider):
                 self.count_error("unreadable_warc", f"cannot read the archive: {item}")
                 continue
             response: ArchivedResponse = item
-            self.crawler.stats.inc_value("replay/records")
             if not is_article(response):
                 continue
             stamp = response.fetched.isoformat()
@@ -63,32 +144,69 @@ class ReplaySpider(ArticleSpider):
             self.latest[response.url] = stamp
             while len(buffer) >= limit:  # backpressure: the engine has not taken the last ones yet
                 await asyncio.sleep(0.005)
-            token = str(next(counter))
+            token = str(next(tokens))
             buffer[token] = response
+            work.sent(unit, token)
             yield scrapy.Request(
                 response.url,
-                callback=self.parse_article,
-                errback=self.on_error,
+                callback=self.parse_replayed,
+                errback=self.on_replay_error,
                 dont_filter=True,
                 meta={
                     "replay_token": token,
+                    "replay_unit": unit.id,
                     "role": ROLE_ARTICLE,
                     "hints": response.meta.get("hints", {}),
                     "site": response.meta.get("site", ""),
                 },
             )
 
-    def _read(self, records: queue.Queue) -> None:
+    def _read(self, unit: Unit, records: queue.Queue) -> None:
+        """Put the responses of a unit that the selection wants on ``records`` (in a thread)."""
         try:
-            for name, opener in warc_sources(self.source, partial(open_store_prefix, settings=self.crawler.settings)):
-                logger.info("replaying %s", name)
-                try:
-                    with opener() as stream:
-                        for response in iter_exchanges(stream):
+            file = self.files.get(unit.file)
+            if file is None:
+                raise FileNotFoundError(f"{unit.file} is not in {self.source}: the workers of one replay "
+                                        "must be given the same archive")
+            logger.info("replaying %s", unit.file if not unit.spans else f"{unit.file} ({unit.records} records)")
+            check = not self.selection.everything
+            published = self.published() if check and self.selection.published else None
+            for start, end in unit.spans or [(0, None)]:
+                opened = file.open(self.read_bytes) if not unit.spans else file.open_range(start, end, self.read_bytes)
+                with opened as stream:
+                    for response in iter_exchanges(stream):
+                        self.records_read.add(1)
+                        if not check or self.selection.wants_response(response, published):
                             records.put(response)
-                except Exception as exc:  # a broken file: say which, go on with the next
-                    records.put(RuntimeError(f"{name}: {exc}"))
-        except Exception as exc:
-            records.put(exc)
+        except Exception as exc:  # a broken file: say which, go on with the next unit
+            records.put(RuntimeError(f"{unit.file}: {exc}"))
         finally:
             records.put(_DONE)
+
+    # --- each page's end, for the unit's bookkeeping ------------------------------------------------------
+
+    def parse_replayed(self, response: scrapy.http.Response) -> Iterator[Any]:
+        produced = False
+        try:
+            for item in self.parse_article(response):
+                produced = True
+                yield item
+        finally:
+            if not produced:  # no item: the page is through (an item's end is a pipeline signal)
+                replay_work(self.crawler).finished(response.meta)
+
+    def on_replay_error(self, failure: Any) -> None:
+        try:
+            self.on_error(failure)
+        finally:
+            replay_work(self.crawler).finished(failure.request.meta)
+
+
+def source_store(source: str, settings: Any) -> tuple[Any, str]:
+    """(storage, prefix) of the store an archive location belongs to: ``<store>/warc`` -> ``<store>``."""
+    location = source.rstrip("/")
+    if location.rsplit("/", 1)[-1] == "warc":
+        location = location[: -len("warc")].rstrip("/") or "."
+    if "://" in location and not location.startswith("file://"):
+        return open_store_prefix(location, settings)
+    return runtime.store_from_settings(settings, location.removeprefix("file://")), ""

@@ -25,7 +25,8 @@ from crawler.commands.crawl import crawler_process
 from crawler.config import check_settings
 from crawler.errors import ConfigError
 from crawler.sites import DEFAULT_FRONT_MATTER, get_site, host_key, load_sites, site_for_url
-from pipelines.archive.reader import is_archive, is_article, iter_exchanges, warc_sources
+from pipelines.archive.files import is_archive, warc_sources
+from pipelines.archive.reader import is_article, iter_exchanges
 from pipelines.extraction.page import ExtractError, ExtractOptions, decode_page, extract_and_clean, parse_html
 from pipelines.extraction.values import normalize_url
 from pipelines.item import Page, SiteProfile

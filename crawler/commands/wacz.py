@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from scrapy.exceptions import UsageError
 
 from crawler.cli import ProjectCommand
-from pipelines.archive.reader import WACZ_SUFFIX, is_archive
+from pipelines.archive.files import WACZ_SUFFIX, is_archive
 from pipelines.archive.wacz import (
     archive_pages,
     manifest_pages,

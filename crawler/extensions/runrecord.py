@@ -58,6 +58,7 @@ def run_record(stats: dict[str, Any], base: dict[str, Any], now: datetime) -> di
             "bytes": stats.get("archive/bytes", 0),
             "files": stats.get("archive/files", 0),
         },
+        **({"replay": replay} if (replay := _by_prefix(stats, "replay/")) else {}),  # records and bytes read, units
         "spooled": stats.get("store/spooled", 0),
         "flushed": stats.get("store/flushed", 0),
         "elapsed_seconds": round(elapsed, 3),

@@ -14,6 +14,9 @@ set when its module is imported). Around scrapy-redis (see the modules):
   keys expire FRONTIER_EXPIRE seconds after its last heartbeat (state.py)
 - when Redis fails, a worker finishes what it has in hand, stores it, and stops with finish reason
   ``frontier_lost`` and exit code 1; started again, the workers continue the crawl
+
+``scrapy replay`` workers share units of the archive instead of requests (units.py, crawler.archive.work): for
+its spider the add-on only names the worker.
 """
 
 from __future__ import annotations
@@ -65,6 +68,10 @@ class Frontier:
         crawl = settings.get("CRAWL_ID") or ""
         if not crawl:
             raise ConfigError(missing_crawl_id())
+        if not settings.get("WORKER_ID"):
+            settings.set("WORKER_ID", default_worker_id(), priority=settings.getpriority("WORKER_ID") or "addon")
+        if not getattr(self.crawler.spidercls, "shares_requests", True):
+            return  # a replay shares units of the archive (crawler.archive.work), not requests
         keys = CrawlKeys.of(self.crawler.spidercls.name, crawl)
         params = {**REDIS_PARAMS, **settings.getdict("REDIS_PARAMS")}
         settings.setdict(
@@ -82,10 +89,16 @@ class Frontier:
             },
             priority=settings.getpriority("FRONTIER_URL"),  # as strong as the switch itself
         )
-        if not settings.get("WORKER_ID"):
-            settings.set("WORKER_ID", default_worker_id(), priority=settings.getpriority("WORKER_ID") or "addon")
         # outermost, so that in a worker that only joins the crawl the spider's start() never runs
         settings.setdefault_in_component_priority_dict("SPIDER_MIDDLEWARES", SeedOnceMiddleware, 0)
+
+
+def redis_client(settings: Any) -> Any:
+    """A client of the frontier's Redis, with the frontier's connection parameters (REDIS_PARAMS)."""
+    import redis
+
+    params = {**REDIS_PARAMS, **settings.getdict("REDIS_PARAMS")}
+    return redis.Redis.from_url(settings.get("FRONTIER_URL"), **params)
 
 
 def missing_crawl_id() -> str:
@@ -93,14 +106,14 @@ def missing_crawl_id() -> str:
             "CRAWL_ID (e.g. -s CRAWL_ID=nypost-2026-11-22)")
 
 
-def check_frontier_settings(settings: Any) -> None:
+def check_frontier_settings(settings: Any, needs_crawl_id: bool = True) -> None:
     """FRONTIER_URL looks like a Redis URL and comes with a CRAWL_ID (no network: ``crawl`` and ``schedule`` checks)."""
     url = settings.get("FRONTIER_URL") or ""
     if not url:
         return
     if urlsplit(url).scheme not in ("redis", "rediss", "unix"):
         raise ConfigError(f"setting FRONTIER_URL={redact(url)!r}: expected redis://host:port/db")
-    if not settings.get("CRAWL_ID"):
+    if needs_crawl_id and not settings.get("CRAWL_ID"):
         raise ConfigError(missing_crawl_id())
 
 
@@ -122,5 +135,6 @@ def check_frontier(settings: Any, spider: str) -> None:
     except (redis.RedisError, ValueError) as exc:
         raise ConfigError(f"setting FRONTIER_URL={redact(url)}: cannot use Redis there: {exc}") from None
     if finished:
-        raise ConfigError(f"crawl {crawl!r} of spider {spider!r} finished at {finished} (on {redact(url)}): "
-                          f"give a new CRAWL_ID to crawl again")
+        what, again = (f"replay {crawl!r}", "replay") if spider == "replay" else (f"crawl {crawl!r} of spider {spider!r}",
+                                                                                  "crawl")
+        raise ConfigError(f"{what} finished at {finished} (on {redact(url)}): give a new CRAWL_ID to {again} again")

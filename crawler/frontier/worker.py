@@ -134,16 +134,24 @@ class FrontierWorker:
         if self.failed:
             return
         self.failed = True
-        logger.error(
-            "frontier: Redis at %s failed while %s (%s: %s); stopping this worker. What it fetched is stored; "
-            "start the workers again with the same CRAWL_ID=%s once Redis is back to continue the crawl",
-            redact(self.url), doing, type(exc).__name__, exc, self.crawl,
-        )
-        self.crawler.stats.set_value(f"errors/{FRONTIER_LOST}", 1)
-        engine = self.crawler.engine
-        if engine is not None and engine.spider is not None:
-            self.closing = deferred_from_coro(engine.close_spider_async(reason=FRONTIER_LOST))
-            self.closing.addErrback(lambda failure: logger.error("could not close the spider: %s", failure.value))
+        self.closing = redis_lost(self.crawler, self.url, self.crawl, exc, doing)
+
+
+def redis_lost(crawler: Any, url: str, crawl: str, exc: Exception, doing: str, work: str = "crawl") -> Any:
+    """Say once that Redis failed under a worker of a crawl (or a replay), and close it with reason frontier_lost."""
+    done = "fetched" if work == "crawl" else "replayed"
+    logger.error(
+        "frontier: Redis at %s failed while %s (%s: %s); stopping this worker. What it %s is stored; "
+        "start the workers again with the same CRAWL_ID=%s once Redis is back to continue the %s",
+        redact(url), doing, type(exc).__name__, exc, done, crawl, work,
+    )
+    crawler.stats.set_value(f"errors/{FRONTIER_LOST}", 1)
+    engine = crawler.engine
+    if engine is None or engine.spider is None:
+        return None
+    closing = deferred_from_coro(engine.close_spider_async(reason=FRONTIER_LOST))
+    closing.addErrback(lambda failure: logger.error("could not close the spider: %s", failure.value))
+    return closing
 
 
 def frontier_worker(crawler: Any) -> FrontierWorker:

@@ -21,13 +21,8 @@ from __future__ import annotations
 import json
 import logging
 import re
-import tempfile
-import zipfile
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from functools import partial
-from pathlib import Path
 from typing import Any, BinaryIO, Iterator
 
 from warcio.archiveiterator import ArchiveIterator
@@ -35,8 +30,6 @@ from warcio.bufferedreaders import ChunkedDataReader
 
 logger = logging.getLogger(__name__)
 
-WARC_SUFFIXES = (".warc.gz", ".warc")
-WACZ_SUFFIX = ".wacz"
 METADATA_TYPE = "application/warc-fields"  # WARC 1.1's type for metadata; indexers (pywb, cdxj-indexer) skip it
 HINT_PREFIX = "hint-"
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -207,58 +200,3 @@ def parse_warc_date(value: str) -> datetime:
         return datetime.now(timezone.utc).replace(microsecond=0)
     parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
     return parsed.astimezone(timezone.utc).replace(microsecond=0)
-
-
-def is_archive(name: str) -> bool:
-    return name.endswith(WARC_SUFFIXES + (WACZ_SUFFIX,))
-
-
-def warc_sources(location: str, storage_opener) -> Iterator[tuple[str, Any]]:
-    """(name, opener) of each WARC at a file, a directory or a store URI prefix; a WACZ gives each WARC it holds."""
-    if "://" not in location or location.startswith("file://"):
-        path = Path(location.removeprefix("file://"))
-        if path.is_file():
-            files = [path]
-        elif path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.is_file() and is_archive(p.name))
-        else:
-            raise FileNotFoundError(f"{location}: no such WARC file or directory")
-        for file in files:
-            if file.name.endswith(WACZ_SUFFIX):
-                yield from _wacz_members(str(file), partial(open, file, "rb"))
-            else:
-                yield str(file), partial(open, file, "rb")
-        return
-    storage, prefix = storage_opener(location)
-    keys = [prefix] if is_archive(prefix) else [key for key in storage.list(prefix) if is_archive(key)]
-    for key in sorted(keys):
-        if key.endswith(WACZ_SUFFIX):
-            yield from _wacz_members(storage.describe(key), lambda k=key: _spooled(storage.open_read(k)))
-        else:
-            yield storage.describe(key), lambda k=key: storage.open_read(k)
-
-
-def _wacz_members(name: str, opener) -> Iterator[tuple[str, Any]]:
-    """The WARCs of a WACZ package (``archive/*.warc.gz``), each opened as a stream of the zip."""
-    with opener() as handle, zipfile.ZipFile(handle) as package:
-        members = sorted(m for m in package.namelist() if m.startswith("archive/") and m.endswith(WARC_SUFFIXES))
-    if not members:
-        raise FileNotFoundError(f"{name}: a WACZ without WARC files (archive/*.warc.gz)")
-    for member in members:
-        yield f"{name}#{member}", lambda m=member: _zip_member(opener, m)
-
-
-@contextmanager
-def _zip_member(opener, member: str) -> Iterator[BinaryIO]:
-    with opener() as handle, zipfile.ZipFile(handle) as package, package.open(member) as stream:
-        yield stream
-
-
-def _spooled(source: BinaryIO) -> BinaryIO:
-    """A seekable copy of a stream (a zip needs one): in memory up to 64 MB, then on disk."""
-    copy = tempfile.SpooledTemporaryFile(64 * 1024 * 1024)  # noqa: SIM115 - the caller closes it
-    with source:
-        while chunk := source.read(1024 * 1024):
-            copy.write(chunk)
-    copy.seek(0)
-    return copy

@@ -30,6 +30,7 @@ from typing import Any, BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
 
+from pipelines.archive.files import index_name
 from pipelines.archive.reader import is_article, iter_exchanges
 from pipelines.document.render import iso_utc
 from pipelines.storage import Storage
@@ -76,7 +77,7 @@ def write_cdxj_beside(storage: Storage, key: str) -> str:
         with storage.open_read(key) as source, open(local, "wb") as copy:
             shutil.copyfileobj(source, copy, 1024 * 1024)
         lines = cdxj_index(local)
-    index_key = key.removesuffix(".gz").removesuffix(".warc") + ".cdxj"
+    index_key = index_name(key)
     storage.put(index_key, lines.encode("utf-8"), "text/plain; charset=utf-8")
     return index_key
 

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any, BinaryIO, Iterator, Mapping
 from urllib.parse import urlsplit
 
+from warcio.limitreader import LimitReader
+
 from pipelines.storage import AppendLog, StorageError, check_key
 from pipelines.storage.files import FILE_MODE, remove_stale_temporaries, unlink
 
@@ -112,6 +114,9 @@ class LocalStorage:
     def open_read(self, key: str) -> BinaryIO:
         return open(self.path(key), "rb")
 
+    def open_range(self, key: str, start: int, end: int | None = None) -> BinaryIO:
+        return read_range(self.path(key), start, end)
+
     def put_file(self, key: str, path: Path, content_type: str = "") -> None:
         target = self.path(key)
         if Path(path).absolute() == target:
@@ -137,6 +142,26 @@ class LocalStorage:
 
     def describe(self, key: str) -> str:
         return str(self.path(key))
+
+
+def read_range(path: Path, start: int, end: int | None = None) -> BinaryIO:
+    """Bytes ``[start, end)`` of a file (to its end when ``end`` is None), as a stream that stops there."""
+    handle = open(path, "rb")  # noqa: SIM115 - the caller closes it
+    handle.seek(start)
+    return handle if end is None else _Limited(handle, end - start)
+
+
+class _Limited(LimitReader):
+    """warcio's LimitReader, closable as the file it reads."""
+
+    def close(self) -> None:
+        self.stream.close()
+
+    def __enter__(self) -> "_Limited":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 class LocalAppendLog:
