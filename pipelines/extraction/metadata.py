@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -105,14 +105,15 @@ def read_metadata(tree: HtmlElement, url: str, site_zone: str = "") -> PageMeta:
     meta.image = _absolute(url, _first(tags, "og:image", "og:image:url", "twitter:image") or _ld_image(article.get("image")) or (fallback.image or ""))
     meta.site_names = site_names
     ld_authors = _ld_name_list(article.get("author"))
-    shown = shown_authors(tree)
+    shown = cache(lambda: shown_authors(tree))
     # the page prints one more author than its JSON-LD lists (a co-author); more are other articles' authors
-    if ld_authors and len(shown) == len(ld_authors) + 1 and {a.casefold() for a in ld_authors} <= {a.casefold() for a in shown}:
-        ld_authors = shown
+    if ld_authors and len(shown()) == len(ld_authors) + 1 and {a.casefold() for a in ld_authors} <= {a.casefold() for a in shown()}:
+        ld_authors = shown()
+    # the searches of the page run only when the sources before them name no one
     meta.author = ", ".join(
         choose_authors(
-            [ld_authors, _meta_author(tags).split(", "), shown, (fallback.author or "").split("; "),
-             profile_link_author(tree)],
+            [ld_authors, _meta_author(tags).split(", "), shown, lambda: (fallback.author or "").split("; "),
+             lambda: profile_link_author(tree)],
             site_names,
         )
     )
