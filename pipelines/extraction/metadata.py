@@ -377,6 +377,7 @@ _AUTHOR_LABELS = (
 _SHOWN_AUTHORS = XPath(
     "//a[@rel='author'] | //*[@itemprop='author']//*[@itemprop='name'] | //*[@itemprop='author'][not(.//*[@itemprop='name'])]"
 )
+_LABELS = XPath("//strong | //b | //dt | //span[not(*)]")  # where pages print "Autor:" before a name
 # a link to an author's page ("von <a href='/autoren/name/max-kolter'>Dr. Max Kolter</a>"): the first one only,
 # and only when nothing else names someone (related stories link their authors too)
 _PROFILE_LINKS = XPath(
@@ -397,9 +398,11 @@ def profile_link_author(tree: HtmlElement) -> list[str]:
 def shown_authors(tree: HtmlElement) -> list[str]:
     """The authors the page prints: rel=author links, schema.org author names, "Autor: Name" labels."""
     names = [" ".join(element.text_content().split()) for element in _SHOWN_AUTHORS(tree)]
-    for label in tree.xpath("//strong | //b | //dt | //span[not(*)]"):
+    for label in _LABELS(tree):
+        if not (label.tail and label.tail.strip()):
+            continue  # nothing after it: no name to take (the test before reading its text, which costs more)
         text = " ".join(label.text_content().split()).rstrip(":").casefold()
-        if text in _AUTHOR_LABELS and label.tail and label.tail.strip():
+        if text in _AUTHOR_LABELS:
             names.append(" ".join(label.tail.split()))
     return _unique([name for name in names if 0 < len(name) <= 80])[:8]
 
