@@ -23,6 +23,7 @@ from urllib.parse import urljoin, urlsplit
 from htmldate import find_date
 from lxml.etree import XPath
 from lxml.html import HtmlElement
+from trafilatura import json_metadata as trafilatura_json
 from trafilatura import metadata as trafilatura_metadata
 from trafilatura.settings import Document, set_date_params
 from trafilatura.utils import line_processing
@@ -226,35 +227,30 @@ def read_json_ld(tree: HtmlElement, found: Document) -> tuple[Document, bool]:
     trafilatura's whole reading when it needs these authors (2 of the 205 corpus pages).
     The test that compares each field with trafilatura's ``extract_metadata`` guards the copy.
     """
-    from trafilatura.json_metadata import (
-        JSON_CATEGORY, JSON_OGTYPE_SCHEMA, JSON_PUBLISHER, JSON_SEQ, JSON_TYPE, extract_json, is_plausible_sitename,
-        normalize_json,
-    )
-
     unparsed = False
     for element in _JSON_SCRIPTS(tree):
         if not element.text:
             continue
-        text = normalize_json(trafilatura_metadata.JSON_MINIFY.sub(r"\1", element.text))
+        text = trafilatura_json.normalize_json(trafilatura_metadata.JSON_MINIFY.sub(r"\1", element.text))
         try:
-            found = extract_json(json.loads(text, strict=False), found)
+            found = trafilatura_json.extract_json(json.loads(text, strict=False), found)
             continue
         except json.JSONDecodeError:
             unparsed = True
         # the rest of trafilatura's extract_json_parse_error, as it is
-        if "@type" in text and (match := JSON_TYPE.search(text)):
-            candidate = normalize_json(match[1].lower())
-            if candidate in JSON_OGTYPE_SCHEMA:
+        if "@type" in text and (match := trafilatura_json.JSON_TYPE.search(text)):
+            candidate = trafilatura_json.normalize_json(match[1].lower())
+            if candidate in trafilatura_json.JSON_OGTYPE_SCHEMA:
                 found.pagetype = candidate
-        if '"publisher"' in text and (match := JSON_PUBLISHER.search(text)) and "," not in match[1]:
-            candidate = normalize_json(match[1])
-            if is_plausible_sitename(found, candidate):
+        if '"publisher"' in text and (match := trafilatura_json.JSON_PUBLISHER.search(text)) and "," not in match[1]:
+            candidate = trafilatura_json.normalize_json(match[1])
+            if trafilatura_json.is_plausible_sitename(found, candidate):
                 found.sitename = candidate
-        if '"articleSection"' in text and (match := JSON_CATEGORY.search(text)):
-            found.categories = [normalize_json(match[1])]
-        for key, regex in JSON_SEQ:
+        if '"articleSection"' in text and (match := trafilatura_json.JSON_CATEGORY.search(text)):
+            found.categories = [trafilatura_json.normalize_json(match[1])]
+        for key, regex in trafilatura_json.JSON_SEQ:
             if key in text and not found.title and (match := regex.search(text)):
-                found.title = normalize_json(match[1])
+                found.title = trafilatura_json.normalize_json(match[1])
                 break
     return found, unparsed
 
