@@ -104,8 +104,12 @@ def recover(tree: HtmlElement, precision: list[Block], default: list[Block]) -> 
     of an endless page, related stories and comments. The result is taken when that adds more
     text than precision found: the precision text was then less than half of the article.
     """
-    index = _element_index(tree)
     keys = {key(block.text) for block in precision}
+    # what the default extraction found beyond precision's blocks bounds what can be added: when that is no more
+    # than precision found, precision's text stands without indexing the page's elements (10 ms on a large page)
+    if sum(text_size(block.text) for block in default if key(block.text) not in keys) <= size(precision):
+        return precision, "precision"
+    index = _element_index(tree)
     scope = article_scope([index[k] for k in keys if k in index])
     if scope is None:
         return precision, "precision"
