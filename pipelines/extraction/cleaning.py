@@ -240,12 +240,21 @@ def _tag_list(text: str, tag_keys: set[str]) -> str | None:
     """A line listing the page's own keywords, as tag clouds print them."""
     if not tag_keys:
         return None
-    items = [_key(item) for item in re.split(r"[,|;]", text) if item.strip()]
-    if len(items) < 4 or any(len(item.split()) > 8 for item in items):
+    items = []
+    for part in _TAG_SEPARATOR.split(text):
+        if part.strip():
+            item = _key(part)
+            if len(item.split()) > 8:
+                return None  # a sentence, no keyword: the rest of the paragraph need not be read
+            items.append(item)
+    if len(items) < 4:
         return None
     if sum(item in tag_keys for item in items) >= 0.6 * len(items):
         return "tags"
     return None
+
+
+_TAG_SEPARATOR = re.compile(r"[,|;]")
 
 
 def _looks_like_headline(text: str, words: int) -> bool:
@@ -271,7 +280,8 @@ def drop_repeats(blocks: list[Block], min_words: int) -> tuple[list[Block], int]
     drop: set[int] = set()
     first: dict[str, int] = {}
     for index, (block, key) in enumerate(zip(blocks, keys)):
-        long_enough = len(key.split()) >= min_words
+        words = key.count(" ") + 1 if key else 0  # its tokens, one space apart
+        long_enough = words >= min_words
         # a text printed exactly twice is a caption or pull quote; more often, it is structure
         # (the same interview question put to each guest) and stays
         if long_enough and key in first and occurrences[key] == 2:
@@ -279,7 +289,7 @@ def drop_repeats(blocks: list[Block], min_words: int) -> tuple[list[Block], int]
             drop.add(earlier if _is_caption(blocks[earlier]) and not _is_caption(block) else index)
             continue
         first.setdefault(key, index)
-        if long_enough and len(key.split()) <= 40 and joined.count(key) > occurrences[key]:
+        if long_enough and words <= 40 and joined.count(key) > occurrences[key]:
             drop.add(index)  # a pull quote lifted from a longer paragraph
     kept = [block for index, block in enumerate(blocks) if index not in drop]
     return kept, len(drop)
