@@ -213,7 +213,7 @@ class TrafilaturaMetadata:
         return self._found.tags or trafilatura_metadata.extract_catstags("tag", self.tree)
 
 
-_JSON_SCRIPTS = XPath('.//script[@type="application/ld+json" or @type="application/settings+json"]')
+_JSON_TYPES = ("application/ld+json", "application/settings+json")  # the scripts trafilatura reads
 
 
 def read_json_ld(tree: HtmlElement, found: Document) -> tuple[Document, bool]:
@@ -228,8 +228,8 @@ def read_json_ld(tree: HtmlElement, found: Document) -> tuple[Document, bool]:
     The test that compares each field with trafilatura's ``extract_metadata`` guards the copy.
     """
     unparsed = False
-    for element in _JSON_SCRIPTS(tree):
-        if not element.text:
+    for element in tree.iterdescendants("script"):
+        if element.get("type") not in _JSON_TYPES or not element.text:
             continue
         text = trafilatura_json.normalize_json(trafilatura_metadata.JSON_MINIFY.sub(r"\1", element.text))
         try:
@@ -278,7 +278,9 @@ def meta_tags(tree: HtmlElement) -> dict[str, list[str]]:
 
 
 def json_ld_objects(tree: HtmlElement) -> Iterator[dict[str, Any]]:
-    for script in tree.xpath("//script[@type='application/ld+json']"):
+    for script in tree.getroottree().iter("script"):  # as //script, without the XPath's walk over every node
+        if script.get("type") != "application/ld+json":
+            continue
         raw = (script.text or "").strip()
         if not raw:
             continue
@@ -344,7 +346,8 @@ def declared_url(tree: HtmlElement) -> str:
 
 def _url_candidates(tree: HtmlElement, tags: dict[str, list[str]], article: dict[str, Any]) -> list[str]:
     main_entity = article.get("mainEntityOfPage")
-    return tree.xpath("//link[@rel='canonical']/@href") + tags.get("og:url", []) + [
+    canonical = [link.get("href") for link in tree.getroottree().iter("link") if link.get("rel") == "canonical"]
+    return [href for href in canonical if href is not None] + tags.get("og:url", []) + [
         _text(article.get("url")),
         _text(main_entity.get("@id")) if isinstance(main_entity, dict) else _text(main_entity),
     ]
@@ -428,10 +431,12 @@ _AUTHOR_LABELS = (
     "autor", "autorin", "autorin/autor", "autor/autorin", "autoren", "author", "authors", "auteur", "auteurs", "autore",
     "autores", "författare", "forfatter", "yazar", "автор", "text", "von",
 )
+# "/descendant::*" where "//*" would first list every node of the page: a fifth less time
 _SHOWN_AUTHORS = XPath(
-    "//a[@rel='author'] | //*[@itemprop='author']//*[@itemprop='name'] | //*[@itemprop='author'][not(.//*[@itemprop='name'])]"
+    "/descendant::a[@rel='author'] | /descendant::*[@itemprop='author']/descendant::*[@itemprop='name']"
+    " | /descendant::*[@itemprop='author'][not(descendant::*[@itemprop='name'])]"
 )
-_LABELS = XPath("//strong | //b | //dt | //span[not(*)]")  # where pages print "Autor:" before a name
+_LABELS = ("strong", "b", "dt", "span")  # where pages print "Autor:" before a name (a span without elements in it)
 # a link to an author's page ("von <a href='/autoren/name/max-kolter'>Dr. Max Kolter</a>"): the first one only,
 # and only when nothing else names someone (related stories link their authors too)
 _PROFILE_LINKS = XPath(
@@ -452,8 +457,8 @@ def profile_link_author(tree: HtmlElement) -> list[str]:
 def shown_authors(tree: HtmlElement) -> list[str]:
     """The authors the page prints: rel=author links, schema.org author names, "Autor: Name" labels."""
     names = [" ".join(element.text_content().split()) for element in _SHOWN_AUTHORS(tree)]
-    for label in _LABELS(tree):
-        if not (label.tail and label.tail.strip()):
+    for label in tree.getroottree().iter(*_LABELS):
+        if not (label.tail and label.tail.strip()) or (label.tag == "span" and label.find("*") is not None):
             continue  # nothing after it: no name to take (the test before reading its text, which costs more)
         text = " ".join(label.text_content().split()).rstrip(":").casefold()
         if text in _AUTHOR_LABELS:
