@@ -11,7 +11,9 @@ docs/extraction.md for the measurements behind both rules).
 from __future__ import annotations
 
 import re
+from copy import copy
 from dataclasses import replace
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import lxml.html
@@ -60,6 +62,17 @@ _KINDS = {"p": "p", "head": "head", "list": "item", "quote": "quote", "table": "
 
 
 def _extractor(options: ExtractOptions, url: str) -> Extractor:
+    extractor = copy(_settings(options))  # bare_extraction leaves its options as they are; a copy all the same
+    extractor.url = url
+    extractor.source = url and url.encode("utf-8", "replace").decode("utf-8")  # as Extractor(url=url) sets it
+    return extractor
+
+
+@lru_cache(maxsize=16)
+def _settings(options: ExtractOptions) -> Extractor:
+    """trafilatura's settings for ``options``, built once: Extractor() reads its configuration file's values
+    each time, 1% of a page's extraction CPU (dev and fundus-dev pages, measured side by side). Its date
+    limit (the day it was built) serves only trafilatura's metadata search, which is not asked of it here."""
     from trafilatura.settings import Extractor
 
     extractor = Extractor(
@@ -67,7 +80,6 @@ def _extractor(options: ExtractOptions, url: str) -> Extractor:
         precision=options.favor_precision,
         comments=options.include_comments,
         tables=options.include_tables,
-        url=url,
     )
     extractor.max_file_size = options.max_bytes
     return extractor
