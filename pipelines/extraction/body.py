@@ -220,5 +220,8 @@ def printed_lead(tree: HtmlElement, description: str, blocks: list[Block]) -> Bl
     return None
 
 
-_TEXT_NODES = XPath("//body//text()[normalize-space()][not(ancestor::script or ancestor::style or ancestor::template)]")
+# "/descendant::" as "//" selects, without first listing every node of the page
+_TEXT_NODES = XPath(
+    "/descendant::body/descendant::text()[normalize-space()][not(ancestor::script or ancestor::style or ancestor::template)]"
+)
 _LEAD_BLOCKS = ("p", "div", "h2", "h3", "span", "section", "strong", "li")
