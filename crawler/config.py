@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from crawler.errors import ConfigError
+from crawler.identity import ID_RE
 from crawler.frontier import check_frontier_settings
 from pipelines.document.render import FORMATS
-from pipelines.runtime import CRAWL_ID_RE, store_from_settings
-from pipelines.storage import StorageError, check_uri as storage_check_uri
+from pipelines.storage import StorageError, storage_from_settings, check_uri as storage_check_uri
 
 # name -> (reader, check, what it must be)
 NUMBERS: dict[str, tuple[str, Callable[[float], bool], str]] = {
@@ -67,10 +67,10 @@ def check_settings(settings: Any) -> None:
         raise ConfigError(f"setting OUTPUT_FORMAT={settings.get('OUTPUT_FORMAT')!r}: expected one of {', '.join(FORMATS)}")
     check_store_uri(settings.get("STORE_URI") or "", settings.getwithbase("STORE_BACKENDS"))
     crawl_id = settings.get("CRAWL_ID") or ""
-    if crawl_id and not CRAWL_ID_RE.match(crawl_id):
+    if crawl_id and not ID_RE.match(crawl_id):
         raise ConfigError(f"setting CRAWL_ID={crawl_id!r}: use letters, digits, '.', '_' and '-'")
     worker = settings.get("WORKER_ID") or ""
-    if worker and not CRAWL_ID_RE.match(worker):
+    if worker and not ID_RE.match(worker):
         raise ConfigError(f"setting WORKER_ID={worker!r}: use letters, digits, '.', '_' and '-'")
     replay = settings.get("REPLAY_WARC") or ""
     if replay and "://" not in replay:
@@ -84,7 +84,7 @@ def check_settings(settings: Any) -> None:
 
 def check_store(settings: Any) -> None:
     """The store can be used: on S3 the bucket exists and the credentials work (one request, before a crawl)."""
-    check = getattr(store_from_settings(settings), "check", None)
+    check = getattr(storage_from_settings(settings), "check", None)
     if check:
         check()
 

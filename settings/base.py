@@ -58,6 +58,7 @@ REPLAY_WARC = ""  # a WARC file, directory or s3:// prefix: responses come from 
 # unit goes to another worker (heartbeats come every second; docs/workers.md)
 REPLAY_LEASE = 60
 REPLAY_STREAM = False  # internal: set by `scrapy replay`, not a user setting
+REPLAY_DIFF = False  # internal: set by `scrapy replay --diff`, not a user setting
 # bytes; a shared replay cuts a WARC file larger than this into units of about this size, at record boundaries,
 # when the file's CDXJ index is beside it (ARCHIVE_CDXJ)
 REPLAY_UNIT_SIZE = 16 * 1024 * 1024
@@ -80,6 +81,7 @@ SITES_DIRS = []  # extra directories of site files (TOML), after crawler/sites
 REVISIT_AFTER = 24 * 3600  # seconds; an archived article is not fetched again sooner (0: always refetch)
 JOB_NAME = ""  # set by the scheduler: the run record's "job" (default: the spider's name)
 CRAWL_ID = ""  # empty: <spider>-<UTC time>-<random>; workers of one crawl share one (needed with FRONTIER_URL)
+RUN_ID = ""  # set by crawler.identity: CRAWL_ID, plus .WORKER_ID when workers share a crawl; names this run's files
 WORKER_ID = ""  # names this worker's files when several share CRAWL_ID; with FRONTIER_URL, default <host>-<pid>
 JOBDIR = ""  # a directory: pause (one SIGTERM/Ctrl-C) and resume a crawl, with the same CRAWL_ID
 DUPEFILTER_CLASS = "crawler.dupefilter.ResumableDupeFilter"  # with JOBDIR, a crawl killed mid-way loses no request
@@ -148,17 +150,20 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.archive.record.ArchiveMiddleware": 950,
     "crawler.archive.replay.ReplayMiddleware": 960,
 }
-# add-ons: secrets redacted from the log, BOT_CONTACT into USER_AGENT, the Redis frontier when FRONTIER_URL is set
+# add-ons: secrets redacted from the log, BOT_CONTACT into USER_AGENT, the Redis frontier when FRONTIER_URL is set,
+# the crawl's and this run's ids (CRAWL_ID, RUN_ID)
 ADDONS = {
     "crawler.redact.RedactSecrets": 0,
     "crawler.useragent.ContactUserAgent": 0,
     "crawler.frontier.Frontier": 10,
+    "crawler.identity.RunIdentity": 20,  # after the frontier, which names the worker
 }
 # the stages a page goes through, in order (pipelines/)
 ITEM_PIPELINES = {
     "pipelines.extract.ExtractPipeline": 100,
     "pipelines.clean.CleanPipeline": 200,
     "pipelines.normalize.NormalizePipeline": 300,
+    "pipelines.dedup.DedupPipeline": 400,
     "pipelines.store.StorePipeline": 500,
 }
 # the spool flush before the run record (it counts spooled and flushed objects), then the progress line

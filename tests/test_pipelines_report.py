@@ -9,9 +9,9 @@ from pipelines.report.alarms import AlarmPolicy, layout_alarms
 from pipelines.report.figures import figures
 from pipelines.report.page import render_page
 from pipelines.report.runlog import (
-    UrlLog,
     count_article,
     count_failure,
+    urls_from_stats,
     sites_from_stats,
 )
 from pipelines.report.units import human_bytes
@@ -60,21 +60,27 @@ def test_history_is_the_sites_own_last_runs_only():
 
 
 def test_run_log_counts_per_site_and_keeps_a_few_urls():
-    stats: dict[str, int] = {}
+    stats: dict[str, object] = {}
 
     class Stats:
         def inc_value(self, key, count=1, start=0):
             stats[key] = stats.get(key, start) + count
 
-    urls = UrlLog(per_reason=2)
+        def get_value(self, key, default=None):
+            return stats.get(key, default)
+
+        def set_value(self, key, value):
+            stats[key] = value
+
     for n in range(3):
-        count_failure(Stats(), urls, "errors", "http_404", f"https://a.example/{n}", "a_example")
+        count_failure(Stats(), "errors", "http_404", f"https://a.example/{n}", "a_example", keep=2)
     count_article(Stats(), "a_example", {"title": "T", "author": "Jo", "date": "2024"}, 1234, "stored")
     assert stats["errors/http_404"] == 3 and stats["sites/a_example/errors/http_404"] == 3
     site = sites_from_stats(stats)["a_example"]
     assert site["articles"] == site["stored"] == 1 and site["body_chars"] == 1234
     assert site["fields"] == {"date": 1, "author": 1, "image": 0, "description": 0, "language": 0}
-    assert [e["url"] for e in urls.as_dict()["errors"]["http_404"]] == ["https://a.example/0", "https://a.example/1"]
+    assert [e["url"] for e in urls_from_stats(stats)["errors"]["http_404"]] == ["https://a.example/0",
+                                                                                "https://a.example/1"]
 
 
 def test_figures_from_records_and_manifests():

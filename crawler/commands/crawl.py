@@ -20,6 +20,7 @@ from crawler.config import check_settings, check_store
 from crawler.errors import ConfigError
 from crawler.quietlog import quiet_scrapy_startup
 from crawler.extensions.runrecord import run_record, work_failed
+from crawler.extensions.spool import flush_before
 from crawler.frontier import FAILURES as FRONTIER_FAILURES, check_frontier
 from crawler.shutdown import GracefulStop
 from crawler.sites import check_site_argument, load_sites
@@ -99,6 +100,7 @@ class Command(ProjectCommand, ScrapyCrawl):
         check_store(self.settings)
         self.crawler_process = crawler_process(self.settings)
         crawler = self._create_crawler(spidercls)
+        flush_before(self.settings, crawler)
         GracefulStop(crawler).install()  # SIGTERM/SIGINT stop the crawl gracefully at any moment (a scheduler's stop)
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start(install_signal_handlers=False)

@@ -52,7 +52,17 @@ class Frontier:
     """Scrapy add-on: FRONTIER_URL switches scheduler and dupefilter to scrapy-redis, keys named per crawl."""
 
     def __init__(self, crawler: Any):
-        self.crawler = crawler
+        self.crawler = crawler  # the worker is made from its settings once they are final (see worker)
+        self._worker: Any = None
+
+    @property
+    def worker(self) -> Any:
+        """This process's :class:`crawler.frontier.worker.FrontierWorker`, made at the first need."""
+        if self._worker is None:
+            from crawler.frontier.worker import FrontierWorker
+
+            self._worker = FrontierWorker.from_crawler(self.crawler)
+        return self._worker
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> "Frontier":

@@ -19,7 +19,6 @@ from scrapy_redis.connection import get_redis_from_settings
 
 from crawler.frontier import FRONTIER_LOST, redact
 from crawler.frontier.state import CrawlKeys, SharedCrawl
-from pipelines import runtime
 
 logger = logging.getLogger("crawler.frontier")
 
@@ -42,7 +41,7 @@ class FrontierWorker:
     @classmethod
     def from_crawler(cls, crawler: Any) -> "FrontierWorker":
         settings = crawler.settings
-        keys = CrawlKeys.of(crawler.spidercls.name, runtime.crawl_id(crawler))
+        keys = CrawlKeys.of(crawler.spidercls.name, settings["CRAWL_ID"])
         shared = SharedCrawl(get_redis_from_settings(settings), keys, settings.get("WORKER_ID"),
                              settings.getint("FRONTIER_EXPIRE"))
         return cls(crawler, shared, settings.get("FRONTIER_URL"), settings.getfloat("FRONTIER_IDLE_TIMEOUT"))
@@ -155,4 +154,8 @@ def redis_lost(crawler: Any, url: str, crawl: str, exc: Exception, doing: str, w
 
 
 def frontier_worker(crawler: Any) -> FrontierWorker:
-    return runtime.shared(crawler, "frontier_worker", lambda: FrontierWorker.from_crawler(crawler))
+    """This process's worker of the shared crawl, kept by the Frontier add-on (the scheduler and the seed
+    middleware both use it)."""
+    from crawler.frontier import Frontier
+
+    return crawler.get_addon(Frontier).worker

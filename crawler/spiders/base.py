@@ -23,10 +23,11 @@ from crawler.errors import ConfigError
 from crawler.errors import error_reason
 from crawler.sites import (DEFAULT_DENY, DEFAULT_FRONT_MATTER, SiteConfig, check_site_argument, host_key, load_sites,
                            site_for_url)
-from pipelines import runtime
 from pipelines.archive.reader import ARTICLE_ROLE
-from pipelines.dedup import archive_index
-from pipelines.report.runlog import count_found
+from pipelines.dedup import DedupPipeline, open_index
+from pipelines.report.runlog import count_failure, count_found
+from pipelines.storage import storage_from_settings
+from pipelines.storage.index import ArchiveIndex
 from pipelines.item import Page, SiteProfile
 from pipelines.extraction.values import normalize_url, same_site
 from pipelines.document.render import SITE_KEY_RE
@@ -69,6 +70,8 @@ class ArticleSpider(scrapy.Spider):
         cls.check_arguments(**kwargs)
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.sites = load_sites(crawler.settings.getlist("SITES_DIRS"))
+        spider.keep_urls = crawler.settings.getint("RUN_RECORD_URLS")
+        spider._index = None
         if spider.site_arg:
             check_site_argument(spider.sites, spider.site_arg)  # Scrapyd starts spiders without `scrapy crawl`
         spider.deny = [re.compile(p) for p in (*DEFAULT_DENY, *(spider.site_config.deny if spider.site_config else ()))]
@@ -84,7 +87,7 @@ class ArticleSpider(scrapy.Spider):
         reason = self.skip_reason(url, hints or {})
         if reason:
             site = self.site_key(url)
-            runtime.count_failure(self.crawler, "skipped", reason, url, site)
+            self.count_failure("skipped", reason, url, site)
             if reason == "recently_fetched":
                 count_found(self.crawler.stats, site)
             logger.debug("skipped (%s): %s", reason, url)
@@ -134,7 +137,21 @@ class ArticleSpider(scrapy.Spider):
         """True when the archive already holds this article and it need not be fetched again."""
         if self.revisit <= 0:  # REVISIT_AFTER = 0: always refetch, and no index to build
             return False
-        return archive_index(self.crawler).is_fresh(url, self.revisit, hints)
+        return self.archive_index().is_fresh(url, self.revisit, hints)
+
+    def archive_index(self) -> ArchiveIndex:
+        """The dedup stage's archive index (opened once the crawl's first revisit check needs it), else one of
+        the spider's own (a project without DedupPipeline)."""
+        if self._index is None:
+            dedup = self.crawler.get_item_pipeline(DedupPipeline)
+            settings = self.crawler.settings
+            self._index = dedup.index if dedup is not None else open_index(storage_from_settings(settings),
+                                                                           settings.get("STATE_DIR"))
+        return self._index
+
+    def count_failure(self, kind: str, reason: str, url: str, site: str = "") -> None:
+        """An error or skip, for the run record: counted for the run and the site, its URL kept."""
+        count_failure(self.crawler.stats, kind, reason, url, site, self.keep_urls)
 
     def profile_for(self, url: str, key: str = "") -> SiteProfile:
         """The site a URL belongs to: this spider's, ``-a site=``, a site file's domain, else the host's."""
@@ -205,7 +222,7 @@ class ArticleSpider(scrapy.Spider):
             try:
                 url = response.urljoin(href.strip()).split("#", 1)[0]
             except ValueError:  # an href that is no URL (an unclosed IPv6 bracket): the other links still count
-                runtime.count_failure(self.crawler, "skipped", "bad_url", href.strip()[:300], self.site_key(response.url))
+                self.count_failure("skipped", "bad_url", href.strip()[:300], self.site_key(response.url))
                 continue
             if same_site(url, response.url) and (not self.site_config or self.site_config.is_article_url(url)):
                 request = self.article_request(url)
@@ -248,7 +265,7 @@ class ArticleSpider(scrapy.Spider):
         else:
             reason = error_reason(failure)
             if reason.startswith("skipped/"):
-                runtime.count_failure(self.crawler, "skipped", reason.removeprefix("skipped/"), request.url, site)
+                self.count_failure("skipped", reason.removeprefix("skipped/"), request.url, site)
                 logger.debug("%s: %s", reason, request.url)
             else:
                 detail = failure.getErrorMessage() or type(failure.value).__name__
@@ -256,12 +273,12 @@ class ArticleSpider(scrapy.Spider):
 
     def request_dropped(self, request: scrapy.Request) -> None:
         """Scrapy's duplicate filter dropped a request (a redirect to a page already fetched): counted, not silent."""
-        runtime.count_failure(self.crawler, "skipped", "duplicate", request.url,
+        self.count_failure("skipped", "duplicate", request.url,
                               request.meta.get("site") or self.site_key(request.url))
         logger.debug("skipped (duplicate): %s", request.url)
 
     def count_error(self, reason: str, message: str, url: str = "", site: str = "") -> None:
-        runtime.count_failure(self.crawler, "errors", reason, url, site or (self.site_key(url) if url else ""))
+        self.count_failure("errors", reason, url, site or (self.site_key(url) if url else ""))
         logger.warning(message)
 
 

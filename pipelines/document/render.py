@@ -60,7 +60,9 @@ def document_meta(article: Article) -> dict[str, Any]:
     return {key: value for key, value in values.items() if not _empty(value)}
 
 
-def to_document(article: Article, output_format: str = "frontmatter", revision: int = 1) -> Document:
+def to_document(article: Article, output_format: str = "frontmatter", revision: int = 1,
+                rendered: bool = True) -> Document:
+    """The document of an article; ``rendered=False`` leaves ``text`` to :func:`render`, once the revision is known."""
     if output_format not in FORMATS:
         raise ValueError(f"OUTPUT_FORMAT={output_format!r}: expected one of {', '.join(FORMATS)}")
     meta = document_meta(article)
@@ -77,7 +79,7 @@ def to_document(article: Article, output_format: str = "frontmatter", revision: 
         fetched=iso_utc(article.fetched),
     )
     document.key = document_key(document, article.fetched)
-    return render(document, output_format)
+    return render(document, output_format) if rendered else document
 
 
 def render(document: Document, output_format: str) -> Document:
