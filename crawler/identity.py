@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from crawler.errors import ConfigError
@@ -21,7 +21,7 @@ ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,120}$")  # CRAWL_ID and WORKER
 
 def new_crawl_id(spider_name: str, now: datetime | None = None) -> str:
     name = re.sub(r"[^a-z0-9_]+", "_", (spider_name or "crawl").lower())
-    stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
     return f"{name}-{stamp}-{secrets.token_hex(2)}"
 
 

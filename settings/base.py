@@ -30,7 +30,9 @@ STORE_BACKENDS_BASE = {
 }
 STORE_MANIFEST_SYNC_EVERY = 200  # articles; on S3 the manifest object is uploaded again this often
 # where objects wait when S3 does not take them (one subdirectory per STORE_URI; docs/s3.md)
-STORE_SPOOL_DIR = os.environ.get("STORE_SPOOL_DIR", os.path.join(os.path.expanduser("~"), ".cache", "newsarchive", "spool"))
+STORE_SPOOL_DIR = os.environ.get(
+    "STORE_SPOOL_DIR", os.path.join(os.path.expanduser("~"), ".cache", "newsarchive", "spool")
+)
 STORE_THREADS = 8  # document and manifest writes in flight (S3 uploads overlap; local writes are quick)
 # local state: the archive index cache (rebuilt from the store's manifests when missing), replay downloads
 STATE_DIR = os.environ.get("NEWSARCHIVE_STATE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "newsarchive"))
@@ -88,7 +90,8 @@ DUPEFILTER_CLASS = "crawler.dupefilter.ResumableDupeFilter"  # with JOBDIR, a cr
 
 # --- shared frontier: many workers, one crawl (scrapy-redis; docs/workers.md) ----------------------
 FRONTIER_URL = os.environ.get("FRONTIER_URL", "")  # redis://[:password@]host:port/db; empty: a frontier per process
-FRONTIER_EXPIRE = 7 * 24 * 3600  # seconds; an unfinished crawl's keys (queue, dupefilter) outlive its last worker this long
+# seconds; an unfinished crawl's keys (queue, dupefilter) outlive its last worker this long
+FRONTIER_EXPIRE = 7 * 24 * 3600
 FRONTIER_IDLE_TIMEOUT = 30  # seconds with nothing queued and no worker busy, then a worker stops
 
 # --- progress, run records and layout-change alarms (docs/report.md) -------------------------------
@@ -126,7 +129,8 @@ DOWNLOAD_MAXSIZE = 20 * 1024 * 1024  # bytes; larger responses are cancelled (de
 DOWNLOAD_WARNSIZE = 5 * 1024 * 1024  # bytes; larger responses are logged
 COOKIES_ENABLED = False  # news pages are fetched as a new visitor
 TELNETCONSOLE_ENABLED = False  # no console port
-REMOTE_CONTROL_ENABLED = False  # Scrapy 2.19's code-execution server on localhost: a crawler of strangers' pages needs none
+# Scrapy 2.19's code-execution server on localhost: a crawler of strangers' pages needs none
+REMOTE_CONTROL_ENABLED = False
 DNS_TIMEOUT = 15  # seconds
 TWISTED_DNS_RESOLVER = "crawler.netguard.GuardedResolver"  # checks every address a name resolves to
 

@@ -11,8 +11,8 @@ from pipelines.report.page import render_page
 from pipelines.report.runlog import (
     count_article,
     count_failure,
-    urls_from_stats,
     sites_from_stats,
+    urls_from_stats,
 )
 from pipelines.report.units import human_bytes
 
@@ -36,7 +36,7 @@ def test_a_site_whose_bylines_vanish_raises_one_author_alarm():
 
 
 def test_links_pages_and_body_length_are_watched_too():
-    now = {"nypost": site_run(found=3, pages=40, articles=12, fields={k: 12 for k in FIELDS}, body_chars=12 * 400)}
+    now = {"nypost": site_run(found=3, pages=40, articles=12, fields=dict.fromkeys(FIELDS, 12), body_chars=12 * 400)}
     measures = {a["measure"] for a in layout_alarms(now, history())}
     assert measures == {"found", "articles", "body_chars"}
 

@@ -13,17 +13,18 @@ from WARC-Date, which is why replayed documents are byte-identical.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
 
 from crawler.sites import host_key
-from pipelines.storage import Storage, storage_from_settings
 from pipelines.archive.wacz import write_cdxj_beside
 from pipelines.archive.writer import Exchange, WarcRecorder
+from pipelines.storage import Storage, storage_from_settings
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ class ArchiveMiddleware:
     def process_response(self, request: Request, response: Response) -> Response:
         if "replayed" in response.flags or "cached" in response.flags:
             return response
-        fetched = datetime.now(timezone.utc).replace(microsecond=0)
+        fetched = datetime.now(UTC).replace(microsecond=0)
         request.meta["fetched"] = fetched
         meta = {"role": request.meta.get("role", "")}
         if request.meta.get("hints"):

@@ -31,11 +31,11 @@ from scrapy.http import Headers, Request, Response
 from scrapy.responsetypes import responsetypes
 from warcio.archiveiterator import ArchiveIterator
 
-from pipelines.storage import storage_from_settings
 from pipelines.archive.files import WARC_SUFFIXES, warc_sources
 from pipelines.archive.reader import ArchivedResponse, iter_exchanges, parse_warc_date
 from pipelines.archive.writer import warc_date
 from pipelines.extraction.values import normalize_url
+from pipelines.storage import storage_from_settings
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +101,11 @@ class WarcIndex:
             stream.seek(entry.offset)
             archived = next(iter_exchanges(stream), None)
         if archived is not None and entry.revisit:
-            archived.revisit_of, archived.fetched, archived.url = warc_date(archived.fetched), parse_warc_date(entry.date), url
+            archived.revisit_of, archived.fetched, archived.url = (
+                warc_date(archived.fetched),
+                parse_warc_date(entry.date),
+                url,
+            )
         return archived
 
     def __len__(self) -> int:

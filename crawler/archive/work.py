@@ -17,9 +17,10 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 import redis
 from scrapy import signals
@@ -32,8 +33,8 @@ from crawler.frontier.units import ReplayKeys, SharedReplay, View
 from crawler.frontier.worker import BEAT_SECONDS, redis_lost
 from pipelines.archive.select import Unit
 from pipelines.document.render import iso_utc
-from pipelines.store import DiffReport
 from pipelines.storage import storage_from_settings
+from pipelines.store import DiffReport
 
 logger = logging.getLogger("crawler.frontier")
 progress_logger = logging.getLogger("progress")
@@ -265,7 +266,7 @@ class ReplayWork:
         if self.shared is None or self.failed:
             return
         try:
-            finisher = self.shared.leave(iso_utc(datetime.now(timezone.utc)))
+            finisher = self.shared.leave(iso_utc(datetime.now(UTC)))
         except redis.RedisError as exc:
             logger.warning("replay %s: could not unregister worker %s from %s: %s", self.crawl, self.shared.worker,
                            redact(self.url), exc)
@@ -285,7 +286,7 @@ class ReplayWork:
             return
         report = DiffReport.from_parts(counts, changes)
         key = DIFF_KEY.format(crawl=self.crawl)
-        document = {"crawl_id": self.crawl, "finished": iso_utc(datetime.now(timezone.utc)), **report.as_json()}
+        document = {"crawl_id": self.crawl, "finished": iso_utc(datetime.now(UTC)), **report.as_json()}
         try:
             self.storage.put(key, (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode(),
                              "application/json")

@@ -26,16 +26,16 @@ from crawler.archive.work import ReplayWork
 from crawler.cli import EXIT_FAILED, ProjectCommand
 from crawler.commands.crawl import crawl_failed, crawler_process
 from crawler.config import check_settings, check_store
-from crawler.extensions.spool import flush_before
 from crawler.errors import ConfigError
+from crawler.extensions.spool import flush_before
 from crawler.frontier import FAILURES as FRONTIER_FAILURES
 from crawler.frontier import check_frontier, check_frontier_settings, redact, redis_client
 from crawler.frontier.units import SPIDER, replay_status
 from crawler.quietlog import quiet_scrapy_startup
-from pipelines.store import DiffPipeline, DiffReport
 from pipelines.archive.files import archive_files
 from pipelines.archive.select import Selection, date_bound
 from pipelines.document.render import SITE_KEY_RE
+from pipelines.store import DiffPipeline, DiffReport
 from pipelines.workers.pool import start_forkserver
 
 REPLAY_SETTINGS = {

@@ -30,8 +30,7 @@ from pipelines.archive.wacz import (
     response_times,
     write_wacz,
 )
-from pipelines.storage import storage_from_settings
-from pipelines.storage import Storage
+from pipelines.storage import Storage, storage_from_settings
 
 
 class Command(ProjectCommand):

@@ -16,17 +16,16 @@ import json
 import logging
 import os
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from scrapy import signals
 
-from pipelines.report.runlog import urls_from_stats
-from pipelines.storage import Storage, storage_from_settings
 from pipelines.document.render import iso_utc
 from pipelines.report.alarms import AlarmPolicy, layout_alarms
 from pipelines.report.history import run_records
-from pipelines.report.runlog import sites_from_stats
+from pipelines.report.runlog import sites_from_stats, urls_from_stats
+from pipelines.storage import Storage, storage_from_settings
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +93,7 @@ def _by_prefix(stats: dict[str, Any], prefix: str) -> dict[str, int]:
 
 
 def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class RunRecord:
@@ -130,9 +129,12 @@ class RunRecord:
         }
         policy = None
         if settings.getbool("ALARM_ENABLED"):
-            policy = AlarmPolicy(drop=settings.getfloat("ALARM_DROP"), min_articles=settings.getint("ALARM_MIN_ARTICLES"),
-                                 history_runs=settings.getint("ALARM_HISTORY_RUNS"),
-                                 min_runs=settings.getint("ALARM_MIN_RUNS"))
+            policy = AlarmPolicy(
+                drop=settings.getfloat("ALARM_DROP"),
+                min_articles=settings.getint("ALARM_MIN_ARTICLES"),
+                history_runs=settings.getint("ALARM_HISTORY_RUNS"),
+                min_runs=settings.getint("ALARM_MIN_RUNS"),
+            )
         extension = cls(storage, crawler.stats, base, settings.get("STATE_DIR"), policy,
                         bool(settings.get("FRONTIER_URL")))
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
@@ -143,7 +145,7 @@ class RunRecord:
         if getattr(spider, "run_arguments", None):
             self.base = {**self.base, "arguments": spider.run_arguments}
         self.opened = True
-        record = run_record(self.stats.get_stats(), self.base, datetime.now(timezone.utc))
+        record = run_record(self.stats.get_stats(), self.base, datetime.now(UTC))
         record["finish_reason"] = "running"
         self._write(record)
 
@@ -151,7 +153,7 @@ class RunRecord:
         if not self.opened:
             return
         stats = self.stats.get_stats()
-        record = run_record(stats, self.base, datetime.now(timezone.utc))
+        record = run_record(stats, self.base, datetime.now(UTC))
         record["urls"] = urls_from_stats(stats)
         record["alarms"] = self.alarms(record)
         for alarm in record["alarms"]:

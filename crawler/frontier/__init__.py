@@ -65,7 +65,7 @@ class Frontier:
         return self._worker
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> "Frontier":
+    def from_crawler(cls, crawler: Any) -> Frontier:
         return cls(crawler)
 
     def update_settings(self, settings: Any) -> None:
@@ -145,6 +145,9 @@ def check_frontier(settings: Any, spider: str) -> None:
     except (redis.RedisError, ValueError) as exc:
         raise ConfigError(f"setting FRONTIER_URL={redact(url)}: cannot use Redis there: {exc}") from None
     if finished:
-        what, again = (f"replay {crawl!r}", "replay") if spider == "replay" else (f"crawl {crawl!r} of spider {spider!r}",
-                                                                                  "crawl")
+        what, again = (
+            (f"replay {crawl!r}", "replay")
+            if spider == "replay"
+            else (f"crawl {crawl!r} of spider {spider!r}", "crawl")
+        )
         raise ConfigError(f"{what} finished at {finished} (on {redact(url)}): give a new CRAWL_ID to {again} again")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import redis
@@ -39,7 +39,7 @@ class FrontierWorker:
         self.closing = None
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> "FrontierWorker":
+    def from_crawler(cls, crawler: Any) -> FrontierWorker:
         settings = crawler.settings
         keys = CrawlKeys.of(crawler.spidercls.name, settings["CRAWL_ID"])
         shared = SharedCrawl(get_redis_from_settings(settings), keys, settings.get("WORKER_ID"),
@@ -118,7 +118,7 @@ class FrontierWorker:
     def leave(self, reason: str) -> None:
         if self.failed or not self.joined:
             return
-        when = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         try:
             if self.shared.leave(drained=reason == "finished", when=when):
                 logger.info("crawl %s finished: its queue and dupefilter are deleted from Redis", self.crawl)

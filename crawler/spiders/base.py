@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime, timezone
-from typing import Any, AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
@@ -19,18 +20,24 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler import sources
-from crawler.errors import ConfigError
-from crawler.errors import error_reason
-from crawler.sites import (DEFAULT_DENY, DEFAULT_FRONT_MATTER, SiteConfig, check_site_argument, host_key, load_sites,
-                           site_for_url)
+from crawler.errors import ConfigError, error_reason
+from crawler.sites import (
+    DEFAULT_DENY,
+    DEFAULT_FRONT_MATTER,
+    SiteConfig,
+    check_site_argument,
+    host_key,
+    load_sites,
+    site_for_url,
+)
 from pipelines.archive.reader import ARTICLE_ROLE
 from pipelines.dedup import DedupPipeline, open_index
+from pipelines.document.render import SITE_KEY_RE
+from pipelines.extraction.values import normalize_url, same_site
+from pipelines.item import Page, SiteProfile
 from pipelines.report.runlog import count_failure, count_found
 from pipelines.storage import storage_from_settings
 from pipelines.storage.index import ArchiveIndex
-from pipelines.item import Page, SiteProfile
-from pipelines.extraction.values import normalize_url, same_site
-from pipelines.document.render import SITE_KEY_RE
 
 logger = logging.getLogger(__name__)
 
@@ -179,8 +186,12 @@ class ArticleSpider(scrapy.Spider):
     # --- sources ---------------------------------------------------------------------------
 
     def source_request(self, url: str, role: str, **meta: Any) -> scrapy.Request:
-        callback = {ROLE_SITEMAP: self.parse_sitemap, ROLE_FEED: self.parse_feed, ROLE_LISTING: self.parse_listing}[role]
-        return scrapy.Request(url, callback=callback, errback=self.on_error, meta={"role": role, **meta}, dont_filter=True)
+        callback = {ROLE_SITEMAP: self.parse_sitemap, ROLE_FEED: self.parse_feed, ROLE_LISTING: self.parse_listing}[
+            role
+        ]
+        return scrapy.Request(
+            url, callback=callback, errback=self.on_error, meta={"role": role, **meta}, dont_filter=True
+        )
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         if response.url.endswith("/robots.txt"):
@@ -238,14 +249,18 @@ class ArticleSpider(scrapy.Spider):
             self.count_error("empty", f"empty page: {response.url}", response.url, response.meta.get("site", ""))
             return
         if not isinstance(response, TextResponse) and not content_type.startswith(("text/", "application/xhtml")):
-            self.count_error("not_html", f"not HTML ({content_type or 'no Content-Type'}): {response.url}", response.url,
-                             response.meta.get("site", ""))
+            self.count_error(
+                "not_html",
+                f"not HTML ({content_type or 'no Content-Type'}): {response.url}",
+                response.url,
+                response.meta.get("site", ""),
+            )
             return
         yield Page(
             url=response.url,
             body=body,
             site=self.profile_for(response.url, response.meta.get("site", "")),
-            fetched=response.meta.get("fetched") or datetime.now(timezone.utc).replace(microsecond=0),
+            fetched=response.meta.get("fetched") or datetime.now(UTC).replace(microsecond=0),
             status=response.status,
             content_type=content_type,
             hints=response.meta.get("hints", {}),

@@ -14,8 +14,9 @@ from __future__ import annotations
 import hashlib
 import importlib
 import re
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator, Mapping, Protocol
+from typing import Any, BinaryIO, Protocol
 from urllib.parse import urlsplit
 
 KEY_RE = re.compile(r"^[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*$")
