@@ -32,5 +32,7 @@ class BaselineSpider(SitemapSpider):
             return
         name = hashlib.sha256(response.url.encode()).hexdigest()[:16]
         with open(os.path.join(self.out, f"{name}.json"), "w", encoding="utf-8") as handle:
-            json.dump({"url": response.url, "title": document.title, "date": document.date, "text": document.text}, handle)
+            json.dump(
+                {"url": response.url, "title": document.title, "date": document.date, "text": document.text}, handle
+            )
         yield {"url": response.url}

@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> None:
                         label = f"{workers} worker(s)" if workers else "no frontier"
                         speedup = f"  speed-up vs 1 worker {base / median:.2f}x" if base and workers > 1 else ""
                         print(f"delay {delay:.1f}s  {label:<12} median {median:5.1f}  runs "
-                              f"{' '.join(f'{t:.1f}' for t in times)}  load {' '.join(f'{l:.1f}' for l in loads)}"
+                              f"{' '.join(f'{t:.1f}' for t in times)}  load {' '.join(f'{load:.1f}' for load in loads)}"
                               f"{speedup}", flush=True)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

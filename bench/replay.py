@@ -94,10 +94,15 @@ def main(argv: list[str] | None = None) -> None:
             for name, values in rates.items() if args.repeat else ():
                 print(f"median {name:<24} {statistics.median(values):5.1f} pages/s", flush=True)
             full = replay(warc, scratch, "full", 0, {"EXTRACT_WORKERS": "-1"}, redis)[1][0]["replay"]
-            part = replay(warc, scratch, "part", 0, {"EXTRACT_WORKERS": "-1"}, redis, "--url", "/c1/")[1][0].get("replay", {})
+            part = replay(warc, scratch, "part", 0, {"EXTRACT_WORKERS": "-1"}, redis, "--url", "/c1/")[1][0].get(
+                "replay", {}
+            )
         for label, figures in (("full replay", full), ("--url /c1/", part)):
-            print(f"{label:<12} records read {figures.get('records', 0):5d}  WARC bytes read "
-                  f"{figures.get('bytes_read', 0) / 1e6:7.2f} MB  index bytes read {figures.get('index_bytes', 0) / 1e6:5.2f} MB")
+            print(
+                f"{label:<12} records read {figures.get('records', 0):5d}  WARC bytes read "
+                f"{figures.get('bytes_read', 0) / 1e6:7.2f} MB  "
+                f"index bytes read {figures.get('index_bytes', 0) / 1e6:5.2f} MB"
+            )
         ratio = (part.get("bytes_read", 0) + part.get("index_bytes", 0)) / full["bytes_read"]
         print(f"selective/full bytes read (WARC + index): {ratio:.3f}")
     finally:

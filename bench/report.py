@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pipelines.report.alarms import layout_alarms
@@ -37,7 +37,7 @@ def make_store(root: Path, articles: int, runs: int, seed: int = 1) -> None:
     rng = random.Random(seed)
     (root / "manifest").mkdir(parents=True)
     (root / "runs").mkdir()
-    start = datetime(2026, 9, 1, tzinfo=timezone.utc)
+    start = datetime(2026, 9, 1, tzinfo=UTC)
     weights = [rng.uniform(0.6, 1.4) for _ in range(runs)]  # runs find more or fewer new articles
     sizes = [int(articles * w / sum(weights)) for w in weights]
     sizes[-1] += articles - sum(sizes)

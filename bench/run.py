@@ -6,7 +6,8 @@ bench/baseline_spider.py under the same concurrency, then measures replay
 throughput and memory over a longer crawl. Around each project crawl it
 measures the single-process extraction rate (before and after: the machine's
 speed drifts) and the rate of one extraction process per core at once, with
-no crawl: how close to cores x single-process the machine itself gets. Prints a table with ratios and writes bench/out/results.json. Not a
+no crawl: how close to cores x single-process the machine itself gets. Prints a table with
+ratios and writes bench/out/results.json. Not a
 test: figures depend on the machine and on what else runs on it ("other CPU
 %": what the rest of the machine used meanwhile, in % of one core).
 
@@ -36,13 +37,13 @@ import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
 
-from pipelines.workers.pool import usable_cpus
 from pipelines.extraction.quality import load_corpus
+from pipelines.workers.pool import usable_cpus
 from tests.servers.base import ROOT, ServerProcess
 
 CORPUS = ROOT / "tests" / "fixtures" / "corpus"
@@ -219,7 +220,7 @@ def main(argv: list[str] | None = None) -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-"))
     results: dict = {
         "machine": machine(),
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "pages": args.pages, "concurrency": args.concurrency, "settings": extra,
     }
     runs: list[Run] = []
@@ -259,7 +260,9 @@ def main(argv: list[str] | None = None) -> None:
         results["parallel_extraction_pages_per_second"] = [round(r, 1) for r in parallel]
         results["shares_of_cores_x_single_rate"] = [round(r, 3) for r in shares]
         if not args.skip_memory:
-            with ServerProcess("tests.servers.http_archive", "--copies", str(-(-args.memory_pages // CORPUS_PAGES))) as site:
+            with ServerProcess(
+                "tests.servers.http_archive", "--copies", str(-(-args.memory_pages // CORPUS_PAGES))
+            ) as site:
                 store = work / "memory" / "store"
                 before = single_process_rate()
                 memory = measure(f"project, {args.memory_pages} pages",
@@ -283,7 +286,8 @@ def main(argv: list[str] | None = None) -> None:
 def machine() -> dict:
     model = ""
     try:
-        model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "")
+        with open("/proc/cpuinfo") as cpuinfo:
+            model = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "")
     except OSError:
         pass
     return {"cpus": psutil.cpu_count(), "cpu_model": model, "python": platform.python_version(),

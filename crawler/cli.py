@@ -36,8 +36,11 @@ class ProjectHelpFormatter(ScrapyHelpFormatter):
 
     def format_part_strings(self, part_strings: list[str]) -> list[str]:
         # a heading is a line of its own; an option's help text continues the line its option name starts
-        headings = [i for i, part in enumerate(part_strings)
-                    if part.endswith(":\n") and "\n" not in part[:-1] and (i == 0 or part_strings[i - 1].endswith("\n"))]
+        headings = [
+            i
+            for i, part in enumerate(part_strings)
+            if part.endswith(":\n") and "\n" not in part[:-1] and (i == 0 or part_strings[i - 1].endswith("\n"))
+        ]
         marked = [part.removesuffix(":\n") + ":\x00\n" if i not in headings and part.endswith(":\n") else part
                   for i, part in enumerate(part_strings)]
         return [part.replace(":\x00\n", ":\n") for part in super().format_part_strings(marked)]

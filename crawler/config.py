@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import difflib
 import importlib
+from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from crawler.errors import ConfigError
 from crawler.frontier import check_frontier_settings
+from crawler.identity import ID_RE
 from pipelines.document.render import FORMATS
-from pipelines.runtime import CRAWL_ID_RE, store_from_settings
-from pipelines.storage import StorageError, check_uri as storage_check_uri
+from pipelines.storage import StorageError, storage_from_settings
+from pipelines.storage import check_uri as storage_check_uri
 
 # name -> (reader, check, what it must be)
 NUMBERS: dict[str, tuple[str, Callable[[float], bool], str]] = {
@@ -64,13 +66,15 @@ def check_settings(settings: Any) -> None:
         except ValueError:
             raise ConfigError(f"setting {name}={settings.get(name)!r}: expected true or false") from None
     if settings.get("OUTPUT_FORMAT") not in FORMATS:
-        raise ConfigError(f"setting OUTPUT_FORMAT={settings.get('OUTPUT_FORMAT')!r}: expected one of {', '.join(FORMATS)}")
+        raise ConfigError(
+            f"setting OUTPUT_FORMAT={settings.get('OUTPUT_FORMAT')!r}: expected one of {', '.join(FORMATS)}"
+        )
     check_store_uri(settings.get("STORE_URI") or "", settings.getwithbase("STORE_BACKENDS"))
     crawl_id = settings.get("CRAWL_ID") or ""
-    if crawl_id and not CRAWL_ID_RE.match(crawl_id):
+    if crawl_id and not ID_RE.match(crawl_id):
         raise ConfigError(f"setting CRAWL_ID={crawl_id!r}: use letters, digits, '.', '_' and '-'")
     worker = settings.get("WORKER_ID") or ""
-    if worker and not CRAWL_ID_RE.match(worker):
+    if worker and not ID_RE.match(worker):
         raise ConfigError(f"setting WORKER_ID={worker!r}: use letters, digits, '.', '_' and '-'")
     replay = settings.get("REPLAY_WARC") or ""
     if replay and "://" not in replay:
@@ -84,7 +88,7 @@ def check_settings(settings: Any) -> None:
 
 def check_store(settings: Any) -> None:
     """The store can be used: on S3 the bucket exists and the credentials work (one request, before a crawl)."""
-    check = getattr(store_from_settings(settings), "check", None)
+    check = getattr(storage_from_settings(settings), "check", None)
     if check:
         check()
 
@@ -107,11 +111,29 @@ def check_store_uri(uri: str, backends: Any = None) -> None:
 
 # Settings of libraries the project runs with, not in Scrapy's defaults nor ours (scrapy-redis reads these)
 LIBRARY_SETTINGS = ("scrapy_redis.defaults",)
-EXTRA_KNOWN = frozenset({"REDIS_URL", "REDIS_HOST", "REDIS_PORT", "REDIS_PARAMS", "REDIS_ENCODING", "REDIS_START_URLS_KEY",
-                         "REDIS_START_URLS_AS_SET", "REDIS_ITEMS_KEY", "REDIS_ITEMS_SERIALIZER", "SCHEDULER_PERSIST",
-                         "SCHEDULER_QUEUE_CLASS", "SCHEDULER_QUEUE_KEY", "SCHEDULER_DUPEFILTER_KEY",
-                         "SCHEDULER_DUPEFILTER_CLASS", "SCHEDULER_FLUSH_ON_START", "SCHEDULER_IDLE_BEFORE_CLOSE",
-                         "SCHEDULER_SERIALIZER", "DUPEFILTER_KEY", "DUPEFILTER_DEBUG"})
+EXTRA_KNOWN = frozenset(
+    {
+        "REDIS_URL",
+        "REDIS_HOST",
+        "REDIS_PORT",
+        "REDIS_PARAMS",
+        "REDIS_ENCODING",
+        "REDIS_START_URLS_KEY",
+        "REDIS_START_URLS_AS_SET",
+        "REDIS_ITEMS_KEY",
+        "REDIS_ITEMS_SERIALIZER",
+        "SCHEDULER_PERSIST",
+        "SCHEDULER_QUEUE_CLASS",
+        "SCHEDULER_QUEUE_KEY",
+        "SCHEDULER_DUPEFILTER_KEY",
+        "SCHEDULER_DUPEFILTER_CLASS",
+        "SCHEDULER_FLUSH_ON_START",
+        "SCHEDULER_IDLE_BEFORE_CLOSE",
+        "SCHEDULER_SERIALIZER",
+        "DUPEFILTER_KEY",
+        "DUPEFILTER_DEBUG",
+    }
+)
 
 
 def check_setting_names(settings: Any, given: Iterable[str], where: str = "") -> None:

@@ -21,10 +21,11 @@ import sys
 import threading
 import time
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
@@ -198,7 +199,7 @@ def next_run(job: Job, after: datetime, due: datetime | None = None) -> datetime
             slot += timedelta(seconds=job.every)
         return slot
     local = after.astimezone(ZoneInfo(job.timezone))
-    return croniter(job.cron, local).get_next(datetime).astimezone(timezone.utc)
+    return croniter(job.cron, local).get_next(datetime).astimezone(UTC)
 
 
 # --- running ---------------------------------------------------------------------------------
@@ -230,7 +231,7 @@ class Scheduler:
         self.jobs = jobs
         self.command = command
         self.cwd = cwd
-        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.running: dict[str, Run] = {}
         self.runs: dict[str, int] = {job.name: 0 for job in jobs}
         self.skipped: dict[str, int] = {job.name: 0 for job in jobs}
@@ -242,7 +243,9 @@ class Scheduler:
         now = self.clock()
         due = {job.name: first_run(job, now) for job in self.jobs}
         for job in self.jobs:
-            logger.info("job %s: %s, spider %s; first run %s", job.name, job.when, job.spider, _local(due[job.name], job))
+            logger.info(
+                "job %s: %s, spider %s; first run %s", job.name, job.when, job.spider, _local(due[job.name], job)
+            )
         while not self.stopping.is_set():
             self.reap()
             now = self.clock()
@@ -258,8 +261,14 @@ class Scheduler:
         current = self.running.get(job.name)
         if current and current.process.poll() is None:
             self.skipped[job.name] += 1
-            logger.warning("job %s: run due at %s skipped: run %d (pid %d, started %s) is still going",
-                           job.name, _local(due, job), current.number, current.process.pid, _local(current.started, job))
+            logger.warning(
+                "job %s: run due at %s skipped: run %d (pid %d, started %s) is still going",
+                job.name,
+                _local(due, job),
+                current.number,
+                current.process.pid,
+                _local(current.started, job),
+            )
             return
         self.runs[job.name] += 1
         try:

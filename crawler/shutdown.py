@@ -30,7 +30,7 @@ class GracefulStop:
         self.received = 0
         self.waiting = False
 
-    def install(self) -> "GracefulStop":
+    def install(self) -> GracefulStop:
         """Call before the crawl starts, and start the process with ``install_signal_handlers=False``."""
         from twisted.internet import reactor
 

@@ -12,7 +12,7 @@ import gzip
 import io
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import feedparser
 from lxml import etree
@@ -45,7 +45,9 @@ class SourceError(ValueError):
 
 def parse_sitemap(body: bytes) -> Sitemap:
     body = maybe_gunzip(body)
-    parser = etree.XMLParser(recover=True, remove_comments=True, resolve_entities=False, no_network=True, huge_tree=False)
+    parser = etree.XMLParser(
+        recover=True, remove_comments=True, resolve_entities=False, no_network=True, huge_tree=False
+    )
     try:
         root = etree.fromstring(body.lstrip(), parser=parser)
     except etree.XMLSyntaxError as exc:
@@ -118,7 +120,7 @@ def parse_feed(body: bytes) -> list[Entry]:
 def _feed_date(value) -> str:
     if not value:
         return ""
-    return datetime.fromtimestamp(calendar.timegm(value), tz=timezone.utc).isoformat()
+    return datetime.fromtimestamp(calendar.timegm(value), tz=UTC).isoformat()
 
 
 def maybe_gunzip(body: bytes, limit: int = MAX_SITEMAP_BYTES) -> bytes:

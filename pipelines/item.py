@@ -99,11 +99,13 @@ class Document:
     site: str
     meta: dict[str, Any]
     body: str
-    text: str  # the whole file as written to the store
+    text: str  # the whole file as written to the store (rendered by the store stage, once its revision is known)
     body_sha256: str
     key: str = ""
     revision: int = 1
     status: str = ""  # set by dedup: new, unchanged, revised
+    known: Any = None  # what the archive index held for its URL when dedup looked (pipelines.storage.index.Known)
+    diff: Any = None  # replay --diff: how it compares with the stored text (pipelines.store.DiffOutcome)
     previous_key: str = ""  # where the previous revision lives, when revised
     page_url: str = ""
     fetched: str = ""  # ISO 8601 UTC

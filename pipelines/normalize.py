@@ -22,4 +22,4 @@ class NormalizePipeline:
         if not isinstance(item, Article):
             return item
         check_site_key(item.site.key)
-        return to_document(item, self.output_format)
+        return to_document(item, self.output_format, rendered=False)  # rendered once dedup has its revision

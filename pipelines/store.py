@@ -13,20 +13,20 @@ import json
 import logging
 import threading
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from scrapy.exceptions import DropItem
 
-from pipelines import runtime
-from pipelines.dedup import archive_index, classify
-from pipelines.document.render import parse_document, url_hash
+from pipelines.dedup import DedupPipeline, classify, open_index
+from pipelines.document.render import parse_document, render, url_hash
 from pipelines.extract import page_not_article
 from pipelines.item import Document, Page
 from pipelines.report.fields import present_fields
-from pipelines.report.runlog import count_article
-from pipelines.storage import AppendLog, Storage, sha256_hex
+from pipelines.report.runlog import count_article, count_failure
+from pipelines.storage import AppendLog, Storage, sha256_hex, storage_from_settings
 from pipelines.storage.index import VERDICTS, ArchiveIndex
 
 logger = logging.getLogger(__name__)
@@ -84,12 +84,18 @@ class ArticleStore:
         self._url_locks = [threading.Lock() for _ in range(self.LOCKS)]
 
     def save(self, document: Document) -> str:
-        """Store a document; returns 'stored', 'revised', 'unchanged' or 'stale' (older than the stored one)."""
+        """Store a document; returns 'stored', 'revised', 'unchanged' or 'stale' (older than the stored one).
+
+        The dedup stage classified it; under the URL's lock the index is asked again, since another copy
+        of the same article may have been stored meanwhile. The file is rendered here, once its revision
+        is final.
+        """
         with self._url_locks[hash(document.url) % self.LOCKS]:
             known = self.index.lookup(document.url)
             if known and known.fetched > document.fetched and known.body_sha256 != document.body_sha256:
                 return "stale"  # a replay met an older copy after a newer one: the newer text stays current
-            classify(document, known, self.output_format)
+            if not document.status or known != document.known:
+                classify(document, known)
             if document.status == "unchanged":
                 self.index.touch(document.url, document.fetched)
                 return "unchanged"
@@ -99,7 +105,7 @@ class ArticleStore:
                 if previous is not None:
                     self.storage.put(revision_key(document, document.revision - 1), previous, CONTENT_TYPE)
                     moved = document.previous_key if document.previous_key != document.key else ""
-            data = document.text.encode("utf-8")
+            data = render(document, self.output_format).text.encode("utf-8")
             written = self.storage.put(document.key, data, CONTENT_TYPE)
             if moved:  # only once the new text is in place: a crash never leaves the article without a current file
                 self.storage.delete(moved)
@@ -143,21 +149,37 @@ class ArticleStore:
 class StorePipeline:
     """Saves documents from a small thread pool so that slow disks or S3 never stall downloads."""
 
-    def __init__(self, crawler):
-        self.crawler = crawler
-        self.stats = crawler.stats
-        self.store = ArticleStore(
-            runtime.storage(crawler), archive_index(crawler), f"manifest/{runtime.run_id(crawler)}.jsonl",
-            crawler.settings.get("OUTPUT_FORMAT"),
-        )
-        self.threads = ThreadPoolExecutor(crawler.settings.getint("STORE_THREADS"), thread_name_prefix="store")
-        crawler.signals.connect(self.not_article, signal=page_not_article)
-        self.sync_every = crawler.settings.getint("STORE_MANIFEST_SYNC_EVERY")
+    def __init__(self, storage: Storage, manifest_key: str, output_format: str, threads: int, sync_every: int,
+                 stats: Any, keep_urls: int, index: Callable[[], ArchiveIndex]):
+        self.storage = storage
+        self.manifest_key = manifest_key
+        self.output_format = output_format
+        self.stats = stats
+        self.keep_urls = keep_urls  # URLs kept per failure reason for the run record
+        self.index = index  # called when the spider opens: the index to look in and record in
+        self.store: ArticleStore | None = None
+        self.threads = ThreadPoolExecutor(threads, thread_name_prefix="store")
+        self.sync_every = sync_every
         self.since_sync = 0
 
     @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
+    def from_crawler(cls, crawler: Any) -> StorePipeline:
+        settings = crawler.settings
+        storage = storage_from_settings(settings)
+
+        def index() -> ArchiveIndex:  # the dedup stage's, else one of its own (a project without DedupPipeline)
+            dedup = crawler.get_item_pipeline(DedupPipeline)
+            return dedup.index if dedup is not None else open_index(storage, settings.get("STATE_DIR"))
+
+        pipeline = cls(storage, f"manifest/{settings['RUN_ID']}.jsonl", settings.get("OUTPUT_FORMAT"),
+                       settings.getint("STORE_THREADS"), settings.getint("STORE_MANIFEST_SYNC_EVERY"), crawler.stats,
+                       settings.getint("RUN_RECORD_URLS"), index)
+        crawler.signals.connect(pipeline.not_article, signal=page_not_article)
+        return pipeline
+
+    async def open_spider(self) -> None:
+        index = await asyncio.to_thread(self.index)
+        self.store = ArticleStore(self.storage, index, self.manifest_key, self.output_format)
 
     async def process_item(self, item):
         if not isinstance(item, Document):
@@ -166,7 +188,7 @@ class StorePipeline:
             outcome = await asyncio.wrap_future(self.threads.submit(self.store.save, item))
         except Exception as exc:  # a full disk, a refused upload: counted and logged, the crawl goes on
             reason = type(exc).__name__
-            runtime.count_failure(self.crawler, "errors", f"store_failed/{reason}", item.url, item.site)
+            count_failure(self.stats, "errors", f"store_failed/{reason}", item.url, item.site, self.keep_urls)
             logger.error("could not store %s: %s", item.url, exc)
             raise DropItem(f"not stored ({reason}): {item.url}", log_level="DEBUG") from None  # logged just above
         self.stats.inc_value(f"store/{outcome}")
@@ -296,22 +318,24 @@ def _counts(counts: Counter[str]) -> str:
 
 
 class DiffPipeline:
-    """Used by ``scrapy replay --diff`` in place of the store: compares, writes nothing."""
+    """Used by ``scrapy replay --diff`` in place of the dedup and store stages: compares, writes nothing.
 
-    def __init__(self, crawler):
-        self.storage = runtime.storage(crawler)
+    Each document carries its outcome on (``document.diff``), for a replay that sums its report per unit
+    of work (crawler.archive.work); ``report`` is the whole run's.
+    """
+
+    def __init__(self, storage: Storage, output_format: str):
+        self.storage = storage
+        self.output_format = output_format
         self.report = DiffReport()
-        crawler.diff_report = self.report
-        # each document's outcome, for a replay that sums its report per unit of work (crawler.archive.work)
-        self.outcomes: dict[int, DiffOutcome] = runtime.shared(crawler, "diff_outcomes", dict)
 
     @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
+    def from_crawler(cls, crawler: Any) -> DiffPipeline:
+        return cls(storage_from_settings(crawler.settings), crawler.settings.get("OUTPUT_FORMAT"))
 
     async def process_item(self, item):
         if isinstance(item, Document):
             stored = await asyncio.to_thread(self.storage.get, item.key)
-            outcome = self.report.compare(item, stored.decode("utf-8", "replace") if stored is not None else None)
-            self.outcomes[id(item)] = outcome
+            render(item, self.output_format)
+            item.diff = self.report.compare(item, stored.decode("utf-8", "replace") if stored is not None else None)
         return item

@@ -30,7 +30,9 @@ STORE_BACKENDS_BASE = {
 }
 STORE_MANIFEST_SYNC_EVERY = 200  # articles; on S3 the manifest object is uploaded again this often
 # where objects wait when S3 does not take them (one subdirectory per STORE_URI; docs/s3.md)
-STORE_SPOOL_DIR = os.environ.get("STORE_SPOOL_DIR", os.path.join(os.path.expanduser("~"), ".cache", "newsarchive", "spool"))
+STORE_SPOOL_DIR = os.environ.get(
+    "STORE_SPOOL_DIR", os.path.join(os.path.expanduser("~"), ".cache", "newsarchive", "spool")
+)
 STORE_THREADS = 8  # document and manifest writes in flight (S3 uploads overlap; local writes are quick)
 # local state: the archive index cache (rebuilt from the store's manifests when missing), replay downloads
 STATE_DIR = os.environ.get("NEWSARCHIVE_STATE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "newsarchive"))
@@ -58,6 +60,7 @@ REPLAY_WARC = ""  # a WARC file, directory or s3:// prefix: responses come from 
 # unit goes to another worker (heartbeats come every second; docs/workers.md)
 REPLAY_LEASE = 60
 REPLAY_STREAM = False  # internal: set by `scrapy replay`, not a user setting
+REPLAY_DIFF = False  # internal: set by `scrapy replay --diff`, not a user setting
 # bytes; a shared replay cuts a WARC file larger than this into units of about this size, at record boundaries,
 # when the file's CDXJ index is beside it (ARCHIVE_CDXJ)
 REPLAY_UNIT_SIZE = 16 * 1024 * 1024
@@ -80,13 +83,15 @@ SITES_DIRS = []  # extra directories of site files (TOML), after crawler/sites
 REVISIT_AFTER = 24 * 3600  # seconds; an archived article is not fetched again sooner (0: always refetch)
 JOB_NAME = ""  # set by the scheduler: the run record's "job" (default: the spider's name)
 CRAWL_ID = ""  # empty: <spider>-<UTC time>-<random>; workers of one crawl share one (needed with FRONTIER_URL)
+RUN_ID = ""  # set by crawler.identity: CRAWL_ID, plus .WORKER_ID when workers share a crawl; names this run's files
 WORKER_ID = ""  # names this worker's files when several share CRAWL_ID; with FRONTIER_URL, default <host>-<pid>
 JOBDIR = ""  # a directory: pause (one SIGTERM/Ctrl-C) and resume a crawl, with the same CRAWL_ID
 DUPEFILTER_CLASS = "crawler.dupefilter.ResumableDupeFilter"  # with JOBDIR, a crawl killed mid-way loses no request
 
 # --- shared frontier: many workers, one crawl (scrapy-redis; docs/workers.md) ----------------------
 FRONTIER_URL = os.environ.get("FRONTIER_URL", "")  # redis://[:password@]host:port/db; empty: a frontier per process
-FRONTIER_EXPIRE = 7 * 24 * 3600  # seconds; an unfinished crawl's keys (queue, dupefilter) outlive its last worker this long
+# seconds; an unfinished crawl's keys (queue, dupefilter) outlive its last worker this long
+FRONTIER_EXPIRE = 7 * 24 * 3600
 FRONTIER_IDLE_TIMEOUT = 30  # seconds with nothing queued and no worker busy, then a worker stops
 
 # --- progress, run records and layout-change alarms (docs/report.md) -------------------------------
@@ -124,7 +129,8 @@ DOWNLOAD_MAXSIZE = 20 * 1024 * 1024  # bytes; larger responses are cancelled (de
 DOWNLOAD_WARNSIZE = 5 * 1024 * 1024  # bytes; larger responses are logged
 COOKIES_ENABLED = False  # news pages are fetched as a new visitor
 TELNETCONSOLE_ENABLED = False  # no console port
-REMOTE_CONTROL_ENABLED = False  # Scrapy 2.19's code-execution server on localhost: a crawler of strangers' pages needs none
+# Scrapy 2.19's code-execution server on localhost: a crawler of strangers' pages needs none
+REMOTE_CONTROL_ENABLED = False
 DNS_TIMEOUT = 15  # seconds
 TWISTED_DNS_RESOLVER = "crawler.netguard.GuardedResolver"  # checks every address a name resolves to
 
@@ -148,17 +154,20 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.archive.record.ArchiveMiddleware": 950,
     "crawler.archive.replay.ReplayMiddleware": 960,
 }
-# add-ons: secrets redacted from the log, BOT_CONTACT into USER_AGENT, the Redis frontier when FRONTIER_URL is set
+# add-ons: secrets redacted from the log, BOT_CONTACT into USER_AGENT, the Redis frontier when FRONTIER_URL is set,
+# the crawl's and this run's ids (CRAWL_ID, RUN_ID)
 ADDONS = {
     "crawler.redact.RedactSecrets": 0,
     "crawler.useragent.ContactUserAgent": 0,
     "crawler.frontier.Frontier": 10,
+    "crawler.identity.RunIdentity": 20,  # after the frontier, which names the worker
 }
 # the stages a page goes through, in order (pipelines/)
 ITEM_PIPELINES = {
     "pipelines.extract.ExtractPipeline": 100,
     "pipelines.clean.CleanPipeline": 200,
     "pipelines.normalize.NormalizePipeline": 300,
+    "pipelines.dedup.DedupPipeline": 400,
     "pipelines.store.StorePipeline": 500,
 }
 # the spool flush before the run record (it counts spooled and flushed objects), then the progress line

@@ -1,6 +1,6 @@
 """Local development: verbose, quick progress lines, no politeness delay for loopback test servers."""
 
-from settings.base import *  # noqa: F401,F403
+from settings.base import *  # noqa: F403
 
 LOG_LEVEL = "DEBUG"
 PROGRESS_INTERVAL = 5

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import ast
 import io
+import posixpath
 import re
 import sys
 import tokenize
-import posixpath
-from types import SimpleNamespace
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 BASE = Path(__file__).with_name("base.py")
 SECTION = re.compile(r"^# -{2,} (?P<title>.+?) -*$")
@@ -88,7 +88,7 @@ def _default(text: str) -> str:
     match = _ENV.match(text.strip())
     if match:
         home_kept = SimpleNamespace(path=SimpleNamespace(join=posixpath.join, expanduser=str))
-        default = eval(match["default"], {"__builtins__": {}, "os": home_kept})  # noqa: S307 - our own file
+        default = eval(match["default"], {"__builtins__": {}, "os": home_kept})
         return f"env {match['env']}, else {default!r}"
     return text.strip()
 

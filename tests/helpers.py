@@ -47,7 +47,9 @@ def scrapy(*args: str, store: Path, state: Path | None = None, timeout: float = 
     return Crawl(result.returncode, result.stdout, result.stderr, store)
 
 
-def scrapy_command(*args: str, store: Path, state: Path | None = None, settings: dict[str, str] | None = None) -> list[str]:
+def scrapy_command(
+    *args: str, store: Path, state: Path | None = None, settings: dict[str, str] | None = None
+) -> list[str]:
     """The command line of :func:`scrapy`, for tests that watch or kill the process."""
     state = state or store.parent / f"{store.name}-state"
     base = {
@@ -96,7 +98,11 @@ def decoded_body(response) -> bytes:
     crawler = Crawler(Spider, {"DOWNLOAD_MAXSIZE": 0})
     crawler.stats = MemoryStatsCollector(crawler)
     request = Request(response.url)
-    return HttpCompressionMiddleware.from_crawler(crawler).process_response(request, build_response(response, request)).body
+    return (
+        HttpCompressionMiddleware.from_crawler(crawler)
+        .process_response(request, build_response(response, request))
+        .body
+    )
 
 
 def corpus_truth() -> dict[str, str]:

@@ -26,25 +26,26 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-from functools import partial
 import json
 import re
 import subprocess
 import sys
 import tempfile
+from functools import partial
 from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from crawler.archive.replay import open_store_prefix
 from scrapy.utils.project import get_project_settings
+
+from crawler.archive.replay import open_store_prefix
 from crawler.sites import DEFAULT_FRONT_MATTER, load_sites
-from pipelines.extraction.page import extract_and_clean
-from pipelines.item import Page, SiteProfile
-from pipelines.document.render import parse_document, to_document
 from pipelines.archive.files import warc_sources
 from pipelines.archive.reader import ArchivedResponse, iter_exchanges
 from pipelines.archive.writer import Exchange, exchange_records, warcinfo_record
+from pipelines.document.render import parse_document, to_document
+from pipelines.extraction.page import extract_and_clean
+from pipelines.item import Page, SiteProfile
 from tests.helpers import decoded_body
 from tests.servers.encodings import ALL
 
@@ -121,11 +122,25 @@ def document_fields(response: ArchivedResponse, site: str) -> dict:
 def write_fixture(site: str, response: ArchivedResponse, overwrite_expected: bool = True) -> Path:
     folder = PAGES / site / slug_for(response.url)
     folder.mkdir(parents=True, exist_ok=True)
-    exchange = Exchange(url=response.url, site=site, fetched=response.fetched, status=response.status,
-                        headers=response.headers, body=response.body, meta={"role": "article", **response.meta, "site": site})
-    (folder / "page.warc.gz").write_bytes(warcinfo_record("page.warc.gz", {"software": "tests/record.py"}) + exchange_records(exchange))
-    meta = {"url": response.url, "site": site, "fetched": response.fetched.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "recorded_with": f"newsarchive {version('newsarchive')}, scrapy {version('scrapy')}, trafilatura {version('trafilatura')}"}
+    exchange = Exchange(
+        url=response.url,
+        site=site,
+        fetched=response.fetched,
+        status=response.status,
+        headers=response.headers,
+        body=response.body,
+        meta={"role": "article", **response.meta, "site": site},
+    )
+    (folder / "page.warc.gz").write_bytes(
+        warcinfo_record("page.warc.gz", {"software": "tests/record.py"}) + exchange_records(exchange)
+    )
+    meta = {
+        "url": response.url,
+        "site": site,
+        "fetched": response.fetched.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "recorded_with": f"newsarchive {version('newsarchive')}, scrapy {version('scrapy')}, "
+        f"trafilatura {version('trafilatura')}",
+    }
     (folder / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
     if overwrite_expected or not (folder / "expected.json").exists():
         expected = document_fields(response, site)
@@ -137,8 +152,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Record one page as a regression fixture")
     parser.add_argument("site", help="site key: a site file's name, or a new key for a host")
     parser.add_argument("url")
-    parser.add_argument("--from", dest="source", help="take the page from this WARC file or directory instead of fetching")
-    parser.add_argument("--overwrite-expected", action="store_true", help="re-draft expected.json of an existing fixture")
+    parser.add_argument(
+        "--from", dest="source", help="take the page from this WARC file or directory instead of fetching"
+    )
+    parser.add_argument(
+        "--overwrite-expected", action="store_true", help="re-draft expected.json of an existing fixture"
+    )
     parser.add_argument("--coding", choices=ALL, help="with --from: record it as served in this content coding")
     args = parser.parse_args(argv)
     if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", args.site):
@@ -153,7 +172,9 @@ def main(argv: list[str] | None = None) -> None:
         if not args.source:
             raise SystemExit("error: --coding records a page taken --from an archive")
         response = served_in(args.coding, response, args.site)
-    folder = write_fixture(args.site, response, overwrite_expected=args.overwrite_expected or not (folder / "expected.json").exists())
+    folder = write_fixture(
+        args.site, response, overwrite_expected=args.overwrite_expected or not (folder / "expected.json").exists()
+    )
     print(f"{folder}: review expected.json, then commit the folder")
 
 

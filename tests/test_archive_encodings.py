@@ -1,5 +1,6 @@
 """Pages served in every content coding, as news sites send them: archived as sent, stored as if served plain,
-and rebuilt byte for byte by replay (sample site: tests/servers/http_archive.py, codings: tests/servers/encodings.py)."""
+and rebuilt byte for byte by replay (sample site: tests/servers/http_archive.py, codings:
+tests/servers/encodings.py)."""
 
 from __future__ import annotations
 
@@ -65,7 +66,9 @@ def test_a_coding_is_archived_as_sent_and_gives_the_plain_pages_documents_live_a
         for crawl in (sitemap_crawl, plain_crawl, replayed_crawl)
     )
     assert len(live) == len(plain) >= len(paths) - 2  # a page or two of the corpus is no article when plain either
-    assert {path: without_fetched(d) for path, d in live.items()} == {path: without_fetched(d) for path, d in plain.items()}
+    assert {path: without_fetched(d) for path, d in live.items()} == {
+        path: without_fetched(d) for path, d in plain.items()
+    }
     assert replayed == live  # byte for byte, fetched included (the WARC-Date)
 
     archived = archived_responses(sitemap_crawl)
@@ -89,4 +92,6 @@ def test_a_server_that_says_gzip_and_sends_plain_fails_alike_live_and_replayed(t
     assert sum(errors.values()) == 2 and replay.run_record()["errors"] == errors
     assert not (tmp_path / "live" / "articles").exists() and not (tmp_path / "replayed" / "articles").exists()
     archived = archived_responses(live)  # archived all the same, as sent
-    assert all(archived[path].body == PAGES[path] and archived[path].header("Content-Encoding") == "gzip" for path in paths)
+    assert all(
+        archived[path].body == PAGES[path] and archived[path].header("Content-Encoding") == "gzip" for path in paths
+    )

@@ -32,7 +32,9 @@ def test_the_crawl_asks_for_the_codings_standard_readers_decode(sitemap_crawl):
     asked = set()
     for path in warc_files(sitemap_crawl):
         with open(path, "rb") as stream:
-            asked |= {r.http_headers.get_header("Accept-Encoding") for r in ArchiveIterator(stream) if r.rec_type == "request"}
+            asked |= {
+                r.http_headers.get_header("Accept-Encoding") for r in ArchiveIterator(stream) if r.rec_type == "request"
+            }
     assert asked == {"gzip, deflate, br"}  # not zstd: pywb cannot replay it (a server that sends it anyway: above)
 
 

@@ -7,21 +7,20 @@ per record, and CDXJ indexes made by cdxj-indexer, the way ARCHIVE_CDXJ makes th
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from pipelines.archive.files import ReadCounter, archive_files, index_name
 from pipelines.archive.reader import iter_exchanges
-from pipelines.archive.select import (Selection, Unit, date_bound, file_captures, parse_cdxj, plan_units,
-                                      published_pages)
+from pipelines.archive.select import Selection, Unit, date_bound, file_captures, parse_cdxj, plan_units, published_pages
 from pipelines.archive.wacz import cdxj_index, write_cdxj_beside
 from pipelines.archive.writer import Exchange, exchange_records, warcinfo_record
 from pipelines.storage.local import LocalStorage
 from tests.helpers import CORPUS_WARC, FIXTURES
 
-DAYS = [datetime(2026, 1, day, 12, 0, tzinfo=timezone.utc) for day in range(1, 9)]
+DAYS = [datetime(2026, 1, day, 12, 0, tzinfo=UTC) for day in range(1, 9)]
 
 
 def corpus_pages(count: int) -> list:
@@ -191,9 +190,9 @@ def test_a_broken_wacz_is_named_in_one_line(tmp_path):
 
 
 def test_dates_on_the_command_line():
-    assert date_bound("2026-01-31") == datetime(2026, 1, 31, tzinfo=timezone.utc)
-    assert date_bound("2026-01-31", upper=True) == datetime(2026, 2, 1, tzinfo=timezone.utc)  # the whole day
-    assert date_bound("2026-01-31T12:30:00+02:00", upper=True) == datetime(2026, 1, 31, 10, 30, tzinfo=timezone.utc)
+    assert date_bound("2026-01-31") == datetime(2026, 1, 31, tzinfo=UTC)
+    assert date_bound("2026-01-31", upper=True) == datetime(2026, 2, 1, tzinfo=UTC)  # the whole day
+    assert date_bound("2026-01-31T12:30:00+02:00", upper=True) == datetime(2026, 1, 31, 10, 30, tzinfo=UTC)
     with pytest.raises(ValueError, match="expected a date"):
         date_bound("last week")
 

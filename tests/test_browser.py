@@ -55,7 +55,9 @@ class Watched:
         self.errors: list[str] = []
         self.context.route("**/*", self._route)
         self.page = self.context.new_page()
-        self.page.on("console", lambda m: self.errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+        self.page.on(
+            "console", lambda m: self.errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None
+        )
         self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
 
     def _route(self, route):
@@ -110,14 +112,24 @@ def revised_store(sitemap_crawl, tmp_path_factory) -> tuple[Path, dict]:
     """The sample crawl's store, plus a second revision of one article written as a later run would."""
     store = tmp_path_factory.mktemp("browse") / "store"
     shutil.copytree(sitemap_crawl.store, store)
-    lines = [json.loads(line) for path in (store / "manifest").glob("*.jsonl") for line in path.read_text().splitlines()]
+    lines = [
+        json.loads(line) for path in (store / "manifest").glob("*.jsonl") for line in path.read_text().splitlines()
+    ]
     line = next(item for item in sorted(lines, key=lambda item: item["url"]) if item["title"] and item.get("date"))
     storage = LocalStorage(store)
     meta, body = parse_document((store / line["key"]).read_text())
     corrected = body + "\n\nA correction was added."
-    changed = Document(url=line["url"], site=line["site"], meta=dict(meta), body=corrected, text="",
-                       body_sha256=sha256_hex(corrected.encode()), key=line["key"], page_url=line.get("fetched_url", ""),
-                       fetched=sitemap_crawl.run_record()["finished"])  # after the crawl's fetch: a newer text
+    changed = Document(
+        url=line["url"],
+        site=line["site"],
+        meta=dict(meta),
+        body=corrected,
+        text="",
+        body_sha256=sha256_hex(corrected.encode()),
+        key=line["key"],
+        page_url=line.get("fetched_url", ""),
+        fetched=sitemap_crawl.run_record()["finished"],
+    )  # after the crawl's fetch: a newer text
     index = ArchiveIndex.for_store(storage, store.parent / "state")
     article_store = ArticleStore(storage, index, "manifest/correction-run.jsonl")
     assert article_store.save(changed) == "revised"
@@ -142,7 +154,7 @@ def browse(store: Path, state: Path):
 
 def test_browse_finds_an_article_shows_it_its_revisions_and_its_archived_page(browser, revised_store, tmp_path):
     store, line = revised_store
-    words = [w for w in re.findall(r"\w{5,}", line["title"])][:3]
+    words = re.findall(r"\w{5,}", line["title"])[:3]
     with browse(store, tmp_path / "state") as base, watched(browser) as w:
         page = w.page
         page.goto(base)

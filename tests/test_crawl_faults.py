@@ -9,6 +9,7 @@ runs.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import subprocess
@@ -48,7 +49,7 @@ RECORDED_AS = {
     "redirect-loop": "redirect_loop",
     "redirect-chain": "too_many_redirects",
     "redirect-file": "bad_redirect",
-    **{name: "blocked_address" for name in BLOCKED_REDIRECTS},
+    **dict.fromkeys(BLOCKED_REDIRECTS, "blocked_address"),
 }
 # faults a polite retry gets past, and a page that is readable despite its header: stored
 RECOVERED = ("flaky-500", "retry-after-429", "retry-after-503-date", "unknown-charset", "mislabelled-charset")
@@ -197,7 +198,7 @@ def test_retry_after_is_honoured(fault_crawl):
     # 429 with "Retry-After: 1", 503 with an HTTP date one to two seconds ahead; lower bounds only
     for fault, wait in (("retry-after-429", 1.0), ("retry-after-503-date", 1.0), ("always-429", 1.0)):
         times = fault_crawl.requests[f"/fault/{fault}"]
-        gaps = [later - earlier for earlier, later in zip(times, times[1:])]
+        gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
         assert gaps and min(gaps) >= wait - 0.1, (fault, gaps)
 
 

@@ -9,7 +9,7 @@ import os
 import signal
 import subprocess
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pipelines.document.render import parse_document, url_hash
@@ -54,7 +54,7 @@ def test_changed_article_becomes_a_revision_and_unchanged_ones_write_nothing(new
 
     # the page changes and the sitemap says so (lastmod after our fetch): only that page is fetched again
     write_article(news.root, 2, extra=UPDATE)
-    write_sitemap(news.root, news.paths, {changed: datetime.now(timezone.utc).isoformat()})
+    write_sitemap(news.root, news.paths, {changed: datetime.now(UTC).isoformat()})
     record = crawl(news, store, state).run_record()
     assert news.requests() == [f"/{changed}"]
     assert (record["articles_stored"], record["articles_revised"]) == (1, 1)

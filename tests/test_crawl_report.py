@@ -89,7 +89,9 @@ def test_bylines_that_vanish_raise_the_alarm_in_log_record_and_report(site, byli
                         author["message"])
     warning = [line for line in broken.stderr.splitlines() if "WARNING: layout change?" in line]
     assert len(warning) == 1 and warning[0].endswith(author["message"])
-    assert re.search(rf"^layout change\?\s+{re.escape(author['message'])}$", broken.stderr, re.MULTILINE)  # in the summary
+    assert re.search(
+        rf"^layout change\?\s+{re.escape(author['message'])}$", broken.stderr, re.MULTILINE
+    )  # in the summary
     report = report_json(store, tmp_path)
     assert [a["message"] for a in report["alarms"]] == [author["message"]]
     assert report["sites"][site_key]["alarms"][0]["run_id"] == record["run_id"]

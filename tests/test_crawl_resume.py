@@ -56,7 +56,7 @@ def kill_when(command: list[str], store: Path, stored: int, timeout: float = 120
         workers = psutil.Process(process.pid).children(recursive=True)
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
-        gone, alive = psutil.wait_procs(workers, timeout=15)
+        _, alive = psutil.wait_procs(workers, timeout=15)
         assert not alive, f"extraction workers outlived the crawl: {alive}"
     finally:
         if process.poll() is None:

@@ -25,7 +25,9 @@ COPIES = 1
 def copies_site(tmp_path_factory):
     log = tmp_path_factory.mktemp("resume-every-url") / "requests.log"
     log.touch()
-    with ServerProcess("tests.servers.http_archive", "--copies", str(COPIES), "--delay", "0.02", "--log", str(log)) as server:
+    with ServerProcess(
+        "tests.servers.http_archive", "--copies", str(COPIES), "--delay", "0.02", "--log", str(log)
+    ) as server:
         server.log = log
         yield server
 

@@ -19,9 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.storage.s3 import S3Storage
-from pipelines.storage.s3 import S3Options
 from pipelines.archive.reader import iter_exchanges
+from pipelines.storage.s3 import S3Options, S3Storage
 from tests.helpers import ROOT, Crawl, read_documents, scrapy, scrapy_command
 from tests.servers.s3 import S3Server, SeaweedServer, aws_env, free_port
 

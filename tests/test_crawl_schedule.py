@@ -8,6 +8,7 @@ scheduler, and the crawl it interrupts still closes its record.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import signal
@@ -73,7 +74,7 @@ def test_job_every_3s_runs_three_times_and_refetches_nothing_it_knows(tmp_path):
     # never two runs at once: each start is logged only after the previous run ended
     events = re.findall(r"job gazette: run (\d+) (started|finished|failed|stopped)", text)
     assert events and events[0] == ("1", "started")
-    for (number, what), (next_number, next_what) in zip(events, events[1:]):
+    for (number, what), (next_number, next_what) in itertools.pairwise(events):
         if what == "started":
             assert (next_number, next_what != "started") == (number, True), events
     # every run closed its record, the one SIGTERM interrupted too

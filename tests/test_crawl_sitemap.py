@@ -66,7 +66,9 @@ def test_store_layout_and_manifest(sitemap_crawl):
     store = sitemap_crawl.store
     documents = sorted((store / "articles").rglob("*.txt"))
     for path in documents:
-        assert re.fullmatch(r"articles/[a-z][a-z0-9_]*/\d{4}/\d\d/\d\d/[0-9a-f]{16}\.txt", path.relative_to(store).as_posix())
+        assert re.fullmatch(
+            r"articles/[a-z][a-z0-9_]*/\d{4}/\d\d/\d\d/[0-9a-f]{16}\.txt", path.relative_to(store).as_posix()
+        )
     manifests = list((store / "manifest").glob("*.jsonl"))
     assert len(manifests) == 1
     lines = [json.loads(line) for line in manifests[0].read_text().splitlines()]

@@ -49,7 +49,9 @@ def crawl_s3(news, s3: MotoServer, bucket: str, state) -> dict:
 
 
 def test_pages_that_are_not_articles_are_not_fetched_again_within_revisit_after(news, tmp_path):
-    links = "".join(f"<li><a href='/news/story-{n}.html'>Story number {n} of the day in the city</a></li>" for n in range(40))
+    links = "".join(
+        f"<li><a href='/news/story-{n}.html'>Story number {n} of the day in the city</a></li>" for n in range(40)
+    )
     front = news.root / "news" / "world" / "index.html"
     front.parent.mkdir(parents=True, exist_ok=True)
     front.write_text(f"<html><head><meta property='og:type' content='website'><title>World</title></head>"

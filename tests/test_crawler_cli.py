@@ -40,7 +40,10 @@ def test_exit_codes_done_nothing_new_failed_and_mistake(site, store):
 def test_work_failed_judges_the_run_record():
     assert work_failed({"pages_fetched": 0, "errors": {"dns": 2}}).startswith("nothing could be fetched (dns: 2)")
     assert work_failed({"pages_fetched": 9, "articles_stored": 0, "errors": {"http_500": 9}})
-    assert work_failed({"pages_fetched": 9, "articles_stored": 0, "articles_unchanged": 3, "errors": {"http_500": 6}}) == ""
+    assert (
+        work_failed({"pages_fetched": 9, "articles_stored": 0, "articles_unchanged": 3, "errors": {"http_500": 6}})
+        == ""
+    )
     assert work_failed({"pages_fetched": 2, "articles_stored": 0, "errors": {}}) == ""  # nothing new
     assert work_failed({"pages_fetched": 9, "articles_stored": 8, "errors": {"http_404": 1}}) == ""
 

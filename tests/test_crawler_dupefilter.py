@@ -22,7 +22,7 @@ from crawler.dupefilter import ResumableDupeFilter
 
 jobdir, kind, end = sys.argv[1:4]
 dupefilter = {"resumable": ResumableDupeFilter, "scrapy": RFPDupeFilter}[kind](jobdir)
-requests = [Request(f"https://example.com/news/{n}.html") for n in range(%d)]
+requests = [Request(f"https://example.com/news/{n}.html") for n in range(REQUESTS)]
 for request in requests:
     assert not dupefilter.request_seen(request)
 for request in requests[:5]:  # their items were stored
@@ -31,7 +31,7 @@ for request in requests[:5]:  # their items were stored
 if end == "crash":
     os._exit(0)
 dupefilter.close("shutdown")
-""" % REQUESTS
+""".replace("REQUESTS", str(REQUESTS))
 
 
 def seen_after(tmp_path, kind: str, end: str) -> int:

@@ -141,7 +141,15 @@ def test_a_redirect_back_along_the_chain_is_a_loop():
 # --- end to end, with the project's default ALLOW_PRIVATE_NETWORKS=false ------------------------
 
 # names and spellings of 127.0.0.1: the IP literals are refused as written, the others once resolved
-LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::ffff:127.0.0.1]", "[::ffff:7f00:1]", "2130706433", "127.1", "0177.0.0.1")
+LOOPBACK_HOSTS = (
+    "localhost",
+    "127.0.0.1",
+    "[::ffff:127.0.0.1]",
+    "[::ffff:7f00:1]",
+    "2130706433",
+    "127.1",
+    "0177.0.0.1",
+)
 
 
 def requests_seen(server: ServerProcess) -> dict:

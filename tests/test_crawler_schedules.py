@@ -9,15 +9,24 @@ import textwrap
 import threading
 import time
 import tomllib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from crawler.errors import ConfigError
-from crawler.schedules import Job, Scheduler, crawl_command, first_run, load_schedule, next_run, parse_interval, parse_schedule
+from crawler.schedules import (
+    Job,
+    Scheduler,
+    crawl_command,
+    first_run,
+    load_schedule,
+    next_run,
+    parse_interval,
+    parse_schedule,
+)
 from tests.helpers import ROOT
 
-UTC = timezone.utc
+UTC = UTC
 
 
 @pytest.mark.parametrize("text, seconds", [
@@ -48,7 +57,9 @@ def test_cron_in_a_time_zone_across_daylight_saving():
     assert next_run(job, datetime(2025, 1, 10, 10, 0, tzinfo=UTC)) == datetime(2025, 1, 11, 8, 0, tzinfo=UTC)
     assert next_run(job, datetime(2025, 3, 29, 10, 0, tzinfo=UTC)) == datetime(2025, 3, 30, 7, 0, tzinfo=UTC)
     every_half_hour = Job(name="k", spider="s", cron="*/30 * * * *")
-    assert first_run(every_half_hour, datetime(2025, 1, 1, 12, 10, tzinfo=UTC)) == datetime(2025, 1, 1, 12, 30, tzinfo=UTC)
+    assert first_run(every_half_hour, datetime(2025, 1, 1, 12, 10, tzinfo=UTC)) == datetime(
+        2025, 1, 1, 12, 30, tzinfo=UTC
+    )
 
 
 def test_schedule_file(tmp_path):
@@ -73,7 +84,13 @@ def test_schedule_file(tmp_path):
         args = { url = "https://example.com/rss.xml", limit = 50 }
         """))
     nypost, wire = load_schedule(path)
-    assert (nypost.name, nypost.spider, nypost.every, nypost.cron, nypost.timezone) == ("nypost", "nypost", 900, "", "America/New_York")
+    assert (nypost.name, nypost.spider, nypost.every, nypost.cron, nypost.timezone) == (
+        "nypost",
+        "nypost",
+        900,
+        "",
+        "America/New_York",
+    )
     assert nypost.settings == {"STORE_URI": "/data/news", "CONCURRENT_REQUESTS": "8", "ROBOTSTXT_OBEY": "true"}
     assert (wire.every, wire.cron, wire.timezone) == (0, "*/30 * * * *", "UTC")
     assert wire.args == {"url": "https://example.com/rss.xml", "limit": "50"}
@@ -88,19 +105,25 @@ def test_example_schedule_file_is_valid():
 BASE = 'name = "nypost"\nspider = "nypost"\n'
 
 
-@pytest.mark.parametrize("job, message", [
-    (BASE + 'every = "15x"', "job 'nypost': every: '15x' is not an interval"),
-    (BASE, "job 'nypost': every / cron: give exactly one"),
-    (BASE + 'every = "15m"\ncron = "* * * * *"', "job 'nypost': every / cron: give exactly one"),
-    (BASE + 'cron = "61 * * * *"', "job 'nypost': cron = '61 * * * *': not a cron expression"),
-    (BASE + 'cron = "0 9 * * *"\ntimezone = "Mars/Olympus"', "job 'nypost': timezone = 'Mars/Olympus'"),
-    (BASE + 'every = "1h"\nevry = "2h"', "job 'nypost': unknown field(s) evry"),
-    (BASE + 'every = "1h"\nargs = "url=x"', "job 'nypost': args: expected a table"),
-    (BASE + 'every = "1h"\nsettings = { store_uri = "x" }', "job 'nypost': settings: 'store_uri' is not a setting name"),
-    ('spider = "nypost"\nevery = "1h"', "job #1: name = None"),
-    ('name = "a b"\nspider = "x"\nevery = "1h"', "job #1: name = 'a b'"),
-    ('name = "nypost"\nevery = "1h"', "job 'nypost': spider: expected a spider name"),
-])
+@pytest.mark.parametrize(
+    "job, message",
+    [
+        (BASE + 'every = "15x"', "job 'nypost': every: '15x' is not an interval"),
+        (BASE, "job 'nypost': every / cron: give exactly one"),
+        (BASE + 'every = "15m"\ncron = "* * * * *"', "job 'nypost': every / cron: give exactly one"),
+        (BASE + 'cron = "61 * * * *"', "job 'nypost': cron = '61 * * * *': not a cron expression"),
+        (BASE + 'cron = "0 9 * * *"\ntimezone = "Mars/Olympus"', "job 'nypost': timezone = 'Mars/Olympus'"),
+        (BASE + 'every = "1h"\nevry = "2h"', "job 'nypost': unknown field(s) evry"),
+        (BASE + 'every = "1h"\nargs = "url=x"', "job 'nypost': args: expected a table"),
+        (
+            BASE + 'every = "1h"\nsettings = { store_uri = "x" }',
+            "job 'nypost': settings: 'store_uri' is not a setting name",
+        ),
+        ('spider = "nypost"\nevery = "1h"', "job #1: name = None"),
+        ('name = "a b"\nspider = "x"\nevery = "1h"', "job #1: name = 'a b'"),
+        ('name = "nypost"\nevery = "1h"', "job 'nypost': spider: expected a spider name"),
+    ],
+)
 def test_bad_job_names_the_job_and_field(job, message):
     with pytest.raises(ConfigError) as error:
         parse_schedule(tomllib.loads(f"[[job]]\n{job}\n"), "schedules.toml")

@@ -131,5 +131,7 @@ def test_site_file_settings_only_tune_within_bounds(tmp_path, settings, message)
 
 
 def test_site_file_settings_within_bounds_are_kept(tmp_path):
-    path = write(tmp_path, GOOD.replace("front_matter =", "settings = { DOWNLOAD_DELAY = 2.5, RETRY_TIMES = 5 }\nfront_matter ="))
+    path = write(
+        tmp_path, GOOD.replace("front_matter =", "settings = { DOWNLOAD_DELAY = 2.5, RETRY_TIMES = 5 }\nfront_matter =")
+    )
     assert load_site_file(path).settings == {"DOWNLOAD_DELAY": 2.5, "RETRY_TIMES": 5}

@@ -18,7 +18,8 @@ NEWS = b"""<?xml version="1.0" encoding="UTF-8"?>
         xmlns:image="http://www.google.com/schemas/sitemap-image/1.1">
   <url><loc>https://news.example.com/2026/11/21/budget/</loc><lastmod>2026-11-21T10:05:00+00:00</lastmod>
     <news:news><news:publication><news:name>Example</news:name><news:language>en</news:language></news:publication>
-      <news:publication_date>2026-11-21T09:00:00+00:00</news:publication_date><news:title>Budget passes</news:title></news:news>
+      <news:publication_date>2026-11-21T09:00:00+00:00</news:publication_date>
+      <news:title>Budget passes</news:title></news:news>
     <image:image><image:loc>https://img.example.com/1.jpg</image:loc></image:image></url>
   <url><loc>https://news.example.com/2026/11/20/roads/</loc></url>
   <url><loc>javascript:alert(1)</loc></url>
@@ -37,7 +38,11 @@ def test_news_sitemap_gives_dates_and_titles_as_hints():
     assert sitemap.kind == "urlset"
     first, second = sitemap.entries
     assert first.url == "https://news.example.com/2026/11/21/budget/"
-    assert first.hints == {"date": "2026-11-21T09:00:00+00:00", "lastmod": "2026-11-21T10:05:00+00:00", "title": "Budget passes"}
+    assert first.hints == {
+        "date": "2026-11-21T09:00:00+00:00",
+        "lastmod": "2026-11-21T10:05:00+00:00",
+        "title": "Budget passes",
+    }
     assert second.hints == {}
 
 
@@ -65,7 +70,8 @@ def test_robots_txt_sitemap_lines():
 
 def test_rss_feed():
     rss = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
-    <item><title>Budget  passes</title><link>https://news.example.com/a</link><pubDate>Sat, 21 Nov 2026 09:00:00 +0100</pubDate></item>
+    <item><title>Budget  passes</title><link>https://news.example.com/a</link>
+      <pubDate>Sat, 21 Nov 2026 09:00:00 +0100</pubDate></item>
     <item><title>No link</title></item></channel></rss>"""
     entries = parse_feed(rss)
     assert [e.url for e in entries] == ["https://news.example.com/a"]

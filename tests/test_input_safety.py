@@ -12,19 +12,19 @@ import io
 import re
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crawler.errors import ConfigError
 from crawler.redact import redact, secret_values
 from crawler.sites import SITE_SETTINGS, host_key, load_site_file
-from pipelines.document.render import SITE_KEY_RE
+from pipelines.document.render import SITE_KEY_RE, parse_document, render, to_document
 from pipelines.item import Article, Block, Document, SiteProfile
-from pipelines.document.render import parse_document, render, to_document
-from pipelines.storage.local import LocalStorage
 from pipelines.storage import check_key
+from pipelines.storage.local import LocalStorage
 from tests.helpers import ROOT, scrapy
 from tests.servers.base import ServerProcess
 from tests.servers.http_faults import HOSTILE_URLS
@@ -62,9 +62,17 @@ def test_any_metadata_and_body_read_back_unchanged(title, description, author, u
     assert parsed_body.split("\n\n") == body
 
 
-def article(title: str = "Title", url: str = "https://example.com/a", site: str = "example", body=("Text.",)) -> Article:
-    return Article(url=url, site=SiteProfile(key=site, front_matter={"featured": True}), fetched=datetime(2026, 11, 21, tzinfo=timezone.utc),
-                   blocks=[Block(text) for text in body], title=title, description=title)
+def article(
+    title: str = "Title", url: str = "https://example.com/a", site: str = "example", body=("Text.",)
+) -> Article:
+    return Article(
+        url=url,
+        site=SiteProfile(key=site, front_matter={"featured": True}),
+        fetched=datetime(2026, 11, 21, tzinfo=UTC),
+        blocks=[Block(text) for text in body],
+        title=title,
+        description=title,
+    )
 
 
 @settings(max_examples=200, deadline=None)
@@ -78,7 +86,7 @@ def test_a_title_is_kept_on_one_line_and_cannot_break_out(title, body):
 
 LAYOUT = re.compile(r"^articles/[a-z][a-z0-9_]{0,62}/\d{4}/\d\d/\d\d/[0-9a-f]{16}\.txt$")
 urls = st.one_of(st.text(), st.builds(lambda host, path: f"http://{host}/{path}", st.text(), st.text()),
-                 st.sampled_from(HOSTILE_URLS + ("http://../../etc/passwd", "http://%2e%2e/%2e%2e/", "http://a/..")))
+                 st.sampled_from((*HOSTILE_URLS, "http://../../etc/passwd", "http://%2e%2e/%2e%2e/", "http://a/..")))
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +149,10 @@ def test_a_site_file_tunes_fetching_and_code_in_it_stays_text(tmp_path):
                     + "[settings]\nDOWNLOAD_DELAY = 2.0\nCONCURRENT_REQUESTS_PER_DOMAIN = 1\n")
     (tmp_path / "example.py").write_text(f"open({str(marker)!r}, 'w')\n")  # beside it, never imported
     site = load_site_file(path)
-    assert site.name.startswith("__import__") and site.settings == {"DOWNLOAD_DELAY": 2.0, "CONCURRENT_REQUESTS_PER_DOMAIN": 1}
+    assert site.name.startswith("__import__") and site.settings == {
+        "DOWNLOAD_DELAY": 2.0,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
+    }
     listed = subprocess.run([sys.executable, "-m", "scrapy", "list", "-s", f"SITES_DIRS={tmp_path}"],
                             cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert listed.returncode == 0 and "example" in listed.stdout.split()
@@ -173,7 +184,9 @@ def test_no_secret_in_the_log_or_the_store(tmp_path):
                    settings={"AWS_SECRET_ACCESS_KEY": "cli-secret-7f3a", "ALLOW_PRIVATE_NETWORKS": "false"},
                    env={"AWS_SECRET_ACCESS_KEY": "env-secret-91bc", "http_proxy": "http://user:proxy-pw-5d2e@127.0.0.1:9"})
     assert crawl.returncode == 1, crawl.stderr[-3000:]  # its one page is refused: nothing could be fetched
-    assert "AWS_SECRET_ACCESS_KEY" in crawl.stderr  # the setting is listed (-v: Scrapy's overridden settings), its value is not
+    assert (
+        "AWS_SECRET_ACCESS_KEY" in crawl.stderr
+    )  # the setting is listed (-v: Scrapy's overridden settings), its value is not
     stored = "".join(p.read_text(errors="replace") for p in (tmp_path / "store").rglob("*") if p.is_file())
     for secret in ("cli-secret-7f3a", "env-secret-91bc", "proxy-pw-5d2e"):
         assert secret not in crawl.stderr + crawl.stdout + stored

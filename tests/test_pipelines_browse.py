@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pipelines.browse.archived import _decoded, inert_html
 from pipelines.browse.search import SearchIndex, fts_query
@@ -14,7 +14,7 @@ from pipelines.storage.index import ArchiveIndex
 from pipelines.storage.local import LocalStorage
 from pipelines.store import ArticleStore
 
-FETCHED = datetime(2026, 11, 21, 8, tzinfo=timezone.utc)
+FETCHED = datetime(2026, 11, 21, 8, tzinfo=UTC)
 
 
 def store_articles(storage, run: str, articles: list[tuple[str, str, str, list[str], datetime]]) -> None:
@@ -31,15 +31,16 @@ def test_search_by_words_title_site_and_dates(tmp_path):
     storage = LocalStorage(tmp_path / "store")
     store_articles(storage, "run-1", [
         ("gazette", "https://g.example/a", "Council passes the budget: 7-4", ["Parks and libraries get more money."],
-         datetime(2026, 11, 2, tzinfo=timezone.utc)),
+         datetime(2026, 11, 2, tzinfo=UTC)),
         ("gazette", "https://g.example/b", "Flood warning for the valley", ["Rivers rose overnight in the valley."],
-         datetime(2026, 11, 5, tzinfo=timezone.utc)),
+         datetime(2026, 11, 5, tzinfo=UTC)),
         ("herald", "https://h.example/c", "Café reopens", ["The café on Main Street reopened with a new menu."],
-         datetime(2026, 11, 5, tzinfo=timezone.utc)),
+         datetime(2026, 11, 5, tzinfo=UTC)),
     ])
     index = SearchIndex(tmp_path / "search.sqlite")
     assert index.sync(storage) == 3
-    titles = lambda hits: [h.title for h in hits[0]]
+    def titles(hits):
+        return [h.title for h in hits[0]]
     assert titles(index.search("libraries")) == ["Council passes the budget: 7-4"]
     assert titles(index.search("valley", site="herald")) == []
     assert titles(index.search("cafe")) == ["Café reopens"]  # diacritics folded
@@ -48,7 +49,10 @@ def test_search_by_words_title_site_and_dates(tmp_path):
     assert sorted(titles(index.search(since="2026-11-05", until="2026-11-05"))) == ["Café reopens",
                                                                                    "Flood warning for the valley"]
     assert titles(index.search(title="flood")) == ["Flood warning for the valley"]
-    assert "<mark>" not in index.search("rivers")[0][0].snippet and "\x02Rivers\x03" in index.search("rivers")[0][0].snippet
+    assert (
+        "<mark>" not in index.search("rivers")[0][0].snippet
+        and "\x02Rivers\x03" in index.search("rivers")[0][0].snippet
+    )
     assert index.sync(storage) == 0  # a manifest read once is not read again
 
 
@@ -62,8 +66,14 @@ def test_a_revision_replaces_the_text_and_keeps_the_history(tmp_path):
     index_db = ArchiveIndex(":memory:")
     index_db.sync(storage)
     store = ArticleStore(storage, index_db, "manifest/run-2.jsonl")
-    article = Article(url=url, site=SiteProfile(key="gazette"), fetched=later, blocks=[Block("Second text about buses.")],
-                      title="Budget", date=FETCHED)
+    article = Article(
+        url=url,
+        site=SiteProfile(key="gazette"),
+        fetched=later,
+        blocks=[Block("Second text about buses.")],
+        title="Budget",
+        date=FETCHED,
+    )
     assert store.save(to_document(article)) == "revised"
     store.close()
     assert index.sync(storage) == 1

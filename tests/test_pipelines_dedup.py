@@ -1,21 +1,22 @@
-"""pipelines.storage.index, pipelines.dedup and the store's revisions: what the archive holds is known from the store itself,
+"""pipelines.storage.index, pipelines.dedup and the store's revisions: what the archive holds is known from the store
+itself,
 on a new machine too, and a changed article keeps its history. Local directory and S3 (moto on 127.0.0.1)."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pipelines.storage.index import ArchiveIndex
-from pipelines.item import Article, Block, SiteProfile
 from pipelines.document.render import parse_document, to_document, url_hash
+from pipelines.item import Article, Block, SiteProfile
+from pipelines.storage.index import ArchiveIndex
 from pipelines.storage.local import LocalStorage
 from pipelines.storage.s3 import S3Options
 from pipelines.store import ArticleStore
 
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
+NOW = datetime.now(UTC).replace(microsecond=0)
 SITE = SiteProfile(key="gazette", front_matter={"extends": "_layouts.post"})
 TEXT = ["The council voted on the budget late on Tuesday night after a long debate.",
         "Parks, libraries and roads get more money; the vote was seven to four."]
@@ -35,7 +36,7 @@ def storage(request, tmp_path, monkeypatch):
 
 def document(url: str, paragraphs=TEXT, fetched: datetime = NOW, date: datetime | None = None):
     article = Article(url=url, site=SITE, fetched=fetched, blocks=[Block(p) for p in paragraphs],
-                      title="Council passes the budget", date=date or datetime(2024, 5, 2, 8, tzinfo=timezone.utc))
+                      title="Council passes the budget", date=date or datetime(2024, 5, 2, 8, tzinfo=UTC))
     return to_document(article)
 
 
@@ -112,7 +113,7 @@ def test_a_changed_article_keeps_its_history(storage, tmp_path):
     assert save(store, document(url, fetched=NOW + timedelta(hours=1))) == "unchanged"
     assert list(storage.list("revisions")) == []
 
-    second = document(url, TEXT + ["Update: the mayor signed the budget."], fetched=NOW + timedelta(hours=2))
+    second = document(url, [*TEXT, "Update: the mayor signed the budget."], fetched=NOW + timedelta(hours=2))
     assert save(store, second) == "revised"
     history = f"revisions/gazette/{url_hash(url)}"
     assert storage.get(f"{history}/1.txt") == first.text.encode()  # the earlier file, byte for byte
@@ -121,8 +122,8 @@ def test_a_changed_article_keeps_its_history(storage, tmp_path):
     assert "revision" not in parse_document(first.text)[0]
 
     # the publication date changed too: the current file moves to its new day, the history stays together
-    third = document(url, TEXT + ["Update: signed."], fetched=NOW + timedelta(hours=3),
-                      date=datetime(2024, 5, 3, 9, tzinfo=timezone.utc))
+    third = document(url, [*TEXT, "Update: signed."], fetched=NOW + timedelta(hours=3),
+                      date=datetime(2024, 5, 3, 9, tzinfo=UTC))
     assert save(store, third) == "revised"
     assert storage.get(first.key) is None
     assert parse_document(storage.get(third.key).decode())[0]["revision"] == 3
@@ -156,7 +157,7 @@ def test_two_versions_in_flight_keep_the_history_and_the_newest_text(tmp_path):
     store = ArticleStore(storage, ArchiveIndex(":memory:"), "manifest/run.jsonl")
     url = "https://news.example.com/2024/05/story.html"
     older = document(url, TEXT, fetched=NOW - timedelta(hours=2))
-    newer = document(url, TEXT + ["An update added later."], fetched=NOW)
+    newer = document(url, [*TEXT, "An update added later."], fetched=NOW)
     assert store.save(newer) == "stored"
     assert store.save(older) == "stale"  # a replay met the older copy last: the newer text stays current
     store.close()

@@ -4,16 +4,65 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipelines.document import frontmatter
 from pipelines.document.frontmatter import Timestamp
 
 # what trips YAML up: indicators, words that read as other types, quotes, line breaks, other scripts
-TRICKY = ["", " ", "true", "False", "null", "~", "1", "1.5", "0x1F", "2020-01-01", "12:30", "-", "- x", "? x",
-          "a: b", "a #b", "#a", "&a", "*a", "!a", "%a", "@a", "`a", "'", '"', "'a'", "---", "...", "[a]", "{a}",
-          "a\nb", "a\tb", "\u00e9t\u00e9", "\u0645\u0631\u062d\u0628\u0627", "\u65b0\u95fb", "\U0001f600", "\x85", "\u2028",
-          " lead", "trail ", "yes", "No", "on", "=", "<<", "1e3", ".inf", "-.NaN", "0o17", "+1"]
+TRICKY = [
+    "",
+    " ",
+    "true",
+    "False",
+    "null",
+    "~",
+    "1",
+    "1.5",
+    "0x1F",
+    "2020-01-01",
+    "12:30",
+    "-",
+    "- x",
+    "? x",
+    "a: b",
+    "a #b",
+    "#a",
+    "&a",
+    "*a",
+    "!a",
+    "%a",
+    "@a",
+    "`a",
+    "'",
+    '"',
+    "'a'",
+    "---",
+    "...",
+    "[a]",
+    "{a}",
+    "a\nb",
+    "a\tb",
+    "\u00e9t\u00e9",
+    "\u0645\u0631\u062d\u0628\u0627",
+    "\u65b0\u95fb",
+    "\U0001f600",
+    "\x85",
+    "\u2028",
+    " lead",
+    "trail ",
+    "yes",
+    "No",
+    "on",
+    "=",
+    "<<",
+    "1e3",
+    ".inf",
+    "-.NaN",
+    "0o17",
+    "+1",
+]
 scalars = st.one_of(st.sampled_from(TRICKY), st.text(max_size=40), st.booleans(), st.integers(-10**6, 10**6),
                     st.tuples(st.just("timestamp"), st.sampled_from(["2026-11-21T22:00:00Z", "1999-01-01T00:00:00Z"])))
 values = st.one_of(scalars, st.lists(st.one_of(st.sampled_from(TRICKY), st.text(max_size=20)), max_size=4))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import yaml
 
-from pipelines.item import Article, Block, SiteProfile
 from pipelines.document.render import parse_document, to_document
+from pipelines.item import Article, Block, SiteProfile
 
 SITE = SiteProfile(
     key="dailymail", source="Daily Mail",
@@ -17,15 +17,15 @@ SITE = SiteProfile(
 
 
 def article(**values) -> Article:
-    defaults = dict(
-        url="https://www.example.com/news/article-123/tiktok.html", site=SITE,
-        fetched=datetime(2026, 11, 21, 22, 0, 0, tzinfo=timezone.utc),
-        blocks=[Block("First paragraph."), Block("Second paragraph.")],
-        title="TikTok parent company Bytedance is in talks with the Trump administration",
-        description="Sources familiar with the matter say that TikTok could face restructuring.",
-        date=datetime(2020, 9, 9, 23, 44, 39, tzinfo=timezone.utc), image="https://i.example.com/photo.jpg",
-        author="Jane Doe", language="en", source="Daily Mail",
-    )
+    defaults = {
+        "url": "https://www.example.com/news/article-123/tiktok.html", "site": SITE,
+        "fetched": datetime(2026, 11, 21, 22, 0, 0, tzinfo=UTC),
+        "blocks": [Block("First paragraph."), Block("Second paragraph.")],
+        "title": "TikTok parent company Bytedance is in talks with the Trump administration",
+        "description": "Sources familiar with the matter say that TikTok could face restructuring.",
+        "date": datetime(2020, 9, 9, 23, 44, 39, tzinfo=UTC), "image": "https://i.example.com/photo.jpg",
+        "author": "Jane Doe", "language": "en", "source": "Daily Mail",
+    }
     defaults.update(values)
     return Article(**defaults)
 
@@ -93,7 +93,7 @@ def test_front_matter_cannot_be_broken_out_of():
 
 def test_fetched_is_a_yaml_timestamp():
     meta, _ = parse_document(to_document(article()).text)
-    assert meta["fetched"] == datetime(2026, 11, 21, 22, 0, tzinfo=timezone.utc)
+    assert meta["fetched"] == datetime(2026, 11, 21, 22, 0, tzinfo=UTC)
     assert yaml.safe_load("fetched: 2026-11-21T22:00:00Z")["fetched"] == meta["fetched"]
 
 
@@ -122,8 +122,8 @@ def test_a_site_without_categories_still_gets_one_key_a_line_and_a_timestamp():
     """A front matter of scalars only was once written as one flow-style line, `fetched` a tagged string."""
     site = SiteProfile(key="example", front_matter={"extends": "_layouts.post", "section": "content", "categories": []})
     document = to_document(Article(url="https://www.example.com/a.html", site=site, blocks=[Block(text="Text.")],
-                                   fetched=datetime(2026, 11, 21, 22, 0, tzinfo=timezone.utc), title="T"))
+                                   fetched=datetime(2026, 11, 21, 22, 0, tzinfo=UTC), title="T"))
     assert document.text.startswith("---\nextends: _layouts.post\nsection: content\ntitle: T\n")
     assert "\nfetched: 2026-11-21T22:00:00Z\n---\n" in document.text
     meta, _ = parse_document(document.text)
-    assert meta["fetched"] == datetime(2026, 11, 21, 22, 0, tzinfo=timezone.utc)
+    assert meta["fetched"] == datetime(2026, 11, 21, 22, 0, tzinfo=UTC)

@@ -15,7 +15,6 @@ from scrapy.utils.test import get_crawler
 
 from pipelines.clean import CleanPipeline
 from pipelines.extract import ExtractPipeline
-from pipelines.extraction.page import extract_and_clean
 from pipelines.item import Article
 from pipelines.workers.pool import TaskFailed, WorkerPool
 from tests import pool_tasks
@@ -77,15 +76,6 @@ def test_one_task_extracts_and_cleans_and_each_stage_keeps_its_stats():
     stats = crawler.stats.get_stats()
     assert stats["extract/articles"] == 1
     assert stats["clean/insert"] == 1 and stats["clean/title"] == 1
-
-
-def test_the_clean_stage_cleans_an_article_not_cleaned_yet():
-    _, clean, crawler = pipelines(0)
-    article = extract_and_clean(page(DIRTY), cleaning=False)
-    assert article.cleaned is None
-    cleaned = asyncio.run(clean.process_item(article))
-    assert cleaned.cleaned == {"insert": 1, "title": 1}
-    assert crawler.stats.get_value("clean/insert") == 1
 
 
 def test_pages_waiting_for_extraction_stay_bounded_when_extraction_lags(site, store):

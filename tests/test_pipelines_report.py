@@ -9,10 +9,10 @@ from pipelines.report.alarms import AlarmPolicy, layout_alarms
 from pipelines.report.figures import figures
 from pipelines.report.page import render_page
 from pipelines.report.runlog import (
-    UrlLog,
     count_article,
     count_failure,
     sites_from_stats,
+    urls_from_stats,
 )
 from pipelines.report.units import human_bytes
 
@@ -36,7 +36,7 @@ def test_a_site_whose_bylines_vanish_raises_one_author_alarm():
 
 
 def test_links_pages_and_body_length_are_watched_too():
-    now = {"nypost": site_run(found=3, pages=40, articles=12, fields={k: 12 for k in FIELDS}, body_chars=12 * 400)}
+    now = {"nypost": site_run(found=3, pages=40, articles=12, fields=dict.fromkeys(FIELDS, 12), body_chars=12 * 400)}
     measures = {a["measure"] for a in layout_alarms(now, history())}
     assert measures == {"found", "articles", "body_chars"}
 
@@ -60,21 +60,27 @@ def test_history_is_the_sites_own_last_runs_only():
 
 
 def test_run_log_counts_per_site_and_keeps_a_few_urls():
-    stats: dict[str, int] = {}
+    stats: dict[str, object] = {}
 
     class Stats:
         def inc_value(self, key, count=1, start=0):
             stats[key] = stats.get(key, start) + count
 
-    urls = UrlLog(per_reason=2)
+        def get_value(self, key, default=None):
+            return stats.get(key, default)
+
+        def set_value(self, key, value):
+            stats[key] = value
+
     for n in range(3):
-        count_failure(Stats(), urls, "errors", "http_404", f"https://a.example/{n}", "a_example")
+        count_failure(Stats(), "errors", "http_404", f"https://a.example/{n}", "a_example", keep=2)
     count_article(Stats(), "a_example", {"title": "T", "author": "Jo", "date": "2024"}, 1234, "stored")
     assert stats["errors/http_404"] == 3 and stats["sites/a_example/errors/http_404"] == 3
     site = sites_from_stats(stats)["a_example"]
     assert site["articles"] == site["stored"] == 1 and site["body_chars"] == 1234
     assert site["fields"] == {"date": 1, "author": 1, "image": 0, "description": 0, "language": 0}
-    assert [e["url"] for e in urls.as_dict()["errors"]["http_404"]] == ["https://a.example/0", "https://a.example/1"]
+    assert [e["url"] for e in urls_from_stats(stats)["errors"]["http_404"]] == ["https://a.example/0",
+                                                                                "https://a.example/1"]
 
 
 def test_figures_from_records_and_manifests():

@@ -7,16 +7,16 @@ import io
 import re
 import threading
 import zlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-from pipelines.storage.local import LocalStorage
-from pipelines.archive.writer import Exchange, WarcRecorder, exchange_records, warcinfo_record
 from pipelines.archive.reader import iter_exchanges
+from pipelines.archive.writer import Exchange, WarcRecorder, exchange_records, warcinfo_record
+from pipelines.storage.local import LocalStorage
 from tests.helpers import CORPUS_WARC
 
-FETCHED = datetime(2026, 11, 21, 22, 0, tzinfo=timezone.utc)
+FETCHED = datetime(2026, 11, 21, 22, 0, tzinfo=UTC)
 
 
 def corpus_exchange() -> Exchange:

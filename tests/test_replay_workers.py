@@ -197,7 +197,9 @@ def test_redis_lost_under_a_replay_worker_stops_it_cleanly(archive, tmp_path):
     assert f"CRAWL_ID={crawl} once Redis is back to continue the replay" in errors[0] and "Traceback" not in stderr
     (record,) = run_records(store).values()
     assert record["finish_reason"] == "frontier_lost" and record["errors"] == {"frontier_lost": 1}
-    lines = [json.loads(line) for path in (store / "manifest").glob("*.jsonl") for line in path.read_text().splitlines()]
+    lines = [
+        json.loads(line) for path in (store / "manifest").glob("*.jsonl") for line in path.read_text().splitlines()
+    ]
     assert 0 < len(lines) == record["articles_stored"] < 90  # what it stored is whole
     assert all((store / line["key"]).is_file() for line in lines)
 

@@ -39,14 +39,18 @@ def test_warc_holds_a_request_and_a_response_for_every_fetch(sitemap_crawl):
     record = sitemap_crawl.run_record()
     assert len(responses) == record["pages_fetched"] == record["archive"]["responses"]
     assert len(records) == record["archive"]["records"]  # every WARC record counted: warcinfo, request, metadata too
-    assert sum(p.stat().st_size for p in (sitemap_crawl.store / "warc").rglob("*.warc.gz")) == record["archive"]["bytes"]
+    assert (
+        sum(p.stat().st_size for p in (sitemap_crawl.store / "warc").rglob("*.warc.gz")) == record["archive"]["bytes"]
+    )
     documents = sitemap_crawl.documents()
     assert set(documents) <= responses  # every stored article's page is archived
     for _, kind, headers, _ in records:
         if kind == "response":
             assert headers.get_header("WARC-Payload-Digest", "").startswith("sha1:")
             assert headers.get_header("WARC-Date").endswith("Z")
-    assert any(url.endswith("/robots.txt") for url in responses) and any(url.endswith("sitemap.xml") for url in responses)
+    assert any(url.endswith("/robots.txt") for url in responses) and any(
+        url.endswith("sitemap.xml") for url in responses
+    )
 
 
 def test_fetched_is_the_warc_date(sitemap_crawl):
@@ -67,8 +71,16 @@ def test_a_rule_change_is_judged_with_diff_then_replayed_as_revisions(site, tmp_
     store = tmp_path / "store"
     # the news sitemap lists articles only, in a fixed order: the same 20 articles whatever the machine's load
     # (the sitemap index's other sitemap lists non-article pages, and which sitemap answers first is a race)
-    old_rules = scrapy("crawl", "sitemap", "-a", f"url={site.url('/sitemaps/news.xml')}", "-a", "limit=20",
-                       store=store, settings={"CLEAN_ENABLED": "false"})  # as if crawled before the cleaning rules existed
+    old_rules = scrapy(
+        "crawl",
+        "sitemap",
+        "-a",
+        f"url={site.url('/sitemaps/news.xml')}",
+        "-a",
+        "limit=20",
+        store=store,
+        settings={"CLEAN_ENABLED": "false"},
+    )  # as if crawled before the cleaning rules existed
     assert old_rules.returncode == 0, old_rules.stderr[-2000:]
     before = {p: p.read_bytes() for p in (store / "articles").rglob("*.txt")}
 

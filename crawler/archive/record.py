@@ -13,16 +13,18 @@ from WARC-Date, which is why replayed documents are byte-identical.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
 
 from crawler.sites import host_key
-from pipelines import runtime
 from pipelines.archive.wacz import write_cdxj_beside
 from pipelines.archive.writer import Exchange, WarcRecorder
+from pipelines.storage import Storage, storage_from_settings
 
 logger = logging.getLogger(__name__)
 
@@ -31,37 +33,47 @@ RECORDED_SETTINGS = ("USER_AGENT", "ROBOTSTXT_OBEY", "DOWNLOAD_MAXSIZE", "OUTPUT
 
 
 class ArchiveMiddleware:
-    def __init__(self, crawler):
+    def __init__(self, recorder: WarcRecorder, storage: Storage, stats: Any, site_of: Callable[[str], str],
+                 cdxj: bool = False):
+        self.recorder = recorder
+        self.storage = storage
+        self.stats = stats
+        self.site_of = site_of  # the site key of a URL no request names one for (robots.txt): as the spider keys it
+        self.cdxj = cdxj
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> ArchiveMiddleware:
         settings = crawler.settings
         if not settings.getbool("ARCHIVE_ENABLED"):
             raise NotConfigured  # no message: an expected state, not a warning
-        self.crawler = crawler
         info = {name.lower(): settings.get(name) for name in RECORDED_SETTINGS if settings.get(name) not in (None, "")}
-        info["isPartOf"] = runtime.crawl_id(crawler)
+        info["isPartOf"] = settings["CRAWL_ID"]
         info["spider"] = getattr(crawler.spidercls, "name", "")
-        self.recorder = WarcRecorder(
-            runtime.storage(crawler),
-            runtime.run_id(crawler),
+        storage = storage_from_settings(settings)
+        recorder = WarcRecorder(
+            storage,
+            settings["RUN_ID"],
             max_size=settings.getint("ARCHIVE_MAX_SIZE"),
             queue_size=settings.getint("ARCHIVE_QUEUE_SIZE"),
             queue_bytes=settings.getint("ARCHIVE_QUEUE_BYTES"),
             gzip_level=settings.getint("ARCHIVE_GZIP_LEVEL"),
             info=info,
         )
-        self.storage = runtime.storage(crawler)
-        self.cdxj = settings.getbool("ARCHIVE_CDXJ")
+
+        def site_of(url: str) -> str:
+            spider = crawler.spider
+            return spider.profile_for(url).key if hasattr(spider, "profile_for") else host_key(url)
+
+        middleware = cls(recorder, storage, crawler.stats, site_of, settings.getbool("ARCHIVE_CDXJ"))
         # spider_closed comes after the downloader and the pipelines closed: every response is queued
         # by then, and the run record (written at engine_stopped) sees the archive's totals
-        crawler.signals.connect(self.close, signal=signals.spider_closed)
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
+        crawler.signals.connect(middleware.close, signal=signals.spider_closed)
+        return middleware
 
     def process_response(self, request: Request, response: Response) -> Response:
         if "replayed" in response.flags or "cached" in response.flags:
             return response
-        fetched = datetime.now(timezone.utc).replace(microsecond=0)
+        fetched = datetime.now(UTC).replace(microsecond=0)
         request.meta["fetched"] = fetched
         meta = {"role": request.meta.get("role", "")}
         if request.meta.get("hints"):
@@ -81,20 +93,15 @@ class ArchiveMiddleware:
                 meta=meta,
             )
         )
-        self.crawler.stats.inc_value("archive/responses")
+        self.stats.inc_value("archive/responses")
         return response
 
     def _site(self, request: Request) -> str:
-        if request.meta.get("site"):
-            return request.meta["site"]
-        spider = self.crawler.spider
-        if hasattr(spider, "profile_for"):
-            return spider.profile_for(request.url).key
-        return host_key(request.url)
+        return request.meta.get("site") or self.site_of(request.url)
 
     def close(self) -> None:
         self.recorder.close()
-        stats = self.crawler.stats
+        stats = self.stats
         stats.set_value("archive/records", self.recorder.records)
         stats.set_value("archive/bytes", self.recorder.bytes)
         stats.set_value("archive/files", len(self.recorder.closed_files))
@@ -108,10 +115,10 @@ class ArchiveMiddleware:
         for key in self.recorder.closed_files:
             try:
                 write_cdxj_beside(self.storage, key)
-                self.crawler.stats.inc_value("archive/cdxj_files")
+                self.stats.inc_value("archive/cdxj_files")
             except Exception:  # the archive is whole without its index: log, count, go on
                 logger.exception("could not index %s", key)
-                self.crawler.stats.inc_value("errors/archive_index")
+                self.stats.inc_value("errors/archive_index")
 
 
 # Request headers that carry our credentials (a proxy's, HTTP auth, cookies): never archived

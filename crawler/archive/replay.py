@@ -31,11 +31,11 @@ from scrapy.http import Headers, Request, Response
 from scrapy.responsetypes import responsetypes
 from warcio.archiveiterator import ArchiveIterator
 
-from pipelines import runtime
 from pipelines.archive.files import WARC_SUFFIXES, warc_sources
 from pipelines.archive.reader import ArchivedResponse, iter_exchanges, parse_warc_date
 from pipelines.archive.writer import warc_date
 from pipelines.extraction.values import normalize_url
+from pipelines.storage import storage_from_settings
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +101,11 @@ class WarcIndex:
             stream.seek(entry.offset)
             archived = next(iter_exchanges(stream), None)
         if archived is not None and entry.revisit:
-            archived.revisit_of, archived.fetched, archived.url = warc_date(archived.fetched), parse_warc_date(entry.date), url
+            archived.revisit_of, archived.fetched, archived.url = (
+                warc_date(archived.fetched),
+                parse_warc_date(entry.date),
+                url,
+            )
         return archived
 
     def __len__(self) -> int:
@@ -127,7 +131,7 @@ def local_warc_files(location: str, target: Path, settings: Any = None) -> list[
 def open_store_prefix(location: str, settings: Any) -> tuple[Any, str]:
     """``s3://bucket/some/prefix`` -> (storage for the bucket, ``some/prefix``), with the S3 settings."""
     parts = urlsplit(location)
-    return runtime.store_from_settings(settings, f"{parts.scheme}://{parts.netloc}"), parts.path.strip("/")
+    return storage_from_settings(settings, f"{parts.scheme}://{parts.netloc}"), parts.path.strip("/")
 
 
 def build_response(archived: ArchivedResponse, request: Request) -> Response:
@@ -150,46 +154,47 @@ def build_response(archived: ArchivedResponse, request: Request) -> Response:
 
 
 class ReplayMiddleware:
-    def __init__(self, crawler):
-        self.crawler = crawler
-        self.buffer: dict[str, ArchivedResponse] = runtime.shared(crawler, "replay_buffer", dict)
-        location = crawler.settings.get("REPLAY_WARC") or ""
-        self.index: WarcIndex | None = None
-        if location:
-            state = Path(crawler.settings.get("STATE_DIR")).expanduser()
-            state.mkdir(parents=True, exist_ok=True)
-            # downloaded copies of S3 objects live as long as the crawl
-            self.downloads = tempfile.TemporaryDirectory(prefix="replay-", dir=state)
-            crawler.signals.connect(self.downloads.cleanup, signal=signals.engine_stopped, weak=False)
-            files = local_warc_files(location, Path(self.downloads.name), crawler.settings)
-            if not files:
-                raise RuntimeError(f"REPLAY_WARC={location}: no WARC files there")  # fail closed: never go online
-            self.index = WarcIndex(files)
-            logger.info("replaying %d responses from %d WARC file(s) at %s", len(self.index), len(files), location)
-        self.streaming = crawler.settings.getbool("REPLAY_STREAM")
-        if not self.index and not self.streaming:
+    """Answers requests from the archive: ``REPLAY_WARC``'s index, or the response ``scrapy replay``'s spider
+    put in the request (``request.meta["archived"]``, with ``REPLAY_STREAM``)."""
+
+    def __init__(self, stats: Any, index: WarcIndex | None = None, streaming: bool = False):
+        if index is None and not streaming:
             raise NotConfigured  # not replaying
+        self.stats = stats
+        self.index = index
+        self.streaming = streaming
 
     @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
+    def from_crawler(cls, crawler: Any) -> ReplayMiddleware:
+        settings = crawler.settings
+        location = settings.get("REPLAY_WARC") or ""
+        index = None
+        if location:
+            state = Path(settings.get("STATE_DIR")).expanduser()
+            state.mkdir(parents=True, exist_ok=True)
+            # downloaded copies of S3 objects live as long as the crawl
+            downloads = tempfile.TemporaryDirectory(prefix="replay-", dir=state)
+            crawler.signals.connect(downloads.cleanup, signal=signals.engine_stopped, weak=False)
+            files = local_warc_files(location, Path(downloads.name), settings)
+            if not files:
+                raise RuntimeError(f"REPLAY_WARC={location}: no WARC files there")  # fail closed: never go online
+            index = WarcIndex(files)
+            logger.info("replaying %d responses from %d WARC file(s) at %s", len(index), len(files), location)
+        return cls(crawler.stats, index, settings.getbool("REPLAY_STREAM"))
 
     def process_request(self, request: Request) -> Response:
-        archived = None
-        token = request.meta.get("replay_token")
-        if token is not None:
-            archived = self.buffer.pop(token, None)
-        elif self.index is not None:
+        archived = request.meta.pop("archived", None)
+        if archived is None and self.index is not None:
             archived = self.index.get(request.url)
         if archived is None:
             if urlsplit(request.url).path == "/robots.txt":
                 # an archive without robots.txt: answer as a server without one would
                 return Response(url=request.url, status=404, flags=["replayed"], request=request)
-            self.crawler.stats.inc_value("replay/missing")
+            self.stats.inc_value("replay/missing")
             raise NotInArchive(f"not in archive, not fetched: {request.url}")
         request.meta["fetched"] = archived.fetched
-        self.crawler.stats.inc_value("replay/responses")
+        self.stats.inc_value("replay/responses")
         if archived.truncated:  # the archive holds less than was sent (Common Crawl cuts pages at 1 MB)
-            self.crawler.stats.inc_value("replay/truncated")
+            self.stats.inc_value("replay/truncated")
             logger.warning("archived response cut short (WARC-Truncated: %s): %s", archived.truncated, archived.url)
         return build_response(archived, request)

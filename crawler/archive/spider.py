@@ -16,21 +16,21 @@ import itertools
 import logging
 import queue
 import threading
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from typing import Any, AsyncIterator, Iterator
+from typing import Any
 
 import scrapy
 from scrapy.exceptions import CloseSpider
 
 from crawler.archive.replay import open_store_prefix
-from crawler.archive.work import ReplayWork, replay_work
+from crawler.archive.work import ReplayWork
 from crawler.spiders.base import ROLE_ARTICLE, ArticleSpider
-from pipelines import runtime
 from pipelines.archive.files import ArchiveFile, ReadCounter, archive_files
 from pipelines.archive.reader import ArchivedResponse, is_article, iter_exchanges
 from pipelines.archive.select import Selection, Unit, file_captures, plan_units, published_pages
-from pipelines.dedup import archive_index
+from pipelines.storage import storage_from_settings
 from pipelines.storage.index import manifest_records
 
 logger = logging.getLogger(__name__)
@@ -47,6 +47,8 @@ class ReplaySpider(ArticleSpider):
         super().__init__(*args, **kwargs)
         self.source = source
         self.selection = selection or Selection()
+        self._work: ReplayWork | None = None
+        self.waiting = 0  # requests handed to the engine whose page is not through parse_replayed yet
         self.latest: dict[str, str] = {}  # url -> WARC-Date replayed, so an older copy never wins
         self.files: dict[str, ArchiveFile] = {}
         self.read_bytes = ReadCounter()  # WARC bytes read
@@ -57,8 +59,15 @@ class ReplaySpider(ArticleSpider):
         self.run_arguments = {"source": source, **({"selection": self.selection.describe()}
                                                    if not self.selection.everything else {})}
 
+    @property
+    def work(self) -> ReplayWork:
+        """This process's share of the replay: made once the crawl runs (its settings and stats are final)."""
+        if self._work is None:
+            self._work = ReplayWork.from_crawler(self.crawler)
+        return self._work
+
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        work = replay_work(self.crawler)
+        work = self.work
         try:
             if not await work.open(self.plan):
                 return
@@ -69,13 +78,13 @@ class ReplaySpider(ArticleSpider):
         except Exception as exc:  # the archive cannot be listed (S3 down, a broken WACZ): say so, replay nothing
             self.count_error("unreadable_warc", f"cannot read the archive: {exc}")
             return
-        buffer: dict[str, ArchivedResponse] = runtime.shared(self.crawler, "replay_buffer", dict)
         tokens = itertools.count()
         while (unit := await work.next_unit()) is not None:
-            if work.lapsed_from(unit) and getattr(self.crawler, "diff_report", None) is None:
+            if work.lapsed_from(unit) and not work.diff:
                 # what the worker before stored of this unit: known first, so that it is found unchanged
-                await asyncio.to_thread(archive_index(self.crawler).sync, runtime.storage(self.crawler))
-            async for request in self.unit_requests(work, unit, buffer, tokens):
+                index = self.archive_index()
+                await asyncio.to_thread(index.sync, storage_from_settings(self.crawler.settings))
+            async for request in self.unit_requests(work, unit, tokens):
                 yield request
             work.read(unit)
             stats = self.crawler.stats
@@ -121,8 +130,7 @@ class ReplaySpider(ArticleSpider):
 
     # --- reading a unit ------------------------------------------------------------------------------
 
-    async def unit_requests(self, work: ReplayWork, unit: Unit, buffer: dict[str, ArchivedResponse],
-                            tokens: Iterator[int]) -> AsyncIterator[scrapy.Request]:
+    async def unit_requests(self, work: ReplayWork, unit: Unit, tokens: Iterator[int]) -> AsyncIterator[scrapy.Request]:
         limit = max(8, 2 * self.crawler.settings.getint("CONCURRENT_REQUESTS"))
         records: queue.Queue = queue.Queue(maxsize=limit)
         reader = threading.Thread(target=self._read, args=(unit, records), name="warc-reader", daemon=True)
@@ -142,10 +150,10 @@ class ReplaySpider(ArticleSpider):
             if self.latest.get(response.url, "") > stamp:
                 continue
             self.latest[response.url] = stamp
-            while len(buffer) >= limit:  # backpressure: the engine has not taken the last ones yet
+            while self.waiting >= limit:  # backpressure: the engine has not taken the last ones yet
                 await asyncio.sleep(0.005)
             token = str(next(tokens))
-            buffer[token] = response
+            self.waiting += 1
             work.sent(unit, token)
             yield scrapy.Request(
                 response.url,
@@ -153,6 +161,7 @@ class ReplaySpider(ArticleSpider):
                 errback=self.on_replay_error,
                 dont_filter=True,
                 meta={
+                    "archived": response,  # ReplayMiddleware answers the request with it
                     "replay_token": token,
                     "replay_unit": unit.id,
                     "role": ROLE_ARTICLE,
@@ -186,6 +195,7 @@ class ReplaySpider(ArticleSpider):
     # --- each page's end, for the unit's bookkeeping ------------------------------------------------------
 
     def parse_replayed(self, response: scrapy.http.Response) -> Iterator[Any]:
+        self.waiting -= 1
         produced = False
         try:
             for item in self.parse_article(response):
@@ -193,13 +203,14 @@ class ReplaySpider(ArticleSpider):
                 yield item
         finally:
             if not produced:  # no item: the page is through (an item's end is a pipeline signal)
-                replay_work(self.crawler).finished(response.meta)
+                self.work.finished(response.meta)
 
     def on_replay_error(self, failure: Any) -> None:
+        self.waiting -= 1
         try:
             self.on_error(failure)
         finally:
-            replay_work(self.crawler).finished(failure.request.meta)
+            self.work.finished(failure.request.meta)
 
 
 def source_store(source: str, settings: Any) -> tuple[Any, str]:
@@ -209,4 +220,4 @@ def source_store(source: str, settings: Any) -> tuple[Any, str]:
         location = location[: -len("warc")].rstrip("/") or "."
     if "://" in location and not location.startswith("file://"):
         return open_store_prefix(location, settings)
-    return runtime.store_from_settings(settings, location.removeprefix("file://")), ""
+    return storage_from_settings(settings, location.removeprefix("file://")), ""

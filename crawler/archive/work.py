@@ -17,9 +17,10 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 import redis
 from scrapy import signals
@@ -30,9 +31,9 @@ from crawler.extensions.progress import progress_line
 from crawler.frontier import FRONTIER_FINISHED, redact, redis_client
 from crawler.frontier.units import ReplayKeys, SharedReplay, View
 from crawler.frontier.worker import BEAT_SECONDS, redis_lost
-from pipelines import runtime
 from pipelines.archive.select import Unit
 from pipelines.document.render import iso_utc
+from pipelines.storage import storage_from_settings
 from pipelines.store import DiffReport
 
 logger = logging.getLogger("crawler.frontier")
@@ -55,16 +56,27 @@ class Pending:
 
 
 class ReplayWork:
-    def __init__(self, crawler: Any, shared: SharedReplay | None = None, url: str = "",
+    """One process's share of a replay; made by the replay spider (``spider.work``).
+
+    ``diff``: a ``--diff`` replay (REPLAY_DIFF), whose documents carry their outcome (``document.diff``);
+    ``storage``: where the whole replay's ``--diff`` report goes. The crawler is kept for what only it
+    can do: close the spider when Redis is lost.
+    """
+
+    def __init__(self, crawler: Any, crawl: str, stats: Any, storage: Any = None, diff: bool = False,
+                 progress_interval: float = 0, shared: SharedReplay | None = None, url: str = "",
                  unit_bytes: int | None = None):
         self.crawler = crawler
-        self.stats = crawler.stats
+        self._crawl = crawl
+        self.stats = stats
+        self.storage = storage
+        self.diff = diff
+        self.progress_interval = progress_interval
         self.shared = shared
         self.url = url
         self.unit_bytes = unit_bytes  # cut files larger than this into units (shared replays only)
         self.units: list[Unit] = []  # one process: what is left of the plan
         self.pending: dict[str, Pending] = {}
-        self.outcomes: dict[int, Any] = runtime.shared(crawler, "diff_outcomes", dict)  # from DiffPipeline
         self.failed = False
         self.stopping = False
         self.view: View | None = None
@@ -80,17 +92,19 @@ class ReplayWork:
     @classmethod
     def from_crawler(cls, crawler: Any) -> ReplayWork:
         settings = crawler.settings
+        crawl = settings["CRAWL_ID"]
+        plain = {"stats": crawler.stats, "storage": storage_from_settings(settings),
+                 "diff": settings.getbool("REPLAY_DIFF"), "progress_interval": settings.getfloat("PROGRESS_INTERVAL")}
         url = settings.get("FRONTIER_URL") or ""
         if not url:
-            return cls(crawler)
-        keys = ReplayKeys.of(runtime.crawl_id(crawler))
-        shared = SharedReplay(redis_client(settings), keys, settings.get("WORKER_ID"), settings.getint("FRONTIER_EXPIRE"),
-                              settings.getfloat("REPLAY_LEASE"))
-        return cls(crawler, shared, url, settings.getint("REPLAY_UNIT_SIZE"))
+            return cls(crawler, crawl, **plain)
+        shared = SharedReplay(redis_client(settings), ReplayKeys.of(crawl), settings.get("WORKER_ID"),
+                              settings.getint("FRONTIER_EXPIRE"), settings.getfloat("REPLAY_LEASE"))
+        return cls(crawler, crawl, **plain, shared=shared, url=url, unit_bytes=settings.getint("REPLAY_UNIT_SIZE"))
 
     @property
     def crawl(self) -> str:
-        return self.shared.keys.crawl if self.shared else runtime.crawl_id(self.crawler)
+        return self.shared.keys.crawl if self.shared else self._crawl
 
     # --- planning, taking units -------------------------------------------------------------------
 
@@ -101,7 +115,7 @@ class ReplayWork:
             return True
         self.beats = create_looping_call(self.beat)
         self.beats.start(BEAT_SECONDS, now=True)  # registers this worker and its progress at once
-        interval = self.crawler.settings.getfloat("PROGRESS_INTERVAL")
+        interval = self.progress_interval
         if interval > 0:
             self.progress = create_looping_call(self.log_view)
             self.progress.start(interval, now=False)
@@ -157,7 +171,7 @@ class ReplayWork:
         return None
 
     def _start(self, unit: Unit, lapsed_from: str = "") -> Unit:
-        diff = DiffReport() if getattr(self.crawler, "diff_report", None) is not None else None
+        diff = DiffReport() if self.diff else None
         self.pending[unit.id] = Pending(unit, diff=diff, lapsed_from=lapsed_from)
         if lapsed_from:
             logger.info("replay %s: worker %s takes unit %s, which worker %s held and did not finish", self.crawl,
@@ -189,7 +203,7 @@ class ReplayWork:
             self._maybe_done(pending)
 
     def item_scraped(self, item: Any, response: Any, spider: Any = None) -> None:
-        outcome = self.outcomes.pop(id(item), None)
+        outcome = getattr(item, "diff", None)  # set by DiffPipeline
         meta = _meta(response)
         pending = self.pending.get(meta.get("replay_unit", ""))
         if outcome is not None and pending is not None and pending.diff is not None:
@@ -197,7 +211,6 @@ class ReplayWork:
         self.finished(meta)
 
     def item_dropped(self, item: Any, response: Any, spider: Any = None, **kwargs: Any) -> None:
-        self.outcomes.pop(id(item), None)
         self.finished(_meta(response))
 
     def spider_error(self, failure: Any, response: Any, spider: Any = None) -> None:
@@ -253,7 +266,7 @@ class ReplayWork:
         if self.shared is None or self.failed:
             return
         try:
-            finisher = self.shared.leave(iso_utc(datetime.now(timezone.utc)))
+            finisher = self.shared.leave(iso_utc(datetime.now(UTC)))
         except redis.RedisError as exc:
             logger.warning("replay %s: could not unregister worker %s from %s: %s", self.crawl, self.shared.worker,
                            redact(self.url), exc)
@@ -261,7 +274,7 @@ class ReplayWork:
         if not finisher:
             return
         logger.info("replay %s finished: every unit is done", self.crawl)
-        if getattr(self.crawler, "diff_report", None) is not None:
+        if self.diff:
             self.write_whole_diff()
 
     def write_whole_diff(self) -> None:
@@ -273,17 +286,17 @@ class ReplayWork:
             return
         report = DiffReport.from_parts(counts, changes)
         key = DIFF_KEY.format(crawl=self.crawl)
-        document = {"crawl_id": self.crawl, "finished": iso_utc(datetime.now(timezone.utc)), **report.as_json()}
+        document = {"crawl_id": self.crawl, "finished": iso_utc(datetime.now(UTC)), **report.as_json()}
         try:
-            runtime.storage(self.crawler).put(key, (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode(),
-                                              "application/json")
+            self.storage.put(key, (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode(),
+                             "application/json")
         except Exception as exc:  # the report is on stdout too; the store's trouble must not hide it
             logger.error("replay %s: could not write %s: %s", self.crawl, key, exc)
             return
         self.whole_diff = report
         self.shared.forget_diff()
         logger.info("replay %s: the whole replay's --diff report is %s", self.crawl,
-                    runtime.storage(self.crawler).describe(key))
+                    self.storage.describe(key))
 
 
 def _meta(response: Any) -> dict[str, Any]:
@@ -293,7 +306,3 @@ def _meta(response: Any) -> dict[str, Any]:
     except AttributeError:
         request = getattr(response, "request", None)
         return getattr(request, "meta", {}) or {}
-
-
-def replay_work(crawler: Any) -> ReplayWork:
-    return runtime.shared(crawler, "replay_work", lambda: ReplayWork.from_crawler(crawler))

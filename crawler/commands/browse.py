@@ -24,7 +24,7 @@ from crawler.config import check_existing_store
 from crawler.errors import ConfigError
 from pipelines.browse.app import Browser, make_server
 from pipelines.browse.search import SearchIndex
-from pipelines.runtime import store_from_settings
+from pipelines.storage import storage_from_settings
 
 DEFAULT_PORT = 8642
 
@@ -54,7 +54,7 @@ class Command(ProjectCommand):
             loopback = ipaddress.ip_address(opts.bind).is_loopback
         except ValueError:
             raise ConfigError(f"--bind {opts.bind!r}: give an IP address (127.0.0.1, ::1, 0.0.0.0)") from None
-        storage = store_from_settings(self.settings)
+        storage = storage_from_settings(self.settings)
         index = SearchIndex.for_store(storage, self.settings.get("STATE_DIR"))
         started = time.monotonic()
         read = index.sync(storage, progress=lambda n: sys.stderr.write(f"browse: indexing… {n:,} documents\n"))

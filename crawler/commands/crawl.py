@@ -7,7 +7,7 @@ so a mistake prints one line and nothing else.
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
@@ -18,9 +18,11 @@ from scrapy.spiderloader import get_spider_loader
 from crawler.cli import EXIT_FAILED, ProjectCommand
 from crawler.config import check_settings, check_store
 from crawler.errors import ConfigError
-from crawler.quietlog import quiet_scrapy_startup
 from crawler.extensions.runrecord import run_record, work_failed
-from crawler.frontier import FAILURES as FRONTIER_FAILURES, check_frontier
+from crawler.extensions.spool import flush_before
+from crawler.frontier import FAILURES as FRONTIER_FAILURES
+from crawler.frontier import check_frontier
+from crawler.quietlog import quiet_scrapy_startup
 from crawler.shutdown import GracefulStop
 from crawler.sites import check_site_argument, load_sites
 from pipelines.workers.pool import start_forkserver
@@ -71,7 +73,7 @@ command (one line on stderr, nothing started). See docs/commands.md."""
 
 def crawl_failed(crawler: Any) -> str:
     """Why a finished crawl failed ("" when it did its work): :func:`work_failed` of its figures."""
-    return work_failed(run_record(crawler.stats.get_stats(), {}, datetime.now(timezone.utc)))
+    return work_failed(run_record(crawler.stats.get_stats(), {}, datetime.now(UTC)))
 
 
 class Command(ProjectCommand, ScrapyCrawl):
@@ -81,7 +83,10 @@ class Command(ProjectCommand, ScrapyCrawl):
         return "Crawl a site (a site key) or run a generic spider: sitemap, feed, urls"
 
     def long_desc(self) -> str:
-        return "Crawl with one spider: a site file's key, or a generic spider (sitemap, feed, urls).\n\n" + SPIDER_ARGUMENTS
+        return (
+            "Crawl with one spider: a site file's key, or a generic spider (sitemap, feed, urls).\n\n"
+            + SPIDER_ARGUMENTS
+        )
 
     def add_options(self, parser) -> None:
         super().add_options(parser)
@@ -99,6 +104,7 @@ class Command(ProjectCommand, ScrapyCrawl):
         check_store(self.settings)
         self.crawler_process = crawler_process(self.settings)
         crawler = self._create_crawler(spidercls)
+        flush_before(self.settings, crawler)
         GracefulStop(crawler).install()  # SIGTERM/SIGINT stop the crawl gracefully at any moment (a scheduler's stop)
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start(install_signal_handlers=False)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import gzip
 import sys
 import zlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +27,14 @@ from crawler.errors import ConfigError
 from crawler.sites import DEFAULT_FRONT_MATTER, get_site, host_key, load_sites, site_for_url
 from pipelines.archive.files import is_archive, warc_sources
 from pipelines.archive.reader import is_article, iter_exchanges
+from pipelines.document.render import FORMATS, to_document
 from pipelines.extraction.page import ExtractError, ExtractOptions, decode_page, extract_and_clean, parse_html
 from pipelines.extraction.values import normalize_url
 from pipelines.item import Page, SiteProfile
-from pipelines.document.render import FORMATS, to_document
 
 
-def document_for(page: Page, output_format: str, options: ExtractOptions = ExtractOptions()) -> str:
-    article = extract_and_clean(page, options)
+def document_for(page: Page, output_format: str, options: ExtractOptions | None = None) -> str:
+    article = extract_and_clean(page, options or ExtractOptions())
     return to_document(article, output_format).text
 
 
@@ -103,9 +103,11 @@ class Command(ProjectCommand):
         url = opts.url or own_url(body)
         if not url:
             url = path.resolve().as_uri().replace("file://", "http://localhost")
-            sys.stderr.write(f"warning: the page names no URL of its own (canonical, og:url); give --url, using {url}\n")
+            sys.stderr.write(
+                f"warning: the page names no URL of its own (canonical, og:url); give --url, using {url}\n"
+            )
         page = Page(url=url, body=body, site=self.profile(url, opts.site),
-                    fetched=datetime.now(timezone.utc).replace(microsecond=0), content_type="text/html")
+                    fetched=datetime.now(UTC).replace(microsecond=0), content_type="text/html")
         try:
             sys.stdout.write(document_for(page, self.settings.get("OUTPUT_FORMAT")))
         except ExtractError as exc:
@@ -122,7 +124,10 @@ class Command(ProjectCommand):
             {
                 "ITEM_PIPELINES": {"crawler.commands.extract.PrintPipeline": 100},
                 "ARCHIVE_ENABLED": False,
-                "EXTENSIONS": {"crawler.extensions.runrecord.RunRecord": None, "crawler.extensions.progress.Progress": None},
+                "EXTENSIONS": {
+                    "crawler.extensions.runrecord.RunRecord": None,
+                    "crawler.extensions.progress.Progress": None,
+                },
                 "LOG_LEVEL": "WARNING",
                 "REVISIT_AFTER": 0,
                 "FRONTIER_URL": "",  # one page for this process, never a shared crawl
@@ -155,7 +160,7 @@ def own_url(body: bytes) -> str:
 
     try:
         return declared_url(parse_html(decode_page(Page(url="", body=body, site=SiteProfile(key="file"),
-                                                        fetched=datetime.now(timezone.utc)), ExtractOptions())))
+                                                        fetched=datetime.now(UTC)), ExtractOptions())))
     except ExtractError:
         return ""
 

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 from crawler.cli import ProjectCommand
 from crawler.config import check_store_uri
-from pipelines.runtime import store_from_settings
+from pipelines.storage import storage_from_settings
 
 
 class Command(ProjectCommand):
@@ -27,7 +27,7 @@ class Command(ProjectCommand):
 
     def run_checked(self, args: list[str], opts: Any) -> None:
         check_store_uri(self.settings.get("STORE_URI") or "", self.settings.getwithbase("STORE_BACKENDS"))
-        storage = store_from_settings(self.settings)
+        storage = storage_from_settings(self.settings)
         flushed, left = storage.flush_spool()
         sys.stdout.write(f"flushed {flushed} object(s) to {storage.uri}; {left} left in the spool\n")
         if left:

@@ -17,15 +17,17 @@ import sys
 from functools import partial
 from typing import Any
 
+from scrapy import signals
 from scrapy.exceptions import UsageError
 
 from crawler.archive.replay import open_store_prefix
 from crawler.archive.spider import ReplaySpider, source_store
-from crawler.archive.work import replay_work
+from crawler.archive.work import ReplayWork
 from crawler.cli import EXIT_FAILED, ProjectCommand
 from crawler.commands.crawl import crawl_failed, crawler_process
 from crawler.config import check_settings, check_store
 from crawler.errors import ConfigError
+from crawler.extensions.spool import flush_before
 from crawler.frontier import FAILURES as FRONTIER_FAILURES
 from crawler.frontier import check_frontier, check_frontier_settings, redact, redis_client
 from crawler.frontier.units import SPIDER, replay_status
@@ -33,6 +35,7 @@ from crawler.quietlog import quiet_scrapy_startup
 from pipelines.archive.files import archive_files
 from pipelines.archive.select import Selection, date_bound
 from pipelines.document.render import SITE_KEY_RE
+from pipelines.store import DiffPipeline, DiffReport
 from pipelines.workers.pool import start_forkserver
 
 REPLAY_SETTINGS = {
@@ -113,8 +116,10 @@ class Command(ProjectCommand):
         self.settings.setdict(REPLAY_SETTINGS, priority="cmdline")
         if opts.diff:
             pipelines = dict(self.settings.getdict("ITEM_PIPELINES"))
+            pipelines.pop("pipelines.dedup.DedupPipeline", None)
             pipelines.pop("pipelines.store.StorePipeline", None)
             pipelines["pipelines.store.DiffPipeline"] = 500
+            self.settings.set("REPLAY_DIFF", True, priority="cmdline")
             self.settings.set("ITEM_PIPELINES", pipelines, priority="cmdline")
             self.settings.set("PROGRESS_SUMMARY", False, priority="cmdline")
             extensions = dict(self.settings.getdict("EXTENSIONS"))
@@ -128,10 +133,19 @@ class Command(ProjectCommand):
         check_store(self.settings)
         process = crawler_process(self.settings)
         crawler = process.create_crawler(ReplaySpider)
+        if not opts.diff:  # --diff leaves the store as it is
+            flush_before(self.settings, crawler)
+        ended: dict[str, Any] = {}  # what the --diff report needs, taken while the engine is still there
+
+        def spider_closed(spider: Any) -> None:
+            ended["work"] = spider.work
+            ended["report"] = getattr(crawler.get_item_pipeline(DiffPipeline), "report", None)
+
+        crawler.signals.connect(spider_closed, signal=signals.spider_closed, weak=False)
         process.crawl(crawler, source=source, selection=selection)
         process.start()
         if opts.diff:
-            self.print_diff(crawler)
+            self.print_diff(ended.get("report"), ended.get("work"))
         reason = crawler.stats.get_value("finish_reason")
         if process.bootstrap_failed or reason in FRONTIER_FAILURES:
             self.exitcode = EXIT_FAILED
@@ -142,12 +156,10 @@ class Command(ProjectCommand):
             sys.stderr.write(f"error: the replay failed: {failed}\n")
             self.exitcode = EXIT_FAILED
 
-    def print_diff(self, crawler: Any) -> None:
-        report = getattr(crawler, "diff_report", None)
+    def print_diff(self, report: DiffReport | None, work: ReplayWork | None) -> None:
         sys.stdout.write((report.render() if report else "nothing replayed") + "\n")
-        if not self.settings.get("FRONTIER_URL"):
+        if not self.settings.get("FRONTIER_URL") or work is None:
             return
-        work = replay_work(crawler)
         if work.whole_diff is not None:  # this worker finished the replay: the whole of it, summed over units
             sys.stdout.write(f"whole replay {work.crawl} (every worker):\n{work.whole_diff.render()}\n")
         else:

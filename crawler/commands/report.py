@@ -24,7 +24,7 @@ from crawler.errors import ConfigError
 from pipelines.report.figures import store_figures
 from pipelines.report.page import render_page
 from pipelines.report.units import human_bytes
-from pipelines.runtime import store_from_settings
+from pipelines.storage import storage_from_settings
 
 FORMATS = {".html": "html", ".htm": "html", ".json": "json"}
 
@@ -52,7 +52,7 @@ class Command(ProjectCommand):
         outputs = [(Path(name), output_format(name)) for name in opts.output]
         check_existing_store(self.settings)
         started = time.monotonic()
-        storage = store_from_settings(self.settings)
+        storage = storage_from_settings(self.settings)
         figures = store_figures(storage, self.settings.get("STATE_DIR"))
         totals = figures["totals"]
         for path, kind in outputs:

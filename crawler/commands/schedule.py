@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -71,7 +71,7 @@ class Command(ProjectCommand):
 
     @staticmethod
     def print_jobs(jobs: list[Job]) -> None:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         for job in jobs:
             start = first_run(job, now).strftime("%Y-%m-%dT%H:%M:%SZ")
             sys.stdout.write(f"{job.name}: spider {job.spider}, {job.when}, first run {start}\n")

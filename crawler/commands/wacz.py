@@ -30,8 +30,7 @@ from pipelines.archive.wacz import (
     response_times,
     write_wacz,
 )
-from pipelines.runtime import store_from_settings
-from pipelines.storage import Storage
+from pipelines.storage import Storage, storage_from_settings
 
 
 class Command(ProjectCommand):
@@ -85,17 +84,17 @@ def locate(location: str, settings: Any) -> tuple[Storage, str, str | None]:
     if "://" not in location or location.startswith("file://"):
         path = Path(location.removeprefix("file://")).expanduser()
         if path.is_file():
-            return store_from_settings(settings, str(path.parent.resolve())), path.name, None
+            return storage_from_settings(settings, str(path.parent.resolve())), path.name, None
         if not path.is_dir():
             raise FileNotFoundError(f"{location}: no such directory")
         base, prefix = str(path.resolve()), ""
         if (path / "warc").is_dir():
-            return store_from_settings(settings, base), "warc", ""
+            return storage_from_settings(settings, base), "warc", ""
         if path.name == "warc":
-            return store_from_settings(settings, str(path.resolve().parent)), "warc", ""
-        return store_from_settings(settings, base), prefix, None
+            return storage_from_settings(settings, str(path.resolve().parent)), "warc", ""
+        return storage_from_settings(settings, base), prefix, None
     parts = urlsplit(location)
-    storage = store_from_settings(settings, f"{parts.scheme}://{parts.netloc}")
+    storage = storage_from_settings(settings, f"{parts.scheme}://{parts.netloc}")
     prefix = parts.path.strip("/")
     if any(True for _ in storage.list(join(prefix, "warc"))):
         return storage, join(prefix, "warc"), prefix

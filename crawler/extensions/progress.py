@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from scrapy import signals
@@ -59,18 +60,30 @@ def archive_line(archive: dict[str, Any]) -> str:
 
 
 class Progress:
-    def __init__(self, crawler, interval: float):
-        self.crawler = crawler
+    """A progress line every ``PROGRESS_INTERVAL`` seconds; the summary table once the run record is written."""
+
+    def __init__(self, stats: Any, interval: float, summary: bool, run_record: Callable[[], dict[str, Any] | None]):
+        self.stats = stats
         self.interval = interval
+        self.summary = summary
+        self.run_record = run_record  # the record the run record extension wrote (None: none)
         self.started = time.monotonic()
         self.loop: task.LoopingCall | None = None
-        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
-        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
-        crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
 
     @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler, crawler.settings.getfloat("PROGRESS_INTERVAL"))
+    def from_crawler(cls, crawler: Any) -> Progress:
+        from crawler.extensions.runrecord import RunRecord
+
+        def run_record() -> dict[str, Any] | None:
+            return getattr(crawler.get_extension(RunRecord), "record", None)
+
+        settings = crawler.settings
+        extension = cls(crawler.stats, settings.getfloat("PROGRESS_INTERVAL"), settings.getbool("PROGRESS_SUMMARY"),
+                        run_record)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
+        return extension
 
     def spider_opened(self, spider) -> None:
         self.started = time.monotonic()
@@ -79,7 +92,7 @@ class Progress:
             self.loop.start(self.interval, now=False)
 
     def log(self) -> None:
-        logger.info(progress_line(self.crawler.stats.get_stats(), time.monotonic() - self.started))
+        logger.info(progress_line(self.stats.get_stats(), time.monotonic() - self.started))
 
     def spider_closed(self, spider) -> None:
         if self.loop and self.loop.running:
@@ -87,8 +100,7 @@ class Progress:
 
     def engine_stopped(self) -> None:
         # the run record extension wrote its record on this same signal, connected earlier
-        extension = next((e for e in self.crawler.extensions.middlewares if hasattr(e, "record")), None)
-        record = getattr(extension, "record", None)
-        if record and self.crawler.settings.getbool("PROGRESS_SUMMARY"):
+        record = self.run_record()
+        if record and self.summary:
             sys.stderr.write(summary_table(record) + "\n")
             sys.stderr.flush()

@@ -16,16 +16,16 @@ import json
 import logging
 import os
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from scrapy import signals
 
-from pipelines import runtime
 from pipelines.document.render import iso_utc
 from pipelines.report.alarms import AlarmPolicy, layout_alarms
 from pipelines.report.history import run_records
-from pipelines.report.runlog import sites_from_stats
+from pipelines.report.runlog import sites_from_stats, urls_from_stats
+from pipelines.storage import Storage, storage_from_settings
 
 logger = logging.getLogger(__name__)
 
@@ -93,52 +93,68 @@ def _by_prefix(stats: dict[str, Any], prefix: str) -> dict[str, int]:
 
 
 def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class RunRecord:
-    def __init__(self, crawler):
-        self.crawler = crawler
-        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
-        crawler.signals.connect(self.engine_stopped, signal=signals.engine_stopped)
-        self.key = ""
+    """Writes ``runs/<run-id>.json`` when the spider opens (``finish_reason: running``) and when the engine stops."""
+
+    def __init__(self, storage: Storage, stats: Any, base: dict[str, Any], state_dir: str,
+                 alarms: AlarmPolicy | None = None, shared_crawl: bool = False):
+        self.storage = storage
+        self.stats = stats
+        self.base = base  # job, spider, crawl and run ids, host, pid, store, output format, worker
+        self.state_dir = state_dir
+        self.policy = alarms  # None: no layout-change alarms
+        self.shared_crawl = shared_crawl  # workers of one crawl share its links (FRONTIER_URL)
+        self.key = f"runs/{base['run_id']}.json"
         self.record: dict[str, Any] = {}
+        self.opened = False
 
     @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
-
-    def base(self) -> dict[str, Any]:
-        settings = self.crawler.settings
-        spider = getattr(self.crawler.spider, "name", "") or getattr(self.crawler.spidercls, "name", "")
+    def from_crawler(cls, crawler: Any) -> RunRecord:
+        settings = crawler.settings
+        spider = getattr(crawler.spidercls, "name", "")
+        storage = storage_from_settings(settings)
         base = {
             "job": settings.get("JOB_NAME") or spider,
             "spider": spider,
-            "crawl_id": runtime.crawl_id(self.crawler),
-            "run_id": runtime.run_id(self.crawler),
+            "crawl_id": settings["CRAWL_ID"],
+            "run_id": settings["RUN_ID"],
             "host": socket.gethostname(),
             "pid": os.getpid(),
-            "store": runtime.storage(self.crawler).uri,
+            "store": storage.uri,
             "output_format": settings.get("OUTPUT_FORMAT"),
+            **({"worker": settings["WORKER_ID"]} if settings.get("WORKER_ID") else {}),
         }
-        if settings.get("WORKER_ID"):
-            base["worker"] = settings.get("WORKER_ID")
-        args = getattr(self.crawler.spider, "run_arguments", None)
-        if args:
-            base["arguments"] = args
-        return base
+        policy = None
+        if settings.getbool("ALARM_ENABLED"):
+            policy = AlarmPolicy(
+                drop=settings.getfloat("ALARM_DROP"),
+                min_articles=settings.getint("ALARM_MIN_ARTICLES"),
+                history_runs=settings.getint("ALARM_HISTORY_RUNS"),
+                min_runs=settings.getint("ALARM_MIN_RUNS"),
+            )
+        extension = cls(storage, crawler.stats, base, settings.get("STATE_DIR"), policy,
+                        bool(settings.get("FRONTIER_URL")))
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
+        return extension
 
-    def spider_opened(self, spider) -> None:
-        self.key = f"runs/{runtime.run_id(self.crawler)}.json"
-        record = run_record(self.crawler.stats.get_stats(), self.base(), datetime.now(timezone.utc))
+    def spider_opened(self, spider: Any) -> None:
+        if getattr(spider, "run_arguments", None):
+            self.base = {**self.base, "arguments": spider.run_arguments}
+        self.opened = True
+        record = run_record(self.stats.get_stats(), self.base, datetime.now(UTC))
         record["finish_reason"] = "running"
         self._write(record)
 
     def engine_stopped(self) -> None:
-        if not self.key:
+        if not self.opened:
             return
-        record = run_record(self.crawler.stats.get_stats(), self.base(), datetime.now(timezone.utc))
-        record["urls"] = runtime.url_log(self.crawler).as_dict()
+        stats = self.stats.get_stats()
+        record = run_record(stats, self.base, datetime.now(UTC))
+        record["urls"] = urls_from_stats(stats)
         record["alarms"] = self.alarms(record)
         for alarm in record["alarms"]:
             logger.warning("layout change? %s", alarm["message"])
@@ -146,26 +162,22 @@ class RunRecord:
         self._write(self.record)
 
     def alarms(self, record: dict[str, Any]) -> list[dict[str, Any]]:
-        settings = self.crawler.settings
-        if not settings.getbool("ALARM_ENABLED") or not record["sites"]:
+        if self.policy is None or not record["sites"]:
             return []
-        policy = AlarmPolicy(drop=settings.getfloat("ALARM_DROP"), min_articles=settings.getint("ALARM_MIN_ARTICLES"),
-                             history_runs=settings.getint("ALARM_HISTORY_RUNS"),
-                             min_runs=settings.getint("ALARM_MIN_RUNS"))
         try:  # earlier runs, newest first; this run's own record (still "running") left out
-            history = [r for r in reversed(run_records(runtime.storage(self.crawler), settings.get("STATE_DIR")))
+            history = [r for r in reversed(run_records(self.storage, self.state_dir))
                        if r.get("run_id") != record["run_id"] and r.get("finish_reason") != "running"]
         except Exception as exc:  # the alarms must never cost the run its record
             logger.error("could not read earlier run records for the layout-change alarms: %s", exc)
             return []
-        alarms = layout_alarms(record["sites"], history, policy)
-        if settings.get("FRONTIER_URL"):  # workers of one crawl share its links: one worker's count says little
+        alarms = layout_alarms(record["sites"], history, self.policy)
+        if self.shared_crawl:  # workers of one crawl share its links: one worker's count says little
             alarms = [alarm for alarm in alarms if alarm["measure"] != "found"]
         return alarms
 
     def _write(self, record: dict[str, Any]) -> None:
         data = (json.dumps(record, indent=2, sort_keys=False, default=str) + "\n").encode("utf-8")
         try:
-            runtime.storage(self.crawler).put(self.key, data, "application/json")
+            self.storage.put(self.key, data, "application/json")
         except Exception as exc:  # the record must never crash the crawl it describes
             logger.error("could not write the run record %s: %s", self.key, exc)

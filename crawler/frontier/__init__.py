@@ -52,10 +52,20 @@ class Frontier:
     """Scrapy add-on: FRONTIER_URL switches scheduler and dupefilter to scrapy-redis, keys named per crawl."""
 
     def __init__(self, crawler: Any):
-        self.crawler = crawler
+        self.crawler = crawler  # the worker is made from its settings once they are final (see worker)
+        self._worker: Any = None
+
+    @property
+    def worker(self) -> Any:
+        """This process's :class:`crawler.frontier.worker.FrontierWorker`, made at the first need."""
+        if self._worker is None:
+            from crawler.frontier.worker import FrontierWorker
+
+            self._worker = FrontierWorker.from_crawler(self.crawler)
+        return self._worker
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> "Frontier":
+    def from_crawler(cls, crawler: Any) -> Frontier:
         return cls(crawler)
 
     def update_settings(self, settings: Any) -> None:
@@ -135,6 +145,9 @@ def check_frontier(settings: Any, spider: str) -> None:
     except (redis.RedisError, ValueError) as exc:
         raise ConfigError(f"setting FRONTIER_URL={redact(url)}: cannot use Redis there: {exc}") from None
     if finished:
-        what, again = (f"replay {crawl!r}", "replay") if spider == "replay" else (f"crawl {crawl!r} of spider {spider!r}",
-                                                                                  "crawl")
+        what, again = (
+            (f"replay {crawl!r}", "replay")
+            if spider == "replay"
+            else (f"crawl {crawl!r} of spider {spider!r}", "crawl")
+        )
         raise ConfigError(f"{what} finished at {finished} (on {redact(url)}): give a new CRAWL_ID to {again} again")

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import pickle
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 import redis
 from scrapy.exceptions import CloseSpider
@@ -42,7 +43,7 @@ class FrontierScheduler(Scheduler):
     """scrapy-redis' scheduler (keys, queue class and Redis URL set by the Frontier add-on)."""
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> "FrontierScheduler":
+    def from_crawler(cls, crawler: Any) -> FrontierScheduler:
         scheduler = super().from_crawler(crawler)
         scheduler.worker = frontier_worker(crawler)
         return scheduler
@@ -111,7 +112,7 @@ class SeedOnceMiddleware:
         self.crawler = crawler
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> "SeedOnceMiddleware":
+    def from_crawler(cls, crawler: Any) -> SeedOnceMiddleware:
         return cls(crawler)
 
     async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:

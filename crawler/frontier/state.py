@@ -111,7 +111,7 @@ class CrawlKeys:
     finished: str
 
     @classmethod
-    def of(cls, spider: str, crawl: str) -> "CrawlKeys":
+    def of(cls, spider: str, crawl: str) -> CrawlKeys:
         prefix = f"{KEY_PREFIX}:{spider}:{crawl}"
         return cls(crawl, *(f"{prefix}:{part}" for part in ("requests", "dupefilter", "seed", "workers", "finished")))
 

@@ -272,7 +272,7 @@ class SharedReplay:
         return View(*(int(value) for value in answer))
 
     def done(self, unit: str, counts: dict[str, int], changes: list[str], max_changes: int) -> int:
-        """Mark a unit done with its --diff counts; the units not done yet, or -1 when the unit was not this worker's."""
+        """Mark a unit done with its --diff counts; the units not done yet, or -1 when it was not this worker's."""
         k = self.keys
         pairs = [value for key, count in counts.items() for value in (key, count)]
         return int(self._done(keys=[k.holders, k.leases, k.done, k.diff, k.changes, k.todo],

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import redis
@@ -19,7 +19,6 @@ from scrapy_redis.connection import get_redis_from_settings
 
 from crawler.frontier import FRONTIER_LOST, redact
 from crawler.frontier.state import CrawlKeys, SharedCrawl
-from pipelines import runtime
 
 logger = logging.getLogger("crawler.frontier")
 
@@ -40,9 +39,9 @@ class FrontierWorker:
         self.closing = None
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> "FrontierWorker":
+    def from_crawler(cls, crawler: Any) -> FrontierWorker:
         settings = crawler.settings
-        keys = CrawlKeys.of(crawler.spidercls.name, runtime.crawl_id(crawler))
+        keys = CrawlKeys.of(crawler.spidercls.name, settings["CRAWL_ID"])
         shared = SharedCrawl(get_redis_from_settings(settings), keys, settings.get("WORKER_ID"),
                              settings.getint("FRONTIER_EXPIRE"))
         return cls(crawler, shared, settings.get("FRONTIER_URL"), settings.getfloat("FRONTIER_IDLE_TIMEOUT"))
@@ -119,7 +118,7 @@ class FrontierWorker:
     def leave(self, reason: str) -> None:
         if self.failed or not self.joined:
             return
-        when = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         try:
             if self.shared.leave(drained=reason == "finished", when=when):
                 logger.info("crawl %s finished: its queue and dupefilter are deleted from Redis", self.crawl)
@@ -155,4 +154,8 @@ def redis_lost(crawler: Any, url: str, crawl: str, exc: Exception, doing: str, w
 
 
 def frontier_worker(crawler: Any) -> FrontierWorker:
-    return runtime.shared(crawler, "frontier_worker", lambda: FrontierWorker.from_crawler(crawler))
+    """This process's worker of the shared crawl, kept by the Frontier add-on (the scheduler and the seed
+    middleware both use it)."""
+    from crawler.frontier import Frontier
+
+    return crawler.get_addon(Frontier).worker

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
@@ -31,8 +31,8 @@ def retry_after_seconds(value: str | bytes | None, now: datetime | None = None) 
         when = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
         return None
-    when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def backoff_seconds(attempt: int, base: float, cap: float) -> float:
@@ -61,7 +61,9 @@ class RetryAfterMiddleware(RetryMiddleware):
     async def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:
         result = super().process_exception(request, exception)
         if isinstance(result, Request):
-            await self._wait(backoff_seconds(request.meta.get("retry_times", 0), self.backoff_base, self.backoff_max), request)
+            await self._wait(
+                backoff_seconds(request.meta.get("retry_times", 0), self.backoff_base, self.backoff_max), request
+            )
         return result
 
     async def _wait(self, delay: float, request: Request) -> None:

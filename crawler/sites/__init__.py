@@ -263,5 +263,7 @@ def _timezone(value: Any, where: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"{where}: 'timezone' {value!r} is not a known IANA time zone (e.g. \"Europe/Berlin\")") from None
+        raise ConfigError(
+            f"{where}: 'timezone' {value!r} is not a known IANA time zone (e.g. \"Europe/Berlin\")"
+        ) from None
     return value

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime, timezone
-from typing import Any, AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
@@ -19,17 +20,24 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler import sources
-from crawler.errors import ConfigError
-from crawler.errors import error_reason
-from crawler.sites import (DEFAULT_DENY, DEFAULT_FRONT_MATTER, SiteConfig, check_site_argument, host_key, load_sites,
-                           site_for_url)
-from pipelines import runtime
+from crawler.errors import ConfigError, error_reason
+from crawler.sites import (
+    DEFAULT_DENY,
+    DEFAULT_FRONT_MATTER,
+    SiteConfig,
+    check_site_argument,
+    host_key,
+    load_sites,
+    site_for_url,
+)
 from pipelines.archive.reader import ARTICLE_ROLE
-from pipelines.dedup import archive_index
-from pipelines.report.runlog import count_found
-from pipelines.item import Page, SiteProfile
-from pipelines.extraction.values import normalize_url, same_site
+from pipelines.dedup import DedupPipeline, open_index
 from pipelines.document.render import SITE_KEY_RE
+from pipelines.extraction.values import normalize_url, same_site
+from pipelines.item import Page, SiteProfile
+from pipelines.report.runlog import count_failure, count_found
+from pipelines.storage import storage_from_settings
+from pipelines.storage.index import ArchiveIndex
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +77,8 @@ class ArticleSpider(scrapy.Spider):
         cls.check_arguments(**kwargs)
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.sites = load_sites(crawler.settings.getlist("SITES_DIRS"))
+        spider.keep_urls = crawler.settings.getint("RUN_RECORD_URLS")
+        spider._index = None
         if spider.site_arg:
             check_site_argument(spider.sites, spider.site_arg)  # Scrapyd starts spiders without `scrapy crawl`
         spider.deny = [re.compile(p) for p in (*DEFAULT_DENY, *(spider.site_config.deny if spider.site_config else ()))]
@@ -84,7 +94,7 @@ class ArticleSpider(scrapy.Spider):
         reason = self.skip_reason(url, hints or {})
         if reason:
             site = self.site_key(url)
-            runtime.count_failure(self.crawler, "skipped", reason, url, site)
+            self.count_failure("skipped", reason, url, site)
             if reason == "recently_fetched":
                 count_found(self.crawler.stats, site)
             logger.debug("skipped (%s): %s", reason, url)
@@ -134,7 +144,21 @@ class ArticleSpider(scrapy.Spider):
         """True when the archive already holds this article and it need not be fetched again."""
         if self.revisit <= 0:  # REVISIT_AFTER = 0: always refetch, and no index to build
             return False
-        return archive_index(self.crawler).is_fresh(url, self.revisit, hints)
+        return self.archive_index().is_fresh(url, self.revisit, hints)
+
+    def archive_index(self) -> ArchiveIndex:
+        """The dedup stage's archive index (opened once the crawl's first revisit check needs it), else one of
+        the spider's own (a project without DedupPipeline)."""
+        if self._index is None:
+            dedup = self.crawler.get_item_pipeline(DedupPipeline)
+            settings = self.crawler.settings
+            self._index = dedup.index if dedup is not None else open_index(storage_from_settings(settings),
+                                                                           settings.get("STATE_DIR"))
+        return self._index
+
+    def count_failure(self, kind: str, reason: str, url: str, site: str = "") -> None:
+        """An error or skip, for the run record: counted for the run and the site, its URL kept."""
+        count_failure(self.crawler.stats, kind, reason, url, site, self.keep_urls)
 
     def profile_for(self, url: str, key: str = "") -> SiteProfile:
         """The site a URL belongs to: this spider's, ``-a site=``, a site file's domain, else the host's."""
@@ -162,8 +186,12 @@ class ArticleSpider(scrapy.Spider):
     # --- sources ---------------------------------------------------------------------------
 
     def source_request(self, url: str, role: str, **meta: Any) -> scrapy.Request:
-        callback = {ROLE_SITEMAP: self.parse_sitemap, ROLE_FEED: self.parse_feed, ROLE_LISTING: self.parse_listing}[role]
-        return scrapy.Request(url, callback=callback, errback=self.on_error, meta={"role": role, **meta}, dont_filter=True)
+        callback = {ROLE_SITEMAP: self.parse_sitemap, ROLE_FEED: self.parse_feed, ROLE_LISTING: self.parse_listing}[
+            role
+        ]
+        return scrapy.Request(
+            url, callback=callback, errback=self.on_error, meta={"role": role, **meta}, dont_filter=True
+        )
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         if response.url.endswith("/robots.txt"):
@@ -205,7 +233,7 @@ class ArticleSpider(scrapy.Spider):
             try:
                 url = response.urljoin(href.strip()).split("#", 1)[0]
             except ValueError:  # an href that is no URL (an unclosed IPv6 bracket): the other links still count
-                runtime.count_failure(self.crawler, "skipped", "bad_url", href.strip()[:300], self.site_key(response.url))
+                self.count_failure("skipped", "bad_url", href.strip()[:300], self.site_key(response.url))
                 continue
             if same_site(url, response.url) and (not self.site_config or self.site_config.is_article_url(url)):
                 request = self.article_request(url)
@@ -221,14 +249,18 @@ class ArticleSpider(scrapy.Spider):
             self.count_error("empty", f"empty page: {response.url}", response.url, response.meta.get("site", ""))
             return
         if not isinstance(response, TextResponse) and not content_type.startswith(("text/", "application/xhtml")):
-            self.count_error("not_html", f"not HTML ({content_type or 'no Content-Type'}): {response.url}", response.url,
-                             response.meta.get("site", ""))
+            self.count_error(
+                "not_html",
+                f"not HTML ({content_type or 'no Content-Type'}): {response.url}",
+                response.url,
+                response.meta.get("site", ""),
+            )
             return
         yield Page(
             url=response.url,
             body=body,
             site=self.profile_for(response.url, response.meta.get("site", "")),
-            fetched=response.meta.get("fetched") or datetime.now(timezone.utc).replace(microsecond=0),
+            fetched=response.meta.get("fetched") or datetime.now(UTC).replace(microsecond=0),
             status=response.status,
             content_type=content_type,
             hints=response.meta.get("hints", {}),
@@ -248,7 +280,7 @@ class ArticleSpider(scrapy.Spider):
         else:
             reason = error_reason(failure)
             if reason.startswith("skipped/"):
-                runtime.count_failure(self.crawler, "skipped", reason.removeprefix("skipped/"), request.url, site)
+                self.count_failure("skipped", reason.removeprefix("skipped/"), request.url, site)
                 logger.debug("%s: %s", reason, request.url)
             else:
                 detail = failure.getErrorMessage() or type(failure.value).__name__
@@ -256,12 +288,12 @@ class ArticleSpider(scrapy.Spider):
 
     def request_dropped(self, request: scrapy.Request) -> None:
         """Scrapy's duplicate filter dropped a request (a redirect to a page already fetched): counted, not silent."""
-        runtime.count_failure(self.crawler, "skipped", "duplicate", request.url,
+        self.count_failure("skipped", "duplicate", request.url,
                               request.meta.get("site") or self.site_key(request.url))
         logger.debug("skipped (duplicate): %s", request.url)
 
     def count_error(self, reason: str, message: str, url: str = "", site: str = "") -> None:
-        runtime.count_failure(self.crawler, "errors", reason, url, site or (self.site_key(url) if url else ""))
+        self.count_failure("errors", reason, url, site or (self.site_key(url) if url else ""))
         logger.warning(message)
 
 

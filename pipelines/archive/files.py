@@ -13,11 +13,12 @@ from __future__ import annotations
 import tempfile
 import threading
 import zipfile
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterator
+from typing import Any, BinaryIO
 
 from pipelines.storage.local import read_range
 
@@ -27,7 +28,7 @@ INDEX_SUFFIX = ".cdxj"
 
 
 def is_archive(name: str) -> bool:
-    return name.endswith(WARC_SUFFIXES + (WACZ_SUFFIX,))
+    return name.endswith((*WARC_SUFFIXES, WACZ_SUFFIX))
 
 
 def index_name(warc: str) -> str:
@@ -51,7 +52,7 @@ class ReadCounter:
         with self._lock:
             self.bytes += count
 
-    def wrap(self, stream: BinaryIO) -> "CountedStream":
+    def wrap(self, stream: BinaryIO) -> CountedStream:
         return CountedStream(stream, self)
 
 
@@ -78,7 +79,7 @@ class CountedStream:
     def close(self) -> None:
         self.stream.close()
 
-    def __enter__(self) -> "CountedStream":
+    def __enter__(self) -> CountedStream:
         return self
 
     def __exit__(self, *exc) -> None:

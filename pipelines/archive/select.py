@@ -23,10 +23,11 @@ import logging
 import re
 import shutil
 import tempfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from pipelines.archive.files import ArchiveFile, ReadCounter
 from pipelines.archive.reader import ArchivedResponse
@@ -71,10 +72,10 @@ def date_bound(text: str, upper: bool = False) -> datetime:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(f"{text!r}: expected a date (2026-01-31) or a time (2026-01-31T12:00:00Z)") from None
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     if upper and len(value) == 10:  # a day: until its end
         moment += timedelta(days=1)
-    return moment.astimezone(timezone.utc)
+    return moment.astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,7 @@ class Selection:
 
 
 def _digits(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y%m%d%H%M%S")
+    return moment.astimezone(UTC).strftime("%Y%m%d%H%M%S")
 
 
 def published_pages(lines: Iterable[dict[str, Any]], since: datetime | None,
@@ -146,7 +147,7 @@ def published_pages(lines: Iterable[dict[str, Any]], since: datetime | None,
     pages = set()
     for line in lines:
         try:
-            published = datetime.strptime(line.get("date") or "", DATE_FORMAT).replace(tzinfo=timezone.utc)
+            published = datetime.strptime(line.get("date") or "", DATE_FORMAT).replace(tzinfo=UTC)
         except ValueError:
             continue  # no publication date known: left out of a selection by publication date
         if (since and published < since) or (until and published >= until):

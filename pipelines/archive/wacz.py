@@ -24,7 +24,7 @@ import tempfile
 import warnings
 import zipfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -94,7 +94,9 @@ def response_times(warcs: list[Path]) -> set[tuple[str, str]]:
             for record in ArchiveIterator(stream, check_digests=False):
                 if record.rec_type in ("response", "revisit"):
                     headers = record.rec_headers
-                    found.add((headers.get_header("WARC-Target-URI"), timestamp14(headers.get_header("WARC-Date") or "")))
+                    found.add(
+                        (headers.get_header("WARC-Target-URI"), timestamp14(headers.get_header("WARC-Date") or ""))
+                    )
     return found
 
 
@@ -140,7 +142,7 @@ def write_wacz(target: BinaryIO, warcs: list[Path], pages: list[Page], title: st
         header = {"format": "json-pages-1.0", "id": "pages", "title": "Stored articles"}
         lines = [header] + [page.line() for page in pages]
         _write(package, "pages/pages.jsonl", "".join(json.dumps(line) + "\n" for line in lines).encode(), resources)
-        created = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         datapackage = json.dumps({"profile": "data-package", "resources": resources, "wacz_version": WACZ_VERSION,
                                   "software": SOFTWARE, "created": created, **({"title": title} if title else {})},
                                  indent=2).encode()
@@ -178,6 +180,6 @@ def _write(package: zipfile.ZipFile, name: str, data: bytes, resources: list[dic
 
 
 def _entry(name: str, compression: int = zipfile.ZIP_DEFLATED) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, datetime.now(timezone.utc).timetuple()[:6])
+    info = zipfile.ZipInfo(name, datetime.now(UTC).timetuple()[:6])
     info.compress_type = compression
     return info

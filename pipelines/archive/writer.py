@@ -219,7 +219,7 @@ class WarcRecorder:
         self.records += 3 if exchange.meta else 2  # response and request, and metadata when there is any
         self.bytes += len(data)
 
-    def _open_file(self, site: str, number: int) -> "WarcFile":
+    def _open_file(self, site: str, number: int) -> WarcFile:
         key = f"warc/{site}/{self.run_id}-{number:05d}.warc.gz"
         log = self.storage.open_append(key)
         if log.size == 0:

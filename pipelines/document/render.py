@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -31,7 +31,7 @@ DATE_FORMAT = "%Y-%m-%d-%H-%M-%S"
 
 
 def iso_utc(value: datetime) -> str:
-    value = value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
     return value.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -44,7 +44,7 @@ def document_meta(article: Article) -> dict[str, Any]:
         "image": article.image,
         "title": _one_line(article.title),
         "description": _one_line(article.description),
-        "date": article.date.astimezone(timezone.utc).strftime(DATE_FORMAT) if article.date else None,
+        "date": article.date.astimezone(UTC).strftime(DATE_FORMAT) if article.date else None,
         "categories": list(defaults.get("categories") or []),
         "featured": defaults.get("featured"),
         "url": article.url,
@@ -60,7 +60,9 @@ def document_meta(article: Article) -> dict[str, Any]:
     return {key: value for key, value in values.items() if not _empty(value)}
 
 
-def to_document(article: Article, output_format: str = "frontmatter", revision: int = 1) -> Document:
+def to_document(article: Article, output_format: str = "frontmatter", revision: int = 1,
+                rendered: bool = True) -> Document:
+    """The document of an article; ``rendered=False`` leaves ``text`` to :func:`render`, once the revision is known."""
     if output_format not in FORMATS:
         raise ValueError(f"OUTPUT_FORMAT={output_format!r}: expected one of {', '.join(FORMATS)}")
     meta = document_meta(article)
@@ -77,7 +79,7 @@ def to_document(article: Article, output_format: str = "frontmatter", revision: 
         fetched=iso_utc(article.fetched),
     )
     document.key = document_key(document, article.fetched)
-    return render(document, output_format)
+    return render(document, output_format) if rendered else document
 
 
 def render(document: Document, output_format: str) -> Document:
@@ -112,7 +114,7 @@ def parse_document(text: str) -> tuple[dict[str, Any], str]:
 
 def document_key(document: Document, fetched: datetime) -> str:
     """``articles/<site>/<YYYY>/<MM>/<DD>/<urlhash>.txt``: day of publication (else of fetch)."""
-    day = document.meta.get("date", "")[:10] or fetched.astimezone(timezone.utc).strftime("%Y-%m-%d")
+    day = document.meta.get("date", "")[:10] or fetched.astimezone(UTC).strftime("%Y-%m-%d")
     year, month, date = day.split("-")
     return f"articles/{document.site}/{year}/{month}/{date}/{url_hash(document.url)}.txt"
 

@@ -31,12 +31,14 @@ NON_ARTICLE_TYPES = {
 WEIGHTS = {
     "ld_article": 3.0,  # a schema.org Article type: publishers fill it for search engines
     "og_article": 2.0,
-    "site_article_url": 2.0,  # the site file's article pattern matches
+    "og_website": -1.0,  # og:type website: what publishers give their home, section and tag pages
+    "site_article_url": 3.0,  # the site file's article pattern matches: the operator's word, as strong as ld_article
     "site_other_url": -1.0,  # ... or does not
     "article_url": 1.0,  # a date, a long slug or a long number in the path
     "listing_url": -2.0,  # /tag/, /author/, /search, /page/2 ...
     "date": 1.0,
-    "author": 1.0,
+    "no_date": -1.0,  # no publication date in the page's metadata: most fronts and listings have none
+    "author": 1.0,  # a byline that names someone other than the site itself
     "long_text": 2.0,  # body of LONG_TEXT words or more
     "some_text": 1.0,  # body of SOME_TEXT words or more
     "little_text": -3.0,  # body below the article minimum
@@ -44,14 +46,30 @@ WEIGHTS = {
     "og_video": -3.0,
     "links": -1.0,  # per LINK_STEP of link density above LINK_DENSITY: section fronts are mostly links
     "headline_list": -1.0,  # the body is a list of short lines
+    "account_url": -2.0,  # /login, /register, /signin ...: a login or registration wall
+    "headline": 1.0,  # a first-level heading repeats the page's title: a story headed by its headline
+    "dated_items": -2.0,  # DATED_ITEMS or more items with their own publication dates: a tag or archive page
 }
 LONG_TEXT, SOME_TEXT = 250, 100
+# items dated on this many different days (<time pubdate>, itemprop datePublished): 5 to 14 on the fronts and
+# tag pages of tests/fixtures/nonarticles that mark them, at most 3 on the 205 corpus articles (related stories)
+DATED_ITEMS = 5
 LINK_DENSITY, LINK_STEP = 0.5, 0.15
 MAX_LINK_STEPS = 1 + int((1 - LINK_DENSITY) / LINK_STEP)  # the most links can weigh: at a density of 1
+# the page's structure (its headline, dated items, link density: a few ms) is read only when it could turn the
+# decision, that is when the rest of the evidence is less than the most the structure can take away
+MAX_STRUCTURE = -(WEIGHTS["dated_items"] + WEIGHTS["links"] * MAX_LINK_STEPS)
 _LISTING_URL = re.compile(
     r"/(?:tags?|topics?|themen?|thema|authors?|autor(?:en)?|auteurs?|category|categories|categorie|kategorie"
-    r"|section|sections|rubri[ck]\w*|search|suche|recherche|buscar|busca|cerca|archives?|page/\d+|seite/\d+"
-    r"|videos?|gallery|galleries|galerie|photos?|fotos?|bilder|live-?tv|mediathek)(?:/|$)",
+    r"|section|sections|sektion|rubri[ck]\w*|search|suche|recherche|buscar|busca|cerca|archives?|page/\d+|seite/\d+"
+    r"|videos?|gallery|galleries|galerie|photos?|fotos?|bilder|live-?tv|mediathek)(?:\.(?:php|aspx?|s?html?|cfm))?(?:/|$)",
+    re.IGNORECASE,
+)
+# the last part of the path names a login or registration form
+_ACCOUNT_URL = re.compile(
+    r"(?:^|/|_)(?:log-?in|logon|sign-?in|sign-?up|sign_in|sign_up|register|registration|registrierung|anmelden"
+    r"|einloggen|connexion|inscription|accedi|registrazione|iniciar-sesion|registro|logowanie|rejestracja)"
+    r"(?:\.(?:php|aspx?|s?html?|jsp|do))?/?$",
     re.IGNORECASE,
 )
 _ARTICLE_URL = re.compile(r"/(?:19|20)\d\d/\d\d?/|\d{6,}|[\w%]+(?:-[\w%]+){3,}")
@@ -72,14 +90,29 @@ class Verdict:
 class PageSignals:
     """What the page says of itself beyond its metadata, each read only when the decision needs it.
 
-    Read from the tree after pruning (hidden layers gone): the link density (5 ms a page) only
-    when it could turn the decision, the consent and error checks only for a short body.
+    Read from the tree after pruning (hidden layers gone): the structure (headline, dated items,
+    link density: 5 ms a page) only when it could turn the decision, the consent and error checks
+    only for a short body.
     """
 
     def __init__(self, tree: HtmlElement | None = None, meta: PageMeta | None = None, *,
-                 link_density: float | None = None, consent: bool | None = None, error: bool | None = None):
+                 link_density: float | None = None, consent: bool | None = None, error: bool | None = None,
+                 headline: bool | None = None, dated_items: int | None = None):
         self.tree, self.meta = tree, meta
         self._link_density, self._consent, self._error = link_density, consent, error
+        self._headline, self._dated_items = headline, dated_items
+
+    @property
+    def headline(self) -> bool:
+        if self._headline is None:
+            self._headline = self.tree is not None and has_headline(self.tree, self.meta.title if self.meta else "")
+        return self._headline
+
+    @property
+    def dated_items(self) -> int:
+        if self._dated_items is None:
+            self._dated_items = dated_items(self.tree) if self.tree is not None else 0
+        return self._dated_items
 
     @property
     def link_density(self) -> float:
@@ -121,15 +154,16 @@ def classify(
         evidence["ld_article"] = WEIGHTS["ld_article"]
     if meta.og_type == "article":
         evidence["og_article"] = WEIGHTS["og_article"]
+    elif meta.og_type == "website":
+        evidence["og_website"] = WEIGHTS["og_website"]
     other = [kind for ld_type, kind in NON_ARTICLE_TYPES.items() if ld_type in meta.ld_types]
     if other:
         evidence["ld_other"] = WEIGHTS["ld_other"] / (3 if has_article_type else 1)
     if meta.og_type.startswith("video"):
         evidence["og_video"] = WEIGHTS["og_video"]
     evidence.update(_url_evidence(url, article_pattern))
-    if meta.date:
-        evidence["date"] = WEIGHTS["date"]
-    if meta.author:
+    evidence["date" if meta.date else "no_date"] = WEIGHTS["date" if meta.date else "no_date"]
+    if meta.author and not _names_the_site(meta.author, meta.site_names or [meta.site_name]):
         evidence["author"] = WEIGHTS["author"]
     if size >= LONG_TEXT:
         evidence["long_text"] = WEIGHTS["long_text"]
@@ -140,9 +174,14 @@ def classify(
     lines = [line for line in body.split("\n") if line.strip()]
     if len(lines) >= 10 and sum(text_size(line) for line in lines) / len(lines) < 9:
         evidence["headline_list"] = WEIGHTS["headline_list"]
-    if sum(evidence.values()) + WEIGHTS["links"] * MAX_LINK_STEPS < 0 and signals.link_density > LINK_DENSITY:
-        steps = 1 + int((signals.link_density - LINK_DENSITY) / LINK_STEP)
-        evidence["links"] = WEIGHTS["links"] * steps
+    if sum(evidence.values()) < MAX_STRUCTURE:
+        if signals.headline:
+            evidence["headline"] = WEIGHTS["headline"]
+        if signals.dated_items >= DATED_ITEMS:
+            evidence["dated_items"] = WEIGHTS["dated_items"]
+        if sum(evidence.values()) + WEIGHTS["links"] * MAX_LINK_STEPS < 0 and signals.link_density > LINK_DENSITY:
+            steps = 1 + int((signals.link_density - LINK_DENSITY) / LINK_STEP)
+            evidence["links"] = WEIGHTS["links"] * steps
     score = sum(evidence.values())
     if score >= 0:
         return Verdict("article", score, evidence)
@@ -150,11 +189,19 @@ def classify(
         kind = other[0]
     elif "og_video" in evidence:
         kind = "video"
-    elif evidence.keys() & {"links", "listing_url", "headline_list", "site_other_url"}:
+    elif "account_url" in evidence:
+        kind = "login"
+    elif evidence.keys() & {"links", "listing_url", "headline_list", "site_other_url", "dated_items"}:
         kind = "listing"
     else:
         kind = "empty"  # nothing says what else it is: a page whose article did not come out
     return Verdict(kind, score, evidence)
+
+
+def _names_the_site(author: str, site_names: list[str]) -> bool:
+    """A byline that is the site's own name ("Faro de Vigo" on farodevigo.es): no person wrote the page."""
+    key = re.sub(r"\W+", "", author.casefold())
+    return len(key) >= 4 and any(key in re.sub(r"\W+", "", name.casefold()) for name in site_names if name)
 
 
 def _url_evidence(url: str, article_pattern: str) -> dict[str, float]:
@@ -168,7 +215,9 @@ def _url_evidence(url: str, article_pattern: str) -> dict[str, float]:
         evidence["site_article_url" if matched else "site_other_url"] = WEIGHTS[
             "site_article_url" if matched else "site_other_url"
         ]
-    if _LISTING_URL.search(parts.path) or _SEARCH_QUERY.search(parts.query) or parts.path in ("", "/"):
+    if _ACCOUNT_URL.search(parts.path):
+        evidence["account_url"] = WEIGHTS["account_url"]
+    elif _LISTING_URL.search(parts.path) or _SEARCH_QUERY.search(parts.query) or parts.path in ("", "/"):
         evidence["listing_url"] = WEIGHTS["listing_url"]
     elif _ARTICLE_URL.search(parts.path):
         evidence["article_url"] = WEIGHTS["article_url"]
@@ -176,6 +225,28 @@ def _url_evidence(url: str, article_pattern: str) -> dict[str, float]:
 
 
 _VISIBLE = "not(ancestor::script or ancestor::style or ancestor::noscript or ancestor::template)"
+_WORDS = re.compile(r"\w+")
+
+
+def has_headline(tree: HtmlElement, title: str) -> bool:
+    """A first-level heading of three words or more, no link, that repeats the page's title (or the title it)."""
+    key = " ".join(_WORDS.findall(title.casefold()))
+    if not key:
+        return False
+    for heading in tree.xpath("//body//h1[not(ancestor::a)][not(.//a)]"):
+        text = " ".join(_WORDS.findall(heading.text_content().casefold()))
+        if len(text.split()) >= 3 and (text in key or key in text):
+            return True
+    return False
+
+
+_DATED = ("//time[@itemprop='datePublished' or @pubdate]/@datetime | //*[@itemprop='datePublished']/@content"
+          " | //*[@itemprop='datePublished']/@datetime")
+
+
+def dated_items(tree: HtmlElement) -> int:
+    """On how many different days the page's items say they were published: one for an article, many for a list."""
+    return len({value.strip()[:10] for value in tree.xpath(_DATED) if value.strip()})
 
 
 def link_density(tree: HtmlElement) -> float:

@@ -3,7 +3,10 @@
 - the dev corpus's (``ground-truth.json`` + ``html/<id>.html.gz``): the article body of each page;
 - fundus's parser tests as in ../shared/corpus/fundus-dev (``cases.json`` + ``html/<id>.html.gz``):
   title, summary, section headlines, paragraphs, body (all of those in page order), authors, date;
-- the test fixture's (``truth.json.gz`` + ``corpus.warc.gz``): bodies, pages as archived responses.
+- the test fixture's (``truth.json.gz`` + ``corpus.warc.gz``): bodies, pages as archived responses;
+
+and labelled pages that are no article (``labels.json`` + ``html/<id>.html.gz``, tests/fixtures/nonarticles):
+what kind of page each is, and where it came from.
 """
 
 from __future__ import annotations
@@ -28,6 +31,25 @@ class Case:
     date: str = ""  # ISO 8601 with its offset
     authors: list[str] | None = None  # None: not checked
     language: str = ""
+
+
+@dataclass
+class NonArticle:
+    """A page that is no article (a section front, a tag page, a video page ...), which extraction must not store."""
+
+    key: str
+    url: str
+    html: bytes
+    kind: str  # listing, tag, gallery, video, search, login, consent, error
+
+
+def is_nonarticle_set(directory: Path) -> bool:
+    return (directory / "labels.json").is_file() and (directory / "html").is_dir()
+
+
+def load_nonarticles(directory: Path) -> list[NonArticle]:
+    labels = json.loads((directory / "labels.json").read_text(encoding="utf-8"))
+    return [NonArticle(label["id"], label["url"], _html(directory, label["id"]), label["kind"]) for label in labels]
 
 
 def load_cases(directory: Path) -> list[Case]:

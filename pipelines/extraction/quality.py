@@ -8,7 +8,9 @@ corpus precision and recall are means over pages and F1 is taken from them.
 A page whose article did not come out counts as an empty body. On corpora
 that say more of each page (fundus's layout), paragraphs, title, date,
 authors and the lead are scored too; trafilatura alone runs beside the
-project on the same pages (``scrapy evaluate``).
+project on the same pages (``scrapy evaluate``). The classifier's errors are
+counted both ways: articles of a corpus that are not stored (``failed``, false
+negatives) and labelled non-article pages that are stored (false positives).
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pipelines.extraction.corpus import Case, load_cases
+from pipelines.extraction.corpus import Case, NonArticle, load_cases, load_nonarticles
 from pipelines.extraction.page import ExtractError, ExtractOptions, extract_and_clean
 from pipelines.item import Page, SiteProfile
 
@@ -146,6 +149,45 @@ def evaluate_corpus(
         result.paragraphs = paragraph_score(cases, predictions)
         result.fields = field_scores(cases, predictions)
     return result
+
+
+@dataclass
+class NonArticleResult:
+    kinds: dict[str, str]  # page id -> what the page is (its label)
+    verdicts: dict[str, str]  # page id -> why it was not stored (a reason), or "" when it was stored as an article
+    urls: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def stored(self) -> list[str]:
+        """The false positives: pages that are no article, stored as articles."""
+        return [key for key, reason in self.verdicts.items() if not reason]
+
+
+def judge(args: tuple[NonArticle, bool]) -> str:
+    """Why a page that is no article is not stored (``not_article/<kind>``, ``no_article`` ...); "" when it is stored.
+
+    With ``neutral`` the page is judged at a URL of its site that says nothing (``/p``): what its
+    content alone decides, as for the many sites whose listing URLs look like any other.
+    """
+    case, neutral = args
+    url = f"{urlsplit(case.url).scheme}://{urlsplit(case.url).netloc}/p" if neutral else case.url
+    page = Page(url=url, body=case.html, site=SiteProfile(key="nonarticles"), fetched=datetime.now(UTC))
+    try:
+        extract_and_clean(page, ExtractOptions())
+    except ExtractError as exc:
+        return exc.reason
+    except Exception as exc:  # noqa: BLE001 - as in a crawl: a crash is logged, counted, and nothing is stored
+        return f"crash: {type(exc).__name__}: {exc}"[:120]
+    return ""
+
+
+def evaluate_nonarticles(directory: Path, workers: int | None = None, neutral: bool = False) -> NonArticleResult:
+    """Run every labelled non-article page of ``directory`` through extraction and cleaning, as a crawl does."""
+    cases = load_nonarticles(directory)
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        verdicts = list(pool.map(judge, [(case, neutral) for case in cases], chunksize=2))
+    return NonArticleResult({c.key: c.kind for c in cases}, dict(zip((c.key for c in cases), verdicts)),
+                            {c.key: c.url for c in cases})
 
 
 def paragraph_score(cases: list[Case], predictions: list[Prediction]) -> Score:

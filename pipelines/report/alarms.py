@@ -51,7 +51,11 @@ def _site_alarms(site: str, seen: dict[str, Any], past: list[dict[str, Any]], po
     # links are counted where a spider reads sources; a replay (pages, no links) says nothing of them
     listing = [p.get("found", 0) for p in past if p.get("found", 0)]
     usual_found = sum(listing) / len(listing) if len(listing) >= policy.min_runs else 0
-    if (found or not seen.get("pages")) and usual_found >= policy.min_articles and found < (1 - policy.drop) * usual_found:
+    if (
+        (found or not seen.get("pages"))
+        and usual_found >= policy.min_articles
+        and found < (1 - policy.drop) * usual_found
+    ):
         yield _alarm(site, "found", found, usual_found, len(listing), found,
                      f"{site}: {found:,} article links found, {usual_found:,.0f} on average over the last "
                      f"{len(listing)} runs")

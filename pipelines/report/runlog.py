@@ -2,16 +2,16 @@
 
 Counts are Scrapy stats whose keys are paths (``sites/<site>/articles``,
 ``sites/<site>/fields/author``, ``sites/<site>/errors/http_404``); the run
-record turns them into its ``sites`` table (:func:`sites_from_stats`). URLs
-are too many to keep as stats: :class:`UrlLog` keeps the first few of each
-reason for the run record's ``urls``, and every one of them is in the log.
-The same functions count for the crawl and for tests, given any object with
-``inc_value``.
+record turns them into its ``sites`` table (:func:`sites_from_stats`). The
+first few URLs of each error and skip reason are kept in the stats too (a
+list under ``urls/<kind>/<reason>``) for the run record's ``urls``; every
+one of them is in the log. The same functions count for the crawl and for
+tests, given any object with Scrapy's ``inc_value``, ``get_value`` and
+``set_value``.
 """
 
 from __future__ import annotations
 
-import threading
 from typing import Any, Protocol
 
 from pipelines.report.fields import TRACKED_FIELDS
@@ -19,37 +19,38 @@ from pipelines.report.fields import TRACKED_FIELDS
 SITES = "sites/"
 
 
+URLS = "urls/"  # urls/<errors|skipped>/<reason>: the first URLs behind a reason, as a list of {url, site}
+
+
 class Stats(Protocol):
     def inc_value(self, key: str, count: int = 1, start: int = 0) -> None: ...
+    def get_value(self, key: str, default: Any = None) -> Any: ...
+    def set_value(self, key: str, value: Any) -> None: ...
 
 
-class UrlLog:
-    """The first ``per_reason`` URLs of each error and skip reason of a run, with their site; thread-safe."""
-
-    def __init__(self, per_reason: int = 50):
-        self.per_reason = per_reason
-        self.entries: dict[str, dict[str, list[dict[str, str]]]] = {"errors": {}, "skipped": {}}
-        self.lock = threading.Lock()
-
-    def add(self, kind: str, reason: str, url: str, site: str = "") -> None:
-        with self.lock:
-            listed = self.entries[kind].setdefault(reason, [])
-            if len(listed) < self.per_reason:
-                listed.append({"url": url, "site": site} if site else {"url": url})
-
-    def as_dict(self) -> dict[str, dict[str, list[dict[str, str]]]]:
-        with self.lock:
-            return {kind: {reason: list(urls) for reason, urls in sorted(reasons.items())}
-                    for kind, reasons in self.entries.items()}
-
-
-def count_failure(stats: Stats, urls: UrlLog | None, kind: str, reason: str, url: str, site: str = "") -> None:
-    """One error or skip (``kind``: errors / skipped) of ``url``: the run's count, its site's, and the URL."""
+def count_failure(stats: Stats, kind: str, reason: str, url: str, site: str = "", keep: int = 50) -> None:
+    """One error or skip (``kind``: errors / skipped) of ``url``: the run's count, its site's, and the first
+    ``keep`` URLs of each reason (every one of them is in the log)."""
     stats.inc_value(f"{kind}/{reason}")
     if site:
         stats.inc_value(f"{SITES}{site}/{kind}/{reason}")
-    if urls is not None:
-        urls.add(kind, reason, url, site)
+    if keep > 0:
+        key = f"{URLS}{kind}/{reason}"
+        listed = stats.get_value(key)
+        if listed is None:
+            stats.set_value(key, listed := [])
+        if len(listed) < keep:  # a list in the stats: appended in place, from any thread (one append is atomic)
+            listed.append({"url": url, "site": site} if site else {"url": url})
+
+
+def urls_from_stats(stats: dict[str, Any]) -> dict[str, dict[str, list[dict[str, str]]]]:
+    """The run record's ``urls``: per kind and reason, the first URLs behind it."""
+    found: dict[str, dict[str, list[dict[str, str]]]] = {"errors": {}, "skipped": {}}
+    for key, value in sorted(stats.items()):
+        if key.startswith(URLS):
+            kind, _, reason = key[len(URLS):].partition("/")
+            found.setdefault(kind, {})[reason] = list(value)
+    return found
 
 
 def count_found(stats: Stats, site: str) -> None:

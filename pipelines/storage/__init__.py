@@ -14,8 +14,9 @@ from __future__ import annotations
 import hashlib
 import importlib
 import re
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator, Mapping, Protocol
+from typing import Any, BinaryIO, Protocol
 from urllib.parse import urlsplit
 
 KEY_RE = re.compile(r"^[A-Za-z0-9_.-]+(?:/[A-Za-z0-9_.-]+)*$")
@@ -97,3 +98,15 @@ def open_storage(uri: str, settings: Mapping[str, Any], backends: Mapping[str, s
     cls = backend_class(uri, backends)
     cls.check_uri(uri)
     return cls.from_settings(uri, settings)
+
+
+def storage_from_settings(settings: Any, uri: str | None = None) -> Storage:
+    """The store at ``uri`` (default ``STORE_URI``), its backend from ``STORE_BACKENDS_BASE`` + ``STORE_BACKENDS``.
+
+    ``settings`` is Scrapy's (``getwithbase`` merges the two tables) or a plain mapping of setting names.
+    """
+    if hasattr(settings, "getwithbase"):
+        backends = dict(settings.getwithbase("STORE_BACKENDS"))
+    else:
+        backends = {**(settings.get("STORE_BACKENDS_BASE") or {}), **(settings.get("STORE_BACKENDS") or {})}
+    return open_storage(uri or settings.get("STORE_URI"), settings, backends)

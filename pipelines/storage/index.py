@@ -89,9 +89,13 @@ class ArchiveIndex:
         listed = [key for folder in ("manifest", VERDICTS) for key in storage.list(folder) if key.endswith(".jsonl")]
         with self.lock:
             seen = {name: (size, final) for name, size, final in self.db.execute("SELECT * FROM manifests")}
-            known = self.db.execute("SELECT EXISTS (SELECT 1 FROM articles UNION ALL SELECT 1 FROM verdicts)").fetchone()[0]
+            known = self.db.execute(
+                "SELECT EXISTS (SELECT 1 FROM articles UNION ALL SELECT 1 FROM verdicts)"
+            ).fetchone()[0]
             if set(seen) - set(listed) or (known and not seen):
-                logger.info("archive index: what it knows is gone from %s; rebuilding the index from the store", storage.uri)
+                logger.info(
+                    "archive index: what it knows is gone from %s; rebuilding the index from the store", storage.uri
+                )
                 self.db.executescript(
                     "DELETE FROM articles; DELETE FROM aliases; DELETE FROM manifests; DELETE FROM verdicts;"
                 )
@@ -113,7 +117,8 @@ class ArchiveIndex:
         return lines
 
     def expect_manifest(self, key: str) -> None:
-        """A manifest (or verdict file) this process writes: known to the cache, so that a store emptied later is noticed."""
+        """A manifest (or verdict file) this process writes: known to the cache, so that a store emptied later is
+        noticed."""
         with self.lock:
             self.db.execute("INSERT OR IGNORE INTO manifests VALUES (?, -1, 0)", (key,))
 
@@ -151,7 +156,9 @@ class ArchiveIndex:
     def verdict(self, url: str) -> tuple[str, str] | None:
         """(verdict, last fetch) of a page judged not to be an article, or None."""
         with self.lock:
-            row = self.db.execute("SELECT verdict, fetched FROM verdicts WHERE url = ?", (normalize_url(url),)).fetchone()
+            row = self.db.execute(
+                "SELECT verdict, fetched FROM verdicts WHERE url = ?", (normalize_url(url),)
+            ).fetchone()
         return (row[0], row[1]) if row else None
 
     def record(self, record: dict[str, Any]) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator, Mapping
+from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from warcio.limitreader import LimitReader
@@ -43,7 +44,7 @@ class LocalStorage:
             raise StorageError(f"STORE_URI={uri!r}: {existing} is not a directory")
 
     @classmethod
-    def from_settings(cls, uri: str, settings: Mapping[str, Any]) -> "LocalStorage":
+    def from_settings(cls, uri: str, settings: Mapping[str, Any]) -> LocalStorage:
         return cls(cls.location(uri))
 
     def path(self, key: str) -> Path:
@@ -157,7 +158,7 @@ class _Limited(LimitReader):
     def close(self) -> None:
         self.stream.close()
 
-    def __enter__(self) -> "_Limited":
+    def __enter__(self) -> _Limited:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -24,9 +24,10 @@ import re
 import shutil
 import threading
 import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator, Mapping
+from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from pipelines.storage import AppendLog, StorageError, check_key, content_type_for, sha256_hex
@@ -107,7 +108,7 @@ class S3Storage:
             raise StorageError(f"STORE_URI={uri!r}: expected s3://bucket/prefix")
 
     @classmethod
-    def from_settings(cls, uri: str, settings: Mapping[str, Any]) -> "S3Storage":
+    def from_settings(cls, uri: str, settings: Mapping[str, Any]) -> S3Storage:
         """The S3 settings (S3_ENDPOINT_URL, S3_REGION, S3_PROFILE, S3_MAX_ATTEMPTS, ...) and the spool's directory."""
         defaults = S3Options()
         options = S3Options(
@@ -431,7 +432,8 @@ def _error_code(exc: Exception) -> str:
 
 def _is_transient(exc: Exception) -> bool:
     """Connection problems, throttling and server errors: worth spooling and retrying later."""
-    from botocore.exceptions import ClientError, ConnectionError as BotoConnectionError, HTTPClientError
+    from botocore.exceptions import ClientError, HTTPClientError
+    from botocore.exceptions import ConnectionError as BotoConnectionError
 
     if isinstance(exc, (BotoConnectionError, HTTPClientError, ConnectionError, TimeoutError)):
         return True

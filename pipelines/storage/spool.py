@@ -6,9 +6,9 @@ import json
 import os
 import shutil
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from pipelines.storage import content_type_for, sha256_hex
 from pipelines.storage.files import other_process_alive, read_json, remove_stale_temporaries, unlink, write_atomic

@@ -23,12 +23,13 @@ import multiprocessing
 import os
 import pickle
 import signal
-from concurrent.futures import CancelledError, TimeoutError as FutureTimeout
+from collections.abc import Callable
+from concurrent.futures import CancelledError
+from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from pebble import ProcessExpired, ProcessPool
-
 
 from pipelines.workers import cpupolicy
 

@@ -47,7 +47,7 @@ class Wayback:
         self.process: subprocess.Popen | None = None
         self.base_url = ""
 
-    def __enter__(self) -> "Wayback":
+    def __enter__(self) -> Wayback:
         self.directory.mkdir(parents=True, exist_ok=True)
         unpack = ("--unpack-wacz",) if any(f.name.endswith(".wacz") for f in self.files) else ()
         for args in (("init", self.COLLECTION), ("add", *unpack, self.COLLECTION, *map(str, self.files))):

@@ -82,7 +82,9 @@ class Site:
             originals = {served_path(response.url): response for response in iter_exchanges(stream)}
         for response in originals.values():  # the page itself, whatever coding the archive holds it in
             response.body = decoded_body(response)
-            response.headers = [(k, v) for k, v in response.headers if k.lower() not in ("content-encoding", "content-length")]
+            response.headers = [
+                (k, v) for k, v in response.headers if k.lower() not in ("content-encoding", "content-length")
+            ]
         # copies serve the same pages under /c<n>/…: a site of any size from a small archive (benchmarks)
         for copy in range(copies):
             prefix = f"/c{copy}" if copy else ""
@@ -137,7 +139,9 @@ def add_inserts(body: bytes, article_body: str, site: Site) -> bytes:
     if len(candidates) > 2:
         n = site.insert_count
         site.insert_count += 1
-        trailing = lxml.html.fragment_fromstring(f"<span>{TRAILING_SHAPE.format(n=n, headline=HEADLINE.format(n=n))}</span>")
+        trailing = lxml.html.fragment_fromstring(
+            f"<span>{TRAILING_SHAPE.format(n=n, headline=HEADLINE.format(n=n))}</span>"
+        )
         candidates[2].append(trailing)
     return lxml.html.tostring(tree, encoding="utf-8", doctype="<!DOCTYPE html>")
 
@@ -201,9 +205,15 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(self.delay)
         if page is None:
             return self.reply(404, [("Content-Type", "text/html")], b"<html><body>not found</body></html>")
-        headers = [(k, v) for k, v in page.headers if k.lower() not in ("content-length", "transfer-encoding", "content-encoding")]
+        headers = [
+            (k, v)
+            for k, v in page.headers
+            if k.lower() not in ("content-length", "transfer-encoding", "content-encoding")
+        ]
         if self.site.inserts:  # the page was re-serialized as UTF-8: say so, whatever its meta tag says
-            headers = [(k, v) for k, v in headers if k.lower() != "content-type"] + [("Content-Type", "text/html; charset=utf-8")]
+            headers = [(k, v) for k, v in headers if k.lower() != "content-type"] + [
+                ("Content-Type", "text/html; charset=utf-8")
+            ]
         coding, chunked = self.site.codings[path]
         return self.reply(page.status, headers, self.site.page_body(page), coding, chunked)
 
@@ -262,18 +272,23 @@ def rss_feed(base: str, articles: list[tuple[str, ArchivedResponse]]) -> bytes:
 
 def atom_feed(base: str, articles: list[tuple[str, ArchivedResponse]]) -> bytes:
     entries = "".join(
-        f'<entry><title>Story {i}</title><link href="{escape(base + quote(path))}"/><id>{escape(base + quote(path))}</id>'
+        f'<entry><title>Story {i}</title><link href="{escape(base + quote(path))}"/>'
+        f"<id>{escape(base + quote(path))}</id>"
         f"<updated>{page.fetched.isoformat()}</updated></entry>"
         for i, (path, page) in enumerate(articles)
     )
-    return (f'<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Sample Site</title>'
-            f"<id>{base}/</id><updated>2019-11-20T00:00:00Z</updated>{entries}</feed>").encode()
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Sample Site</title>'
+        f"<id>{base}/</id><updated>2019-11-20T00:00:00Z</updated>{entries}</feed>"
+    ).encode()
 
 
 def front_page(base: str, articles: list[str]) -> bytes:
     links = "".join(f'<li><a href="{html.escape(quote(path))}">Story {i}</a></li>' for i, path in enumerate(articles))
-    return (f'<!DOCTYPE html><html lang="en"><head><title>Sample Site</title><meta property="og:type" content="website">'
-            f"</head><body><h1>Sample Site</h1><ul>{links}</ul></body></html>").encode()
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><title>Sample Site</title><meta property="og:type" content="website">'
+        f"</head><body><h1>Sample Site</h1><ul>{links}</ul></body></html>"
+    ).encode()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -281,7 +296,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warc", type=Path, default=DEFAULT_WARC)
     parser.add_argument("--truth", type=Path, default=DEFAULT_TRUTH)
     parser.add_argument("--inserts", action="store_true", help="add ALSO READ-style inserts to article bodies")
-    parser.add_argument("--copies", type=int, default=1, help="serve the pages this many times under /c<n>/ (benchmarks)")
+    parser.add_argument(
+        "--copies", type=int, default=1, help="serve the pages this many times under /c<n>/ (benchmarks)"
+    )
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--delay", type=float, default=0.0, help="seconds before each archived page is sent")
     parser.add_argument("--coding", default=MIXED, choices=(MIXED, *ALL), help="content coding of the articles")

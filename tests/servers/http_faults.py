@@ -25,9 +25,9 @@ import sys
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler
-from typing import Callable
 from urllib.parse import unquote
 from xml.sax.saxutils import escape
 
@@ -57,7 +57,7 @@ def fault(name: str) -> Callable[[Fault], Fault]:
 
 
 @fault("flaky-500")
-def flaky_500(handler: "Handler") -> None:
+def flaky_500(handler: Handler) -> None:
     """500 twice, then the article: retried with backoff, stored."""
     if handler.seen() <= 2:
         return handler.reply(500, b"<html><body>try again</body></html>")
@@ -65,12 +65,12 @@ def flaky_500(handler: "Handler") -> None:
 
 
 @fault("always-503")
-def always_503(handler: "Handler") -> None:
+def always_503(handler: Handler) -> None:
     handler.reply(503, b"<html><body>down for maintenance</body></html>")
 
 
 @fault("retry-after-429")
-def retry_after_429(handler: "Handler") -> None:
+def retry_after_429(handler: Handler) -> None:
     """429 asking for one second (delta seconds), then the article."""
     if handler.seen() == 1:
         return handler.reply(429, b"slow down", [("Retry-After", "1")])
@@ -78,7 +78,7 @@ def retry_after_429(handler: "Handler") -> None:
 
 
 @fault("retry-after-503-date")
-def retry_after_503_date(handler: "Handler") -> None:
+def retry_after_503_date(handler: Handler) -> None:
     """503 asking to come back at an HTTP date two seconds away, then the article."""
     if handler.seen() == 1:
         return handler.reply(503, b"back soon", [("Retry-After", formatdate(time.time() + 2, usegmt=True))])
@@ -86,12 +86,12 @@ def retry_after_503_date(handler: "Handler") -> None:
 
 
 @fault("always-429")
-def always_429(handler: "Handler") -> None:
+def always_429(handler: Handler) -> None:
     handler.reply(429, b"slow down", [("Retry-After", "1")])
 
 
 @fault("not-found")
-def not_found(handler: "Handler") -> None:
+def not_found(handler: Handler) -> None:
     handler.reply(404, b"<html><body>no such page</body></html>")
 
 
@@ -99,26 +99,26 @@ def not_found(handler: "Handler") -> None:
 
 
 @fault("reset")
-def reset(handler: "Handler") -> None:
+def reset(handler: Handler) -> None:
     """The connection is reset before any response."""
     handler.reset()
 
 
 @fault("reset-mid-body")
-def reset_mid_body(handler: "Handler") -> None:
+def reset_mid_body(handler: Handler) -> None:
     """Headers promise 100 kB; the connection is reset after 1 kB."""
     handler.promise(100_000, b"<html><body><p>" + b"x" * 1000)
     handler.reset()
 
 
 @fault("stall")
-def stall(handler: "Handler") -> None:
+def stall(handler: Handler) -> None:
     """Accepts the request and never answers."""
     handler.stall()
 
 
 @fault("stall-body")
-def stall_body(handler: "Handler") -> None:
+def stall_body(handler: Handler) -> None:
     """Sends the headers and a little body, then nothing more."""
     handler.promise(100_000, b"<html><body><p>the rest never comes")
     handler.stall()
@@ -128,7 +128,7 @@ def stall_body(handler: "Handler") -> None:
 
 
 @fault("huge")
-def huge(handler: "Handler") -> None:
+def huge(handler: Handler) -> None:
     """A 60 MB page that says so in Content-Length."""
     handler.send_response(200)
     handler.send_header("Content-Type", "text/html; charset=utf-8")
@@ -138,7 +138,7 @@ def huge(handler: "Handler") -> None:
 
 
 @fault("huge-stream")
-def huge_stream(handler: "Handler") -> None:
+def huge_stream(handler: Handler) -> None:
     """A 60 MB page with no Content-Length: the crawler learns its size only by reading it."""
     handler.send_response(200)
     handler.send_header("Content-Type", "text/html; charset=utf-8")
@@ -149,14 +149,14 @@ def huge_stream(handler: "Handler") -> None:
 
 
 @fault("bomb")
-def bomb(handler: "Handler") -> None:
+def bomb(handler: Handler) -> None:
     """About 1 MB of gzip that inflates to 1 GB."""
     body = gzip_bomb()
     handler.reply(200, body, [("Content-Encoding", "gzip")])
 
 
 @fault("large-html")
-def large_html(handler: "Handler") -> None:
+def large_html(handler: Handler) -> None:
     """12 MB of HTML: fetched and archived, too large to extract."""
     paragraph = b"<p>" + b"All work and no play makes a dull page. " * 40 + b"</p>\n"
     body = b"<!DOCTYPE html><html><head><title>Large</title></head><body>"
@@ -168,32 +168,36 @@ def large_html(handler: "Handler") -> None:
 
 
 @fault("binary")
-def binary(handler: "Handler") -> None:
+def binary(handler: Handler) -> None:
     handler.reply(200, os.urandom(64 * 1024), [("Content-Type", "application/octet-stream")], content_type=None)
 
 
 @fault("binary-as-html")
-def binary_as_html(handler: "Handler") -> None:
+def binary_as_html(handler: Handler) -> None:
     """A PNG sent as text/html."""
     handler.reply(200, b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 64)
 
 
 @fault("bad-encoding")
-def bad_encoding(handler: "Handler") -> None:
+def bad_encoding(handler: Handler) -> None:
     """Declared UTF-8; the text is bytes that no UTF-8 decoder accepts."""
     words = b" ".join(bytes([0xC0 + i % 16, 0xC0 + i % 7, 0xFE - i % 3]) for i in range(3000))
-    body = b"<!DOCTYPE html><html><head><title>\xc3\x28\xa0\xa1</title></head><body><article><p>" + words + b"</p></article></body></html>"
+    body = (
+        b"<!DOCTYPE html><html><head><title>\xc3\x28\xa0\xa1</title></head><body><article><p>"
+        + words
+        + b"</p></article></body></html>"
+    )
     handler.reply(200, body)
 
 
 @fault("unknown-charset")
-def unknown_charset(handler: "Handler") -> None:
+def unknown_charset(handler: Handler) -> None:
     """An article whose Content-Type names a charset that does not exist: read anyway, stored."""
     handler.article(4, content_type="text/html; charset=x-no-such-charset")
 
 
 @fault("mislabelled-charset")
-def mislabelled_charset(handler: "Handler") -> None:
+def mislabelled_charset(handler: Handler) -> None:
     """A Portuguese article in windows-1252, as its <meta> says, sent as charset=utf-8: stored, accents intact."""
     text = handler.site.pages[handler.spare()[MISLABELLED]].body.decode("utf-8")
     text = re.sub(r"<meta charset=[\"']?utf-8[\"']?>", "", text, flags=re.I)
@@ -202,7 +206,7 @@ def mislabelled_charset(handler: "Handler") -> None:
 
 
 @fault("empty")
-def empty(handler: "Handler") -> None:
+def empty(handler: Handler) -> None:
     handler.reply(200, b"")
 
 
@@ -210,17 +214,17 @@ def empty(handler: "Handler") -> None:
 
 
 @fault("redirect-loop")
-def redirect_loop(handler: "Handler") -> None:
+def redirect_loop(handler: Handler) -> None:
     handler.redirect("/fault/redirect-loop-back")
 
 
 @fault("redirect-loop-back")
-def redirect_loop_back(handler: "Handler") -> None:
+def redirect_loop_back(handler: Handler) -> None:
     handler.redirect("/fault/redirect-loop")
 
 
 @fault("redirect-chain")
-def redirect_chain(handler: "Handler") -> None:
+def redirect_chain(handler: Handler) -> None:
     """Each hop redirects to a new URL, forever."""
     step = int(handler.query().get("n", "0") or 0)
     handler.redirect(f"/fault/redirect-chain?n={step + 1}")
@@ -233,7 +237,8 @@ BLOCKED_REDIRECTS = {
     "redirect-metadata-mapped": "http://[::ffff:169.254.169.254]/latest/meta-data/",
     "redirect-metadata-ipv6": "http://[fd00:ec2::254]/latest/meta-data/",
     "redirect-link-local": "http://169.254.10.10:8080/admin",
-    "redirect-metadata-decimal": "http://2852039166/latest/meta-data/",  # a name the resolver turns into 169.254.169.254
+    # a name the resolver turns into 169.254.169.254
+    "redirect-metadata-decimal": "http://2852039166/latest/meta-data/",
 }
 
 
@@ -246,7 +251,7 @@ for _name, _target in BLOCKED_REDIRECTS.items():
 
 
 @fault("redirect-file")
-def redirect_file(handler: "Handler") -> None:
+def redirect_file(handler: Handler) -> None:
     handler.redirect("file:///etc/passwd")
 
 

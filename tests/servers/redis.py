@@ -48,7 +48,7 @@ class RedisServer:
     def client(self) -> redis.Redis:
         return redis.Redis.from_url(self.url, socket_timeout=5)
 
-    def start(self) -> "RedisServer":
+    def start(self) -> RedisServer:
         """Start (or restart, on the same port) and wait until it answers PING."""
         restart = bool(self.port)
         for _ in range(1 if restart else 5):  # a free port may be taken between the probe and the bind: try another
@@ -89,7 +89,7 @@ class RedisServer:
             self.process.kill()
             self.process.wait(timeout=10)
 
-    def __enter__(self) -> "RedisServer":
+    def __enter__(self) -> RedisServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

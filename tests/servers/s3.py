@@ -180,7 +180,9 @@ class SeaweedServer(S3Server):
                 return True
             time.sleep(0.05)
         self.kill()
-        raise RuntimeError(f"weed mini did not answer on {self.endpoint} within {self.startup_timeout}s: {self.log_tail()}")
+        raise RuntimeError(
+            f"weed mini did not answer on {self.endpoint} within {self.startup_timeout}s: {self.log_tail()}"
+        )
 
     def _answers(self) -> bool:
         try:

@@ -39,7 +39,7 @@ class ScrapydServer(ServerProcess):
         self.root = Path(tempfile.mkdtemp(prefix="scrapyd-"))
         self.base_url = f"http://127.0.0.1:{free_port()}"
 
-    def __enter__(self) -> "ScrapydServer":
+    def __enter__(self) -> ScrapydServer:
         for attempt in range(3):
             if attempt:  # the free port was taken before Scrapyd bound it: another one
                 self.base_url = f"http://127.0.0.1:{free_port()}"
@@ -58,7 +58,9 @@ class ScrapydServer(ServerProcess):
         (self.root / "scrapyd.conf").write_text(CONFIG.format(port=port, root=self.root))
         env = {key: value for key, value in os.environ.items() if key != "SCRAPY_SETTINGS_MODULE"}
         with open(self.root / "scrapyd.err", "wb") as errors:
-            self.process = subprocess.Popen(self.command, cwd=self.root, env=env, stdout=subprocess.DEVNULL, stderr=errors)
+            self.process = subprocess.Popen(
+                self.command, cwd=self.root, env=env, stdout=subprocess.DEVNULL, stderr=errors
+            )
         deadline = time.monotonic() + self.startup_timeout
         while True:  # Scrapyd prints no URL: ask it until it answers
             try:

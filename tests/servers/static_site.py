@@ -31,8 +31,33 @@ from tests.servers.encodings import send
 
 PAGE_CODINGS = ("gzip", "br", "zstd", "identity")
 TYPES = {".html": "text/html; charset=utf-8", ".xml": "application/xml", ".txt": "text/plain"}
-WORDS = ("council budget vote parks libraries roads district residents funding meeting members mayor plan "
-         "schools transport housing water energy report committee public hearing proposal tax city").split()
+WORDS = [
+    "council",
+    "budget",
+    "vote",
+    "parks",
+    "libraries",
+    "roads",
+    "district",
+    "residents",
+    "funding",
+    "meeting",
+    "members",
+    "mayor",
+    "plan",
+    "schools",
+    "transport",
+    "housing",
+    "water",
+    "energy",
+    "report",
+    "committee",
+    "public",
+    "hearing",
+    "proposal",
+    "tax",
+    "city",
+]
 
 
 def article_html(title: str, paragraphs: list[str], published: str) -> str:
