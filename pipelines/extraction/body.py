@@ -153,7 +153,8 @@ def _element_index(tree: HtmlElement) -> dict[str, HtmlElement]:
 
 
 def article_scope(elements: list[HtmlElement]) -> HtmlElement | None:
-    """The element that holds the article: the <article> (or articleBody) around its paragraphs, else their common ancestor."""
+    """The element that holds the article: the <article> (or articleBody) around its paragraphs, else their
+    common ancestor."""
     if not elements:
         return None
     ancestors = [elements[0], *elements[0].iterancestors()]
@@ -222,6 +223,7 @@ def printed_lead(tree: HtmlElement, description: str, blocks: list[Block]) -> Bl
 
 # "/descendant::" as "//" selects, without first listing every node of the page
 _TEXT_NODES = XPath(
-    "/descendant::body/descendant::text()[normalize-space()][not(ancestor::script or ancestor::style or ancestor::template)]"
+    "/descendant::body/descendant::text()[normalize-space()]"
+    "[not(ancestor::script or ancestor::style or ancestor::template)]"
 )
 _LEAD_BLOCKS = ("p", "div", "h2", "h3", "span", "section", "strong", "li")

@@ -286,8 +286,11 @@ def is_consent_page(tree: HtmlElement, meta: PageMeta) -> bool:
     if _CONSENT_HOSTS.match(host):
         return True
     # the button first: 26 of the 27 short corpus pages have none, and need not have their whole text read (2 ms)
-    if not any(_CONSENT_WORDS.search(" ".join(b.text_content().split()) + " " + (b.get("value") or "")) or _AGREE.search(b.text_content())
-               for b in tree.xpath("//button | //input[@type='submit' or @type='button'] | //a[@role='button']")):
+    if not any(
+        _CONSENT_WORDS.search(" ".join(b.text_content().split()) + " " + (b.get("value") or ""))
+        or _AGREE.search(b.text_content())
+        for b in tree.xpath("//button | //input[@type='submit' or @type='button'] | //a[@role='button']")
+    ):
         return False
     title = " ".join(tree.xpath("string(//title)").split())
     text = " ".join(" ".join(tree.xpath(f"//body//text()[{_VISIBLE}]")).split())

@@ -48,7 +48,10 @@ BOILERPLATE = _EN["boilerplate"]
 NOTICES = _EN["notices"]
 PAYWALL = _EN["paywall"]
 # A notice that closes the page: whatever follows it is page furniture, not article text.
-END_OF_ARTICLE = re.compile(r"^\W{0,3}(?:(?:copyright|©|\(c\)).{0,40}\b(?:19|20)\d\d\b.{0,80}|.{0,80}\ball rights reserved\b.{0,20})$", re.IGNORECASE)
+END_OF_ARTICLE = re.compile(
+    r"^\W{0,3}(?:(?:copyright|©|\(c\)).{0,40}\b(?:19|20)\d\d\b.{0,80}|.{0,80}\ball rights reserved\b.{0,20})$",
+    re.IGNORECASE,
+)
 # A line that only says when (and by whom) the page was published: "Updated at 1:23 p.m."
 DATELINE = re.compile(
     r"^\W{0,3}(?:(?:last )?(?:updated|published|posted|first published)\b[^!?]{0,60}\d[^!?]{0,40}"

@@ -2,7 +2,8 @@
 
 Pages give their title several times (JSON-LD ``headline``, ``og:title``,
 ``<title>``), often with the site's name glued on ("… - Golem.de",
-"… | DW | 28.04.2023"): the parts that name the site or a date come off. Bylines lose their "By"/"Von"/"Text:" and split into names in order;
+"… | DW | 28.04.2023"): the parts that name the site or a date come off. Bylines lose their
+"By"/"Von"/"Text:" and split into names in order;
 a publisher's name, a profile slug or a photo credit is no author.
 Measured on the fundus pages (docs/extraction.md).
 """
@@ -35,7 +36,9 @@ def _site_like(part: str, site_names: Iterable[str]) -> bool:
         name_key = _norm(name)
         if not name_key:
             continue
-        if key == name_key or key in name_key or (len(name_key) >= 3 and name_key in key and len(words) <= len(name_key.split()) + 3):
+        if key == name_key or key in name_key or (
+            len(name_key) >= 3 and name_key in key and len(words) <= len(name_key.split()) + 3
+        ):
             return True
         if len(words) <= 4 and any(len(word) >= 4 for word in words & set(name_key.split())):
             return True  # "Chadashoth Israel" beside the site name "Israel Nachrichten"
@@ -79,7 +82,9 @@ _AND = re.compile(r"\s+(?:and|und|og|et|y|e|i|en|ve|и|och|a|&)\s+|\s*[,;/]\s*|\
 _INITIALS = re.compile(r"\s*\((?:[\w.]{1,6})\)\s*$")
 _CREDIT = re.compile(r"\((?:image|photo|foto|bild)s?:|getty images|istock|shutterstock|reuters/", re.IGNORECASE)
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)+$")
-_DOMAIN = re.compile(r"\b[\w-]+\.(?:com|de|net|org|co\.uk|uk|fr|es|it|ch|at|jp|kr|no|se|dk|nl|pl|tw|in)\b", re.IGNORECASE)
+_DOMAIN = re.compile(
+    r"\b[\w-]+\.(?:com|de|net|org|co\.uk|uk|fr|es|it|ch|at|jp|kr|no|se|dk|nl|pl|tw|in)\b", re.IGNORECASE
+)
 
 
 def byline_names(raw: str | Iterable[str], publisher_names: Iterable[str] = (), domains: bool = False) -> list[str]:

@@ -81,7 +81,9 @@ def read_metadata(tree: HtmlElement, url: str, site_zone: str = "") -> PageMeta:
     article = next((obj for obj in objects if ARTICLE_TYPES & set(_types(obj))), {})
     fallback = TrafilaturaMetadata(tree, url)
     language = _language(
-        tree.get("lang") or _first(tags, "content-language", "og:locale", "language") or _text(article.get("inLanguage"))
+        tree.get("lang")
+        or _first(tags, "content-language", "og:locale", "language")
+        or _text(article.get("inLanguage"))
     )
     zone = site_zone or page_zone(tags, article, tree.get("lang") or "", url)
 
@@ -94,7 +96,11 @@ def read_metadata(tree: HtmlElement, url: str, site_zone: str = "") -> PageMeta:
     meta.title = choose_title(
         [_text(article.get("headline")) or _clean_text(fallback.title or "") or _first(tags, "og:title")], site_names
     )
-    meta.description = _text(article.get("description")) or _first(tags, "og:description", "description", "twitter:description") or (fallback.description or "")
+    meta.description = (
+        _text(article.get("description"))
+        or _first(tags, "og:description", "description", "twitter:description")
+        or (fallback.description or "")
+    )
     meta.zone = zone
     meta.date = (
         parse_date(_text(article.get("datePublished")), zone)
@@ -103,12 +109,17 @@ def read_metadata(tree: HtmlElement, url: str, site_zone: str = "") -> PageMeta:
         or _first_date(tree.xpath("//*[@itemprop='datePublished']/@content"), zone)
         or parse_date(_text(article.get("dateCreated")), zone)
     )
-    meta.image = _absolute(url, _first(tags, "og:image", "og:image:url", "twitter:image") or _ld_image(article.get("image")) or (fallback.image or ""))
+    image = _first(tags, "og:image", "og:image:url", "twitter:image") or _ld_image(article.get("image"))
+    meta.image = _absolute(url, image or (fallback.image or ""))
     meta.site_names = site_names
     ld_authors = _ld_name_list(article.get("author"))
     shown = cache(lambda: shown_authors(tree))
     # the page prints one more author than its JSON-LD lists (a co-author); more are other articles' authors
-    if ld_authors and len(shown()) == len(ld_authors) + 1 and {a.casefold() for a in ld_authors} <= {a.casefold() for a in shown()}:
+    if (
+        ld_authors
+        and len(shown()) == len(ld_authors) + 1
+        and {a.casefold() for a in ld_authors} <= {a.casefold() for a in shown()}
+    ):
         ld_authors = shown()
     # the searches of the page run only when the sources before them name no one
     meta.author = ", ".join(
@@ -119,7 +130,11 @@ def read_metadata(tree: HtmlElement, url: str, site_zone: str = "") -> PageMeta:
         )
     )
     meta.language = language
-    meta.site_name = _first(tags, "og:site_name", "application-name") or _ld_names(article.get("publisher")) or (fallback.sitename or "")
+    meta.site_name = (
+        _first(tags, "og:site_name", "application-name")
+        or _ld_names(article.get("publisher"))
+        or (fallback.sitename or "")
+    )
     meta.sections = _unique(
         _as_list(article.get("articleSection")) + tags.get("article:section", []) + list(fallback.categories or [])
     )
@@ -270,7 +285,8 @@ def meta_tags(tree: HtmlElement) -> dict[str, list[str]]:
         name = node.get("property") or node.get("name") or node.get("itemprop") or node.get("http-equiv")
         content = node.get("content")
         if name and content and content.strip():
-            found.setdefault(name.strip().lower() if ":" in name or name.islower() else name.strip(), []).append(content.strip())
+            key = name.strip().lower() if ":" in name or name.islower() else name.strip()
+            found.setdefault(key, []).append(content.strip())
     # a few names are written in varying case; keep a lower-case alias
     for name in list(found):
         found.setdefault(name.lower(), found[name])
@@ -335,7 +351,8 @@ def canonical_url(tree: HtmlElement, url: str, tags: dict[str, list[str]], artic
 
 
 def declared_url(tree: HtmlElement) -> str:
-    """The absolute URL a page gives itself (canonical link, og:url, JSON-LD), or "": where a saved page was published."""
+    """The absolute URL a page gives itself (canonical link, og:url, JSON-LD), or "": where a saved page was
+    published."""
     article = next((obj for obj in json_ld_objects(tree) if ARTICLE_TYPES & set(_types(obj))), {})
     for candidate in _url_candidates(tree, meta_tags(tree), article):
         candidate = (candidate or "").strip()
@@ -358,7 +375,7 @@ def _absolute(base: str, value: str) -> str:
         return ""
     try:
         absolute = urljoin(base, value.strip())
-        urlsplit(absolute).hostname  # raises for a broken host such as "http://[oops"
+        _ = urlsplit(absolute).hostname  # raises for a broken host such as "http://[oops"
     except ValueError:
         return ""  # a page's broken URL costs that one field, never the article
     return absolute if absolute.startswith(("http://", "https://")) else ""
@@ -473,7 +490,8 @@ def _site_names(tags: dict[str, list[str]], article: dict[str, Any], url: str) -
     except ValueError:
         host = ""
     label = host.split(".")[-2] if host.count(".") >= 1 else host
-    names = [_first(tags, "og:site_name"), _first(tags, "application-name"), _ld_names(article.get("publisher")), host, label]
+    names = [_first(tags, "og:site_name"), _first(tags, "application-name"), _ld_names(article.get("publisher"))]
+    names += [host, label]
     return [name for name in names if name]
 
 
@@ -511,17 +529,18 @@ def _language(value: str) -> str:
 # --- time zones ------------------------------------------------------------------------------------
 
 _OFFSET_AT_END = re.compile(r"(?:[+-]\d\d:?\d\d|Z)$")
-_ZONE_DATES = DATE_META + ("article:modified_time", "og:updated_time", "dateModified", "last-modified")
+_ZONE_DATES = (*DATE_META, "article:modified_time", "og:updated_time", "dateModified", "last-modified")
 # the zone of a country's news sites, by top-level domain (one zone where a country has several: its capital's)
 TLD_ZONES = {
-    "de": "Europe/Berlin", "at": "Europe/Vienna", "ch": "Europe/Zurich", "li": "Europe/Vaduz", "lu": "Europe/Luxembourg",
-    "fr": "Europe/Paris", "be": "Europe/Brussels", "nl": "Europe/Amsterdam", "it": "Europe/Rome", "es": "Europe/Madrid",
-    "pt": "Europe/Lisbon", "uk": "Europe/London", "ie": "Europe/Dublin", "pl": "Europe/Warsaw", "cz": "Europe/Prague",
-    "sk": "Europe/Bratislava", "hu": "Europe/Budapest", "se": "Europe/Stockholm", "no": "Europe/Oslo",
-    "dk": "Europe/Copenhagen", "fi": "Europe/Helsinki", "gr": "Europe/Athens", "tr": "Europe/Istanbul",
-    "ru": "Europe/Moscow", "ua": "Europe/Kyiv", "ro": "Europe/Bucharest", "bg": "Europe/Sofia", "hr": "Europe/Zagreb",
-    "rs": "Europe/Belgrade", "si": "Europe/Ljubljana", "il": "Asia/Jerusalem", "jp": "Asia/Tokyo", "kr": "Asia/Seoul",
-    "cn": "Asia/Shanghai", "tw": "Asia/Taipei", "hk": "Asia/Hong_Kong", "sg": "Asia/Singapore", "my": "Asia/Kuala_Lumpur",
+    "de": "Europe/Berlin", "at": "Europe/Vienna", "ch": "Europe/Zurich", "li": "Europe/Vaduz",
+    "lu": "Europe/Luxembourg", "fr": "Europe/Paris", "be": "Europe/Brussels", "nl": "Europe/Amsterdam",
+    "it": "Europe/Rome", "es": "Europe/Madrid", "pt": "Europe/Lisbon", "uk": "Europe/London", "ie": "Europe/Dublin",
+    "pl": "Europe/Warsaw", "cz": "Europe/Prague", "sk": "Europe/Bratislava", "hu": "Europe/Budapest",
+    "se": "Europe/Stockholm", "no": "Europe/Oslo", "dk": "Europe/Copenhagen", "fi": "Europe/Helsinki",
+    "gr": "Europe/Athens", "tr": "Europe/Istanbul", "ru": "Europe/Moscow", "ua": "Europe/Kyiv",
+    "ro": "Europe/Bucharest", "bg": "Europe/Sofia", "hr": "Europe/Zagreb", "rs": "Europe/Belgrade",
+    "si": "Europe/Ljubljana", "il": "Asia/Jerusalem", "jp": "Asia/Tokyo", "kr": "Asia/Seoul", "cn": "Asia/Shanghai",
+    "tw": "Asia/Taipei", "hk": "Asia/Hong_Kong", "sg": "Asia/Singapore", "my": "Asia/Kuala_Lumpur",
     "id": "Asia/Jakarta", "th": "Asia/Bangkok", "vn": "Asia/Ho_Chi_Minh", "ph": "Asia/Manila", "in": "Asia/Kolkata",
     "pk": "Asia/Karachi", "ae": "Asia/Dubai", "sa": "Asia/Riyadh", "qa": "Asia/Qatar", "eg": "Africa/Cairo",
     "ng": "Africa/Lagos", "ke": "Africa/Nairobi", "tz": "Africa/Dar_es_Salaam", "za": "Africa/Johannesburg",
