@@ -195,10 +195,16 @@ def printed_lead(tree: HtmlElement, description: str, blocks: list[Block]) -> Bl
     body_opening = " ".join(first.split()[:3])
     opening = " ".join(wanted.split()[:3])
     seen: set[int] = set()
+    # a text matters only if its key starts as the description's or the body's does: its first letter tells
+    starts = {opening[0], body_opening[:1]} - {""}
     # the text node that starts the description, then the block around it: a walk over text, not over
     # every element's text_content (5 ms a page)
     for node in _TEXT_NODES(tree):
-        node_key = key(node)
+        lowered = node.lower()
+        initial = _TOKEN.search(lowered)
+        if initial is None or lowered[initial.start()] not in starts:
+            continue
+        node_key = " ".join(_TOKEN.findall(lowered))  # key(node)
         if body_opening and node_key.startswith(body_opening) and not opening.startswith(node_key[:len(opening)]):
             return None  # the body's first paragraph comes first: a copy further down is no lead
         if not node_key or not opening.startswith(node_key[: len(opening)]):
