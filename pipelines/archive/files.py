@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO
 
 from pipelines.storage.local import read_range
 
@@ -149,7 +149,7 @@ def archive_files(location: str, storage_opener: Any) -> Iterator[ArchiveFile]:
     indexes = {key for key in listed if key.endswith(INDEX_SUFFIX)}
     for key in sorted(key for key in listed if is_archive(key)):
         if key.endswith(WACZ_SUFFIX):
-            yield from _wacz_members(storage.describe(key), lambda k=key: _spooled(storage.open_read(k)))
+            yield from _wacz_members(storage.describe(key), partial(_spooled_object, storage, key))
         else:
             yield _stored_file(storage, key, index_name(key) in indexes)
 
@@ -210,7 +210,7 @@ def _wacz_members(name: str, opener: Callable[[], Any]) -> Iterator[ArchiveFile]
     if not members:
         raise FileNotFoundError(f"{name}: a WACZ without WARC files (archive/*.warc.gz)")
     for member in members:
-        yield ArchiveFile(name=f"{name}#{member}", opener=lambda m=member: _zip_member(opener, m))
+        yield ArchiveFile(name=f"{name}#{member}", opener=partial(_zip_member, opener, member))
 
 
 @contextmanager
@@ -221,12 +221,16 @@ def _counted(opened: Any, counter: ReadCounter) -> Iterator[CountedStream]:
 
 
 @contextmanager
-def _zip_member(opener: Callable[[], Any], member: str) -> Iterator[BinaryIO]:
+def _zip_member(opener: Callable[[], Any], member: str) -> Iterator[IO[bytes]]:
     with opener() as handle, zipfile.ZipFile(handle) as package, package.open(member) as stream:
         yield stream
 
 
-def _spooled(source: BinaryIO) -> BinaryIO:
+def _spooled_object(storage: Any, key: str) -> IO[bytes]:
+    return _spooled(storage.open_read(key))
+
+
+def _spooled(source: BinaryIO) -> IO[bytes]:
     """A seekable copy of a stream (a zip needs one): in memory up to 64 MB, then on disk."""
     copy = tempfile.SpooledTemporaryFile(64 * 1024 * 1024)  # noqa: SIM115 - the caller closes it
     with source:

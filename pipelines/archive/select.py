@@ -18,6 +18,7 @@ Nothing here imports Scrapy.
 
 from __future__ import annotations
 
+import builtins
 import json
 import logging
 import re
@@ -174,13 +175,13 @@ class Unit:
             return file_size
         if any(end is None for _, end in self.spans) and file_size is None:
             return None
-        return sum((file_size if end is None else end) - start for start, end in self.spans)
+        return sum((end if end is not None else file_size or 0) - start for start, end in self.spans)
 
     def as_json(self) -> str:
         return json.dumps({"file": self.file, "spans": [list(span) for span in self.spans], "records": self.records})
 
     @classmethod
-    def from_json(cls, text: str | bytes) -> Unit:
+    def from_json(cls, text: str | builtins.bytes) -> Unit:
         data = json.loads(text)
         return cls(file=data["file"], spans=tuple((start, end) for start, end in data["spans"]),
                    records=data.get("records", 0))

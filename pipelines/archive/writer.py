@@ -135,7 +135,7 @@ class GzipMembers:
     def __init__(self, out: BinaryIO, level: int):
         self.out = out
         self.level = level
-        self._compressor = None
+        self._compressor: Any = None  # an ISA-L compressor for the record being written
 
     def write(self, data: bytes) -> None:
         if self._compressor is None:

@@ -175,7 +175,10 @@ class SearchIndex:
         with self.lock:
             row = self.db.execute("SELECT id, url, site, title, date, fetched, revision, key FROM documents "
                                   "WHERE id = ?", (doc_id,)).fetchone()
-        return Hit(*row[:7], key=row[7]) if row else None
+        if not row:
+            return None
+        doc, url, site, title, date, fetched, revision, key = row
+        return Hit(doc, url, site, title, date, fetched, revision, key=key)
 
     def versions(self, url: str) -> list[dict[str, Any]]:
         with self.lock:

@@ -8,7 +8,7 @@ away without any script.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 
 WIDTH, HEIGHT = 640, 200
@@ -37,7 +37,7 @@ def bars(labels: Sequence[str], values: Sequence[float], *, title: str, unit: st
     return _svg(title, parts)
 
 
-def lines(labels: Sequence[str], series: dict[str, Sequence[float | None]], *, title: str, unit: str = "",
+def lines(labels: Sequence[str], series: Mapping[str, Sequence[float | None]], *, title: str, unit: str = "",
           top: float | None = None, fmt=lambda v: f"{v:,.0f}") -> str:
     """One line per series over the same labels; a None value leaves a gap (the run did not measure it)."""
     values = [v for points in series.values() for v in points if v is not None]

@@ -108,7 +108,7 @@ class WorkerPool:
             raise TaskFailed("worker_crashed", f"extraction workers cannot start ({exc}; the cause is logged "
                                                "above)") from None
         try:
-            return pickle.loads(await asyncio.wrap_future(future))
+            payload: bytes = await asyncio.wrap_future(future)
         except FutureTimeout:
             raise TaskFailed("timeout", f"took over {self.timeout:g} s and was stopped") from None
         except ProcessExpired as exc:
@@ -118,6 +118,7 @@ class WorkerPool:
                                                "above)") from None
         except CancelledError:
             raise TaskFailed("stopped", "the crawl stopped before the page was extracted") from None
+        return pickle.loads(payload)
 
     def close(self) -> None:
         """Stop the workers at once: a page being extracted is cut short, not waited for."""
