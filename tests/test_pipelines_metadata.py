@@ -27,6 +27,23 @@ def test_field_by_field_equals_extract_metadata_on_every_corpus_page():
     assert compared > 300  # most fields of most pages hold a value: the comparison is not of empties
 
 
+def test_json_ld_that_does_not_parse_gives_trafilaturas_values_authors_included():
+    # a trailing comma: trafilatura's JSON-LD reader falls back to its regular expressions, whose author
+    # search the project runs only when the authors are asked for
+    script = (
+        '{"@context":"https://schema.org","@type":"NewsArticle","headline":"Budget vote delayed",'
+        '"articleSection":"Politik","publisher":{"@type":"Organization","name":"Example News"},'
+        '"author":{"@type":"Person","name":"Jane Roe"},}'
+    )
+    html = f'<html><head><script type="application/ld+json">{script}</script></head><body><p>Text</p></body></html>'
+    url = "https://www.example.com/politik/budget-vote-delayed"
+    whole = extract_metadata(parse_html(html), default_url=url, extensive=True)
+    lazy = TrafilaturaMetadata(parse_html(html), url)
+    for name in FIELDS:
+        assert getattr(lazy, name) == getattr(whole, name), name
+    assert (lazy.author, lazy.categories, lazy.title) == ("Jane Roe", ["Politik"], "Budget vote delayed")
+
+
 # --- time zones, titles, bylines -----------------------------------------------------------------------------
 
 

@@ -2,7 +2,8 @@
 
 Pages give their title several times (JSON-LD ``headline``, ``og:title``,
 ``<title>``), often with the site's name glued on ("… - Golem.de",
-"… | DW | 28.04.2023"): the parts that name the site or a date come off. Bylines lose their "By"/"Von"/"Text:" and split into names in order;
+"… | DW | 28.04.2023"): the parts that name the site or a date come off. Bylines lose their
+"By"/"Von"/"Text:" and split into names in order;
 a publisher's name, a profile slug or a photo credit is no author.
 Measured on the fundus pages (docs/extraction.md).
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 _SEPARATORS = re.compile(r"\s+(?:[|–—·»:]{1,2}|-|::|/)\s+")
 _TRAILING_SEPARATOR = re.compile(r"\s*(?:[|–—·»:]{1,2}|-|::|/)$")
@@ -35,7 +36,9 @@ def _site_like(part: str, site_names: Iterable[str]) -> bool:
         name_key = _norm(name)
         if not name_key:
             continue
-        if key == name_key or key in name_key or (len(name_key) >= 3 and name_key in key and len(words) <= len(name_key.split()) + 3):
+        if key == name_key or key in name_key or (
+            len(name_key) >= 3 and name_key in key and len(words) <= len(name_key.split()) + 3
+        ):
             return True
         if len(words) <= 4 and any(len(word) >= 4 for word in words & set(name_key.split())):
             return True  # "Chadashoth Israel" beside the site name "Israel Nachrichten"
@@ -79,7 +82,9 @@ _AND = re.compile(r"\s+(?:and|und|og|et|y|e|i|en|ve|и|och|a|&)\s+|\s*[,;/]\s*|\
 _INITIALS = re.compile(r"\s*\((?:[\w.]{1,6})\)\s*$")
 _CREDIT = re.compile(r"\((?:image|photo|foto|bild)s?:|getty images|istock|shutterstock|reuters/", re.IGNORECASE)
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)+$")
-_DOMAIN = re.compile(r"\b[\w-]+\.(?:com|de|net|org|co\.uk|uk|fr|es|it|ch|at|jp|kr|no|se|dk|nl|pl|tw|in)\b", re.IGNORECASE)
+_DOMAIN = re.compile(
+    r"\b[\w-]+\.(?:com|de|net|org|co\.uk|uk|fr|es|it|ch|at|jp|kr|no|se|dk|nl|pl|tw|in)\b", re.IGNORECASE
+)
 
 
 def byline_names(raw: str | Iterable[str], publisher_names: Iterable[str] = (), domains: bool = False) -> list[str]:
@@ -107,18 +112,23 @@ def _same_name(a: str, b: str) -> bool:
     return a == b or (len(a) >= 3 and len(b) >= 3 and (words_a <= words_b or words_b <= words_a))
 
 
-def choose_authors(sources: list[list[str]], publisher_names: Iterable[str]) -> list[str]:
+def choose_authors(sources: Iterable[list[str] | Callable[[], list[str]]], publisher_names: Iterable[str]) -> list[str]:
     """The first source that names people; else the publisher as the page names it ("Associated Press").
 
     A publisher's name stands as a byline only where no source names a person: an agency
-    story's author is the agency, a staff story's is its writer.
+    story's author is the agency, a staff story's is its writer. A source may be a function,
+    called only when the sources before it name no one: the costly searches (trafilatura's
+    copies the whole tree) then run on a quarter of the pages.
     """
     publisher_names = list(publisher_names)
-    for raw in sources:
+    read: list[list[str]] = []
+    for source in sources:
+        raw = source() if callable(source) else source
+        read.append(raw)
         names = byline_names(raw, publisher_names)
         if names:
             return names
-    for raw in sources:
+    for raw in read:
         names = byline_names(raw, domains=True)  # "ndr.de": the publisher as the page names it
         if names:
             return names[:1]
