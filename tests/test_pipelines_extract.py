@@ -155,3 +155,13 @@ def test_a_broken_url_or_json_ld_in_the_page_costs_only_that_field():
     article = extract_page(page(article_html(head)))
     assert article.url == "https://news.example.com/2026/11/21/budget.html"
     assert article.image == "" and len(article.blocks) >= 6
+
+
+def test_a_stray_control_character_does_not_cost_the_article():
+    # real pages carry them (a U+0010 in a Portuguese daily's byline): lxml refuses them in a tree's text
+    head = "<meta name='author' content='Ana\x10 Silva'>"
+    body = "<p class='byline'>Por Ana\x10 Silva</p>" + PARAGRAPHS.replace("council met", "council\x0b met", 1)
+    article = extract_page(page(article_html(head, body)))
+    assert article.author == "Ana Silva"
+    assert "the council met on Tuesday" in " ".join(article.paragraphs)
+    assert not any(ch in "\x0b\x10" for ch in article.title + " ".join(article.paragraphs))

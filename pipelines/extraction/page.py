@@ -164,7 +164,14 @@ def decode_page(page: Page, options: ExtractOptions) -> str:
         raise ExtractError("undecodable", f"text does not decode in its declared or detected encoding: {page.url}")
     if "<" not in text[:65536]:
         raise ExtractError("not_html", f"no markup: {page.url}")
+    # C0 controls are not allowed in XML text: lxml refuses them when trafilatura builds its output tree
+    # (ValueError), so a page with one stray U+0010 was lost; browsers do not show them either
+    if _CONTROLS.search(text):
+        text = _CONTROLS.sub("", text)
     return text
+
+
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 # comments go at parsing, as trafilatura's own parser drops them: text after a comment inside a paragraph
