@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: install install-test demo test eval bench fixture egg system-deps docs clean
+.PHONY: install install-test demo test lint eval bench fixture egg system-deps docs clean
 
 # What a crawl needs, and no more: `make demo` installs only this.
 $(STAMP): pyproject.toml
@@ -35,8 +35,13 @@ system-deps:
 	@tests/servers/install-chromium
 	@tests/servers/install-archive-tools
 
-test: $(TEST_STAMP) system-deps
+test: lint system-deps
 	$(BIN)/python -m pytest
+
+# ruff's rules in pyproject.toml over the whole tree, and mypy over the library half ([tool.mypy])
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check --quiet .
+	$(BIN)/mypy
 
 # The settings reference, generated from settings/base.py (a test keeps it in step)
 docs: $(STAMP)

@@ -204,6 +204,7 @@ class StorePipeline:
     def not_article(self, page: Page, verdict: str) -> None:
         """Remember a page judged not to be an article (off the reactor thread, like every store write)."""
         fetched = page.fetched.strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert self.store is not None  # pages are judged only once the spider is open
         future = self.threads.submit(self.store.remember_verdict, page.url, verdict, fetched, page.site.key)
         future.add_done_callback(self._verdict_written)
 

@@ -53,7 +53,7 @@ def read_settings(path: Path = BASE) -> list[Group]:
         for line in sorted(section_at):
             if line < node.lineno and all(line > s for s in _started(groups, section_at)):
                 groups.append(Group(section_at[line]))
-        above = []
+        above: list[str] = []
         number = node.lineno - 1
         while number in comments and number not in section_at and not lines[number - 1].strip().startswith(
                 tuple("ABCDEFGHIJKLMNOPQRSTUVWXYZ")):

@@ -120,12 +120,17 @@ def test_dateline_is_removed():
 
 
 def test_everything_after_the_copyright_line_is_removed():
-    kept, counts = clean([*TEXT, "Copyright 2019 Example News - ISSN 1234-5678", "More from the site", "Another headline"])
+    kept, counts = clean(
+        [*TEXT, "Copyright 2019 Example News - ISSN 1234-5678", "More from the site", "Another headline"]
+    )
     assert kept == TEXT and counts["end_of_article"] == 3
 
 
 def test_tag_list_matching_the_page_keywords_is_removed():
-    kept, counts = clean([*TEXT, "budget, city council, taxes, local politics"], tags=["Budget", "City Council", "Taxes", "Local politics"])
+    kept, counts = clean(
+        [*TEXT, "budget, city council, taxes, local politics"],
+        tags=["Budget", "City Council", "Taxes", "Local politics"],
+    )
     assert kept == TEXT and counts["tags"] == 1
 
 
@@ -149,7 +154,9 @@ def test_question_put_to_every_guest_is_structure_and_stays():
 
 def test_site_rules_extend_the_defaults():
     rules = rules_for(inserts=["more from punch"], drop=[r"^Support PREMIUM TIMES"])
-    kept, counts = clean([TEXT[0], "MORE FROM PUNCH: Naira falls again", "Support PREMIUM TIMES' journalism", TEXT[1]], rules)
+    kept, counts = clean(
+        [TEXT[0], "MORE FROM PUNCH: Naira falls again", "Support PREMIUM TIMES' journalism", TEXT[1]], rules
+    )
     assert kept == TEXT[:2]
     assert counts["insert"] == 1 and counts["site_rule"] == 1
 
@@ -183,7 +190,12 @@ LANGUAGE_LINES = [
     ("fr", "Il vous reste 57.09% de cet article à lire. La suite est réservée aux abonnés.", "paywall"),
     ("fr", "Lire aussi : Réforme des retraites, le gouvernement recule", "insert"),
     ("es", "Lee también: El Gobierno aprueba el nuevo plan de vivienda", "insert"),
-    ("es", "Tu suscripción se está usando en otro dispositivo y solo puedes acceder a EL PAÍS desde un dispositivo a la vez.", "notice"),
+    (
+        "es",
+        "Tu suscripción se está usando en otro dispositivo y solo puedes acceder a EL PAÍS desde un dispositivo"
+        " a la vez.",
+        "notice",
+    ),
     ("pt", "Leia também: Governo anuncia novo pacote de medidas", "insert"),
     ("it", "Leggi anche: Il governo approva la manovra", "insert"),
     ("nl", "Lees ook: Kabinet presenteert nieuwe plannen", "insert"),
@@ -227,7 +239,9 @@ def test_a_page_of_unknown_language_gets_every_languages_rules():
 
 def test_site_rules_extend_the_language_rules():
     rules = rules_for("de", inserts=["mehr vom tagesblatt"])
-    kept, counts = clean([TEXT[0], "Mehr vom Tagesblatt: Der Stadtrat tagt", "Lesen Sie auch: Der Bürgermeister", TEXT[1]], rules)
+    kept, counts = clean(
+        [TEXT[0], "Mehr vom Tagesblatt: Der Stadtrat tagt", "Lesen Sie auch: Der Bürgermeister", TEXT[1]], rules
+    )
     assert kept == TEXT[:2] and counts["insert"] == 2
 
 

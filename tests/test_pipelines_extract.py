@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from pipelines.extraction.page import ExtractError, ExtractOptions, extract_page
-from pipelines.item import Page, SiteProfile
 from pipelines.extraction.quality import evaluate_corpus
+from pipelines.item import Page, SiteProfile
 from tests.helpers import FIXTURES
 
-FETCHED = datetime(2026, 11, 21, 22, 0, tzinfo=timezone.utc)
+FETCHED = datetime(2026, 11, 21, 22, 0, tzinfo=UTC)
 PARAGRAPHS = "".join(
     f"<p>Paragraph {n} of the story says the council met on Tuesday and voted on the plan for the city budget, "
     f"which funds parks, libraries and roads for the coming year.</p>"
@@ -27,7 +27,10 @@ def page(html: str | bytes, url: str = "https://news.example.com/2026/11/21/budg
 
 
 def article_html(head: str = "", body: str = PARAGRAPHS) -> str:
-    return f"<!DOCTYPE html><html lang='en-GB'><head>{head}</head><body><article><h1>Budget</h1>{body}</article></body></html>"
+    return (
+        f"<!DOCTYPE html><html lang='en-GB'><head>{head}</head>"
+        f"<body><article><h1>Budget</h1>{body}</article></body></html>"
+    )
 
 
 def test_corpus_quality_with_and_without_cleaning():
@@ -54,7 +57,7 @@ def test_json_ld_news_article_wins_over_meta_tags():
     )
     article = extract_page(page(article_html(head)))
     assert article.title == "Council passes the budget"
-    assert article.date == datetime(2026, 11, 20, 23, 30, tzinfo=timezone.utc)  # converted to UTC
+    assert article.date == datetime(2026, 11, 20, 23, 30, tzinfo=UTC)  # converted to UTC
     assert article.author == "Jane Doe"
     assert article.image == "https://img.example.com/a.jpg"
     assert article.categories == ["Politics"] and article.tags[:2] == ["budget", "council"]
@@ -69,7 +72,7 @@ def test_meta_tags_and_hints_fill_what_json_ld_lacks():
     article = extract_page(page(article_html(head), hints={"date": "2026-11-18T07:00:00Z", "title": "From the feed"}))
     assert article.image == "https://news.example.com/img/b.jpg"
     assert article.description == 'A "long" night.'
-    assert article.date == datetime(2026, 11, 18, 7, 0, tzinfo=timezone.utc)  # the sitemap/feed date as a hint
+    assert article.date == datetime(2026, 11, 18, 7, 0, tzinfo=UTC)  # the sitemap/feed date as a hint
 
 
 def test_site_file_name_is_the_source():
@@ -132,12 +135,17 @@ def test_section_front_is_recognised_by_its_links():
 
 
 def test_article_embedding_a_video_is_still_an_article():
-    head = "<script type='application/ld+json'>[{\"@type\": \"NewsArticle\", \"headline\": \"H\"}, {\"@type\": \"VideoObject\"}]</script>"
+    head = (
+        "<script type='application/ld+json'>"
+        '[{"@type": "NewsArticle", "headline": "H"}, {"@type": "VideoObject"}]</script>'
+    )
     assert extract_page(page(article_html(head))).page_type == "article"
 
 
 def test_encodings_are_detected_from_the_page():
-    html = article_html("<meta charset='windows-1251'>", "<p>" + "Москва приняла бюджет города на следующий год. " * 12 + "</p>")
+    html = article_html(
+        "<meta charset='windows-1251'>", "<p>" + "Москва приняла бюджет города на следующий год. " * 12 + "</p>"
+    )
     article = extract_page(page(html.encode("windows-1251"), content_type="text/html"))
     assert "Москва приняла бюджет" in " ".join(article.paragraphs)
 

@@ -59,7 +59,7 @@ def test_a_body_cut_short_by_precision_extraction_is_recovered_from_its_article_
     result = article("be_PoliticoEu_2025_10_23")
     assert recall("be_PoliticoEu_2025_10_23", precision_only and [b.text for b in precision_only]) < 0.2
     assert recall("be_PoliticoEu_2025_10_23", result.paragraphs) > 0.85
-    assert not any("Advertisement" == p for p in result.paragraphs)
+    assert not any(p == "Advertisement" for p in result.paragraphs)
 
 
 def test_text_after_an_html_comment_inside_a_paragraph_is_kept():
@@ -174,7 +174,9 @@ def test_a_consent_interstitial_is_never_stored_as_an_article():
     assert error.value.reason == "not_article/consent"
 
 
-@pytest.mark.parametrize("title", ["Seite nicht gefunden", "Page not found - Example News", "404", "Página no encontrada"])
+@pytest.mark.parametrize(
+    "title", ["Seite nicht gefunden", "Page not found - Example News", "404", "Página no encontrada"]
+)
 def test_an_error_page_served_with_200_is_never_stored_as_an_article(title):
     html = (f"<html><head><title>{title}</title></head><body><h1>{title}</h1><p>The page you asked for has moved or "
             "no longer exists. Try the search or go back to the front page.</p></body></html>")

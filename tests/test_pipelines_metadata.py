@@ -65,7 +65,9 @@ def page_meta(head: str, url: str = "https://www.example.de/politik/2024/04/22/w
 def test_the_page_zone_comes_from_another_time_on_the_page_then_from_its_country():
     published = "<meta property='article:published_time' content='2024-04-22T14:30:00'>"
     modified = "<meta property='article:modified_time' content='2024-04-22T16:00:00+02:00'>"
-    assert page_meta(published + modified, "https://example.com/a-b-c-d").date == datetime(2024, 4, 22, 12, 30, tzinfo=UTC)
+    assert page_meta(published + modified, "https://example.com/a-b-c-d").date == datetime(
+        2024, 4, 22, 12, 30, tzinfo=UTC
+    )
     assert page_meta(published).date == datetime(2024, 4, 22, 12, 30, tzinfo=UTC)  # .de: Europe/Berlin
     assert page_meta(published, zone="America/New_York").date == datetime(2024, 4, 22, 18, 30, tzinfo=UTC)
 
@@ -73,8 +75,14 @@ def test_the_page_zone_comes_from_another_time_on_the_page_then_from_its_country
 def test_site_name_suffixes_come_off_titles():
     from pipelines.extraction.headline import strip_site_name
 
-    assert strip_site_name("Ukrainische Gegenoffensive: Ziele | DW | 28.04.2023", ["DW"]) == "Ukrainische Gegenoffensive: Ziele"
-    assert strip_site_name("LTE-Patent: Samsung verliert - Golem.de", ["golem.de", "golem"]) == "LTE-Patent: Samsung verliert"
+    assert (
+        strip_site_name("Ukrainische Gegenoffensive: Ziele | DW | 28.04.2023", ["DW"])
+        == "Ukrainische Gegenoffensive: Ziele"
+    )
+    assert (
+        strip_site_name("LTE-Patent: Samsung verliert - Golem.de", ["golem.de", "golem"])
+        == "LTE-Patent: Samsung verliert"
+    )
     assert strip_site_name("Trump - the interview", ["CNN"]) == "Trump - the interview"
 
 
@@ -91,9 +99,12 @@ def test_bylines_lose_their_words_and_keep_their_order():
 
 
 def test_an_author_page_link_names_the_author_when_nothing_else_does():
-    html = ("<html><head><meta name='author' content='LTO'><meta property='og:site_name' content='LTO'></head><body>"
-            "<nav><a href='/autoren/'>Alle Autoren</a></nav><p>von <a href='/autoren/name/max-kolter'>Dr. Max Kolter</a></p>"
-            "</body></html>")
+    html = (
+        "<html><head><meta name='author' content='LTO'><meta property='og:site_name' content='LTO'></head><body>"
+        "<nav><a href='/autoren/'>Alle Autoren</a></nav>"
+        "<p>von <a href='/autoren/name/max-kolter'>Dr. Max Kolter</a></p>"
+        "</body></html>"
+    )
     from pipelines.extraction.metadata import read_metadata
 
     assert read_metadata(parse_html(html), "https://www.lto.de/recht/a-b-c").author == "Dr. Max Kolter"

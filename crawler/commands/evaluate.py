@@ -57,7 +57,8 @@ class Command(ProjectCommand):
 
     def run_checked(self, args: list[str], opts: Any) -> None:
         corpora = [Path(a) for a in args] or [
-            *([p for p in SHARED_CORPORA if p.is_dir()] or [FIXTURE_CORPUS]), *([NONARTICLES] if NONARTICLES.is_dir() else [])
+            *([p for p in SHARED_CORPORA if p.is_dir()] or [FIXTURE_CORPUS]),
+            *([NONARTICLES] if NONARTICLES.is_dir() else []),
         ]
         systems = [name.strip() for name in opts.systems.split(",") if name.strip()]
         for name in systems:
@@ -89,8 +90,12 @@ class Command(ProjectCommand):
 
 def as_dict(result: CorpusResult) -> dict[str, Any]:
     return {
-        "pages": result.pages, "lost": len(result.failed), "token": vars(result.token), "shingle4": vars(result.shingle),
-        **({"paragraphs": vars(result.paragraphs)} if result.paragraphs else {}), **result.fields,
+        "pages": result.pages,
+        "lost": len(result.failed),
+        "token": vars(result.token),
+        "shingle4": vars(result.shingle),
+        **({"paragraphs": vars(result.paragraphs)} if result.paragraphs else {}),
+        **result.fields,
     }
 
 

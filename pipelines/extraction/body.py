@@ -43,10 +43,11 @@ _ARTICLE_SCOPE = "ancestor-or-self::*[self::article or @itemprop='articleBody' o
 def extract_blocks(tree: lxml.html.HtmlElement, url: str, options: ExtractOptions) -> list[Block]:
     """The article body as paragraph-level blocks, in reading order."""
     import trafilatura
+    from trafilatura.settings import Document
     from trafilatura.xml import xmltotxt
 
     document = trafilatura.bare_extraction(tree, url=url, options=_extractor(options, url))
-    if document is None or document.body is None:
+    if not isinstance(document, Document) or document.body is None:  # a dict only when as_dict is asked
         return []
     blocks: list[Block] = []
     for element in document.body:

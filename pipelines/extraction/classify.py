@@ -123,13 +123,13 @@ class PageSignals:
     @property
     def consent(self) -> bool:
         if self._consent is None:
-            self._consent = is_consent_page(self.tree, self.meta)
+            self._consent = self.tree is not None and self.meta is not None and is_consent_page(self.tree, self.meta)
         return self._consent
 
     @property
     def error(self) -> bool:
         if self._error is None:
-            self._error = is_error_page(self.tree, self.meta)
+            self._error = self.tree is not None and self.meta is not None and is_error_page(self.tree, self.meta)
         return self._error
 
 
@@ -265,7 +265,11 @@ _CONSENT_WORDS = re.compile(
     r"|rıza|çerez|согла|cookies|クッキー|同意|쿠키|موافق",
     re.IGNORECASE,
 )
-_AGREE = re.compile(r"\b(?:ok|okay|agree|accept|allow|zustimmen|akzeptieren|alle akzeptieren|einverstanden|j'accepte|accepter|aceptar|acepto|accetto|accetta|akkoord|zgadzam|souhlasím|godkänn|godta|acceptér|kabul|принять|согласен)\b", re.IGNORECASE)
+_AGREE = re.compile(
+    r"\b(?:ok|okay|agree|accept|allow|zustimmen|akzeptieren|alle akzeptieren|einverstanden|j'accepte|accepter"
+    r"|aceptar|acepto|accetto|accetta|akkoord|zgadzam|souhlasím|godkänn|godta|acceptér|kabul|принять|согласен)\b",
+    re.IGNORECASE,
+)
 _CONSENT_HOSTS = re.compile(r"^(?:consent|guce|privacy|cmp)\.", re.IGNORECASE)
 # an error page served with 200: its title or heading says so
 _ERROR_TITLE = re.compile(

@@ -60,7 +60,9 @@ def load_cases(directory: Path) -> list[Case]:
             for key, item in sorted(truth.items())
         ]
     if (directory / "cases.json").is_file():
-        return [_fundus_case(directory, item) for item in json.loads((directory / "cases.json").read_text(encoding="utf-8"))]
+        return [
+            _fundus_case(directory, item) for item in json.loads((directory / "cases.json").read_text(encoding="utf-8"))
+        ]
     if (directory / "truth.json.gz").is_file() and (directory / "corpus.warc.gz").is_file():
         from pipelines.archive.reader import iter_exchanges
 

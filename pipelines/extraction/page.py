@@ -70,7 +70,12 @@ def extract_page(page: Page, options: ExtractOptions = ExtractOptions()) -> Arti
     page_size = paragraph_size(tree)
     blocks, _ = extract_body(tree, page.url, options, page_size)
     verdict = classify(
-        meta, page.url, read_signals(tree, meta), "\n".join(b.text for b in blocks), page.site.article, options.min_words
+        meta,
+        page.url,
+        read_signals(tree, meta),
+        "\n".join(b.text for b in blocks),
+        page.site.article,
+        options.min_words,
     )
     if not verdict.is_article and verdict.kind != "empty":
         raise ExtractError(f"not_article/{verdict.kind}", f"not an article ({verdict.kind}): {page.url}")

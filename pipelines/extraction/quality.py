@@ -118,14 +118,22 @@ def predict(args: tuple[Case, str]) -> Prediction:
 
 def _trafilatura(case: Case, precision: bool) -> Prediction:
     import trafilatura
+    from trafilatura.settings import Document
 
     document = trafilatura.bare_extraction(
-        case.html, url=case.url, favor_precision=precision, include_comments=False, include_tables=True, with_metadata=True
+        case.html,
+        url=case.url,
+        favor_precision=precision,
+        include_comments=False,
+        include_tables=True,
+        with_metadata=True,
     )
-    if document is None or not document.text:
+    if not isinstance(document, Document) or not document.text:  # a dict only when as_dict is asked
         return Prediction([], "no text")
     authors = [name.strip() for name in (document.author or "").split(";") if name.strip()]
-    return Prediction([p for p in document.text.split("\n") if p.strip()], "", document.title or "", document.date or "", authors)
+    return Prediction(
+        [p for p in document.text.split("\n") if p.strip()], "", document.title or "", document.date or "", authors
+    )
 
 
 def evaluate_corpus(
@@ -176,7 +184,7 @@ def judge(args: tuple[NonArticle, bool]) -> str:
         extract_and_clean(page, ExtractOptions())
     except ExtractError as exc:
         return exc.reason
-    except Exception as exc:  # noqa: BLE001 - as in a crawl: a crash is logged, counted, and nothing is stored
+    except Exception as exc:
         return f"crash: {type(exc).__name__}: {exc}"[:120]
     return ""
 
