@@ -12,7 +12,8 @@ from typing import Any
 
 from scrapy.exceptions import DropItem
 
-from pipelines.extraction.page import ExtractError, ExtractOptions, extract_and_clean
+from pipelines.extraction.options import ExtractOptions
+from pipelines.extraction.page import ExtractError, extract_and_clean
 from pipelines.item import Page
 from pipelines.report.runlog import count_failure, count_page
 from pipelines.workers.pool import TaskFailed, WorkerPool

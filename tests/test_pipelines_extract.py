@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pipelines.extraction.page import ExtractError, ExtractOptions, extract_page
+from pipelines.extraction.options import ExtractOptions
+from pipelines.extraction.page import ExtractError, extract_page
 from pipelines.extraction.quality import evaluate_corpus
 from pipelines.item import Page, SiteProfile
 from tests.helpers import FIXTURES

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from trafilatura.metadata import extract_metadata
 
 from pipelines.extraction.metadata import TrafilaturaMetadata
-from pipelines.extraction.page import ExtractOptions, decode_page, parse_html
+from pipelines.extraction.options import ExtractOptions
+from pipelines.extraction.page import decode_page, parse_html
 from pipelines.extraction.quality import load_corpus
 from pipelines.item import Page, SiteProfile
 from tests.helpers import FIXTURES

@@ -28,7 +28,8 @@ from crawler.sites import DEFAULT_FRONT_MATTER, get_site, host_key, load_sites, 
 from pipelines.archive.files import is_archive, warc_sources
 from pipelines.archive.reader import is_article, iter_exchanges
 from pipelines.document.render import FORMATS, to_document
-from pipelines.extraction.page import ExtractError, ExtractOptions, decode_page, extract_and_clean, parse_html
+from pipelines.extraction.options import ExtractOptions
+from pipelines.extraction.page import ExtractError, decode_page, extract_and_clean, parse_html
 from pipelines.extraction.values import normalize_url
 from pipelines.item import Page, SiteProfile
 

@@ -26,7 +26,7 @@ from pipelines.item import Block
 if TYPE_CHECKING:
     from trafilatura.settings import Extractor
 
-    from pipelines.extraction.page import ExtractOptions
+    from pipelines.extraction.options import ExtractOptions
 
 # precision's text below this share of the page's paragraph text: the default extraction is asked too
 # (13 of 205 corpus pages; 0.8 asked it on 58 pages and recovered the same one)

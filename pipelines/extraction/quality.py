@@ -27,7 +27,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from pipelines.extraction.corpus import Case, NonArticle, load_cases, load_nonarticles
-from pipelines.extraction.page import ExtractError, ExtractOptions, extract_and_clean
+from pipelines.extraction.options import ExtractOptions
+from pipelines.extraction.page import ExtractError, extract_and_clean
 from pipelines.item import Page, SiteProfile
 
 _TOKEN = re.compile(r"\w+")
