@@ -42,7 +42,8 @@ from pathlib import Path
 
 import psutil
 
-from pipelines.extraction.quality import load_corpus
+from pipelines.extraction.corpus import load_cases
+from pipelines.extraction.quality import predict
 from pipelines.workers.pool import usable_cpus
 from tests.servers.base import ROOT, ServerProcess
 
@@ -179,15 +180,12 @@ def replay(warc: Path, store: Path) -> list[str]:
 
 def single_process_rate(seconds: float = 10.0) -> float:
     """Pages/s of extraction + cleaning in one process: the project's own functions, no crawl around them."""
-    from pipelines.extraction.quality import predict_body
-
-    pages = load_corpus(CORPUS)
-    for url, _, body in pages[:10]:  # warm up
-        predict_body((url, body, True))
+    cases = load_cases(CORPUS)
+    for case in cases[:10]:  # warm up
+        predict((case, "project"))
     done, started = 0, time.perf_counter()
     while time.perf_counter() - started < seconds:
-        url, _, body = pages[done % len(pages)]
-        predict_body((url, body, True))
+        predict((cases[done % len(cases)], "project"))
         done += 1
     return done / (time.perf_counter() - started)
 
