@@ -6,8 +6,11 @@ policy each wake-up preempts a worker in the middle of a page: ten or more
 context switches per page. Under ``SCHED_BATCH`` a wake-up does not preempt;
 the crawl process runs when a core is free or at the next tick, and then
 handles several events at once. It keeps its fair share of CPU, so downloads
-do not starve; measured on 2 cores: 17% less CPU in the crawl process per
-page and 5% more pages/s (docs/performance.md).
+do not starve. Measured on 2 cores, `make bench` side by side
+(bench/RESULTS.md): 11-17% less CPU in the crawl process per page (5.5 to
+4.7-5.0 ms on 2026-12-04); pages/s +5% on 2026-12-01, no gain beyond the
+machine's noise on 2026-12-04 (68.6 against 68.4 pages/s). Under the 3% a
+default that changes a process's policy would have to earn: opt-in.
 
 Only a process that runs under the default policy is changed: a user who
 started the crawl under ``chrt`` or as ``SCHED_IDLE`` chose for it. Workers
