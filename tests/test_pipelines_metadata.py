@@ -109,3 +109,21 @@ def test_an_author_page_link_names_the_author_when_nothing_else_does():
     from pipelines.extraction.metadata import read_metadata
 
     assert read_metadata(parse_html(html), "https://www.lto.de/recht/a-b-c").author == "Dr. Max Kolter"
+
+
+def test_bylines_of_teaser_cards_are_not_the_articles_authors():
+    # as netzpolitik.org and the Telegraph print them: more stories, each an <article> card with its byline
+    card = "<li><article class='card'><h3>Other story</h3><span class='byline'>By <a rel='author' href='/{0}'>{1}</a>" \
+        "</span></article></li>"
+    html = (
+        "<html><head><meta property='og:site_name' content='Example'></head><body><main><article>"
+        "<h1>Budget</h1><p class='byline'>By <a rel='author' href='/anna'>Anna Weber</a></p><p>Text.</p>"
+        "</article><aside><ul>" + card.format("jo", "Jo Brand") + card.format("li", "Li Wei") + "</ul></aside>"
+        "<footer>Von <a rel='author' href='/anna'>Anna Weber</a></footer></main></body></html>"
+    )
+    from pipelines.extraction.metadata import read_metadata, shown_authors
+
+    assert shown_authors(parse_html(html)) == ["Anna Weber"]
+    assert read_metadata(parse_html(html), "https://www.example.com/a-b-c").author == "Anna Weber"
+    # a page whose bylines stand in no <article> keeps them all, as before
+    assert shown_authors(parse_html(html.replace("article", "div"))) == ["Anna Weber", "Jo Brand", "Li Wei"]

@@ -472,8 +472,17 @@ def profile_link_author(tree: HtmlElement) -> list[str]:
 
 
 def shown_authors(tree: HtmlElement) -> list[str]:
-    """The authors the page prints: rel=author links, schema.org author names, "Autor: Name" labels."""
-    names = [" ".join(element.text_content().split()) for element in _SHOWN_AUTHORS(tree)]
+    """The authors the page prints: rel=author links, schema.org author names, "Autor: Name" labels.
+
+    When the first byline stands in an ``<article>``, bylines in other ``<article>`` elements are left out:
+    those are the teaser cards of other stories (related, recommended, more from the author), which print
+    their own authors.
+    """
+    elements = _SHOWN_AUTHORS(tree)
+    story = _article_of(elements[0]) if elements else None
+    if story is not None:
+        elements = [e for e in elements if _article_of(e) in (None, story)]
+    names = [" ".join(element.text_content().split()) for element in elements]
     for label in tree.getroottree().iter(*_LABELS):
         if not (label.tail and label.tail.strip()) or (label.tag == "span" and label.find("*") is not None):
             continue  # nothing after it: no name to take (the test before reading its text, which costs more)
@@ -481,6 +490,10 @@ def shown_authors(tree: HtmlElement) -> list[str]:
         if text in _AUTHOR_LABELS:
             names.append(" ".join(label.tail.split()))
     return _unique([name for name in names if 0 < len(name) <= 80])[:8]
+
+
+def _article_of(element: HtmlElement) -> HtmlElement | None:
+    return next(element.iterancestors("article"), None)
 
 
 def _site_names(tags: dict[str, list[str]], article: dict[str, Any], url: str) -> list[str]:
