@@ -185,7 +185,9 @@ def single_process_rate(seconds: float = 10.0) -> float:
         predict((case, "project"))
     done, started = 0, time.perf_counter()
     while time.perf_counter() - started < seconds:
-        predict((cases[done % len(cases)], "project"))
+        case = cases[done % len(cases)]
+        if predict((case, "project")).error:  # a page that fails fast would make the rate a lie
+            raise RuntimeError(f"bench corpus page not extracted: {case.url}")
         done += 1
     return done / (time.perf_counter() - started)
 

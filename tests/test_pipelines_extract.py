@@ -169,8 +169,12 @@ def test_a_broken_url_or_json_ld_in_the_page_costs_only_that_field():
 def test_a_stray_control_character_does_not_cost_the_article():
     # real pages carry them (a U+0010 in a Portuguese daily's byline): lxml refuses them in a tree's text
     head = "<meta name='author' content='Ana\x10 Silva'>"
-    body = "<p class='byline'>Por Ana\x10 Silva</p>" + PARAGRAPHS.replace("council met", "council\x0b met", 1)
+    body = "<p class='byline'>Por Ana\x10 Silva</p>" + PARAGRAPHS.replace("council met", "council\x0bmet", 1)
     article = extract_page(page(article_html(head, body)))
     assert article.author == "Ana Silva"
-    assert "the council met on Tuesday" in " ".join(article.paragraphs)
+    assert "the council met on Tuesday" in " ".join(article.paragraphs)  # a vertical tab separates words
     assert not any(ch in "\x0b\x10" for ch in article.title + " ".join(article.paragraphs))
+    # the same characters as references, and U+FFFE
+    body = "<p class='byline'>Por Ana&#16; Silva&#xFFFE;</p>" + PARAGRAPHS.replace("council met", "council&#12;met", 1)
+    article = extract_page(page(article_html("<meta name='author' content='Ana&#x10; Silva'>", body)))
+    assert article.author == "Ana Silva" and "the council met on Tuesday" in " ".join(article.paragraphs)

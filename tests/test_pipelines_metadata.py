@@ -127,3 +127,10 @@ def test_bylines_of_teaser_cards_are_not_the_articles_authors():
     assert read_metadata(parse_html(html), "https://www.example.com/a-b-c").author == "Anna Weber"
     # a page whose bylines stand in no <article> keeps them all, as before
     assert shown_authors(parse_html(html.replace("article", "div"))) == ["Anna Weber", "Jo Brand", "Li Wei"]
+    # a card before the story, and the author's name in <head> first: the story is the <article> with the h1
+    first = html.replace("<main>", "<main><ul>" + card.format("tom", "Tom Ford") + "</ul>").replace(
+        "<head>", "<head><meta itemprop='author' content='Anna Weber'>")
+    assert shown_authors(parse_html(first)) == ["Anna Weber"]
+    # no headline in any of them: the story is the one with the most text
+    assert shown_authors(parse_html(first.replace("h1", "div").replace("<p>Text.</p>", "<p>" + "Text. " * 40 + "</p>"))
+                         ) == ["Anna Weber"]

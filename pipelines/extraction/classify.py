@@ -117,7 +117,7 @@ class PageSignals:
     @property
     def link_density(self) -> float:
         if self._link_density is None:
-            self._link_density = link_density(self.tree)
+            self._link_density = link_density(self.tree) if self.tree is not None else 0.0
         return self._link_density
 
     @property

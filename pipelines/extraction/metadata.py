@@ -474,18 +474,20 @@ def profile_link_author(tree: HtmlElement) -> list[str]:
 def shown_authors(tree: HtmlElement) -> list[str]:
     """The authors the page prints: rel=author links, schema.org author names, "Autor: Name" labels.
 
-    When the first byline stands in an ``<article>``, bylines in other ``<article>`` elements are left out:
-    those are the teaser cards of other stories (related, recommended, more from the author), which print
-    their own authors.
+    When bylines stand in several ``<article>`` elements, only the story's count (with those outside any
+    ``<article>``): the others are teaser cards of other stories (related, recommended, more from the
+    author), which print their own authors, before the story or after it.
     """
     elements = _SHOWN_AUTHORS(tree)
-    story = _article_of(elements[0]) if elements else None
+    story = _story([_article_of(element) for element in elements])
     if story is not None:
         elements = [e for e in elements if _article_of(e) in (None, story)]
     names = [" ".join(element.text_content().split()) for element in elements]
     for label in tree.getroottree().iter(*_LABELS):
         if not (label.tail and label.tail.strip()) or (label.tag == "span" and label.find("*") is not None):
             continue  # nothing after it: no name to take (the test before reading its text, which costs more)
+        if story is not None and _article_of(label) not in (None, story):
+            continue
         text = " ".join(label.text_content().split()).rstrip(":").casefold()
         if text in _AUTHOR_LABELS:
             names.append(" ".join(label.tail.split()))
@@ -494,6 +496,19 @@ def shown_authors(tree: HtmlElement) -> list[str]:
 
 def _article_of(element: HtmlElement) -> HtmlElement | None:
     return next(element.iterancestors("article"), None)
+
+
+_HOLDS_STORY = XPath("boolean(descendant::h1 | descendant::*[@itemprop='articleBody' or @itemprop='articlebody'])")
+
+
+def _story(articles: list[HtmlElement | None]) -> HtmlElement | None:
+    """Of the ``<article>`` elements that hold bylines, the story's: the one with the page's headline or
+    its articleBody, else the one with the most text. None when there are fewer than two."""
+    candidates = list(dict.fromkeys(article for article in articles if article is not None))
+    if len(candidates) < 2:
+        return None
+    story = next((article for article in candidates if _HOLDS_STORY(article)), None)
+    return story if story is not None else max(candidates, key=lambda article: len(article.text_content()))
 
 
 def _site_names(tags: dict[str, list[str]], article: dict[str, Any], url: str) -> list[str]:

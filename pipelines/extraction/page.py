@@ -159,14 +159,28 @@ def decode_page(page: Page, options: ExtractOptions) -> str:
         raise ExtractError("undecodable", f"text does not decode in its declared or detected encoding: {page.url}")
     if "<" not in text[:65536]:
         raise ExtractError("not_html", f"no markup: {page.url}")
-    # C0 controls are not allowed in XML text: lxml refuses them when trafilatura builds its output tree
-    # (ValueError), so a page with one stray U+0010 was lost; browsers do not show them either
-    if _CONTROLS.search(text):
-        text = _CONTROLS.sub("", text)
+    # characters XML does not allow (C0 controls but tab, LF and CR; U+FFFE, U+FFFF), typed or as character
+    # references: lxml refuses them in a tree's text (ValueError) when trafilatura builds its output, so one
+    # stray U+0010 in a byline cost the whole page
+    if _NOT_XML.search(text):
+        text = text.translate(_NOT_XML_TABLE)
+    if "&#" in text:
+        text = _NOT_XML_REFERENCE.sub(_drop_not_xml_reference, text)
     return text
 
 
-_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_NOT_XML_CODES = frozenset([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF])
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# vertical tab and form feed separate words as white space does in HTML; the others are dropped
+_NOT_XML_TABLE = {code: (" " if code in (0x0B, 0x0C) else None) for code in _NOT_XML_CODES}
+_NOT_XML_REFERENCE = re.compile(r"&#(?:[xX]0*([0-9a-fA-F]{1,4})|0*([0-9]{1,5}));")
+
+
+def _drop_not_xml_reference(match: re.Match[str]) -> str:
+    code = int(match[1], 16) if match[1] else int(match[2])
+    if code not in _NOT_XML_CODES:
+        return match[0]
+    return " " if code in (0x0B, 0x0C) else ""
 
 
 # comments go at parsing, as trafilatura's own parser drops them: text after a comment inside a paragraph

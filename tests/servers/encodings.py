@@ -1,6 +1,6 @@
 """Content codings as web servers send them, for the test servers: every coding a news site may use.
 
-    encode(body, "br") -> (b"br", compressed bytes)
+    encode(body, "br") -> ("br", compressed bytes)
 
 ``CODINGS`` lists the ones the crawler must read back byte for byte, live and
 replayed: gzip, x-gzip, deflate as zlib and raw (some Microsoft servers),
@@ -32,11 +32,11 @@ def _raw_deflate(body: bytes) -> bytes:
 
 
 def _gzip(body: bytes) -> bytes:
-    return gzip.compress(body, compresslevel=6)  # nginx's and Apache's usual level for pages made on request
+    return gzip.compress(body, compresslevel=6)  # a usual server setting (nginx's default is 1, zlib's 6)
 
 
 def _br(body: bytes) -> bytes:
-    return brotli.compress(body, quality=5)  # the dynamic-page level of CDNs and nginx's brotli (11: static files)
+    return brotli.compress(body, quality=5)  # a dynamic-page level (ngx_brotli's default is 6; 11 for static files)
 
 
 # coding name -> (Content-Encoding header, encoder)
@@ -54,23 +54,24 @@ LIAR = "gzip-liar"  # says gzip, sends the page as it is
 ALL = (*CODINGS, LIAR)
 
 
-@lru_cache(maxsize=2048)
 def encode(body: bytes, coding: str) -> tuple[str, bytes]:
-    """(Content-Encoding header value, body as sent) of a page served in ``coding``.
-
-    Compressed once per page and coding, as news sites' CDNs do: compressing on every request took a
-    third of a core from the crawler that the benchmark measures.
-    """
+    """(Content-Encoding header value, body as sent) of a page served in ``coding``."""
     if coding == LIAR:
         return "gzip", body
     header, encoder = CODINGS[coding]
     return header, encoder(body)
 
 
+# Compressed once per page and coding, as news sites' CDNs do: compressing on every request took a third of
+# a core from the crawler that the benchmark measures. For bodies that are the same on every request.
+_encode_once = lru_cache(maxsize=2048)(encode)
+
+
 def send(handler, status: int, headers: list[tuple[str, str]], body: bytes, coding: str = "identity",
-         chunked: bool = False) -> None:
-    """Reply through a BaseHTTPRequestHandler: the body in ``coding``, with a Content-Length or chunked."""
-    header, sent = encode(body, coding)
+         chunked: bool = False, same_body: bool = True) -> None:
+    """Reply through a BaseHTTPRequestHandler: the body in ``coding``, with a Content-Length or chunked.
+    ``same_body=False`` for a body made anew on each request, which the cache would only fill."""
+    header, sent = (_encode_once if same_body else encode)(body, coding)
     handler.send_response(status)
     for name, value in headers:
         handler.send_header(name, value)

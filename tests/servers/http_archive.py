@@ -232,7 +232,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def reply(self, status: int, headers: list[tuple[str, str]], body: bytes, coding: str = "identity",
               chunked: bool = False) -> None:
-        send(self, status, headers, body, coding, chunked)
+        send(self, status, headers, body, coding, chunked, same_body=not self.site.inserts)
 
 
 def sitemap_index(base: str) -> bytes:
