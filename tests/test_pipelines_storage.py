@@ -341,3 +341,14 @@ def test_warc_recorder_loses_no_record_in_an_outage(outage_server, tmp_path):
         ],
         "warc/site_b/run-1-00000.warc.gz": [("https://b.example/1", b"<p>new site</p>")],
     }
+
+
+def test_a_store_opened_mid_run_keeps_the_writes_in_progress_and_clears_a_dead_processs(tmp_path):
+    first = LocalStorage(tmp_path / "store")
+    in_progress = first.tmp / f"{os.getpid()}-abc.tmp"  # what put() is writing at this moment
+    in_progress.write_bytes(b"half")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    left = first.tmp / f"{dead.stdout.strip()}-def.tmp"  # a process killed mid-write
+    left.write_bytes(b"half")
+    LocalStorage(tmp_path / "store")  # another component of the same crawl opens the store
+    assert in_progress.exists() and not left.exists()

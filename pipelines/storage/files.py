@@ -13,10 +13,14 @@ FILE_MODE = 0o666 & ~_UMASK  # what open() would give: the mode of every other f
 
 
 def remove_stale_temporaries(directory: Path) -> None:
-    """Delete temporary files left by processes that no longer run (a kill -9 mid-write)."""
+    """Delete temporary files left by processes that no longer run (a kill -9 mid-write).
+
+    This process's own are writes in progress: each component opens its own store on the same directory,
+    and one opened mid-run must not delete another's half-written file.
+    """
     for path in directory.glob("*.tmp"):
         pid = path.name.split("-", 1)[0].split(".", 1)[0]
-        if pid.isdigit() and other_process_alive(int(pid)):
+        if pid.isdigit() and (int(pid) == os.getpid() or other_process_alive(int(pid))):
             continue
         unlink(path)
 
