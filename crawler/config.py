@@ -11,7 +11,7 @@ from typing import Any
 
 from crawler.errors import ConfigError
 from crawler.frontier import check_frontier_settings
-from crawler.identity import ID_RE
+from crawler.identity import check_ids
 from pipelines.document.render import FORMATS
 from pipelines.storage import StorageError, storage_from_settings
 from pipelines.storage import check_uri as storage_check_uri
@@ -70,12 +70,7 @@ def check_settings(settings: Any) -> None:
             f"setting OUTPUT_FORMAT={settings.get('OUTPUT_FORMAT')!r}: expected one of {', '.join(FORMATS)}"
         )
     check_store_uri(settings.get("STORE_URI") or "", settings.getwithbase("STORE_BACKENDS"))
-    crawl_id = settings.get("CRAWL_ID") or ""
-    if crawl_id and not ID_RE.match(crawl_id):
-        raise ConfigError(f"setting CRAWL_ID={crawl_id!r}: use letters, digits, '.', '_' and '-'")
-    worker = settings.get("WORKER_ID") or ""
-    if worker and not ID_RE.match(worker):
-        raise ConfigError(f"setting WORKER_ID={worker!r}: use letters, digits, '.', '_' and '-'")
+    check_ids(settings)
     replay = settings.get("REPLAY_WARC") or ""
     if replay and "://" not in replay:
         path = Path(replay)

@@ -25,6 +25,14 @@ def new_crawl_id(spider_name: str, now: datetime | None = None) -> str:
     return f"{name}-{stamp}-{secrets.token_hex(2)}"
 
 
+def check_ids(settings: Any) -> None:
+    """CRAWL_ID and WORKER_ID name files and Redis keys: letters, digits, '.', '_' and '-' only."""
+    for name in ("CRAWL_ID", "WORKER_ID"):
+        value = settings.get(name) or ""
+        if value and not ID_RE.match(value):
+            raise ConfigError(f"setting {name}={value!r}: use letters, digits, '.', '_' and '-'")
+
+
 class RunIdentity:
     def __init__(self, spider_name: str):
         self.spider_name = spider_name
@@ -34,10 +42,8 @@ class RunIdentity:
         return cls(getattr(crawler.spidercls, "name", "") or "crawl")
 
     def update_settings(self, settings: Any) -> None:
+        check_ids(settings)
         crawl = settings.get("CRAWL_ID") or ""
-        for name, value in (("CRAWL_ID", crawl), ("WORKER_ID", settings.get("WORKER_ID") or "")):
-            if value and not ID_RE.match(value):
-                raise ConfigError(f"setting {name}={value!r}: use letters, digits, '.', '_' and '-'")
         if not crawl:
             crawl = new_crawl_id(self.spider_name)
             settings.set("CRAWL_ID", crawl, priority="addon")

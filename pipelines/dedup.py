@@ -72,6 +72,6 @@ class DedupPipeline:
         await asyncio.to_thread(lambda: self.index)
 
     async def process_item(self, item: Any) -> Any:
-        if isinstance(item, Document):
-            classify(item, self.index.lookup(item.url))
+        if isinstance(item, Document):  # sqlite, under the lock the store threads write with: off the reactor
+            classify(item, await asyncio.to_thread(self.index.lookup, item.url))
         return item

@@ -83,7 +83,7 @@ class ReplaySpider(ArticleSpider):
             if work.lapsed_from(unit) and not work.diff:
                 # what the worker before stored of this unit: known first, so that it is found unchanged
                 index = self.archive_index()
-                await asyncio.to_thread(index.sync, storage_from_settings(self.crawler.settings))
+                await asyncio.to_thread(index.sync, work.storage)
             async for request in self.unit_requests(work, unit, tokens):
                 yield request
             work.read(unit)

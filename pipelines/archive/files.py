@@ -73,11 +73,8 @@ class CountedStream:
         self.counter.add(len(data))
         return data
 
-    def __getattr__(self, name: str) -> Any:  # seekable, seek, tell: a revisit's capture is read again from the file
+    def __getattr__(self, name: str) -> Any:  # close, seekable, seek, tell: a revisit's capture is read again
         return getattr(self.stream, name)
-
-    def close(self) -> None:
-        self.stream.close()
 
     def __enter__(self) -> CountedStream:
         return self

@@ -195,7 +195,7 @@ def printed_lead(tree: HtmlElement, description: str, blocks: list[Block]) -> Bl
     first = key(blocks[0].text) if blocks else ""
     body_opening = " ".join(first.split()[:3])
     opening = " ".join(wanted.split()[:3])
-    seen: set[int] = set()
+    seen: set[HtmlElement] = set()  # the elements, not their id(): lxml reuses the id of a proxy it freed
     # a text matters only if its key starts as the description's or the body's does: its first letter tells
     starts = {opening[0], body_opening[:1]} - {""}
     # the text node that starts the description, then the block around it: a walk over text, not over
@@ -213,9 +213,9 @@ def printed_lead(tree: HtmlElement, description: str, blocks: list[Block]) -> Bl
         element = node.getparent()
         while element is not None and element.tag not in _LEAD_BLOCKS:
             element = element.getparent()
-        if element is None or id(element) in seen:
+        if element is None or element in seen:
             continue
-        seen.add(id(element))
+        seen.add(element)
         text = " ".join(element.text_content().split())
         k = key(text)
         if first and k == first:

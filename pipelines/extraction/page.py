@@ -165,7 +165,7 @@ def decode_page(page: Page, options: ExtractOptions) -> str:
     if _NOT_XML.search(text):
         text = text.translate(_NOT_XML_TABLE)
     if "&#" in text:
-        text = _NOT_XML_REFERENCE.sub(_drop_not_xml_reference, text)
+        text = _NOT_XML_REFERENCE.sub(_not_xml_reference, text)
     return text
 
 
@@ -173,13 +173,15 @@ _NOT_XML_CODES = frozenset([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # vertical tab and form feed separate words as white space does in HTML; the others are dropped
 _NOT_XML_TABLE = {code: (" " if code in (0x0B, 0x0C) else None) for code in _NOT_XML_CODES}
-_NOT_XML_REFERENCE = re.compile(r"&#(?:[xX]0*([0-9a-fA-F]{1,4})|0*([0-9]{1,5}));")
+# only the references to those characters, with or without their ";" (browsers read both)
+_NOT_XML_REFERENCE = re.compile(
+    r"&#(?:[xX]0*([0-8bcefBCEF]|1[0-9a-fA-F]|[fF]{3}[eEfF])(?![0-9a-fA-F])"
+    r"|0*([0-8]|1[124-9]|2[0-9]|3[01]|6553[45])(?![0-9]));?"
+)
 
 
-def _drop_not_xml_reference(match: re.Match[str]) -> str:
+def _not_xml_reference(match: re.Match[str]) -> str:
     code = int(match[1], 16) if match[1] else int(match[2])
-    if code not in _NOT_XML_CODES:
-        return match[0]
     return " " if code in (0x0B, 0x0C) else ""
 
 

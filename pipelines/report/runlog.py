@@ -39,7 +39,7 @@ def count_failure(stats: Stats, kind: str, reason: str, url: str, site: str = ""
         listed = stats.get_value(key)
         if listed is None:
             stats.set_value(key, listed := [])
-        if len(listed) < keep:  # a list in the stats: appended in place, from any thread (one append is atomic)
+        if len(listed) < keep:  # a list in the stats, appended in place (callers run on the reactor thread)
             listed.append({"url": url, "site": site} if site else {"url": url})
 
 

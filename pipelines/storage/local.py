@@ -153,10 +153,7 @@ def read_range(path: Path, start: int, end: int | None = None) -> BinaryIO:
 
 
 class _Limited(LimitReader):
-    """warcio's LimitReader, closable as the file it reads."""
-
-    def close(self) -> None:
-        self.stream.close()
+    """warcio's LimitReader (whose close() closes the file it reads), as a context manager."""
 
     def __enter__(self) -> _Limited:
         return self
