@@ -144,8 +144,6 @@ class ReplaySpider(ArticleSpider):
                 self.count_error("unreadable_warc", f"cannot read the archive: {item}")
                 continue
             response: ArchivedResponse = item
-            if not is_article(response):
-                continue
             stamp = response.fetched.isoformat()
             if self.latest.get(response.url, "") > stamp:
                 continue
@@ -185,7 +183,8 @@ class ReplaySpider(ArticleSpider):
                 with opened as stream:
                     for response in iter_exchanges(stream):
                         self.records_read.add(1)
-                        if not check or self.selection.wants_response(response, published):
+                        # sitemaps, feeds and pages judged not articles stop here, not on the reactor
+                        if is_article(response) and (not check or self.selection.wants_response(response, published)):
                             records.put(response)
         except Exception as exc:  # a broken file: say which, go on with the next unit
             records.put(RuntimeError(f"{unit.file}: {exc}"))
