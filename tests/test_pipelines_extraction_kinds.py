@@ -72,6 +72,23 @@ def test_the_standfirst_printed_above_the_text_is_kept_as_the_lead():
     assert article(case.key).paragraphs[0] == case.summary[0]
 
 
+def test_a_standfirst_shorter_than_its_description_is_kept_as_the_lead():
+    case = CASES["de_JungeWelt_2024_04_26"]  # the description adds a sentence the page does not print
+    result = article(case.key)
+    assert result.blocks[0].kind == "lead" and result.paragraphs[0] == case.summary[0]
+
+
+def test_a_standfirst_of_two_paragraphs_is_kept_whole():
+    result = article("se_Expressen_2025_10_23")  # <div class="article__preamble"><p>…</p><p>…</p></div>
+    assert result.paragraphs[0].startswith("Eleverna på privatskolan Lundsberg")
+    assert "Nu åtalas fem elever" in result.paragraphs[0]
+
+
+def test_classes_of_the_whole_page_do_not_make_the_lead_a_caption():
+    case = CASES["de_NetzpolitikOrg_2024_04_28"]  # <body class="… caption …">, <article class="… has-media …">
+    assert article(case.key).paragraphs[0] == case.summary[0]
+
+
 def test_a_paywall_notice_is_dropped_and_said():
     result = article("fr_LeMonde_2023_09_01")
     assert result.access == "paywalled" and result.truncated

@@ -11,6 +11,7 @@ docs/extraction.md for the measurements behind both rules).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from copy import copy
 from dataclasses import replace
 from functools import lru_cache
@@ -178,14 +179,16 @@ def _inside(element: HtmlElement, scope: HtmlElement) -> bool:
 _NOT_LEAD = ("head", "script", "style", "noscript", "template", "title", "nav", "footer", "button", "a", "figure",
              "figcaption", "picture")
 _CAPTION = re.compile(r"caption|credit|copyright|photo|image|img|media|gallery|related", re.IGNORECASE)
+LEAD_SHARE = 0.5  # a printed standfirst shorter than its description holds at least this share of it
+LEAD_WORDS = 8  # and this many words
 
 
 def printed_lead(tree: HtmlElement, description: str, blocks: list[Block]) -> Block | None:
     """The page's description as its lead, when the page prints it as text and the body lacks it.
 
     Publishers put the standfirst in the description meta tag and print it
-    above the text, where precision extraction leaves it out (kept on 31% of
-    the fundus pages, 71% with this rule). A copy printed as a photo caption is no lead.
+    above the text, where precision extraction leaves it out (docs/extraction.md
+    gives how often each rule keeps it). A copy printed as a photo caption is no lead.
     """
     wanted = key(description.rstrip("…. "))
     if not wanted or text_size(description) < 8:
@@ -218,14 +221,52 @@ def printed_lead(tree: HtmlElement, description: str, blocks: list[Block]) -> Bl
         seen.add(element)
         text = " ".join(element.text_content().split())
         k = key(text)
+        # a standfirst that starts with an inline part (<span>Berlin.</span> <span>…</span>, <p><strong>…) or
+        # is printed as several paragraphs: the block around it holds the rest
+        while len(k) < len(wanted) and wanted.startswith(k):
+            parent = element.getparent()
+            if parent is None or parent.tag not in _LEAD_BLOCKS:
+                break
+            parent_text = " ".join(parent.text_content().split())
+            parent_key = key(parent_text)
+            if not (parent_key.startswith(wanted) or wanted.startswith(parent_key)) or parent_key == k:
+                break
+            element, text, k = parent, parent_text, parent_key
+            seen.add(element)
         if first and k == first:
             return None  # the body's first paragraph comes first: a copy further down is no lead
-        if not k.startswith(wanted) or len(k) > 1.3 * len(wanted) + 20 or "©" in text:
+        if not _prints(k, text, wanted):
             continue
-        if any(a.tag in _NOT_LEAD or _CAPTION.search(a.get("class", "")) for a in (element, *element.iterancestors())):
+        if _in_caption(element):
             continue
         return Block(text=text, kind="lead")
     return None
+
+
+def _prints(k: str, text: str, wanted: str) -> bool:
+    """The printed text is the description (with a little more: a dateline, a credit), or its larger first
+    part: descriptions often run on past what the page prints as its standfirst."""
+    if "©" in text:
+        return False
+    if k.startswith(wanted):
+        return len(k) <= 1.3 * len(wanted) + 20
+    return wanted.startswith(k) and len(k) >= LEAD_SHARE * len(wanted) and text_size(text) >= LEAD_WORDS
+
+
+def _in_caption(element: HtmlElement) -> bool:
+    """Inside a figure, a link, navigation, or a block whose class says caption or credit."""
+    if any(ancestor.tag in _NOT_LEAD for ancestor in (element, *element.iterancestors())):
+        return True
+    return any(_CAPTION.search(classes) for classes in _classes_within_article(element))
+
+
+def _classes_within_article(element: HtmlElement) -> Iterator[str]:
+    """The classes of ``element`` and of its ancestors up to the article (or main, or body): the classes of
+    those (``has-post-thumbnail`` on <article>, ``hero-style-image`` on <body>) describe the page."""
+    for ancestor in (element, *element.iterancestors()):
+        if ancestor.tag in ("article", "main", "body"):
+            return
+        yield ancestor.get("class", "")
 
 
 # "/descendant::" as "//" selects, without first listing every node of the page
