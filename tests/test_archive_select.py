@@ -15,9 +15,10 @@ import pytest
 from pipelines.archive.files import ReadCounter, archive_files, index_name
 from pipelines.archive.reader import iter_exchanges
 from pipelines.archive.select import Selection, Unit, date_bound, file_captures, parse_cdxj, plan_units, published_pages
-from pipelines.archive.wacz import cdxj_index, write_cdxj_beside
+from pipelines.archive.wacz import archive_pages, cdxj_index, write_cdxj_beside, write_wacz
 from pipelines.archive.writer import Exchange, exchange_records, warcinfo_record
 from pipelines.storage.local import LocalStorage
+from pipelines.storage.s3 import S3Options, S3Storage
 from tests.helpers import CORPUS_WARC, FIXTURES
 
 DAYS = [datetime(2026, 1, day, 12, 0, tzinfo=UTC) for day in range(1, 9)]
@@ -181,6 +182,31 @@ def test_the_reads_of_a_wacz_member_are_counted_too():
     urls = read_units([Unit(member.name)], [member], counter)
     assert urls and member.size() is None and member.ranger is None  # read whole: the zip may deflate it
     assert counter.bytes > 0
+
+
+def test_a_wacz_in_a_store_is_downloaded_once_for_all_its_warcs(tmp_path, moto_s3, monkeypatch):
+    for name, value in moto_s3.env().items():
+        monkeypatch.setenv(name, value)
+    warcs = [FIXTURES / "foreign" / "capture_http.warc.gz", FIXTURES / "foreign" / "wget.warc.gz"]
+    package = tmp_path / "two.wacz"
+    with package.open("wb") as target:
+        write_wacz(target, warcs, archive_pages(warcs))
+
+    class CountedS3(S3Storage):  # S3 as it is, with its downloads counted
+        downloads = 0
+
+        def open_read(self, key):
+            CountedS3.downloads += 1
+            return super().open_read(key)
+
+    storage = CountedS3(f"s3://{moto_s3.create_bucket()}/news", tmp_path / "spool", S3Options(max_attempts=2))
+    storage.put("warc/two.wacz", package.read_bytes())
+    members = list(archive_files("s3://bucket/news/warc/two.wacz", lambda location: (storage, "warc/two.wacz")))
+    assert [m.name.rsplit("#", 1)[1] for m in members] == [f"archive/{w.name}" for w in warcs]
+    for member, warc in zip(members, warcs, strict=True):
+        with member.open() as stream:
+            assert stream.read() == warc.read_bytes()
+    assert CountedS3.downloads == 1  # was 3: one to list the members, one more for each
 
 
 def test_a_broken_wacz_is_named_in_one_line(tmp_path):

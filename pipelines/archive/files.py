@@ -10,6 +10,7 @@ can be counted (:class:`ReadCounter`), so that a replay says how many bytes it r
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import threading
 import zipfile
@@ -146,7 +147,7 @@ def archive_files(location: str, storage_opener: Any) -> Iterator[ArchiveFile]:
     indexes = {key for key in listed if key.endswith(INDEX_SUFFIX)}
     for key in sorted(key for key in listed if is_archive(key)):
         if key.endswith(WACZ_SUFFIX):
-            yield from _wacz_members(storage.describe(key), partial(_spooled_object, storage, key))
+            yield from _wacz_members(storage.describe(key), StoredPackage(storage, key).open)
         else:
             yield _stored_file(storage, key, index_name(key) in indexes)
 
@@ -223,15 +224,28 @@ def _zip_member(opener: Callable[[], Any], member: str) -> Iterator[IO[bytes]]:
         yield stream
 
 
-def _spooled_object(storage: Any, key: str) -> IO[bytes]:
-    return _spooled(storage.open_read(key))
+class StoredPackage:
+    """A WACZ in a store, downloaded once, at its first read, to a temporary file that all its members read
+    (a zip needs to seek, and each member was a whole download of the package before). The file is removed
+    when the last opener of the package's members goes, or at exit."""
 
+    def __init__(self, storage: Any, key: str):
+        self.storage = storage
+        self.key = key
+        self._lock = threading.Lock()  # members are read in reader threads
+        self._folder: tempfile.TemporaryDirectory[str] | None = None
+        self.downloads = 0
 
-def _spooled(source: BinaryIO) -> IO[bytes]:
-    """A seekable copy of a stream (a zip needs one): in memory up to 64 MB, then on disk."""
-    copy = tempfile.SpooledTemporaryFile(64 * 1024 * 1024)  # noqa: SIM115 - the caller closes it
-    with source:
-        while chunk := source.read(1024 * 1024):
-            copy.write(chunk)
-    copy.seek(0)
-    return copy
+    def open(self) -> BinaryIO:
+        with self._lock:
+            if self._folder is None:
+                folder = tempfile.TemporaryDirectory(prefix="wacz-")
+                with self.storage.open_read(self.key) as source, open(self._path(folder), "wb") as target:
+                    shutil.copyfileobj(source, target, 1024 * 1024)
+                self._folder = folder
+                self.downloads += 1
+        return open(self._path(self._folder), "rb")
+
+    @staticmethod
+    def _path(folder: tempfile.TemporaryDirectory[str]) -> Path:
+        return Path(folder.name) / "package.wacz"
