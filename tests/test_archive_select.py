@@ -184,6 +184,14 @@ def test_the_reads_of_a_wacz_member_are_counted_too():
     assert counter.bytes > 0
 
 
+def test_a_warc_is_indexed_as_it_is_read_with_no_copy_first():
+    warc = FIXTURES / "foreign" / "commoncrawl.warc.gz"
+    with warc.open("rb") as stream:  # as a store's download is read: once, start to end
+        assert cdxj_index(stream, filename=warc.name) == cdxj_index(warc)
+    with warc.open("rb") as stream, pytest.raises(ValueError, match="file name"):
+        cdxj_index(stream)
+
+
 def test_a_wacz_in_a_store_is_downloaded_once_for_all_its_warcs(tmp_path, moto_s3, monkeypatch):
     for name, value in moto_s3.env().items():
         monkeypatch.setenv(name, value)

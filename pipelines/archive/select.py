@@ -22,8 +22,6 @@ import builtins
 import json
 import logging
 import re
-import shutil
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -247,11 +245,8 @@ def file_captures(file: ArchiveFile, build: bool, counter: ReadCounter | None = 
     data = file.index(counter)
     if data is not None or not build:
         return parse_cdxj(data) if data is not None else None
-    with tempfile.TemporaryDirectory(prefix="cdxj-") as tmp:
-        local = Path(tmp) / Path(file.name.split("#")[-1]).name
-        with file.open(counter) as source, open(local, "wb") as copy:
-            shutil.copyfileobj(source, copy, 1024 * 1024)
-        data = cdxj_index(local).encode("utf-8")
+    with file.open(counter) as source:
+        data = cdxj_index(source, filename=Path(file.name.split("#")[-1]).name).encode("utf-8")
     if file.index_saver is not None:
         try:
             logger.info("indexed %s (it had no CDXJ index): %s", file.name, file.index_saver(data))

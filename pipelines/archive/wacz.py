@@ -20,7 +20,6 @@ import hashlib
 import io
 import json
 import shutil
-import tempfile
 import warnings
 import zipfile
 from dataclasses import dataclass
@@ -62,21 +61,24 @@ def _indexer():
     return CDXJIndexer
 
 
-def cdxj_index(warc: Path, filename: str = "") -> str:
-    """The CDXJ lines of one WARC file, sorted (what pywb and ReplayWeb.page look captures up in)."""
+def cdxj_index(warc: Path | BinaryIO, filename: str = "") -> str:
+    """The CDXJ lines of one WARC file, sorted (what pywb and ReplayWeb.page look captures up in).
+
+    ``warc`` is a path, or a stream read once from start to end (a download: no copy to disk first); the
+    index names the WARC ``filename``, else the path's file name.
+    """
+    if not isinstance(warc, Path) and not filename:
+        raise ValueError("a WARC read from a stream needs the file name its index gives")
     output = io.StringIO()
-    _indexer()(output=output, inputs=[str(warc)], sort=True, filename=filename or None,
-               records=CAPTURE_RECORDS).process_all()
+    _indexer()(output=output, inputs=[str(warc) if isinstance(warc, Path) else warc], sort=True,
+               filename=filename or None, records=CAPTURE_RECORDS).process_all()
     return output.getvalue()
 
 
 def write_cdxj_beside(storage: Storage, key: str) -> str:
     """Index the WARC file at ``key`` into ``<name>.cdxj`` beside it; returns the index's key."""
-    with tempfile.TemporaryDirectory(prefix="cdxj-") as tmp:
-        local = Path(tmp) / Path(key).name  # the index names the WARC by this, its file name
-        with storage.open_read(key) as source, open(local, "wb") as copy:
-            shutil.copyfileobj(source, copy, 1024 * 1024)
-        lines = cdxj_index(local)
+    with storage.open_read(key) as source:
+        lines = cdxj_index(source, filename=Path(key).name)
     index_key = index_name(key)
     storage.put(index_key, lines.encode("utf-8"), "text/plain; charset=utf-8")
     return index_key
