@@ -12,10 +12,13 @@ redis-server comes from Debian's packages (``make system-deps``).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -96,6 +99,59 @@ class RedisServer:
         self.stop()
         if self._tmp:
             self._tmp.cleanup()
+
+
+class UnansweredProxy:
+    """A TCP proxy on 127.0.0.1 to a Redis server that, for one command name, lets Redis run the command and
+    then drops the connection before its answer comes back: a server that dies between doing and answering.
+
+    Used as a context manager; ``url`` is the proxy's Redis URL.
+    """
+
+    def __init__(self, upstream_port: int, command: bytes):
+        self.upstream_port = upstream_port
+        self.command = command.upper()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.dropped = 0
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def __enter__(self) -> UnansweredProxy:
+        threading.Thread(target=self._accept, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.listener.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:  # closed
+                return
+            server = socket.create_connection(("127.0.0.1", self.upstream_port))
+            asked = threading.Event()  # the command was passed on: its answer is not
+            threading.Thread(target=self._relay, args=(client, server, asked, True), daemon=True).start()
+            threading.Thread(target=self._relay, args=(server, client, asked, False), daemon=True).start()
+
+    def _relay(self, source: socket.socket, target: socket.socket, asked: threading.Event, upstream: bool) -> None:
+        try:
+            while data := source.recv(65536):
+                if not upstream and asked.is_set():  # Redis ran it and answered: the answer never arrives
+                    self.dropped += 1
+                    break
+                target.sendall(data)
+                if upstream and f"${len(self.command)}\r\n".encode() + self.command + b"\r\n" in data.upper():
+                    asked.set()
+        except OSError:
+            pass
+        for end in (source, target):
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+            end.close()
 
 
 def main(argv: list[str] | None = None) -> None:
