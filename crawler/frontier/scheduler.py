@@ -26,7 +26,7 @@ from crawler.frontier.worker import frontier_worker
 logger = logging.getLogger("crawler.frontier")
 
 
-POP_CANDIDATES = 8  # first requests read at once: when another worker removed one first, the next is tried
+POP_TRIES = 8  # reads of the first request: another worker may remove the one read before this one does
 
 
 class TakenUnanswered(redis.RedisError):
@@ -51,21 +51,24 @@ class FrontierQueue(PriorityQueue):
         return bool(self._push_new(keys=[dupefilter_key, self.key], args=[fingerprint, -request.priority, data]))
 
     def pop(self, timeout: int = 0) -> Request | None:
-        """The first request: read, then removed unless another worker removed it first.
+        """The first request: read, then removed unless another worker removed it first (then the new first).
 
         scrapy-redis pops in one MULTI/EXEC, which Redis may run and then go away without answering: the
         request was gone from the queue and never reached a worker (a crawl test lost one article of 90 so).
         Read first, the request is in hand before it is removed; when the removal gets no answer, it is
         raised in :class:`TakenUnanswered` and fetched (at worst again after a restart: never lost).
         """
-        for data in self.server.zrange(self.key, 0, POP_CANDIDATES - 1):
+        for _ in range(POP_TRIES):
+            first = self.server.zrange(self.key, 0, 0)
+            if not first:
+                return None
             try:
-                removed = self.server.zrem(self.key, data)
+                removed = self.server.zrem(self.key, first[0])
             except redis.RedisError as exc:
-                raise TakenUnanswered(self._decode_request(data), exc) from exc
+                raise TakenUnanswered(self._decode_request(first[0]), exc) from exc
             if removed:
-                return self._decode_request(data)
-        return None
+                return self._decode_request(first[0])
+        return None  # other workers took every first request read: the engine asks again soon
 
 
 class FrontierScheduler(Scheduler):
