@@ -1,8 +1,9 @@
 """The Scrapy components of a shared crawl: scrapy-redis' scheduler and queue, and a start-once middleware.
 
 Compared with scrapy-redis' own classes: a request is marked seen and queued
-in one atomic step (never seen-but-lost), a Redis failure stops the worker
-cleanly instead of raising inside the engine, and stats go through the
+in one atomic step (never seen-but-lost), it is read before it is removed
+(never taken-but-lost), a Redis failure stops the worker cleanly instead of
+raising inside the engine, and stats go through the
 Scrapy 2.x API (no deprecation warnings).
 """
 
