@@ -233,19 +233,15 @@ class StoredPackage:
         self.storage = storage
         self.key = key
         self._lock = threading.Lock()  # members are read in reader threads
-        self._folder: tempfile.TemporaryDirectory[str] | None = None
-        self.downloads = 0
+        self._folder: tempfile.TemporaryDirectory[str] | None = None  # removes the download when it goes
+        self._path = Path()
 
     def open(self) -> BinaryIO:
         with self._lock:
             if self._folder is None:
                 folder = tempfile.TemporaryDirectory(prefix="wacz-")
-                with self.storage.open_read(self.key) as source, open(self._path(folder), "wb") as target:
+                path = Path(folder.name) / "package.wacz"
+                with self.storage.open_read(self.key) as source, open(path, "wb") as target:
                     shutil.copyfileobj(source, target, 1024 * 1024)
-                self._folder = folder
-                self.downloads += 1
-        return open(self._path(self._folder), "rb")
-
-    @staticmethod
-    def _path(folder: tempfile.TemporaryDirectory[str]) -> Path:
-        return Path(folder.name) / "package.wacz"
+                self._folder, self._path = folder, path
+        return open(self._path, "rb")
