@@ -13,10 +13,11 @@ import pytest
 import redis
 from scrapy import Request, Spider
 from scrapy.settings import Settings
+from scrapy_redis.connection import get_redis_from_settings
 
 from crawler.errors import ConfigError
-from crawler.frontier import check_frontier, check_frontier_settings, redact
-from crawler.frontier.scheduler import FrontierQueue, TakenUnanswered
+from crawler.frontier import REDIS_PARAMS, check_frontier, check_frontier_settings, redact
+from crawler.frontier.scheduler import TAKE, FrontierQueue, TakenUnanswered
 from crawler.frontier.state import LIVE_SECONDS, CrawlKeys, SharedCrawl
 from pipelines.archive.reader import iter_exchanges
 from tests.helpers import ROOT, scrapy, scrapy_command
@@ -249,13 +250,31 @@ def test_a_request_redis_takes_away_without_answering_is_still_in_hand(redis_ser
     keys = CrawlKeys.of("sitemap", "unanswered")
     FrontierQueue(redis_server.client(), Spider(name="sitemap"), keys.requests).push_new(
         Request("https://example.com/a"), "fp-a", keys.dupefilter)
-    with UnansweredProxy(redis_server.port, b"ZREM") as proxy:  # Redis removes it, then the line goes dead
+    redis_server.client().script_load(TAKE)  # so that the first EVALSHA through the proxy is the removal
+    with UnansweredProxy(redis_server.port, b"EVALSHA") as proxy:  # Redis removes it, then the line goes dead
         queue = FrontierQueue(redis.Redis.from_url(proxy.url, socket_timeout=5), Spider(name="sitemap"),
                               keys.requests)
         with pytest.raises(TakenUnanswered) as taken:
             queue.pop()
     assert proxy.dropped == 1 and redis_server.client().zcard(keys.requests) == 0  # gone from Redis …
     assert taken.value.request.url == "https://example.com/a"  # … and in the worker's hand: fetched, not lost
+
+
+def test_a_removal_the_client_sends_again_after_a_lost_answer_takes_no_second_request(redis_server):
+    keys = CrawlKeys.of("sitemap", "retried")
+    queue = FrontierQueue(redis_server.client(), Spider(name="sitemap"), keys.requests)
+    for name, priority in (("a", 10), ("b", 0)):
+        queue.push_new(Request(f"https://example.com/{name}", priority=priority), f"fp-{name}", keys.dupefilter)
+    redis_server.client().script_load(TAKE)
+    with UnansweredProxy(redis_server.port, b"EVALSHA", times=1) as proxy:  # the line fails once
+        # the scheduler's client (scrapy-redis', retry_on_timeout) sends a command again on a new connection
+        # when its answer was lost: the removal of "a" runs twice, and the second must not read as "another
+        # worker took it", which went on to take "b" and lost "a"
+        client = get_redis_from_settings(Settings({"REDIS_URL": proxy.url, "REDIS_PARAMS": REDIS_PARAMS}))
+        request = FrontierQueue(client, Spider(name="sitemap"), keys.requests).pop()
+    assert proxy.dropped == 1
+    assert request is not None and request.url == "https://example.com/a"
+    assert redis_server.client().zcard(keys.requests) == 1  # "b" still queued, for whichever worker asks
 
 
 # --- settings ------------------------------------------------------------------------------------

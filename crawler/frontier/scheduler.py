@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import pickle
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -28,6 +29,16 @@ logger = logging.getLogger("crawler.frontier")
 
 
 POP_TRIES = 8  # reads of the first request: another worker may remove the one read before this one does
+TAKEN_SECONDS = 600  # how long a removal's token stays: the client's retries of one command take seconds
+
+# Remove a request from the queue, once per token: the same call sent again (the client retries a command
+# whose answer was lost) finds its token and answers 1, as the removal it repeats did.
+TAKE = """
+if redis.call('GET', KEYS[2]) == ARGV[2] then return 1 end
+local removed = redis.call('ZREM', KEYS[1], ARGV[1])
+if removed == 1 then redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3]) end
+return removed
+"""
 
 
 class TakenUnanswered(redis.RedisError):
@@ -45,6 +56,9 @@ class FrontierQueue(PriorityQueue):
     def __init__(self, server: Any, spider: Any, key: str, serializer: Any = None):
         super().__init__(server, spider, key, serializer)
         self._push_new = server.register_script(PUSH_NEW)
+        self._take = server.register_script(TAKE)
+        self._taken_key = f"{key}:taken:{uuid.uuid4().hex}"  # this queue's last removal, for a retry to find
+        self._takes = 0
 
     def push_new(self, request: Request, fingerprint: str, dupefilter_key: str) -> bool:
         """Queue the request unless the fingerprint is in the dupefilter; False when it was."""
@@ -57,14 +71,18 @@ class FrontierQueue(PriorityQueue):
         scrapy-redis pops in one MULTI/EXEC, which Redis may run and then go away without answering: the
         request was gone from the queue and never reached a worker (a crawl test lost one article of 90 so).
         Read first, the request is in hand before it is removed; when the removal gets no answer, it is
-        raised in :class:`TakenUnanswered` and fetched (at worst again after a restart: never lost).
+        raised in :class:`TakenUnanswered` and fetched (at worst again after a restart: never lost). The
+        Redis client sends a command again when its answer was lost: the removal (:data:`TAKE`) leaves a
+        token, so that a removal sent again after it ran says "removed" rather than "another worker took
+        it" (which took the next request and lost this one).
         """
         for _ in range(POP_TRIES):
             first = self.server.zrange(self.key, 0, 0)
             if not first:
                 return None
+            self._takes += 1
             try:
-                removed = self.server.zrem(self.key, first[0])
+                removed = self._take(keys=[self.key, self._taken_key], args=[first[0], self._takes, TAKEN_SECONDS])
             except redis.RedisError as exc:
                 raise TakenUnanswered(self._decode_request(first[0]), exc) from exc
             if removed:

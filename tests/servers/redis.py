@@ -103,14 +103,16 @@ class RedisServer:
 
 class UnansweredProxy:
     """A TCP proxy on 127.0.0.1 to a Redis server that, for one command name, lets Redis run the command and
-    then drops the connection before its answer comes back: a server that dies between doing and answering.
+    then drops the connection before its answer comes back: a server that dies between doing and answering
+    (every time, or the first ``times`` times: a line that fails once).
 
     Used as a context manager; ``url`` is the proxy's Redis URL.
     """
 
-    def __init__(self, upstream_port: int, command: bytes):
+    def __init__(self, upstream_port: int, command: bytes, times: int | None = None):
         self.upstream_port = upstream_port
         self.command = command.upper()
+        self.times = times
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.dropped = 0
@@ -144,7 +146,8 @@ class UnansweredProxy:
                     self.dropped += 1
                     break
                 target.sendall(data)
-                if upstream and f"${len(self.command)}\r\n".encode() + self.command + b"\r\n" in data.upper():
+                if (upstream and f"${len(self.command)}\r\n".encode() + self.command + b"\r\n" in data.upper()
+                        and (self.times is None or self.dropped < self.times)):
                     asked.set()
         except OSError:
             pass
