@@ -7,6 +7,7 @@ the way ``scrapy evaluate`` scores the shared corpora.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import lxml.html
@@ -82,6 +83,34 @@ def test_a_standfirst_of_two_paragraphs_is_kept_whole():
     result = article("se_Expressen_2025_10_23")  # <div class="article__preamble"><p>…</p><p>…</p></div>
     assert result.paragraphs[0].startswith("Eleverna på privatskolan Lundsberg")
     assert "Nu åtalas fem elever" in result.paragraphs[0]
+
+
+def test_a_standfirst_of_two_paragraphs_keeps_its_words_apart_in_minified_html():
+    case = CASES["se_Expressen_2025_10_23"]
+    minified = re.sub(rb">\s+<", b"><", case.html)  # as many sites send it: no blank between </p><p>
+    lead = extract(minified, case.url).paragraphs[0]
+    assert "enligt åtalet. I sovrummen slog" in lead and "skärp. Nu åtalas" in lead  # was "åtalet.I"
+
+
+def test_a_description_made_of_the_first_paragraphs_is_no_lead():
+    # a short brief whose description is its first two paragraphs: the block around them is the body itself,
+    # which was prepended whole as a lead (and its last paragraph then stood twice)
+    paragraphs = [
+        "The city council voted on Tuesday to close the old harbour bridge to all traffic from next spring,"
+        " after a long and heated debate.",
+        "Engineers had warned for years that the steel supports were corroding faster than expected, and the"
+        " last inspection found cracks.",
+        "The vote was 31 to 12.",
+    ]
+    html = f"""<!doctype html><html lang="en"><head><title>Harbour bridge to close</title>
+<meta name="description" content="{paragraphs[0]} {paragraphs[1]}"><meta property="og:type" content="article">
+<meta property="article:published_time" content="2024-05-01T10:00:00Z"></head>
+<body><header><nav><a href="/">Home</a></nav></header><main><article><h1>Harbour bridge to close</h1>
+<div class="article-body">{"".join(f"<p>{p}</p>" for p in paragraphs)}</div></article></main>
+<footer>Copyright</footer></body></html>"""
+    result = extract(html, "https://news.example.com/2024/05/01/harbour-bridge.html")
+    assert result.paragraphs == paragraphs
+    assert all(block.kind != "lead" for block in result.blocks)
 
 
 def test_classes_of_the_whole_page_do_not_make_the_lead_a_caption():

@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import lxml.html
+from lxml import etree
 from lxml.etree import XPath
 from lxml.html import HtmlElement
 
@@ -219,28 +220,58 @@ def printed_lead(tree: HtmlElement, description: str, blocks: list[Block]) -> Bl
         if element is None or element in seen:
             continue
         seen.add(element)
-        text = " ".join(element.text_content().split())
+        text = block_text(element)
         k = key(text)
+        if _holds_first(k, first):
+            return None  # the body's first paragraph comes first, or this block holds it: it is no lead
         # a standfirst that starts with an inline part (<span>Berlin.</span> <span>…</span>, <p><strong>…) or
-        # is printed as several paragraphs: the block around it holds the rest
+        # is printed as several paragraphs: the block around it holds the rest, but not the body's first
+        # paragraph (a description made of the body's opening paragraphs is no standfirst)
         while len(k) < len(wanted) and wanted.startswith(k):
             parent = element.getparent()
             if parent is None or parent.tag not in _LEAD_BLOCKS:
                 break
-            parent_text = " ".join(parent.text_content().split())
+            parent_text = block_text(parent)
             parent_key = key(parent_text)
             if not (parent_key.startswith(wanted) or wanted.startswith(parent_key)) or parent_key == k:
                 break
+            if _holds_first(parent_key, first):
+                return None
             element, text, k = parent, parent_text, parent_key
             seen.add(element)
-        if first and k == first:
-            return None  # the body's first paragraph comes first: a copy further down is no lead
         if not _prints(k, text, wanted):
             continue
         if _in_caption(element):
             continue
         return Block(text=text, kind="lead")
     return None
+
+
+def _holds_first(k: str, first: str) -> bool:
+    """A block that is, or holds, the body's first paragraph (of 3 words or more: a dateline may recur)."""
+    return bool(first) and (k == first or (len(first.split()) >= 3 and first in k))
+
+
+_BLOCK_BREAKS = frozenset(("p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "section", "br",
+                           "blockquote", "header", "article"))
+
+
+def block_text(element: HtmlElement) -> str:
+    """The element's text, blank-normalized, with a space between its blocks: ``text_content()`` runs
+    ``<p>…night.</p><p>Fishermen…</p>`` together as "night.Fishermen" where the HTML has no blank between."""
+    pieces: list[str] = []
+    for event, node in etree.iterwalk(element, events=("start", "end")):
+        if not isinstance(node.tag, str):  # a comment or processing instruction: only its tail is text
+            if event == "end" and node.tail and node is not element:
+                pieces.append(node.tail)
+            continue
+        if node.tag in _BLOCK_BREAKS:
+            pieces.append(" ")
+        if event == "start" and node.text:
+            pieces.append(node.text)
+        elif event == "end" and node.tail and node is not element:
+            pieces.append(node.tail)
+    return " ".join("".join(pieces).split())
 
 
 def _prints(k: str, text: str, wanted: str) -> bool:
