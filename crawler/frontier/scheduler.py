@@ -9,6 +9,7 @@ Scrapy 2.x API (no deprecation warnings).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import pickle
 import uuid
@@ -89,6 +90,11 @@ class FrontierQueue(PriorityQueue):
                 return self._decode_request(first[0])
         return None  # other workers took every first request read: the engine asks again soon
 
+    def forget_taken(self) -> None:
+        """Remove this queue's removal token: only a retry of the last removal could want it."""
+        with contextlib.suppress(redis.RedisError):
+            self.server.delete(self._taken_key)
+
 
 class FrontierScheduler(Scheduler):
     """scrapy-redis' scheduler (keys, queue class and Redis URL set by the Frontier add-on)."""
@@ -106,6 +112,8 @@ class FrontierScheduler(Scheduler):
 
     def close(self, reason: str) -> None:
         self.worker.stop()
+        if not self.worker.failed:  # a finished crawl leaves no key of this worker behind (else it expires)
+            self.queue.forget_taken()
         self.worker.leave(reason)  # the queue and dupefilter stay (SCHEDULER_PERSIST): they belong to the crawl
 
     def enqueue_request(self, request: Request) -> bool:
