@@ -7,6 +7,7 @@ per record, and CDXJ indexes made by cdxj-indexer, the way ARCHIVE_CDXJ makes th
 from __future__ import annotations
 
 import itertools
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -192,7 +193,7 @@ def test_a_warc_is_indexed_as_it_is_read_with_no_copy_first():
         cdxj_index(stream)
 
 
-def test_a_wacz_in_a_store_is_downloaded_once_for_all_its_warcs(tmp_path, moto_s3, monkeypatch):
+def test_a_wacz_in_a_store_is_downloaded_once_to_list_and_once_for_all_its_warcs(tmp_path, moto_s3, monkeypatch):
     for name, value in moto_s3.env().items():
         monkeypatch.setenv(name, value)
     warcs = [FIXTURES / "foreign" / "capture_http.warc.gz", FIXTURES / "foreign" / "wget.warc.gz"]
@@ -209,12 +210,19 @@ def test_a_wacz_in_a_store_is_downloaded_once_for_all_its_warcs(tmp_path, moto_s
 
     storage = CountedS3(f"s3://{moto_s3.create_bucket()}/news", tmp_path / "spool", S3Options(max_attempts=2))
     storage.put("warc/two.wacz", package.read_bytes())
+    downloads = tmp_path / "tmp"
+    downloads.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(downloads))  # where the package's downloads go
     members = list(archive_files("s3://bucket/news/warc/two.wacz", lambda location: (storage, "warc/two.wacz")))
     assert [m.name.rsplit("#", 1)[1] for m in members] == [f"archive/{w.name}" for w in warcs]
+    # a replay lists every package before it reads one: the listing's download is not kept
+    assert CountedS3.downloads == 1 and not any(downloads.iterdir())
     for member, warc in zip(members, warcs, strict=True):
         with member.open() as stream:
             assert stream.read() == warc.read_bytes()
-    assert CountedS3.downloads == 1  # was 3: one to list the members, one more for each
+            assert len(list(downloads.iterdir())) == 1  # the package is on disk while its members are read …
+    assert CountedS3.downloads == 2  # was 3: one to list the members, one more for each
+    assert not any(downloads.iterdir())  # … and gone once each was read
 
 
 def test_a_broken_wacz_is_named_in_one_line(tmp_path):

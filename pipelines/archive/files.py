@@ -10,6 +10,7 @@ can be counted (:class:`ReadCounter`), so that a replay says how many bytes it r
 
 from __future__ import annotations
 
+import io
 import shutil
 import tempfile
 import threading
@@ -147,7 +148,8 @@ def archive_files(location: str, storage_opener: Any) -> Iterator[ArchiveFile]:
     indexes = {key for key in listed if key.endswith(INDEX_SUFFIX)}
     for key in sorted(key for key in listed if is_archive(key)):
         if key.endswith(WACZ_SUFFIX):
-            yield from _wacz_members(storage.describe(key), StoredPackage(storage, key).open)
+            package = StoredPackage(storage, key)
+            yield from _wacz_members(storage.describe(key), package.open, package)
         else:
             yield _stored_file(storage, key, index_name(key) in indexes)
 
@@ -198,7 +200,7 @@ def _stored_file(storage: Any, key: str, indexed: bool) -> ArchiveFile:
     )
 
 
-def _wacz_members(name: str, opener: Callable[[], Any]) -> Iterator[ArchiveFile]:
+def _wacz_members(name: str, opener: Callable[[], Any], stored: StoredPackage | None = None) -> Iterator[ArchiveFile]:
     """The WARCs of a WACZ package (``archive/*.warc.gz``), each opened as a stream of the zip."""
     try:
         with opener() as handle, zipfile.ZipFile(handle) as package:
@@ -207,8 +209,11 @@ def _wacz_members(name: str, opener: Callable[[], Any]) -> Iterator[ArchiveFile]
         raise FileNotFoundError(f"{name}: not a WACZ package (a zip file): {exc}") from None
     if not members:
         raise FileNotFoundError(f"{name}: a WACZ without WARC files (archive/*.warc.gz)")
+    if stored is not None:
+        stored.expect_reads(len(members))
+    done = stored.read_done if stored is not None else None
     for member in members:
-        yield ArchiveFile(name=f"{name}#{member}", opener=partial(_zip_member, opener, member))
+        yield ArchiveFile(name=f"{name}#{member}", opener=partial(_zip_member, opener, member, done))
 
 
 @contextmanager
@@ -219,29 +224,82 @@ def _counted(opened: Any, counter: ReadCounter) -> Iterator[CountedStream]:
 
 
 @contextmanager
-def _zip_member(opener: Callable[[], Any], member: str) -> Iterator[IO[bytes]]:
-    with opener() as handle, zipfile.ZipFile(handle) as package, package.open(member) as stream:
-        yield stream
+def _zip_member(opener: Callable[[], Any], member: str, done: Callable[[], None] | None = None) -> Iterator[IO[bytes]]:
+    try:
+        with opener() as handle, zipfile.ZipFile(handle) as package, package.open(member) as stream:
+            yield stream
+    finally:
+        if done is not None:
+            done()
 
 
 class StoredPackage:
-    """A WACZ in a store, downloaded once, at its first read, to a temporary file that all its members read
-    (a zip needs to seek, and each member was a whole download of the package before). The file is removed
-    when the last opener of the package's members goes, or at exit."""
+    """A WACZ in a store, downloaded to a temporary file that its members read (a zip needs to seek).
+
+    Listing the members takes one download, removed at once: a replay lists every package before it
+    reads any, and keeping them all would hold the whole archive on local disk. Reading the members
+    takes one more, kept until each member has been read once (a package of 100 WARCs is downloaded
+    twice, not 101 times) and then removed, so only the packages being read are on disk.
+    """
 
     def __init__(self, storage: Any, key: str):
         self.storage = storage
         self.key = key
-        self._lock = threading.Lock()  # members are read in reader threads
+        # members are read in reader threads; reentrant, since a handle the GC closes calls back in
+        self._lock = threading.RLock()
         self._folder: tempfile.TemporaryDirectory[str] | None = None  # removes the download when it goes
         self._path = Path()
+        self._handles = 0  # open handles on the download
+        self._reads_due = 0  # member reads still to come before the download may go
 
     def open(self) -> BinaryIO:
         with self._lock:
             if self._folder is None:
                 folder = tempfile.TemporaryDirectory(prefix="wacz-")
                 path = Path(folder.name) / "package.wacz"
-                with self.storage.open_read(self.key) as source, open(path, "wb") as target:
-                    shutil.copyfileobj(source, target, 1024 * 1024)
+                try:
+                    with self.storage.open_read(self.key) as source, open(path, "wb") as target:
+                        shutil.copyfileobj(source, target, 1024 * 1024)
+                except BaseException:
+                    folder.cleanup()
+                    raise
                 self._folder, self._path = folder, path
-        return open(self._path, "rb")
+            self._handles += 1  # first: a handle the GC closes meanwhile must not see none and remove the file
+            try:
+                return _Handle(open(self._path, "rb", buffering=0), self._closed)
+            except BaseException:
+                self._handles -= 1
+                raise
+
+    def expect_reads(self, members: int) -> None:
+        with self._lock:
+            self._reads_due = members
+
+    def read_done(self) -> None:
+        with self._lock:
+            self._reads_due = max(0, self._reads_due - 1)
+            self._release()
+
+    def _closed(self) -> None:
+        with self._lock:
+            self._handles -= 1
+            self._release()
+
+    def _release(self) -> None:
+        if self._folder is not None and not self._handles and not self._reads_due:
+            self._folder.cleanup()
+            self._folder = None
+
+
+class _Handle(io.BufferedReader):
+    """A file on a package's download that tells the package when it is closed."""
+
+    def __init__(self, raw: Any, on_close: Callable[[], None]):
+        super().__init__(raw)
+        self._on_close: Callable[[], None] | None = on_close
+
+    def close(self) -> None:
+        super().close()
+        if self._on_close is not None:
+            on_close, self._on_close = self._on_close, None
+            on_close()
