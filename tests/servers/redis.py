@@ -145,10 +145,11 @@ class UnansweredProxy:
                 if not upstream and asked.is_set():  # Redis ran it and answered: the answer never arrives
                     self.dropped += 1
                     break
-                target.sendall(data)
+                # marked before it is passed on: Redis may answer before this thread runs again
                 if (upstream and f"${len(self.command)}\r\n".encode() + self.command + b"\r\n" in data.upper()
                         and (self.times is None or self.dropped < self.times)):
                     asked.set()
+                target.sendall(data)
         except OSError:
             pass
         for end in (source, target):
