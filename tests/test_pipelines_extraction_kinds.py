@@ -113,6 +113,29 @@ def test_a_description_made_of_the_first_paragraphs_is_no_lead():
     assert all(block.kind != "lead" for block in result.blocks)
 
 
+def test_a_headline_that_starts_as_the_description_does_not_hide_the_standfirst_after_it():
+    # the headline's text starts as the description does; the block around it holds the body too, and the
+    # search for the printed standfirst went no further
+    description = ("The city council voted on Tuesday to close the old harbour bridge to all traffic from next"
+                   " spring, after a long and heated debate.")
+    paragraphs = [
+        "Engineers had warned for years that the steel supports were corroding faster than expected, and the"
+        " last inspection in March found deep cracks in two of them.",
+        "The bridge carries about 20,000 vehicles a day, most of them commuters from the eastern suburbs who"
+        " will now have to use the ring road.",
+        "The vote was 31 to 12, with the opposition arguing that a partial closure for heavy lorries would have"
+        " been enough.",
+    ]
+    html = f"""<!doctype html><html lang="en"><head><title>The city council closes the harbour bridge</title>
+<meta name="description" content="{description}"><meta property="og:type" content="article">
+<meta property="article:published_time" content="2024-05-01T10:00:00Z"></head>
+<body><main><div class="container"><article><h1>The city council closes the harbour bridge</h1>
+<p class="standfirst">{description}</p>
+<div class="article-body">{"".join(f"<p>{p}</p>" for p in paragraphs)}</div></article></div></main></body></html>"""
+    result = extract(html, "https://news.example.com/2024/05/01/harbour-bridge.html")
+    assert result.blocks[0].kind == "lead" and result.paragraphs == [description, *paragraphs]
+
+
 def test_classes_of_the_whole_page_do_not_make_the_lead_a_caption():
     case = CASES["de_NetzpolitikOrg_2024_04_28"]  # <body class="… caption …">, <article class="… has-media …">
     assert article(case.key).paragraphs[0] == case.summary[0]

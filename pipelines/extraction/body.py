@@ -222,8 +222,10 @@ def printed_lead(tree: HtmlElement, description: str, blocks: list[Block]) -> Bl
         seen.add(element)
         text = block_text(element)
         k = key(text)
+        if first and k == first:
+            return None  # the body's first paragraph comes first: a copy further down is no lead
         if _holds_first(k, first):
-            return None  # the body's first paragraph comes first, or this block holds it: it is no lead
+            continue  # a wrapper of the headline (or a caption) and the body: the standfirst may come further
         # a standfirst that starts with an inline part (<span>Berlin.</span> <span>…</span>, <p><strong>…) or
         # is printed as several paragraphs: the block around it holds the rest, but not the body's first
         # paragraph (a description made of the body's opening paragraphs is no standfirst)
@@ -236,7 +238,7 @@ def printed_lead(tree: HtmlElement, description: str, blocks: list[Block]) -> Bl
             if not (parent_key.startswith(wanted) or wanted.startswith(parent_key)) or parent_key == k:
                 break
             if _holds_first(parent_key, first):
-                return None
+                break  # the block around holds the body too: no further
             element, text, k = parent, parent_text, parent_key
             seen.add(element)
         if not _prints(k, text, wanted):
@@ -248,8 +250,8 @@ def printed_lead(tree: HtmlElement, description: str, blocks: list[Block]) -> Bl
 
 
 def _holds_first(k: str, first: str) -> bool:
-    """A block that is, or holds, the body's first paragraph (of 3 words or more: a dateline may recur)."""
-    return bool(first) and (k == first or (len(first.split()) >= 3 and first in k))
+    """A block that holds the body's first paragraph (of 3 words or more: a dateline may recur)."""
+    return len(first.split()) >= 3 and first in k
 
 
 _BLOCK_BREAKS = frozenset(("p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "section", "br",
@@ -260,9 +262,9 @@ def block_text(element: HtmlElement) -> str:
     """The element's text, blank-normalized, with a space between its blocks: ``text_content()`` runs
     ``<p>…night.</p><p>Fishermen…</p>`` together as "night.Fishermen" where the HTML has no blank between."""
     pieces: list[str] = []
-    for event, node in etree.iterwalk(element, events=("start", "end")):
-        if not isinstance(node.tag, str):  # a comment or processing instruction: only its tail is text
-            if event == "end" and node.tail and node is not element:
+    for event, node in etree.iterwalk(element, events=("start", "end", "comment", "pi")):
+        if event in ("comment", "pi"):  # not text, but its tail is
+            if node.tail and node is not element:
                 pieces.append(node.tail)
             continue
         if node.tag in _BLOCK_BREAKS:
