@@ -11,12 +11,10 @@ can be counted (:class:`ReadCounter`), so that a replay says how many bytes it r
 from __future__ import annotations
 
 import io
-import shutil
-import tempfile
 import threading
 import zipfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -148,8 +146,7 @@ def archive_files(location: str, storage_opener: Any) -> Iterator[ArchiveFile]:
     indexes = {key for key in listed if key.endswith(INDEX_SUFFIX)}
     for key in sorted(key for key in listed if is_archive(key)):
         if key.endswith(WACZ_SUFFIX):
-            package = StoredPackage(storage, key)
-            yield from _wacz_members(storage.describe(key), package.open, package)
+            yield from _wacz_members(storage.describe(key), partial(open_ranged, storage, key))
         else:
             yield _stored_file(storage, key, index_name(key) in indexes)
 
@@ -200,7 +197,7 @@ def _stored_file(storage: Any, key: str, indexed: bool) -> ArchiveFile:
     )
 
 
-def _wacz_members(name: str, opener: Callable[[], Any], stored: StoredPackage | None = None) -> Iterator[ArchiveFile]:
+def _wacz_members(name: str, opener: Callable[[], Any]) -> Iterator[ArchiveFile]:
     """The WARCs of a WACZ package (``archive/*.warc.gz``), each opened as a stream of the zip."""
     try:
         with opener() as handle, zipfile.ZipFile(handle) as package:
@@ -209,11 +206,8 @@ def _wacz_members(name: str, opener: Callable[[], Any], stored: StoredPackage | 
         raise FileNotFoundError(f"{name}: not a WACZ package (a zip file): {exc}") from None
     if not members:
         raise FileNotFoundError(f"{name}: a WACZ without WARC files (archive/*.warc.gz)")
-    if stored is not None:
-        stored.expect_reads(len(members))
-    done = stored.read_done if stored is not None else None
     for member in members:
-        yield ArchiveFile(name=f"{name}#{member}", opener=partial(_zip_member, opener, member, done))
+        yield ArchiveFile(name=f"{name}#{member}", opener=partial(_zip_member, opener, member))
 
 
 @contextmanager
@@ -224,82 +218,61 @@ def _counted(opened: Any, counter: ReadCounter) -> Iterator[CountedStream]:
 
 
 @contextmanager
-def _zip_member(opener: Callable[[], Any], member: str, done: Callable[[], None] | None = None) -> Iterator[IO[bytes]]:
-    try:
-        with opener() as handle, zipfile.ZipFile(handle) as package, package.open(member) as stream:
-            yield stream
-    finally:
-        if done is not None:
-            done()
+def _zip_member(opener: Callable[[], Any], member: str) -> Iterator[IO[bytes]]:
+    with opener() as handle, zipfile.ZipFile(handle) as package, package.open(member) as stream:
+        yield stream
 
 
-class StoredPackage:
-    """A WACZ in a store, downloaded to a temporary file that its members read (a zip needs to seek).
+RANGE_BYTES = 8 * 1024 * 1024  # bytes a ranged GET reads ahead while a zip's member is read
 
-    Listing the members takes one download, removed at once: a replay lists every package before it
-    reads any, and keeping them all would hold the whole archive on local disk. Reading the members
-    takes one more, kept until each member has been read once (a package of 100 WARCs is downloaded
-    twice, not 101 times) and then removed, so only the packages being read are on disk.
+
+def open_ranged(storage: Any, key: str) -> BinaryIO:
+    """A stored object as a seekable file whose reads are ranged GETs (:class:`RangedObject`), buffered."""
+    size = storage.size(key)
+    if size is None:
+        raise FileNotFoundError(f"{storage.describe(key)}: no such object")
+    return io.BufferedReader(RangedObject(storage, key, size), RANGE_BYTES)
+
+
+class RangedObject(io.RawIOBase):
+    """A stored object read in place, each read one ranged GET: what a zip needs, which seeks.
+
+    A WACZ in a store is listed from its end (the zip's directory: two small reads) and each WARC in it
+    is read from its own bytes, with no download of the package to local disk: a replay lists every
+    package before it reads any, and a shared replay's workers each read a few members of each.
     """
 
-    def __init__(self, storage: Any, key: str):
+    def __init__(self, storage: Any, key: str, size: int):
         self.storage = storage
         self.key = key
-        # members are read in reader threads; reentrant, since a handle the GC closes calls back in
-        self._lock = threading.RLock()
-        self._folder: tempfile.TemporaryDirectory[str] | None = None  # removes the download when it goes
-        self._path = Path()
-        self._handles = 0  # open handles on the download
-        self._reads_due = 0  # member reads still to come before the download may go
+        self.size = size
+        self.position = 0
 
-    def open(self) -> BinaryIO:
-        with self._lock:
-            if self._folder is None:
-                folder = tempfile.TemporaryDirectory(prefix="wacz-")
-                path = Path(folder.name) / "package.wacz"
-                try:
-                    with self.storage.open_read(self.key) as source, open(path, "wb") as target:
-                        shutil.copyfileobj(source, target, 1024 * 1024)
-                except BaseException:
-                    folder.cleanup()
-                    raise
-                self._folder, self._path = folder, path
-            self._handles += 1  # first: a handle the GC closes meanwhile must not see none and remove the file
-            try:
-                return _Handle(open(self._path, "rb", buffering=0), self._closed)
-            except BaseException:
-                self._handles -= 1
-                raise
+    def readable(self) -> bool:
+        return True
 
-    def expect_reads(self, members: int) -> None:
-        with self._lock:
-            self._reads_due = members
+    def seekable(self) -> bool:
+        return True
 
-    def read_done(self) -> None:
-        with self._lock:
-            self._reads_due = max(0, self._reads_due - 1)
-            self._release()
+    def tell(self) -> int:
+        return self.position
 
-    def _closed(self) -> None:
-        with self._lock:
-            self._handles -= 1
-            self._release()
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.position, io.SEEK_END: self.size}[whence]
+        if base + offset < 0:
+            raise ValueError(f"negative seek position {base + offset}")
+        self.position = base + offset
+        return self.position
 
-    def _release(self) -> None:
-        if self._folder is not None and not self._handles and not self._reads_due:
-            self._folder.cleanup()
-            self._folder = None
-
-
-class _Handle(io.BufferedReader):
-    """A file on a package's download that tells the package when it is closed."""
-
-    def __init__(self, raw: Any, on_close: Callable[[], None]):
-        super().__init__(raw)
-        self._on_close: Callable[[], None] | None = on_close
-
-    def close(self) -> None:
-        super().close()
-        if self._on_close is not None:
-            on_close, self._on_close = self._on_close, None
-            on_close()
+    def readinto(self, buffer: Any) -> int:
+        end = min(self.position + len(buffer), self.size)
+        if end <= self.position:
+            return 0
+        with closing(self.storage.open_range(self.key, self.position, end)) as stream:
+            data = stream.read()
+        if len(data) != end - self.position:
+            raise OSError(f"{self.storage.describe(self.key)}: {len(data)} bytes read at {self.position}, "
+                          f"{end - self.position} expected (the object changed?)")
+        buffer[: len(data)] = data
+        self.position = end
+        return len(data)
