@@ -136,6 +136,29 @@ def test_a_headline_that_starts_as_the_description_does_not_hide_the_standfirst_
     assert result.blocks[0].kind == "lead" and result.paragraphs == [description, *paragraphs]
 
 
+def test_a_bold_opening_of_the_first_paragraph_is_no_lead():
+    # a description made of the first paragraph and the start of the second; the first opens with a long bold
+    # run: that run is the body's opening, not a standfirst (it was printed twice, as lead and paragraph)
+    bold = ("The city council voted on Tuesday evening to close the old harbour bridge to all traffic from next"
+            " spring, ending decades of debate about the crumbling structure that has linked the old town with the"
+            " eastern suburbs since 1911 and that carries most of the traffic of the region every working day")
+    paragraphs = [
+        f"{bold} after a long and heated session.",
+        "Engineers had warned for years that the steel supports were corroding faster than expected, and the"
+        " last inspection in March found deep cracks in two of them.",
+        "The vote was 31 to 12, with the opposition arguing that a partial closure would have been enough.",
+    ]
+    description = f"{paragraphs[0]} Engineers had warned for years that the steel supports were corroding…"
+    html = f"""<!doctype html><html lang="en"><head><title>The council closes the harbour bridge</title>
+<meta name="description" content="{description}"><meta property="og:type" content="article">
+<meta property="article:published_time" content="2024-05-01T10:00:00Z"></head>
+<body><main><article><h1>Council closes the harbour bridge</h1><div class="article-body">
+<p><strong>{bold}</strong> after a long and heated session.</p>{"".join(f"<p>{p}</p>" for p in paragraphs[1:])}
+</div></article></main></body></html>"""
+    result = extract(html, "https://news.example.com/2024/05/01/harbour-bridge.html")
+    assert result.paragraphs == paragraphs and all(block.kind != "lead" for block in result.blocks)
+
+
 def test_classes_of_the_whole_page_do_not_make_the_lead_a_caption():
     case = CASES["de_NetzpolitikOrg_2024_04_28"]  # <body class="… caption …">, <article class="… has-media …">
     assert article(case.key).paragraphs[0] == case.summary[0]

@@ -238,6 +238,8 @@ def printed_lead(tree: HtmlElement, description: str, blocks: list[Block]) -> Bl
             if not (parent_key.startswith(wanted) or wanted.startswith(parent_key)) or parent_key == k:
                 break
             if _holds_first(parent_key, first):
+                if first.startswith(k):
+                    return None  # it opens the body's first paragraph: the description copies the body
                 break  # the block around holds the body too: no further
             element, text, k = parent, parent_text, parent_key
             seen.add(element)
