@@ -10,7 +10,9 @@ can be counted (:class:`ReadCounter`), so that a replay says how many bytes it r
 
 from __future__ import annotations
 
+import errno
 import io
+import struct
 import threading
 import zipfile
 from collections.abc import Callable, Iterator
@@ -146,7 +148,8 @@ def archive_files(location: str, storage_opener: Any) -> Iterator[ArchiveFile]:
     indexes = {key for key in listed if key.endswith(INDEX_SUFFIX)}
     for key in sorted(key for key in listed if is_archive(key)):
         if key.endswith(WACZ_SUFFIX):
-            yield from _wacz_members(storage.describe(key), partial(open_ranged, storage, key))
+            yield from _wacz_members(storage.describe(key), partial(open_ranged, storage, key),
+                                     partial(_stored_member, storage, key))
         else:
             yield _stored_file(storage, key, index_name(key) in indexes)
 
@@ -197,17 +200,29 @@ def _stored_file(storage: Any, key: str, indexed: bool) -> ArchiveFile:
     )
 
 
-def _wacz_members(name: str, opener: Callable[[], Any]) -> Iterator[ArchiveFile]:
-    """The WARCs of a WACZ package (``archive/*.warc.gz``), each opened as a stream of the zip."""
+def _wacz_members(name: str, opener: Callable[[], Any],
+                  stored_opener: Callable[[int, int], BinaryIO] | None = None) -> Iterator[ArchiveFile]:
+    """The WARCs of a WACZ package (``archive/*.warc.gz``), each opened as a stream of the zip.
+
+    ``stored_opener(header_offset, size)`` opens a member the zip stores uncompressed (as WACZ packages
+    do) by its own bytes in the package; without it, or for a deflated member, zipfile reads it.
+    """
     try:
         with opener() as handle, zipfile.ZipFile(handle) as package:
-            members = sorted(m for m in package.namelist() if m.startswith("archive/") and m.endswith(WARC_SUFFIXES))
+            members = sorted((m for m in package.infolist()
+                              if m.filename.startswith("archive/") and m.filename.endswith(WARC_SUFFIXES)),
+                             key=lambda m: m.filename)
     except zipfile.BadZipFile as exc:  # one line for the user, as for a WACZ without WARC files
         raise FileNotFoundError(f"{name}: not a WACZ package (a zip file): {exc}") from None
     if not members:
         raise FileNotFoundError(f"{name}: a WACZ without WARC files (archive/*.warc.gz)")
     for member in members:
-        yield ArchiveFile(name=f"{name}#{member}", opener=partial(_zip_member, opener, member))
+        member_opener: Callable[[], Any]
+        if stored_opener is not None and member.compress_type == zipfile.ZIP_STORED:
+            member_opener = partial(stored_opener, member.header_offset, member.compress_size)
+        else:
+            member_opener = partial(_zip_member, opener, member.filename)
+        yield ArchiveFile(name=f"{name}#{member.filename}", opener=member_opener)
 
 
 @contextmanager
@@ -226,12 +241,28 @@ def _zip_member(opener: Callable[[], Any], member: str) -> Iterator[IO[bytes]]:
 RANGE_BYTES = 8 * 1024 * 1024  # bytes a ranged GET reads ahead while a zip's member is read
 
 
-def open_ranged(storage: Any, key: str) -> BinaryIO:
-    """A stored object as a seekable file whose reads are ranged GETs (:class:`RangedObject`), buffered."""
-    size = storage.size(key)
+def open_ranged(storage: Any, key: str, start: int = 0, size: int | None = None) -> BinaryIO:
+    """A stored object (or its ``size`` bytes from ``start``) as a seekable file whose reads are ranged GETs
+    (:class:`RangedObject`), buffered: at most :data:`RANGE_BYTES` are read ahead, never past its end."""
     if size is None:
-        raise FileNotFoundError(f"{storage.describe(key)}: no such object")
-    return io.BufferedReader(RangedObject(storage, key, size), RANGE_BYTES)
+        size = storage.size(key)
+        if size is None:
+            raise FileNotFoundError(f"{storage.describe(key)}: no such object")
+    return io.BufferedReader(RangedObject(storage, key, size, start), max(1, min(RANGE_BYTES, size)))
+
+
+_LOCAL_HEADER = struct.Struct("<4s22xHH")  # a zip entry's local header: signature, …, name and extra lengths
+
+
+def _stored_member(storage: Any, key: str, header_offset: int, size: int) -> BinaryIO:
+    """A member a zip stores uncompressed, read as its own bytes in the package: a seek within it (a
+    revisit's original) is one ranged GET, where zipfile rereads the member from its start."""
+    with closing(storage.open_range(key, header_offset, header_offset + _LOCAL_HEADER.size)) as stream:
+        header = stream.read()
+    if len(header) != _LOCAL_HEADER.size or header[:4] != b"PK\x03\x04":
+        raise OSError(f"{storage.describe(key)}: no zip entry at byte {header_offset} (the package changed?)")
+    _, name_length, extra_length = _LOCAL_HEADER.unpack(header)
+    return open_ranged(storage, key, header_offset + _LOCAL_HEADER.size + name_length + extra_length, size)
 
 
 class RangedObject(io.RawIOBase):
@@ -242,10 +273,11 @@ class RangedObject(io.RawIOBase):
     package before it reads any, and a shared replay's workers each read a few members of each.
     """
 
-    def __init__(self, storage: Any, key: str, size: int):
+    def __init__(self, storage: Any, key: str, size: int, start: int = 0):
         self.storage = storage
         self.key = key
-        self.size = size
+        self.size = size  # bytes from ``start``: the object's, or a member's
+        self.start = start
         self.position = 0
 
     def readable(self) -> bool:
@@ -259,8 +291,8 @@ class RangedObject(io.RawIOBase):
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         base = {io.SEEK_SET: 0, io.SEEK_CUR: self.position, io.SEEK_END: self.size}[whence]
-        if base + offset < 0:
-            raise ValueError(f"negative seek position {base + offset}")
+        if base + offset < 0:  # an OSError, as a file gives: zipfile reads a too-short package as no zip so
+            raise OSError(errno.EINVAL, f"negative seek position {base + offset}")
         self.position = base + offset
         return self.position
 
@@ -268,11 +300,11 @@ class RangedObject(io.RawIOBase):
         end = min(self.position + len(buffer), self.size)
         if end <= self.position:
             return 0
-        with closing(self.storage.open_range(self.key, self.position, end)) as stream:
+        with closing(self.storage.open_range(self.key, self.start + self.position, self.start + end)) as stream:
             data = stream.read()
         if len(data) != end - self.position:
-            raise OSError(f"{self.storage.describe(self.key)}: {len(data)} bytes read at {self.position}, "
-                          f"{end - self.position} expected (the object changed?)")
+            raise OSError(f"{self.storage.describe(self.key)}: {len(data)} bytes read at "
+                          f"{self.start + self.position}, {end - self.position} expected (the object changed?)")
         buffer[: len(data)] = data
         self.position = end
         return len(data)
