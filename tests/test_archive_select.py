@@ -198,7 +198,7 @@ def test_a_warc_is_indexed_as_it_is_read_with_no_copy_first():
 def test_a_wacz_in_a_store_is_read_in_place_with_no_download(tmp_path, moto_s3, monkeypatch, compression):
     for name, value in moto_s3.env().items():
         monkeypatch.setenv(name, value)
-    warcs = [FIXTURES / "foreign" / "capture_http.warc.gz", FIXTURES / "foreign" / "wget.warc.gz"]
+    warcs = [FIXTURES / "foreign" / "capture_http.warc.gz", FIXTURES / "corpus" / "corpus.warc.gz"]  # 4 KB, 3 MB
     package = tmp_path / "two.wacz"
     with package.open("wb") as target:
         write_wacz(target, warcs, archive_pages(warcs))
@@ -227,7 +227,7 @@ def test_a_wacz_in_a_store_is_read_in_place_with_no_download(tmp_path, moto_s3, 
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))  # where a download would go
     members = list(archive_files("s3://bucket/news/warc/two.wacz", lambda location: (storage, "warc/two.wacz")))
     assert [m.name.rsplit("#", 1)[1] for m in members] == [f"archive/{w.name}" for w in warcs]
-    listed = sum(CountedS3.ranged)
+    listed, listing_gets = sum(CountedS3.ranged), len(CountedS3.ranged)
     assert listed < package.stat().st_size / 2  # the zip's directory, at its end: not the package
     for member, warc in zip(members, warcs, strict=True):
         with member.open() as stream:
@@ -237,8 +237,26 @@ def test_a_wacz_in_a_store_is_read_in_place_with_no_download(tmp_path, moto_s3, 
     assert CountedS3.downloads == 0 and not any(scratch.iterdir())
     if compression == zipfile.ZIP_STORED:  # as WACZ packages store WARCs: each member's own bytes, no more
         assert sum(CountedS3.ranged) - listed < sum(w.stat().st_size for w in warcs) + 200
+        assert len(CountedS3.ranged) - listing_gets == 2 * len(warcs)  # its header, then all of it at once
     else:  # read through zipfile, at most RANGE_BYTES ahead and never past the package's end
         assert sum(CountedS3.ranged) < 2 * package.stat().st_size
+
+
+def test_an_encrypted_member_of_a_stored_package_is_refused_not_read_as_ciphertext(tmp_path, moto_s3, monkeypatch):
+    for name, value in moto_s3.env().items():
+        monkeypatch.setenv(name, value)
+    warc = FIXTURES / "foreign" / "wget.warc.gz"
+    with zipfile.ZipFile(tmp_path / "p.wacz", "w") as made:  # stored, as WACZ packages are
+        made.write(warc, f"archive/{warc.name}")
+    package = bytearray((tmp_path / "p.wacz").read_bytes())
+    for signature, flags_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):  # the local and the central header
+        at = package.index(signature) + flags_at
+        package[at] |= 0x1  # "encrypted"
+    storage = S3Storage(f"s3://{moto_s3.create_bucket()}/news", tmp_path / "spool", S3Options(max_attempts=2))
+    storage.put("warc/p.wacz", bytes(package))
+    (member,) = archive_files("s3://bucket/news/warc/p.wacz", lambda location: (storage, "warc/p.wacz"))
+    with pytest.raises(RuntimeError, match="encrypted"), member.open() as stream:
+        stream.read()
 
 
 @pytest.mark.parametrize("content", [b"", b"PK\x05", b"<html>an error page</html>"])

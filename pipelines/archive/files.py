@@ -201,11 +201,12 @@ def _stored_file(storage: Any, key: str, indexed: bool) -> ArchiveFile:
 
 
 def _wacz_members(name: str, opener: Callable[[], Any],
-                  stored_opener: Callable[[int, int], BinaryIO] | None = None) -> Iterator[ArchiveFile]:
+                  stored_opener: Callable[[int, int, bytes], BinaryIO] | None = None) -> Iterator[ArchiveFile]:
     """The WARCs of a WACZ package (``archive/*.warc.gz``), each opened as a stream of the zip.
 
-    ``stored_opener(header_offset, size)`` opens a member the zip stores uncompressed (as WACZ packages
-    do) by its own bytes in the package; without it, or for a deflated member, zipfile reads it.
+    ``stored_opener(header_offset, size, name)`` opens a member the zip stores uncompressed (as WACZ
+    packages do) by its own bytes in the package; without it, or for a deflated or encrypted member,
+    zipfile reads it (and refuses what it cannot).
     """
     try:
         with opener() as handle, zipfile.ZipFile(handle) as package:
@@ -218,8 +219,9 @@ def _wacz_members(name: str, opener: Callable[[], Any],
         raise FileNotFoundError(f"{name}: a WACZ without WARC files (archive/*.warc.gz)")
     for member in members:
         member_opener: Callable[[], Any]
-        if stored_opener is not None and member.compress_type == zipfile.ZIP_STORED:
-            member_opener = partial(stored_opener, member.header_offset, member.compress_size)
+        if stored_opener is not None and member.compress_type == zipfile.ZIP_STORED and not member.flag_bits & 0x1:
+            raw_name = member.orig_filename.encode("utf-8" if member.flag_bits & 0x800 else "cp437", "replace")
+            member_opener = partial(stored_opener, member.header_offset, member.compress_size, raw_name)
         else:
             member_opener = partial(_zip_member, opener, member.filename)
         yield ArchiveFile(name=f"{name}#{member.filename}", opener=member_opener)
@@ -254,14 +256,16 @@ def open_ranged(storage: Any, key: str, start: int = 0, size: int | None = None)
 _LOCAL_HEADER = struct.Struct("<4s22xHH")  # a zip entry's local header: signature, …, name and extra lengths
 
 
-def _stored_member(storage: Any, key: str, header_offset: int, size: int) -> BinaryIO:
+def _stored_member(storage: Any, key: str, header_offset: int, size: int, name: bytes) -> BinaryIO:
     """A member a zip stores uncompressed, read as its own bytes in the package: a seek within it (a
     revisit's original) is one ranged GET, where zipfile rereads the member from its start."""
-    with closing(storage.open_range(key, header_offset, header_offset + _LOCAL_HEADER.size)) as stream:
+    end = header_offset + _LOCAL_HEADER.size + len(name)
+    with closing(storage.open_range(key, header_offset, end)) as stream:
         header = stream.read()
-    if len(header) != _LOCAL_HEADER.size or header[:4] != b"PK\x03\x04":
-        raise OSError(f"{storage.describe(key)}: no zip entry at byte {header_offset} (the package changed?)")
-    _, name_length, extra_length = _LOCAL_HEADER.unpack(header)
+    if header[:4] != b"PK\x03\x04" or header[_LOCAL_HEADER.size:] != name:  # as zipfile checks
+        raise OSError(f"{storage.describe(key)}: no zip entry {name.decode('utf-8', 'replace')} at byte "
+                      f"{header_offset} (the package is damaged or changed)")
+    _, name_length, extra_length = _LOCAL_HEADER.unpack(header[: _LOCAL_HEADER.size])
     return open_ranged(storage, key, header_offset + _LOCAL_HEADER.size + name_length + extra_length, size)
 
 
@@ -295,6 +299,11 @@ class RangedObject(io.RawIOBase):
             raise OSError(errno.EINVAL, f"negative seek position {base + offset}")
         self.position = base + offset
         return self.position
+
+    def readall(self) -> bytes:
+        """The rest in one GET (RawIOBase's own reads 8 KB at a time)."""
+        buffer = bytearray(max(0, self.size - self.position))
+        return bytes(buffer[: self.readinto(buffer)]) if buffer else b""
 
     def readinto(self, buffer: Any) -> int:
         end = min(self.position + len(buffer), self.size)
