@@ -272,7 +272,7 @@ def _stored_member(storage: Any, key: str, header_offset: int, size: int, name: 
 class RangedObject(io.RawIOBase):
     """A stored object read in place, each read one ranged GET: what a zip needs, which seeks.
 
-    A WACZ in a store is listed from its end (the zip's directory: two small reads) and each WARC in it
+    A WACZ in a store is listed from its end (the zip's directory: a few small reads) and each WARC in it
     is read from its own bytes, with no download of the package to local disk: a replay lists every
     package before it reads any, and a shared replay's workers each read a few members of each.
     """
