@@ -100,11 +100,11 @@ class ArticleStore:
                 self.index.touch(document.url, document.fetched)
                 return "unchanged"
             moved = ""
-            if document.status == "revised" and document.previous_key:
-                previous = self.storage.get(document.previous_key)
-                if previous is not None:
-                    self.storage.put(revision_key(document, document.revision - 1), previous, CONTENT_TYPE)
-                    moved = document.previous_key if document.previous_key != document.key else ""
+            # the text it replaces is kept as a revision (on S3 while down: copied from S3 once it answers)
+            if document.status == "revised" and document.previous_key and self.storage.copy(
+                document.previous_key, revision_key(document, document.revision - 1)
+            ):
+                moved = document.previous_key if document.previous_key != document.key else ""
             data = render(document, self.output_format).text.encode("utf-8")
             written = self.storage.put(document.key, data, CONTENT_TYPE)
             if moved:  # only once the new text is in place: a crash never leaves the article without a current file

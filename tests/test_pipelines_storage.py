@@ -352,3 +352,91 @@ def test_a_store_opened_mid_run_keeps_the_writes_in_progress_and_clears_a_dead_p
     left.write_bytes(b"half")
     LocalStorage(tmp_path / "store")  # another component of the same crawl opens the store
     assert in_progress.exists() and not left.exists()
+
+
+def test_copy_keeps_the_original_and_a_missing_source_is_false(storage):
+    storage.put("articles/s/a.txt", b"first text")
+    assert storage.copy("articles/s/a.txt", "revisions/s/a/1.txt") is True
+    storage.put("articles/s/a.txt", b"second text")
+    assert storage.get("revisions/s/a/1.txt") == b"first text"
+    assert storage.get("articles/s/a.txt") == b"second text"
+    assert storage.copy("articles/s/never.txt", "revisions/s/never/1.txt") is False
+    assert storage.get("revisions/s/never/1.txt") is None
+
+
+# --- revisions and moves while S3 is down: the text replaced and the file moved away are not lost ------------
+
+
+def _article(url: str, text: str, day: int, fetched_day: int):
+    from pipelines.document.render import to_document
+    from pipelines.item import Article, Block, SiteProfile
+
+    return to_document(Article(url=url, site=SiteProfile(key="gazette"), title="Budget", blocks=[Block(text)],
+                               date=datetime(2026, 11, day, tzinfo=UTC),
+                               fetched=datetime(2026, 11, fetched_day, 8, tzinfo=UTC)))
+
+
+def test_an_article_revised_or_moved_while_s3_is_down_keeps_its_history(outage_server, tmp_path):
+    from pipelines.storage.index import ArchiveIndex
+    from pipelines.store import ArticleStore
+
+    storage = s3_storage(outage_server, tmp_path, outage_pause=60)
+    store = ArticleStore(storage, ArchiveIndex(":memory:"), "manifest/run-1.jsonl")
+    changed, moved = "https://g.example/changed", "https://g.example/moved"
+    first = [_article(changed, "The council met on Monday about trams.", 20, 20),
+             _article(moved, "Flood warnings for the valley were issued.", 20, 20)]
+    for document in first:
+        assert store.save(document) == "stored"
+    originals = {d.url: (d.key, storage.get(d.key)) for d in first}
+
+    outage_server.stop()
+    revised = _article(changed, "The council met on Monday about buses instead.", 20, 22)
+    redated = _article(moved, "Flood warnings for the valley were lifted.", 21, 22)  # published a day later
+    assert store.save(revised) == "revised"  # before: StorageError reading the old text from S3, nothing kept
+    assert store.save(redated) == "revised"
+    assert redated.key != originals[moved][0]
+    store.close()
+    assert storage.get(originals[moved][0]) is None  # readers no longer see the file that moved
+
+    restart(outage_server)
+    assert originals[moved][0] not in set(storage.list("articles"))  # nor does a listing, before the flush
+    # two copies of replaced texts, two new versions and the manifest, one delete of a moved file
+    assert storage.flush_spool() == (6, 0)
+    reader = s3_storage(outage_server, tmp_path / "elsewhere", bucket=storage.bucket)
+    for url, document in ((changed, revised), (moved, redated)):
+        old_key, old_text = originals[url]
+        history = f"revisions/gazette/{old_key.rsplit('/', 1)[-1].removesuffix('.txt')}/1.txt"
+        assert reader.get(history) == old_text, url
+        assert reader.get(document.key) == storage.get(document.key) and document.body.encode() in \
+            reader.get(document.key)
+    # the moved article's old file is deleted once its new one is there: one current file per article
+    assert sorted(k for k in reader.list("articles")) == sorted({revised.key, redated.key})
+
+
+def test_a_copy_waiting_in_the_spool_is_made_before_its_source_is_overwritten(outage_server, tmp_path):
+    storage = s3_storage(outage_server, tmp_path, outage_pause=0)
+    storage.put("articles/s/a.txt", b"first text")
+    outage_server.stop()
+    assert storage.copy("articles/s/a.txt", "revisions/s/a/1.txt") is True  # waits in the spool
+    restart(outage_server)
+    storage.put("articles/s/a.txt", b"second text")  # S3 is back before any flush: the copy goes first
+    assert storage.flush_spool() == (0, 0)
+    reader = s3_storage(outage_server, tmp_path / "elsewhere", bucket=storage.bucket)
+    assert reader.get("revisions/s/a/1.txt") == b"first text"
+    assert reader.get("articles/s/a.txt") == b"second text"
+
+
+def test_a_key_written_again_after_a_spooled_delete_survives_the_flush(outage_server, tmp_path):
+    storage = s3_storage(outage_server, tmp_path, outage_pause=60)
+    storage.put("articles/s/a.txt", b"old")
+    storage.put("articles/s/b.txt", b"stays")
+    outage_server.stop()
+    storage.delete("articles/s/a.txt")
+    storage.delete("articles/s/b.txt")
+    assert storage.get("articles/s/b.txt") is None and not storage.exists("articles/s/b.txt")
+    storage.put("articles/s/b.txt", b"back again")
+    assert storage.flush_spool() == (0, 2)  # still down: a delete and an upload wait
+    restart(outage_server)
+    assert storage.flush_spool() == (2, 0)
+    assert outage_server.keys(storage.bucket) == ["some/prefix/articles/s/b.txt"]
+    assert storage.get("articles/s/b.txt") == b"back again"

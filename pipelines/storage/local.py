@@ -104,6 +104,13 @@ class LocalStorage:
     def delete(self, key: str) -> None:
         unlink(self.path(key))
 
+    def copy(self, source: str, key: str) -> bool:
+        data = self.get(source)
+        if data is None:
+            return False
+        self.put(key, data)
+        return True
+
     def list(self, prefix: str) -> Iterator[str]:
         base = self.root / prefix.strip("/") if prefix.strip("/") else self.root
         if not base.is_dir():

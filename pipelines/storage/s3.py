@@ -26,13 +26,14 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
 from pipelines.storage import AppendLog, StorageError, check_key, content_type_for, sha256_hex
 from pipelines.storage.local import LocalAppendLog, read_range
-from pipelines.storage.spool import Spool, SpoolEntry
+from pipelines.storage.spool import Spool, SpoolEntry, SpoolOperation
 
 logger = logging.getLogger(__name__)
 NOT_FOUND = ("404", "NoSuchKey", "NotFound")
@@ -158,6 +159,7 @@ class S3Storage:
         digest = sha256_hex(data)
         if self.available:
             try:
+                self._copy_pending(key)
                 if self._stored_digest(key) == digest:
                     self.spool.discard(key)
                     return False
@@ -193,16 +195,75 @@ class S3Storage:
         return SpooledAppendLog(self, key)
 
     def delete(self, key: str) -> None:
+        """Delete an object; while S3 is down the delete waits in the spool, made after the spooled uploads."""
         self.spool.discard(key)
+        if self.available:
+            try:
+                self._delete_in_s3(key)
+                return
+            except Exception as exc:
+                if not _is_transient(exc):
+                    raise StorageError(f"cannot delete {self.describe(key)}: {_error_text(exc)}") from None
+                self._unavailable(key, exc)
+        self.spool.add_delete(key)
+        self._spooled(key)
+
+    def copy(self, source: str, key: str) -> bool:
+        """Copy an object (S3 copies it server-side); False when there is no ``source``.
+
+        While S3 is down the copy waits in the spool. It is made before ``source`` is next uploaded or
+        deleted, so that a revision keeps the text it replaces even when that text is only in S3.
+        """
+        entry = self.spool.entry(source)
+        if entry is not None:  # the newest version of source is spooled: it is the one to copy
+            try:
+                data = entry.data_path.read_bytes()
+            except FileNotFoundError:  # flushed meanwhile: now in S3
+                pass
+            else:
+                self.put(key, data, entry.content_type)
+                return True
+        if self.spool.deleting(source):
+            return False
+        if self.available:
+            try:
+                self._copy_pending(source)
+                self._copy_in_s3(source, key)
+                self.spool.discard(key)
+                return True
+            except Exception as exc:
+                if _error_code(exc) in NOT_FOUND:
+                    return False
+                self._unavailable(key, exc)
+        self.spool.add_copy(source, key)
+        self._spooled(key)
+        return True
+
+    def _copy_in_s3(self, source: str, key: str) -> None:
+        # the copy keeps the original's metadata (its sha256) and content type
+        self.client.copy_object(Bucket=self.bucket, Key=self.object_key(key),
+                                CopySource={"Bucket": self.bucket, "Key": self.object_key(source)})
+
+    def _delete_in_s3(self, key: str) -> None:
+        self._copy_pending(key)
+        self.client.delete_object(Bucket=self.bucket, Key=self.object_key(key))
+
+    def _copy_pending(self, source: str) -> None:
+        """Make the copy waiting in the spool from ``source`` before ``source`` changes in S3."""
+        operation = self.spool.copy_from(source)
+        if operation is None:
+            return
         try:
-            self.client.delete_object(Bucket=self.bucket, Key=self.object_key(key))
+            self._copy_in_s3(operation.source, operation.key)
         except Exception as exc:
-            if not _is_transient(exc):
-                raise StorageError(f"cannot delete {self.describe(key)}: {_error_text(exc)}") from None
-            logger.warning("could not delete %s, it stays: %s", self.describe(key), _error_text(exc))
+            if _error_code(exc) not in NOT_FOUND:
+                raise
+            logger.warning("nothing to copy to %s: %s is gone", self.describe(operation.key), self.describe(source))
+        operation.remove()
 
     def _upload_path(self, key: str, path: Path, content_type: str) -> bool:
         """Upload a file unless the same content is stored; False when it was."""
+        self._copy_pending(key)
         digest = file_sha256(path)
         if self._stored_digest(key) == digest:
             return False
@@ -248,6 +309,8 @@ class S3Storage:
         spooled = self.spool.get(key)
         if spooled is not None:
             return spooled
+        if self.spool.deleting(key):
+            return None
         try:
             return self.client.get_object(Bucket=self.bucket, Key=self.object_key(key))["Body"].read()
         except Exception as exc:
@@ -258,6 +321,8 @@ class S3Storage:
     def exists(self, key: str) -> bool:
         if self.spool.path(key) is not None:
             return True
+        if self.spool.deleting(key):
+            return False
         try:
             return self.exists_in_s3(key)
         except Exception as exc:
@@ -267,6 +332,8 @@ class S3Storage:
         spooled = self.spool.path(key)
         if spooled is not None:
             return spooled.stat().st_size
+        if self.spool.deleting(key):
+            return None
         try:
             head = self._head(key)
         except Exception as exc:
@@ -286,6 +353,7 @@ class S3Storage:
                 keys.update(item["Key"][strip:] for item in page.get("Contents", []))
         except Exception as exc:
             raise StorageError(f"cannot list s3://{self.bucket}/{full}: {_error_text(exc)}") from None
+        keys.difference_update(operation.key for operation in self.spool.operations("delete"))
         yield from sorted(keys)
 
     def open_read(self, key: str) -> BinaryIO:
@@ -315,25 +383,40 @@ class S3Storage:
     # --- the spool -------------------------------------------------------------------------
 
     def flush_spool(self) -> tuple[int, int]:
-        """Upload what earlier failures left in the spool; returns (uploaded, left)."""
+        """Make what earlier failures left in the spool; returns (objects and changes made, left).
+
+        Copies first (each keeps a text that an upload or a delete would replace), then uploads, then
+        deletes (a moved article's old file goes once its new one is there).
+        """
+        steps: list[tuple[str, Any]] = [(op.source, partial(self._copy_pending, op.source))
+                                        for op in self.spool.operations("copy")]
+        steps += [(entry.key, partial(self._flush_entry, entry)) for entry in self.spool.entries()]
+        steps += [(op.key, partial(self._flush_delete, op)) for op in self.spool.operations("delete")]
         flushed = 0
-        for entry in self.spool.entries():
+        for key, step in steps:
             try:
-                self._settle(entry)
-                self._upload_path(entry.key, entry.data_path, entry.content_type)
+                step()
             except Exception as exc:
                 if _is_transient(exc):
-                    self._unavailable(entry.key, exc)
+                    self._unavailable(key, exc)
                     break
-                logger.error("cannot flush %s, it stays in the spool: %s", self.describe(entry.key), _error_text(exc))
+                logger.error("cannot flush %s, it stays in the spool: %s", self.describe(key), _error_text(exc))
                 continue
-            entry.remove()
             flushed += 1
         with self._lock:
             self.flushed += flushed
             if flushed:
                 self._down_until = 0.0  # S3 answers again
         return flushed, self.spool.count()
+
+    def _flush_entry(self, entry: SpoolEntry) -> None:
+        self._settle(entry)
+        self._upload_path(entry.key, entry.data_path, entry.content_type)
+        entry.remove()
+
+    def _flush_delete(self, operation: SpoolOperation) -> None:
+        self._delete_in_s3(operation.key)
+        operation.remove()
 
     def _seed(self, log: LocalAppendLog) -> bool:
         """Start a new spool file with what S3 holds under its key, as a local append would; False if unknown."""

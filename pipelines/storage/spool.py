@@ -28,12 +28,28 @@ class SpoolEntry:
         unlink(self.meta_path)
 
 
+@dataclass
+class SpoolOperation:
+    """A change the store could not make: a copy (made before any spooled upload) or a delete (after them)."""
+
+    key: str  # the object it writes or removes
+    source: str  # a copy's original ("" for a delete)
+    path: Path
+
+    def remove(self) -> None:
+        unlink(self.path)
+
+
 class Spool:
     """Objects waiting for upload: ``<sha of key>.data`` beside a ``.json`` naming the key.
 
     File names come from a hash, never from the key, and each file is written
     then renamed, so a crash leaves whole entries only. The directory is made
     on the first write: a store that is only read leaves nothing behind.
+
+    Beside them, changes that could not be made: ``<sha of source>.copy`` (the
+    text a revision keeps, named by the object it copies, since an upload to
+    that object must wait for the copy) and ``<sha of key>.delete``.
     """
 
     def __init__(self, directory: Path):
@@ -56,14 +72,19 @@ class Spool:
     def _write_meta(self, key: str, **meta) -> None:
         write_atomic(self._paths(key)[1], json.dumps({"key": key, **meta}).encode())
 
+    def _op_path(self, kind: str, key: str) -> Path:
+        return self.directory / f"{sha256_hex(key.encode())[:40]}.{kind}"
+
     def add(self, key: str, data: bytes, content_type: str) -> None:
         self._ensure()
         data_path, _ = self._paths(key)
         write_atomic(data_path, data)
         self._write_meta(key, content_type=content_type)
+        unlink(self._op_path("delete", key))  # written again after a delete: the flush must not remove it
 
     def add_file(self, key: str, path: Path, content_type: str) -> None:
         self._ensure()
+        unlink(self._op_path("delete", key))
         data_path, _ = self._paths(key)
         if path.absolute() != data_path.absolute():
             tmp = data_path.with_name(f"{os.getpid()}-{threading.get_ident()}-{data_path.name}.tmp")
@@ -75,6 +96,7 @@ class Spool:
     def open_append(self, key: str) -> tuple[LocalAppendLog, bool]:
         """The spool file of an append log, and whether it is new."""
         self._ensure()
+        unlink(self._op_path("delete", key))
         data_path, meta_path = self._paths(key)
         meta = read_json(meta_path) if data_path.exists() else None
         self._write_meta(key, content_type=content_type_for(key), open_pid=os.getpid(),
@@ -105,8 +127,41 @@ class Spool:
             meta.pop("open_pid", None)
             write_atomic(meta_path, json.dumps(meta).encode())
 
+    def add_copy(self, source: str, key: str) -> None:
+        """Copy ``source`` to ``key`` once the store answers, before ``source`` is uploaded, replaced or deleted."""
+        self._ensure()
+        write_atomic(self._op_path("copy", source), json.dumps({"key": key, "source": source}).encode())
+
+    def add_delete(self, key: str) -> None:
+        """Delete ``key`` once the store answers, after the spooled uploads."""
+        self.discard(key)
+        self._ensure()
+        write_atomic(self._op_path("delete", key), json.dumps({"key": key}).encode())
+
+    def copy_from(self, source: str) -> SpoolOperation | None:
+        """The copy waiting to be made from ``source``, if any."""
+        path = self._op_path("copy", source)
+        meta = read_json(path)
+        return SpoolOperation(meta["key"], source, path) if meta else None
+
+    def deleting(self, key: str) -> bool:
+        """``key`` was deleted while the store was down: readers no longer see it."""
+        return self._op_path("delete", key).exists()
+
+    def operations(self, kind: str) -> list[SpoolOperation]:
+        """The waiting copies ("copy") or deletes ("delete")."""
+        if not self.directory.is_dir():
+            return []
+        found = []
+        for path in sorted(self.directory.glob(f"*.{kind}")):
+            meta = read_json(path)
+            if meta:
+                found.append(SpoolOperation(meta["key"], meta.get("source", ""), path))
+        return found
+
     def discard(self, key: str) -> None:
-        """Forget a spooled version (a newer one was stored); an append log being written stays."""
+        """Forget a spooled version or delete (a newer version was stored); an append log being written stays."""
+        unlink(self._op_path("delete", key))
         data_path, meta_path = self._paths(key)
         if key in self.open_logs or not meta_path.exists():
             return
@@ -116,6 +171,15 @@ class Spool:
     def path(self, key: str) -> Path | None:
         data_path, meta_path = self._paths(key)
         return data_path if meta_path.exists() and data_path.exists() else None
+
+    def entry(self, key: str) -> SpoolEntry | None:
+        """The spooled version of ``key``, if any."""
+        data_path, meta_path = self._paths(key)
+        meta = read_json(meta_path)
+        if not meta or not data_path.exists():
+            return None
+        return SpoolEntry(key, data_path, meta_path, meta.get("content_type", "application/octet-stream"),
+                          meta.get("seeded", True))
 
     def get(self, key: str) -> bytes | None:
         path = self.path(key)
@@ -150,4 +214,5 @@ class Spool:
                              meta.get("seeded", True))
 
     def count(self) -> int:
-        return sum(1 for _ in self.entries())
+        """Objects waiting for upload, and copies and deletes waiting to be made."""
+        return sum(1 for _ in self.entries()) + len(self.operations("copy")) + len(self.operations("delete"))
