@@ -5,6 +5,9 @@ from __future__ import annotations
 import gzip
 import io
 import re
+import subprocess
+import sys
+import textwrap
 import threading
 import zlib
 from datetime import UTC, datetime
@@ -14,7 +17,7 @@ import pytest
 from pipelines.archive.reader import iter_exchanges
 from pipelines.archive.writer import Exchange, WarcRecorder, exchange_records, warcinfo_record
 from pipelines.storage.local import LocalStorage
-from tests.helpers import CORPUS_WARC
+from tests.helpers import CORPUS_WARC, ROOT
 
 FETCHED = datetime(2026, 11, 21, 22, 0, tzinfo=UTC)
 
@@ -120,3 +123,42 @@ def test_a_queue_budget_that_is_no_size_is_refused_in_one_line(value):
     settings.set("ARCHIVE_QUEUE_BYTES", value, priority="cmdline")
     with pytest.raises(ConfigError, match=r"^setting ARCHIVE_QUEUE_BYTES='[^']+': expected a size in bytes above 0$"):
         check_settings(settings)
+
+
+def test_a_record_that_a_full_disk_cut_short_leaves_the_records_after_it_readable(tmp_path):
+    """The disk fills in the middle of a record, then space comes back: the WARC stays a WARC.
+
+    The file-size limit (RLIMIT_FSIZE) stands in for the full disk, in a process of its own: a write past it
+    puts in what fits and fails, as one on a full disk does.
+    """
+    script = textwrap.dedent(f"""
+        import os, resource, signal, time
+        from datetime import UTC, datetime
+        from pipelines.archive.writer import Exchange, WarcRecorder
+        from pipelines.storage.local import LocalStorage
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a failed write, not a killed process
+        recorder = WarcRecorder(LocalStorage({str(tmp_path / "store")!r}), "run-1")
+        def record(n, body):
+            recorder.record(Exchange(url=f"https://a.example/{{n}}", site="site_a", status=200, body=body,
+                                     headers=[("Content-Type", "text/html")], fetched=datetime(2026, 1, 2, tzinfo=UTC)))
+            while recorder.exchanges + recorder.failures < n:
+                time.sleep(0.01)
+        record(1, b"<p>one</p>")
+        (path,) = [os.path.join(d, f) for d, _, fs in os.walk({str(tmp_path / "store" / "warc")!r}) for f in fs]
+        _, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (os.path.getsize(path) + 2000, hard))
+        record(2, os.urandom(50_000))  # does not fit: cut short
+        resource.setrlimit(resource.RLIMIT_FSIZE, (hard, hard))  # space again
+        record(3, b"<p>three</p>")
+        recorder.close()
+        print(recorder.failures)
+    """)
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["1"]
+    (warc,) = (tmp_path / "store" / "warc").rglob("*.warc.gz")
+    with open(warc, "rb") as stream:
+        assert [(r.url, r.body) for r in iter_exchanges(stream)] == [
+            ("https://a.example/1", b"<p>one</p>"), ("https://a.example/3", b"<p>three</p>")]
+    assert "Traceback" not in result.stderr  # one line: what could not be archived and why
+    assert "could not archive https://a.example/2: " in result.stderr

@@ -197,7 +197,10 @@ class WarcRecorder:
                 break
             try:
                 self._write(exchange)
-            except Exception:  # a full disk must not kill the writer: log, count, go on
+            except OSError as exc:  # a full disk must not kill the writer: log, count, go on
+                self.failures += 1
+                logger.error("could not archive %s: %s", exchange.url, exc)
+            except Exception:
                 self.failures += 1
                 logger.exception("could not archive %s", exchange.url)
             finally:

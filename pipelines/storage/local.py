@@ -181,9 +181,14 @@ class LocalAppendLog:
 
     def write(self, data: bytes) -> None:
         view = memoryview(data)
-        while view:
-            written = os.write(self.fd, view)
-            view = view[written:]
+        try:
+            while view:
+                written = os.write(self.fd, view)
+                view = view[written:]
+        except BaseException:
+            # a full disk took part of the chunk: take it back, or every chunk after it would be unreadable
+            os.ftruncate(self.fd, self.size)
+            raise
         self.size += len(data)
 
     def sync(self) -> None:
