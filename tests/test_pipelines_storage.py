@@ -345,13 +345,23 @@ def test_warc_recorder_loses_no_record_in_an_outage(outage_server, tmp_path):
 
 def test_a_store_opened_mid_run_keeps_the_writes_in_progress_and_clears_a_dead_processs(tmp_path):
     first = LocalStorage(tmp_path / "store")
+    first.check()
     in_progress = first.tmp / f"{os.getpid()}-abc.tmp"  # what put() is writing at this moment
     in_progress.write_bytes(b"half")
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     left = first.tmp / f"{dead.stdout.strip()}-def.tmp"  # a process killed mid-write
     left.write_bytes(b"half")
-    LocalStorage(tmp_path / "store")  # another component of the same crawl opens the store
+    LocalStorage(tmp_path / "store").put("k/a.txt", b"x")  # another component of the same crawl writes
     assert in_progress.exists() and not left.exists()
+
+
+def test_a_store_that_is_only_read_is_left_as_it_is(tmp_path):
+    (tmp_path / "store" / "k").mkdir(parents=True)
+    (tmp_path / "store" / "k" / "a.txt").write_bytes(b"x")
+    (tmp_path / "store").chmod(0o555)  # read-only, as an archive on a read-only mount (the owner may be root)
+    storage = LocalStorage(tmp_path / "store")
+    assert storage.get("k/a.txt") == b"x" and list(storage.list("")) == ["k/a.txt"]
+    assert sorted(p.name for p in (tmp_path / "store").iterdir()) == ["k"]  # no .tmp made by reading
 
 
 def test_copy_keeps_the_original_and_a_missing_source_is_false(storage):

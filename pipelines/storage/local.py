@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -23,11 +24,26 @@ class LocalStorage:
         self.uri = str(self.root)
         self.tmp = self.root / ".tmp"
         self._made: set[str] = set()  # directories this store made or found
-        try:
-            self.tmp.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StorageError(f"STORE_URI={self.uri}: cannot create the store directory: {exc.strerror}") from exc
-        remove_stale_temporaries(self.tmp)
+        self._tmp_ready = False  # made on the first write: a store that is only read (wacz, replay) is left as it is
+        self._tmp_lock = threading.Lock()
+
+    def check(self) -> None:
+        """Fail early, in one line, when the store directory cannot be made (a crawl calls it before it starts)."""
+        self._temporaries()
+
+    def _temporaries(self) -> Path:
+        if not self._tmp_ready:
+            with self._tmp_lock:
+                if not self._tmp_ready:
+                    try:
+                        self.tmp.mkdir(parents=True, exist_ok=True)
+                    except OSError as exc:
+                        raise StorageError(
+                            f"STORE_URI={self.uri}: cannot create the store directory: {exc.strerror}"
+                        ) from exc
+                    remove_stale_temporaries(self.tmp)
+                    self._tmp_ready = True
+        return self.tmp
 
     @staticmethod
     def location(uri: str) -> Path:
@@ -58,7 +74,7 @@ class LocalStorage:
         except (FileNotFoundError, IsADirectoryError):
             pass
         self._make_parent(target)
-        fd, tmp_name = tempfile.mkstemp(prefix=f"{os.getpid()}-", suffix=".tmp", dir=self.tmp)
+        fd, tmp_name = tempfile.mkstemp(prefix=f"{os.getpid()}-", suffix=".tmp", dir=self._temporaries())
         os.fchmod(fd, FILE_MODE)  # mkstemp makes 0600; stored files are as readable as the WARC and manifests
         try:
             with os.fdopen(fd, "wb") as handle:
@@ -130,7 +146,7 @@ class LocalStorage:
         if Path(path).absolute() == target:
             return
         self._make_parent(target)
-        fd, tmp_name = tempfile.mkstemp(prefix=f"{os.getpid()}-", suffix=".tmp", dir=self.tmp)
+        fd, tmp_name = tempfile.mkstemp(prefix=f"{os.getpid()}-", suffix=".tmp", dir=self._temporaries())
         os.fchmod(fd, FILE_MODE)
         os.close(fd)
         try:
