@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import filecmp
 import json
+import random
+import shutil
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
+from crawler.archive.spider import UnitFailed
 from pipelines.archive.reader import iter_exchanges
-from tests.helpers import SAMPLE_SITES, corpus_truth, read_documents, scrapy
+from pipelines.storage import StorageError
+from tests.helpers import CORPUS_WARC, SAMPLE_SITES, corpus_truth, read_documents, scrapy
 from tests.servers.base import ServerProcess
 
 
@@ -173,3 +177,22 @@ def test_credentials_sent_with_requests_are_not_archived(site, tmp_path):
             if record.rec_type == "request":
                 archived += record.http_headers.to_str()
     assert "token-3e9f-secret" not in archived and "cookie-77aa" not in archived
+
+
+def test_a_broken_warc_or_an_unreachable_store_is_named_in_one_short_line(tmp_path):
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    shutil.copy(CORPUS_WARC, archive / "a-good.warc.gz")
+    # bytes that are not a WARC: warcio's error quotes what it read, all of it
+    (archive / "b-broken.warc.gz").write_bytes(random.Random(1).randbytes(3000))
+    replayed = scrapy("replay", str(archive), store=tmp_path / "store")
+    assert replayed.returncode == 0, replayed.stderr[-2000:]
+    record = replayed.run_record()
+    assert record["articles_stored"] == 90 and record["errors"] == {"unreadable_warc": 1}
+    (line,) = [line for line in replayed.stderr.splitlines() if "cannot read the archive" in line]
+    assert len(line.split("b-broken.warc.gz: ", 1)[1]) <= 201
+
+    # a store that stops answering mid-replay is not a broken file: the run record says which it was
+    assert UnitFailed("x.warc.gz", ValueError("Unknown archive format")).reason == "unreadable_warc"
+    down = StorageError("cannot read s3://news/warc/x.warc.gz: EndpointConnectionError: Could not connect")
+    assert UnitFailed("x.warc.gz", down).reason == "archive_unreachable"

@@ -30,12 +30,23 @@ from crawler.spiders.base import ROLE_ARTICLE, ArticleSpider
 from pipelines.archive.files import ArchiveFile, ReadCounter, archive_files
 from pipelines.archive.reader import ArchivedResponse, is_article, iter_exchanges
 from pipelines.archive.select import Selection, Unit, file_captures, plan_units, published_pages
-from pipelines.storage import storage_from_settings
+from pipelines.storage import StorageError, storage_from_settings
 from pipelines.storage.index import manifest_records
 
 logger = logging.getLogger(__name__)
 
 _DONE = object()
+
+
+class UnitFailed(Exception):
+    """A unit that could not be read: a broken file (unreadable_warc) or an unreachable store."""
+
+    def __init__(self, file: str, cause: Exception):
+        # warcio quotes the bytes it could not parse: one short line is enough to name the problem
+        text = (str(cause).splitlines() or [type(cause).__name__])[0]
+        super().__init__(f"{file}: {text[:200]}{'…' if len(text) > 200 else ''}")
+        unreachable = isinstance(cause, (StorageError, ConnectionError, TimeoutError))
+        self.reason = "archive_unreachable" if unreachable else "unreadable_warc"
 
 
 class ReplaySpider(ArticleSpider):
@@ -76,7 +87,8 @@ class ReplaySpider(ArticleSpider):
         except CloseSpider:
             raise
         except Exception as exc:  # the archive cannot be listed (S3 down, a broken WACZ): say so, replay nothing
-            self.count_error("unreadable_warc", f"cannot read the archive: {exc}")
+            failure = UnitFailed(self.source, exc)
+            self.count_error(failure.reason, f"cannot read the archive: {failure}")
             return
         tokens = itertools.count()
         while (unit := await work.next_unit()) is not None:
@@ -140,8 +152,8 @@ class ReplaySpider(ArticleSpider):
             item = await loop.run_in_executor(None, records.get)
             if item is _DONE:
                 break
-            if isinstance(item, Exception):
-                self.count_error("unreadable_warc", f"cannot read the archive: {item}")
+            if isinstance(item, UnitFailed):
+                self.count_error(item.reason, f"cannot read the archive: {item}")
                 continue
             response: ArchivedResponse = item
             stamp = response.fetched.isoformat()
@@ -186,8 +198,8 @@ class ReplaySpider(ArticleSpider):
                         # sitemaps, feeds and pages judged not articles stop here, not on the reactor
                         if is_article(response) and (not check or self.selection.wants_response(response, published)):
                             records.put(response)
-        except Exception as exc:  # a broken file: say which, go on with the next unit
-            records.put(RuntimeError(f"{unit.file}: {exc}"))
+        except Exception as exc:  # a broken file, or a store that stopped answering: say which, go on
+            records.put(UnitFailed(unit.file, exc))
         finally:
             records.put(_DONE)
 
