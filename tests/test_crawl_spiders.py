@@ -84,6 +84,11 @@ def test_inserts_added_to_article_bodies_are_all_removed(site_with_inserts, stor
         (["crawl", "nosuchspider"], "unknown spider 'nosuchspider'"),
         (["crawl", "urls"], "needs -a file=PATH"),
         (["crawl", "sitemap", "-a", "url=ftp://example.com/x.xml"], "not an http(s) URL"),
+        # http(s) but no URL that can be fetched: refused before the engine meets it
+        (["crawl", "sitemap", "-a", "url=http://127.0.0.1:abc/x"], "-a url='http://127.0.0.1:abc/x': not a valid URL"),
+        (["crawl", "feed", "-a", "url=http://[::1]:99999/x"], "-a url='http://[::1]:99999/x': not a valid URL"),
+        (["crawl", "sitemap", "-a", "url=http://[::1"], "-a url='http://[::1': not a valid URL"),
+        (["crawl", "urls", "-a", "urls=http://127.0.0.1:9/a,http://127.0.0.1:0/b"], "-a urls='http://127.0.0.1:0/b'"),
         (["crawl", "feed", "-a", "url=https://example.com/rss", "-a", "bogus=1"], "takes no argument bogus"),
         (["crawl", "feed", "-a", "url=https://example.com/rss", "-a", "limit=-3"], "limit"),
         (["crawl", "feed", "-a", "url=https://example.com/rss", "-s", "OUTPUT_FORMAT=html"], "OUTPUT_FORMAT"),
@@ -97,5 +102,26 @@ def test_bad_argument_or_setting_is_one_line_and_nothing_starts(store, args, mes
     crawl = scrapy(*args, store=store)
     assert crawl.returncode == 2
     assert crawl.stderr.startswith("error: ") and crawl.stderr.strip().count("\n") == 0, crawl.stderr
+    assert message in crawl.stderr
+    assert not store.exists()
+
+
+@pytest.mark.parametrize(
+    "lines, message",
+    [
+        (["http://127.0.0.1:abc/x", "http://[::1]:99999/y"], "line 1 is not a valid URL"),
+        (["# a comment", "", "http://[::1"], "line 3 is not a valid URL"),
+        (["http://127.0.0.1:9/a", "ftp://127.0.0.1/b"], "line 2 is not an http(s) URL"),
+        # one bad line among good ones: the user's own list is checked as -a urls= is, line by line
+        (["http://127.0.0.1:9/a", "http://127.0.0.1:99999/b"], "line 2 is not a valid URL"),
+        (["# nothing but comments"], "no URLs in the file"),
+    ],
+)
+def test_a_url_list_with_a_line_that_is_no_url_is_refused_naming_the_line(tmp_path, store, lines, message):
+    listing = tmp_path / "urls.txt"
+    listing.write_text("\n".join(lines) + "\n")
+    crawl = scrapy("crawl", "urls", "-a", f"file={listing}", store=store)
+    assert crawl.returncode == 2, crawl.stderr[-2000:]
+    assert crawl.stderr.startswith(f"error: -a file={listing}: ") and crawl.stderr.strip().count("\n") == 0
     assert message in crawl.stderr
     assert not store.exists()
