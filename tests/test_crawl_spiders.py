@@ -83,6 +83,8 @@ def test_inserts_added_to_article_bodies_are_all_removed(site_with_inserts, stor
     [
         (["crawl", "nosuchspider"], "unknown spider 'nosuchspider'"),
         (["crawl", "urls"], "needs -a file=PATH"),
+        (["crawl", "urls", "-a", "file=/no/such/list", "-a", "urls=http://127.0.0.1:9/x"],
+         "spider 'urls' takes -a file=PATH or -a urls=URL,URL, not both"),
         (["crawl", "sitemap", "-a", "url=ftp://example.com/x.xml"], "not an http(s) URL"),
         # http(s) but no URL that can be fetched: refused before the engine meets it
         (["crawl", "sitemap", "-a", "url=http://127.0.0.1:abc/x"], "-a url='http://127.0.0.1:abc/x': not a valid URL"),

@@ -63,7 +63,7 @@ SPIDER_ARGUMENTS = """Spider arguments (-a NAME=VALUE):
   limit=N           every spider: stop after N article requests
   url=URL[,URL]     sitemap, feed: the sitemap(s) or RSS/Atom feed(s) to start from
   file=PATH         urls: a text file of article URLs, one per line (# comments, blank lines skipped)
-  urls=URL[,URL]    urls: the article URLs themselves
+  urls=URL[,URL]    urls: the article URLs themselves (instead of file=)
 A site spider (`scrapy list`) takes only site and limit.
 
 Exit codes: 0 done (also when nothing was new), 1 the crawl failed (nothing could be fetched,

@@ -21,21 +21,25 @@ class UrlsSpider(ArticleSpider):
 
     def __init__(self, *args: Any, file: str = "", urls: str = "", **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.urls = check_source_urls(self.name, urls, "urls") if urls else read_url_file(file)
+        self.urls = article_urls(file, urls)
 
     @classmethod
     def check_arguments(cls, file: str = "", urls: str = "", **kwargs: Any) -> None:
         super().check_arguments(**kwargs)
-        if urls:
-            check_source_urls(cls.name, urls, "urls")
-        else:
-            read_url_file(file)
+        article_urls(file, urls)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for url in self.urls:
             request = self.article_request(url)
             if request:
                 yield request
+
+
+def article_urls(file: str, urls: str) -> list[str]:
+    """The URLs of ``-a file=`` or of ``-a urls=``: one of the two, never both (one would go unread)."""
+    if file and urls:
+        raise ConfigError("spider 'urls' takes -a file=PATH or -a urls=URL,URL, not both")
+    return check_source_urls(UrlsSpider.name, urls, "urls") if urls else read_url_file(file)
 
 
 def read_url_file(file: str) -> list[str]:
