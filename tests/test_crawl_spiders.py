@@ -127,3 +127,14 @@ def test_a_url_list_with_a_line_that_is_no_url_is_refused_naming_the_line(tmp_pa
     assert crawl.stderr.startswith(f"error: -a file={listing}: ") and crawl.stderr.strip().count("\n") == 0
     assert message in crawl.stderr
     assert not store.exists()
+
+
+@pytest.mark.parametrize("jobdir", ["a-file", "a-file/job"])
+def test_a_jobdir_that_cannot_be_a_directory_is_one_line_and_nothing_starts(tmp_path, store, jobdir):
+    (tmp_path / "a-file").write_text("not a directory\n")
+    crawl = scrapy("crawl", "feed", "-a", "url=http://127.0.0.1:9/rss", "-s", f"JOBDIR={tmp_path / jobdir}",
+                   store=store)
+    assert crawl.returncode == 2, crawl.stderr[-2000:]
+    assert crawl.stderr == (f"error: setting JOBDIR={str(tmp_path / jobdir)!r}: expected a directory; "
+                            f"{tmp_path / 'a-file'} is not one\n")
+    assert not store.exists() and (tmp_path / "a-file").read_text() == "not a directory\n"
