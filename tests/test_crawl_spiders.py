@@ -7,7 +7,7 @@ import re
 import pytest
 
 from pipelines.extraction.quality import score, shingle_counts
-from tests.helpers import SAMPLE_SITES, corpus_truth, original_url, scrapy
+from tests.helpers import CORPUS_WARC, SAMPLE_SITES, corpus_truth, original_url, scrapy
 
 INSERT_LINE = re.compile(r"(also read|read more|related|see also)\s*:|insert headline", re.I)
 
@@ -98,6 +98,11 @@ def test_inserts_added_to_article_bodies_are_all_removed(site_with_inserts, stor
         (["crawl", "feed", "-a", "url=https://example.com/rss", "-s", "ARCHIVE_QUEUE_SIZE=0"], "ARCHIVE_QUEUE_SIZE"),
         (["crawl", "feed", "-a", "url=https://example.com/rss", "-s", "STORE_URI=ftp://x/y"], "STORE_URI"),
         (["replay", "/no/such/archive"], "no such WARC file or directory"),
+        # an empty range of dates: the day given to --until ends where --since begins
+        (["replay", str(CORPUS_WARC), "--since", "2026-02-01", "--until", "2026-01-31"],
+         "--since 2026-02-01 is not before --until 2026-01-31: no record is in between"),
+        (["replay", str(CORPUS_WARC), "--published-since", "2026-01-02T00:00Z", "--published-until", "2025-12-31"],
+         "--published-since 2026-01-02T00:00Z is not before --published-until 2025-12-31"),
     ],
 )
 def test_bad_argument_or_setting_is_one_line_and_nothing_starts(store, args, message):
