@@ -78,7 +78,18 @@ def check_settings(settings: Any) -> None:
             raise ConfigError(f"setting REPLAY_WARC={replay!r}: no such file or directory")
         if path.is_dir() and not any(path.rglob("*.warc*")):
             raise ConfigError(f"setting REPLAY_WARC={replay!r}: no WARC files in that directory")
+    check_jobdir(settings.get("JOBDIR") or "")
     check_frontier_settings(settings)
+
+
+def check_jobdir(jobdir: str) -> None:
+    """A ``JOBDIR`` that is a file, or lies under one, is refused here: Scrapy fails on it inside the engine."""
+    if not jobdir:
+        return
+    path = Path(jobdir).expanduser()
+    existing = next((p for p in (path, *path.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise ConfigError(f"setting JOBDIR={jobdir!r}: expected a directory; {existing} is not one")
 
 
 def check_store(settings: Any) -> None:

@@ -7,7 +7,9 @@ record, exit code 0), and one after the reactor stopped killed the process
 (exit code -15, after a complete crawl). Here one handler covers the whole
 run: the first signal closes the spider with reason ``shutdown`` as soon as
 the engine runs (requests in flight finish, items are stored, the run
-record is closed); a second forces the reactor to stop, as in Scrapy.
+record is closed); a second forces the reactor to stop, as in Scrapy, and
+:attr:`GracefulStop.forced` tells the command that the run failed: its last
+writes may be unfinished and its run record still says ``running``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class GracefulStop:
         self.crawler = crawler
         self.received = 0
         self.waiting = False
+        self.forced = False  # a second signal stopped the reactor under the crawl
 
     def install(self) -> GracefulStop:
         """Call before the crawl starts, and start the process with ``install_signal_handlers=False``."""
@@ -74,4 +77,5 @@ class GracefulStop:
 
         logger.info("Received %s twice, forcing unclean shutdown", name)
         if reactor.running:
+            self.forced = True
             reactor.stop()

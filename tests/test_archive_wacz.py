@@ -99,6 +99,15 @@ def test_mistakes_are_one_line_and_exit_2(tmp_path):
     empty = wacz(str(tmp_path / "empty"), "-o", str(tmp_path / "x.wacz"), tmp=tmp_path)
     assert empty.returncode == 2 and empty.stderr.strip().splitlines()[-1].endswith("no WARC files there")
     assert not (tmp_path / "x.wacz").exists()
+    mixed = tmp_path / "mixed"  # a good WARC and one that is not a WARC at all
+    mixed.mkdir()
+    (mixed / "good.warc.gz").write_bytes((FOREIGN / "wget.warc.gz").read_bytes())
+    (mixed / "corrupt.warc.gz").write_bytes(b"garbage\n")
+    corrupt = wacz(str(mixed), "-o", str(tmp_path / "x.wacz"), tmp=tmp_path)
+    assert corrupt.returncode == 2, corrupt.stderr[-2000:]
+    assert corrupt.stderr.startswith(f"error: {mixed / 'corrupt.warc.gz'}: not a readable WARC file")
+    assert corrupt.stderr.count("\n") == 1
+    assert not (tmp_path / "x.wacz").exists() and not list(tmp_path.glob("wacz-*"))  # no package, no leftovers
 
 
 def test_archive_cdxj_writes_an_index_beside_each_warc_file(site, tmp_path):

@@ -206,3 +206,11 @@ def test_browse_without_a_store_is_a_users_mistake(tmp_path):
     result = scrapy("browse", "--port", "0", store=tmp_path / "nothing")
     assert result.returncode == 2 and "no such store directory" in result.stderr
 
+
+@pytest.mark.parametrize("port", ["99999", "-1"])
+def test_browse_on_a_port_that_is_none_is_a_users_mistake(tmp_path, port):
+    (tmp_path / "store").mkdir()
+    result = scrapy("browse", "--port", port, store=tmp_path / "store")
+    assert result.returncode == 2  # one line, before the store is indexed
+    assert result.stderr == f"error: --port {port}: give a port from 1 to 65535 (0: any free port)\n"
+

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from pipelines.extraction.quality import score, shingle_counts
-from tests.helpers import SAMPLE_SITES, corpus_truth, original_url, scrapy
+from tests.helpers import CORPUS_WARC, SAMPLE_SITES, corpus_truth, original_url, scrapy
 
 INSERT_LINE = re.compile(r"(also read|read more|related|see also)\s*:|insert headline", re.I)
 
@@ -83,7 +83,14 @@ def test_inserts_added_to_article_bodies_are_all_removed(site_with_inserts, stor
     [
         (["crawl", "nosuchspider"], "unknown spider 'nosuchspider'"),
         (["crawl", "urls"], "needs -a file=PATH"),
+        (["crawl", "urls", "-a", "file=/no/such/list", "-a", "urls=http://127.0.0.1:9/x"],
+         "spider 'urls' takes -a file=PATH or -a urls=URL,URL, not both"),
         (["crawl", "sitemap", "-a", "url=ftp://example.com/x.xml"], "not an http(s) URL"),
+        # http(s) but no URL that can be fetched: refused before the engine meets it
+        (["crawl", "sitemap", "-a", "url=http://127.0.0.1:abc/x"], "-a url='http://127.0.0.1:abc/x': not a valid URL"),
+        (["crawl", "feed", "-a", "url=http://[::1]:99999/x"], "-a url='http://[::1]:99999/x': not a valid URL"),
+        (["crawl", "sitemap", "-a", "url=http://[::1"], "-a url='http://[::1': not a valid URL"),
+        (["crawl", "urls", "-a", "urls=http://127.0.0.1:9/a,http://127.0.0.1:0/b"], "-a urls='http://127.0.0.1:0/b'"),
         (["crawl", "feed", "-a", "url=https://example.com/rss", "-a", "bogus=1"], "takes no argument bogus"),
         (["crawl", "feed", "-a", "url=https://example.com/rss", "-a", "limit=-3"], "limit"),
         (["crawl", "feed", "-a", "url=https://example.com/rss", "-s", "OUTPUT_FORMAT=html"], "OUTPUT_FORMAT"),
@@ -91,6 +98,11 @@ def test_inserts_added_to_article_bodies_are_all_removed(site_with_inserts, stor
         (["crawl", "feed", "-a", "url=https://example.com/rss", "-s", "ARCHIVE_QUEUE_SIZE=0"], "ARCHIVE_QUEUE_SIZE"),
         (["crawl", "feed", "-a", "url=https://example.com/rss", "-s", "STORE_URI=ftp://x/y"], "STORE_URI"),
         (["replay", "/no/such/archive"], "no such WARC file or directory"),
+        # an empty range of dates: the day given to --until ends where --since begins
+        (["replay", str(CORPUS_WARC), "--since", "2026-02-01", "--until", "2026-01-31"],
+         "--since 2026-02-01 is not before --until 2026-01-31: no record is in between"),
+        (["replay", str(CORPUS_WARC), "--published-since", "2026-01-02T00:00Z", "--published-until", "2025-12-31"],
+         "--published-since 2026-01-02T00:00Z is not before --published-until 2025-12-31"),
     ],
 )
 def test_bad_argument_or_setting_is_one_line_and_nothing_starts(store, args, message):
@@ -99,3 +111,35 @@ def test_bad_argument_or_setting_is_one_line_and_nothing_starts(store, args, mes
     assert crawl.stderr.startswith("error: ") and crawl.stderr.strip().count("\n") == 0, crawl.stderr
     assert message in crawl.stderr
     assert not store.exists()
+
+
+@pytest.mark.parametrize(
+    "lines, message",
+    [
+        (["http://127.0.0.1:abc/x", "http://[::1]:99999/y"], "line 1 is not a valid URL"),
+        (["# a comment", "", "http://[::1"], "line 3 is not a valid URL"),
+        (["http://127.0.0.1:9/a", "ftp://127.0.0.1/b"], "line 2 is not an http(s) URL"),
+        # one bad line among good ones: the user's own list is checked as -a urls= is, line by line
+        (["http://127.0.0.1:9/a", "http://127.0.0.1:99999/b"], "line 2 is not a valid URL"),
+        (["# nothing but comments"], "no URLs in the file"),
+    ],
+)
+def test_a_url_list_with_a_line_that_is_no_url_is_refused_naming_the_line(tmp_path, store, lines, message):
+    listing = tmp_path / "urls.txt"
+    listing.write_text("\n".join(lines) + "\n")
+    crawl = scrapy("crawl", "urls", "-a", f"file={listing}", store=store)
+    assert crawl.returncode == 2, crawl.stderr[-2000:]
+    assert crawl.stderr.startswith(f"error: -a file={listing}: ") and crawl.stderr.strip().count("\n") == 0
+    assert message in crawl.stderr
+    assert not store.exists()
+
+
+@pytest.mark.parametrize("jobdir", ["a-file", "a-file/job"])
+def test_a_jobdir_that_cannot_be_a_directory_is_one_line_and_nothing_starts(tmp_path, store, jobdir):
+    (tmp_path / "a-file").write_text("not a directory\n")
+    crawl = scrapy("crawl", "feed", "-a", "url=http://127.0.0.1:9/rss", "-s", f"JOBDIR={tmp_path / jobdir}",
+                   store=store)
+    assert crawl.returncode == 2, crawl.stderr[-2000:]
+    assert crawl.stderr == (f"error: setting JOBDIR={str(tmp_path / jobdir)!r}: expected a directory; "
+                            f"{tmp_path / 'a-file'} is not one\n")
+    assert not store.exists() and (tmp_path / "a-file").read_text() == "not a directory\n"

@@ -65,3 +65,13 @@ def test_a_saved_html_gz_takes_the_pages_own_canonical_url(tmp_path):
     broken.write_bytes(b"<html>not gzip</html>")
     failed = extract(str(broken), tmp=tmp_path)
     assert failed.returncode == 2 and failed.stderr.strip().startswith(f"error: {broken}: ")
+
+
+def test_an_archive_that_is_no_warc_is_named_in_one_line(tmp_path):
+    for name in ("corrupt.warc.gz", "corrupt.warc"):
+        corrupt = tmp_path / name
+        corrupt.write_bytes(b"garbage\n")
+        failed = extract(str(corrupt), tmp=tmp_path)
+        assert failed.returncode == 2, failed.stderr[-2000:]
+        assert failed.stderr.startswith(f"error: {corrupt}: not a readable WARC file")
+        assert failed.stderr.count("\n") == 1

@@ -49,6 +49,8 @@ class Command(ProjectCommand):
     def run_checked(self, args: list[str], opts: Any) -> None:
         if args:
             raise UsageError("browse takes no arguments; name the store with -s STORE_URI=…")
+        if not 0 <= opts.port <= 65535:  # else the socket's OverflowError, after the store was indexed
+            raise ConfigError(f"--port {opts.port}: give a port from 1 to 65535 (0: any free port)")
         check_existing_store(self.settings)
         try:
             loopback = ipaddress.ip_address(opts.bind).is_loopback

@@ -63,12 +63,13 @@ SPIDER_ARGUMENTS = """Spider arguments (-a NAME=VALUE):
   limit=N           every spider: stop after N article requests
   url=URL[,URL]     sitemap, feed: the sitemap(s) or RSS/Atom feed(s) to start from
   file=PATH         urls: a text file of article URLs, one per line (# comments, blank lines skipped)
-  urls=URL[,URL]    urls: the article URLs themselves
+  urls=URL[,URL]    urls: the article URLs themselves (instead of file=)
 A site spider (`scrapy list`) takes only site and limit.
 
 Exit codes: 0 done (also when nothing was new), 1 the crawl failed (nothing could be fetched,
-or nothing stored because every page failed; the frontier was lost), 2 a mistake in the
-command (one line on stderr, nothing started). See docs/commands.md."""
+or nothing stored because every page failed; the frontier was lost; a second SIGTERM or
+Ctrl-C forced it to stop), 2 a mistake in the command (one line on stderr, nothing started).
+See docs/commands.md."""
 
 
 def crawl_failed(crawler: Any) -> str:
@@ -105,10 +106,14 @@ class Command(ProjectCommand, ScrapyCrawl):
         self.crawler_process = crawler_process(self.settings)
         crawler = self._create_crawler(spidercls)
         flush_before(self.settings, crawler)
-        GracefulStop(crawler).install()  # SIGTERM/SIGINT stop the crawl gracefully at any moment (a scheduler's stop)
+        stop = GracefulStop(crawler).install()  # SIGTERM/SIGINT stop the crawl gracefully at any moment
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start(install_signal_handlers=False)
-        if self.crawler_process.bootstrap_failed or crawler.stats.get_value("finish_reason") in FRONTIER_FAILURES:
+        if stop.forced:  # a second signal: the reactor stopped under the crawl, whose writes were not all done
+            sys.stderr.write("error: the crawl was forced to stop (signalled twice): its last writes may be "
+                             "unfinished and its run record says running\n")
+            self.exitcode = EXIT_FAILED
+        elif self.crawler_process.bootstrap_failed or crawler.stats.get_value("finish_reason") in FRONTIER_FAILURES:
             self.exitcode = EXIT_FAILED
         elif failed := crawl_failed(crawler):
             sys.stderr.write(f"error: the crawl failed: {failed}\n")

@@ -26,7 +26,7 @@ from crawler.config import check_settings
 from crawler.errors import ConfigError
 from crawler.sites import DEFAULT_FRONT_MATTER, get_site, host_key, load_sites, site_for_url
 from pipelines.archive.files import is_archive, warc_sources
-from pipelines.archive.reader import is_article, iter_exchanges
+from pipelines.archive.reader import READ_ERRORS, is_article, iter_exchanges
 from pipelines.document.render import FORMATS, to_document
 from pipelines.extraction.options import ExtractOptions
 from pipelines.extraction.page import ExtractError, decode_page, extract_and_clean, parse_html
@@ -169,12 +169,15 @@ def own_url(body: bytes) -> str:
 def archived_page(path: Path, wanted: str) -> str:
     """The URL of the page to extract from an archive: ``wanted`` if the archive holds it, else its only article."""
     urls, articles = set(), set()
-    for _, opener in warc_sources(str(path), None):
-        with opener() as stream:
-            for response in iter_exchanges(stream):
-                urls.add(normalize_url(response.url))
-                if is_article(response):
-                    articles.add(response.url)
+    try:
+        for _, opener in warc_sources(str(path), None):
+            with opener() as stream:
+                for response in iter_exchanges(stream):
+                    urls.add(normalize_url(response.url))
+                    if is_article(response):
+                        articles.add(response.url)
+    except READ_ERRORS as exc:
+        raise ConfigError(f"{path}: not a readable WARC file ({exc})") from exc
     if wanted:
         if normalize_url(wanted) not in urls:
             raise ConfigError(f"{path}: no archived response for {wanted}")

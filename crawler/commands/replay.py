@@ -211,6 +211,11 @@ def selection_from(opts: Any) -> Selection:
                 bounds[name] = date_bound(value, upper)
             except ValueError as exc:
                 raise ConfigError(f"--{name.replace('_', '-')} {exc}") from None
+    for since, until in (("since", "until"), ("published_since", "published_until")):
+        if since in bounds and until in bounds and bounds[since] >= bounds[until]:  # [since, until): empty
+            since_option, until_option = (f"--{name.replace('_', '-')}" for name in (since, until))
+            raise ConfigError(f"{since_option} {getattr(opts, since)} is not before {until_option} "
+                              f"{getattr(opts, until)}: no record is in between")
     if opts.url:
         try:
             re.compile(opts.url)

@@ -7,7 +7,7 @@ manifests. Given a directory of WARCs without a store around it, the pages
 are the archived article responses instead. A stored article whose response
 is not in these WARCs is left out of the list and counted.
 
-Exit codes: 0 written, 2 a user's mistake (no WARC there, no -o FILE.wacz).
+Exit codes: 0 written, 2 a user's mistake (no WARC there, a file there that is no WARC, no -o FILE.wacz).
 """
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ from urllib.parse import urlsplit
 from scrapy.exceptions import UsageError
 
 from crawler.cli import ProjectCommand
+from crawler.errors import ConfigError
 from pipelines.archive.files import WACZ_SUFFIX, is_archive
+from pipelines.archive.reader import READ_ERRORS
 from pipelines.archive.wacz import (
     archive_pages,
     manifest_pages,
@@ -62,7 +64,12 @@ class Command(ProjectCommand):
         target = Path(opts.output)
         with tempfile.TemporaryDirectory(prefix="wacz-", dir=target.resolve().parent) as tmp:
             warcs = [copy_out(storage, key, Path(tmp) / archive_name(key, warc_prefix)) for key in keys]
-            captured = response_times(warcs)
+            captured = set()
+            for key, warc in zip(keys, warcs, strict=True):  # each file read once here, so a bad one is named
+                try:
+                    captured |= response_times([warc])
+                except READ_ERRORS as exc:
+                    raise ConfigError(f"{storage.describe(key)}: not a readable WARC file ({exc})") from exc
             if root is None:
                 pages, missing = archive_pages(warcs), 0
             else:

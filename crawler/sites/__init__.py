@@ -229,10 +229,27 @@ def _strings(data: dict[str, Any], name: str, where: str) -> tuple[str, ...]:
 def _urls(data: dict[str, Any], name: str, where: str) -> tuple[str, ...]:
     urls = _strings(data, name, where)
     for url in urls:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(f"{where}: '{name}' has {url!r}, which is not an http(s) URL")
+        problem = url_problem(url)
+        if problem:
+            raise ConfigError(f"{where}: '{name}' has {url!r}, which is {problem}")
     return urls
+
+
+def url_problem(url: str) -> str:
+    """Why a URL cannot be fetched ("not an http(s) URL", "not a valid URL (...)"), or "" when it can.
+
+    The port is read too: ``urlsplit`` accepts ``:abc`` and ``:99999``, and only ``.port`` refuses them.
+    """
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        return f"not a valid URL ({exc})"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "not an http(s) URL"
+    if port == 0:
+        return "not a valid URL (port 0)"
+    return ""
 
 
 def _regex(pattern: str, name: str, where: str) -> str:

@@ -29,6 +29,7 @@ from crawler.sites import (
     host_key,
     load_sites,
     site_for_url,
+    url_problem,
 )
 from pipelines.archive.reader import ARTICLE_ROLE
 from pipelines.dedup import DedupPipeline, open_index
@@ -117,10 +118,10 @@ class ArticleSpider(scrapy.Spider):
             return self.site_config.key if self.site_config else ""
 
     def skip_reason(self, url: str, hints: dict[str, str]) -> str:
-        try:  # a page or a sitemap may list anything: one unparseable URL must not stop the rest
+        if url_problem(url):  # a page or a sitemap may list anything: one unparseable URL must not stop the rest
+            return "bad_url"
+        try:
             parts = urlsplit(url)
-            if parts.scheme not in ("http", "https") or not parts.hostname or parts.port == 0:
-                return "bad_url"
             key = normalize_url(url)
         except ValueError:
             return "bad_url"
@@ -320,15 +321,15 @@ class SourceSpider(ArticleSpider):
 SCRAPYD_ARGUMENTS = {"_job", "_version"}  # Scrapyd adds these to every crawl it starts
 
 
-def check_source_urls(spider: str, value: str) -> list[str]:
-    """The ``-a url=`` of a sitemap or feed spider: one URL, or several separated by commas."""
+def check_source_urls(spider: str, value: str, argument: str = "url") -> list[str]:
+    """The ``-a url=`` of a sitemap or feed spider (or ``-a urls=``): one URL, or several separated by commas."""
     if not value:
-        raise ConfigError(f"spider {spider!r} needs -a url=URL")
+        raise ConfigError(f"spider {spider!r} needs -a {argument}=URL")
     urls = [part.strip() for part in value.split(",") if part.strip()]
     for url in urls:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(f"-a url={url!r}: not an http(s) URL")
+        problem = url_problem(url)
+        if problem:
+            raise ConfigError(f"-a {argument}={url!r}: {problem}")
     return urls
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import scrapy
 
 from crawler.errors import ConfigError
+from crawler.sites import url_problem
 from crawler.spiders.base import ArticleSpider, check_source_urls
 
 
@@ -20,15 +21,12 @@ class UrlsSpider(ArticleSpider):
 
     def __init__(self, *args: Any, file: str = "", urls: str = "", **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.urls = check_source_urls(self.name, urls) if urls else read_url_file(file)
+        self.urls = article_urls(file, urls)
 
     @classmethod
     def check_arguments(cls, file: str = "", urls: str = "", **kwargs: Any) -> None:
         super().check_arguments(**kwargs)
-        if urls:
-            check_source_urls(cls.name, urls)
-        else:
-            read_url_file(file)
+        article_urls(file, urls)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for url in self.urls:
@@ -37,8 +35,18 @@ class UrlsSpider(ArticleSpider):
                 yield request
 
 
+def article_urls(file: str, urls: str) -> list[str]:
+    """The URLs of ``-a file=`` or of ``-a urls=``: one of the two, never both (one would go unread)."""
+    if file and urls:
+        raise ConfigError("spider 'urls' takes -a file=PATH or -a urls=URL,URL, not both")
+    return check_source_urls(UrlsSpider.name, urls, "urls") if urls else read_url_file(file)
+
+
 def read_url_file(file: str) -> list[str]:
-    """URLs of a file, one per line; blank lines and lines starting with # are skipped."""
+    """URLs of a file, one per line; blank lines and lines starting with # are skipped.
+
+    Every other line must be an http(s) URL that can be fetched; one that is not is named (with its number).
+    """
     if not file:
         raise ConfigError("spider 'urls' needs -a file=PATH (a text file, one URL per line) or -a urls=URL,URL")
     path = Path(file)
@@ -51,8 +59,9 @@ def read_url_file(file: str) -> list[str]:
         line = line.strip()
         if not line or line.startswith("#"):
             continue
-        if not line.startswith(("http://", "https://")) or " " in line:
-            raise ConfigError(f"-a file={file}: line {number} is not an http(s) URL: {line[:80]!r}")
+        problem = "not an http(s) URL" if " " in line else url_problem(line)
+        if problem:  # the user's own list, checked as -a urls= is: a bad line is a mistake, not a skip
+            raise ConfigError(f"-a file={file}: line {number} is {problem}: {line[:80]!r}")
         urls.append(line)
     if not urls:
         raise ConfigError(f"-a file={file}: no URLs in the file")

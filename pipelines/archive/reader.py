@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,12 +29,15 @@ from typing import Any, BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import ChunkedDataReader
+from warcio.exceptions import ArchiveLoadFailed
 
 logger = logging.getLogger(__name__)
 
 METADATA_TYPE = "application/warc-fields"  # WARC 1.1's type for metadata; indexers (pywb, cdxj-indexer) skip it
 HINT_PREFIX = "hint-"
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+# what reading a file that is no WARC raises (no WARC record, a broken gzip member): the file's fault, not ours
+READ_ERRORS = (ArchiveLoadFailed, EOFError, OSError, zlib.error)
 ARTICLE_ROLE = "article"  # the role our metadata records give an article page (crawler.spiders.base)
 
 
