@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pipelines.archive.reader import iter_exchanges
+from pipelines.archive.reader import RecordCutShort, iter_exchanges
 from pipelines.archive.writer import Exchange, WarcRecorder, exchange_records, warcinfo_record
 from pipelines.storage.local import LocalStorage
 from tests.helpers import CORPUS_WARC, ROOT
@@ -162,3 +162,14 @@ def test_a_record_that_a_full_disk_cut_short_leaves_the_records_after_it_readabl
             ("https://a.example/1", b"<p>one</p>"), ("https://a.example/3", b"<p>three</p>")]
     assert "Traceback" not in result.stderr  # one line: what could not be archived and why
     assert "could not archive https://a.example/2: " in result.stderr
+
+
+def test_a_record_cut_short_by_the_end_of_the_file_is_an_error_not_a_shorter_page():
+    """A WARC copied or uploaded only in part: the records before the cut are read, the cut one is refused."""
+    whole = CORPUS_WARC.read_bytes()
+    pages = {r.url: r.body for r in iter_exchanges(io.BytesIO(whole))}
+    read = []
+    with pytest.raises(RecordCutShort, match=r"is cut short \(\d+ bytes missing\): the file ends early"):
+        for response in iter_exchanges(io.BytesIO(whole[:400_000])):
+            read.append(response)
+    assert len(read) >= 5 and all(r.body == pages[r.url] for r in read)  # before: the last one, cut, was yielded

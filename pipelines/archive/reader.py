@@ -38,6 +38,13 @@ HINT_PREFIX = "hint-"
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 # what reading a file that is no WARC raises (no WARC record, a broken gzip member): the file's fault, not ours
 READ_ERRORS = (ArchiveLoadFailed, EOFError, OSError, zlib.error)
+class RecordCutShort(ArchiveLoadFailed):
+    """A record whose file ends before its Content-Length: a copy or upload cut short, a torn write.
+
+    warcio hands out what is there without a word; a page cut short must not be taken for the page.
+    """
+
+
 ARTICLE_ROLE = "article"  # the role our metadata records give an article page (crawler.spiders.base)
 
 
@@ -105,12 +112,17 @@ def archived_response(record) -> ArchivedResponse:
         # raw chunks as received (capture_http, wget); a body already de-chunked passes through unchanged
         payload = ChunkedDataReader(record.raw_stream)
         http_headers = [(k, v) for k, v in http_headers if k.lower() != "transfer-encoding"]
+    body = payload.read()
+    missing = getattr(record.raw_stream, "limit", 0)  # bytes the record says it has and the file does not
+    if missing > 0:
+        raise RecordCutShort(f"the record of {headers.get_header('WARC-Target-URI')} is cut short "
+                             f"({missing} bytes missing): the file ends early")
     return ArchivedResponse(
         url=headers.get_header("WARC-Target-URI"),
         fetched=parse_warc_date(headers.get_header("WARC-Date")),
         status=int(status_text) if status_text.isdigit() else 0,
         headers=http_headers,
-        body=payload.read(),
+        body=body,
         protocol=http.protocol or "HTTP/1.1",
         ip_address=headers.get_header("WARC-IP-Address") or "",
         record_id=headers.get_header("WARC-Record-ID") or "",
