@@ -32,6 +32,7 @@ from crawler.frontier import FAILURES as FRONTIER_FAILURES
 from crawler.frontier import check_frontier, check_frontier_settings, redact, redis_client
 from crawler.frontier.units import SPIDER, replay_status
 from crawler.quietlog import quiet_scrapy_startup
+from crawler.shutdown import GracefulStop
 from pipelines.archive.files import archive_files
 from pipelines.archive.select import Selection, date_bound
 from pipelines.document.render import SITE_KEY_RE
@@ -142,12 +143,17 @@ class Command(ProjectCommand):
             ended["report"] = getattr(crawler.get_item_pipeline(DiffPipeline), "report", None)
 
         crawler.signals.connect(spider_closed, signal=signals.spider_closed, weak=False)
+        stop = GracefulStop(crawler).install()  # as a crawl: a second signal is a failure, not a finished replay
         process.crawl(crawler, source=source, selection=selection)
-        process.start()
+        process.start(install_signal_handlers=False)
         if opts.diff:
             self.print_diff(ended.get("report"), ended.get("work"))
         reason = crawler.stats.get_value("finish_reason")
-        if process.bootstrap_failed or reason in FRONTIER_FAILURES:
+        if stop.forced:
+            sys.stderr.write("error: the replay was forced to stop (signalled twice): its last writes may be "
+                             "unfinished and its run record says running\n")
+            self.exitcode = EXIT_FAILED
+        elif process.bootstrap_failed or reason in FRONTIER_FAILURES:
             self.exitcode = EXIT_FAILED
         elif reason == "start_error":  # the reading of the archive broke off: some of it was never replayed
             sys.stderr.write("error: the replay failed: reading the archive broke off (see the log)\n")
