@@ -126,6 +126,35 @@ def test_everything_after_the_copyright_line_is_removed():
     assert kept == TEXT and counts["end_of_article"] == 3
 
 
+@pytest.mark.parametrize(
+    "footer",
+    [
+        "© 2024 Example News",
+        "Copyright © Example Media Ltd 2023",
+        "Copyright: Project Syndicate, 2025",
+        "Copyright 2024 The Associated Press. All rights reserved.",
+        "Example News Group. All Rights Reserved.",
+    ],
+)
+def test_footer_lines_end_the_article(footer):
+    kept, counts = clean([*TEXT, footer, "More from the site"])
+    assert kept == TEXT and counts["end_of_article"] == 2
+
+
+def test_a_sentence_about_copyright_does_not_end_the_article():
+    # the rule drops everything after the line: a body paragraph opening with the word cost five paragraphs
+    paragraphs = [
+        TEXT[0],
+        "Copyright notices in 2019 were filed at twice the rate of a decade earlier, the office said.",
+        "Copyright Office figures for 2023 show the same trend, with music and software leading.",
+        "The label said all rights reserved under the old contract would pass to the estate.",
+        *TEXT[1:],
+    ]
+    kept, counts = clean(paragraphs)
+    assert "end_of_article" not in counts and kept[-2:] == TEXT[1:]
+    assert paragraphs[3] in kept
+
+
 def test_tag_list_matching_the_page_keywords_is_removed():
     kept, counts = clean(
         [*TEXT, "budget, city council, taxes, local politics"],

@@ -47,9 +47,19 @@ PROMO_HEADINGS = INSERT_PREFIXES + _EN["promo_headings"]
 BOILERPLATE = _EN["boilerplate"]
 NOTICES = _EN["notices"]
 PAYWALL = _EN["paywall"]
-# A notice that closes the page: whatever follows it is page furniture, not article text.
+# A notice that closes the page: whatever follows it is page furniture, not article text. It cuts the
+# rest of the page, so it takes only the shape of a footer line, never a sentence that starts with the
+# word ("Copyright notices in 2019 were …" cost five paragraphs): the sign ("© 2024 Publisher",
+# "Copyright © Publisher 2024"); the word, then at most a few capitalised words and the year ("Copyright
+# 2024 X", "copyright Inexhibit 2019 - ISSN …", "Copyright: Project Syndicate, 2025"); or "All rights
+# reserved" on its own or after a full stop, comma, dash, year or name ("… Press. All rights reserved.").
+_YEAR = r"\b(?:19|20)\d\d\b"
 END_OF_ARTICLE = re.compile(
-    r"^\W{0,3}(?:(?:copyright|©|\(c\)).{0,40}\b(?:19|20)\d\d\b.{0,80}|.{0,80}\ball rights reserved\b.{0,20})$",
+    r"^\W{0,3}(?:"
+    rf"(?:©|\(c\)|copyright\s*(?:©|\(c\))).{{0,40}}{_YEAR}.{{0,80}}"
+    rf"|copyright\b\W{{0,3}}(?-i:(?:[A-Z0-9][\w&.\'’-]*,?\s+){{0,6}}){_YEAR}.{{0,80}}"
+    r"|(?:.{0,80}(?:[.,;:|–—-]|\b(?:19|20)\d\d|(?-i:\b[A-Z][\w&\'’-]*))\s*)?all rights reserved\b.{0,20}"
+    r")$",
     re.IGNORECASE,
 )
 # A line that only says when (and by whom) the page was published: "Updated at 1:23 p.m."
