@@ -155,6 +155,22 @@ def test_a_sentence_about_copyright_does_not_end_the_article():
     assert paragraphs[3] in kept
 
 
+@pytest.mark.parametrize(
+    "line, dropped",
+    [
+        ("Copyright terms in the United States were extended by 20 years in 1998.", False),
+        ("Copyright law protects the photographs, the court said, but not the captions.", False),
+        ("The studio said all rights reserved to the author would revert in 2030.", False),
+        ("Copyright Reuters", True),
+        ("Copyright AFP 2024", True),
+        ("Copyright © Example News", True),
+    ],
+)
+def test_a_copyright_line_has_a_footers_shape(line, dropped):
+    kept, counts = clean([TEXT[0], line, TEXT[1]])  # dropped as boilerplate, or as the end of the article
+    assert (line not in kept) is dropped and (TEXT[1] in kept) is (not counts["end_of_article"])
+
+
 def test_tag_list_matching_the_page_keywords_is_removed():
     kept, counts = clean(
         [*TEXT, "budget, city council, taxes, local politics"],
