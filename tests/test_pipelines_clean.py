@@ -119,6 +119,13 @@ def test_dateline_is_removed():
     assert kept == TEXT and counts["dateline"] == 2
 
 
+def test_a_short_sentence_with_a_figure_and_a_year_is_no_dateline():
+    lines = ["Core inflation held at 3.25 percent in 2024.", "The previous mark was 3:49.11 in 2023."]
+    assert clean([TEXT[0], *lines, TEXT[1]]) == ([TEXT[0], *lines, TEXT[1]], {})
+    kept, counts = clean(["Stand: 22.04.2024, 06:00 Uhr", "sexta-feira, 22 de outubro de 2010 às 20:13", *TEXT])
+    assert kept == TEXT and counts["dateline"] == 2
+
+
 def test_everything_after_the_copyright_line_is_removed():
     kept, counts = clean(
         [*TEXT, "Copyright 2019 Example News - ISSN 1234-5678", "More from the site", "Another headline"]

@@ -64,10 +64,11 @@ END_OF_ARTICLE = re.compile(
 )
 # A line that only says when (and by whom) the page was published: "Updated at 1:23 p.m."
 DATELINE = re.compile(
-    r"^\W{0,3}(?:(?:last )?(?:updated|published|posted|first published)\b[^!?]{0,60}\d[^!?]{0,40}"
-    r"|(?=.*\b\d{1,2}[:.h]\d\d\b)(?=.*\b(?:19|20)\d\d\b)[^!?]{0,80})$",
-    re.IGNORECASE,
+    r"^\W{0,3}(?:last )?(?:updated|published|posted|first published)\b[^!?]{0,60}\d[^!?]{0,40}$", re.IGNORECASE
 )
+# A short line with a time and a year: "Stand: 22.04.2024, 06:00 Uhr", "5:45 AM PST 11/19/2019 by …" (see
+# _is_dateline: a short sentence holding a figure and a year is no dateline)
+DATE_TIME_LINE = re.compile(r"^\W{0,3}(?=.*\b\d{1,2}[:.h]\d\d\b)(?=.*\b(?:19|20)\d\d\b)[^!?]{0,80}$")
 # A promoted headline ends in a bracketed tag on some sites: "Headline [VIDEO]".
 TAGGED_HEADLINE = re.compile(r"\[[A-Z][A-Z ]{2,15}\]\W*$")
 _TOKEN = re.compile(r"\w+")
@@ -220,13 +221,31 @@ def _drop_reason(
         return "paywall"
     if words <= 80 and rules.pattern("notices").match(text):
         return "notice"
-    if words <= 12 and DATELINE.match(text):
+    if words <= 12 and _is_dateline(text):
         return "dateline"
     if words <= 25 and TAGGED_HEADLINE.search(text):
         return "promo"
     if index < 3 and title and _key(text) == _key(title):
         return "title"
     return None
+
+
+def _is_dateline(text: str) -> bool:
+    """A line that says when the page was published, not a short sentence that holds a figure and a year.
+
+    "Core inflation held at 3.25 percent in 2024." and "The previous mark was 3:49.11 in 2023." have a
+    time's shape and a year, as "Stand: 22.04.2024, 06:00 Uhr" has; a sentence opens with a capital,
+    ends with a full stop and has three lowercase words in a row, which datelines do not.
+    """
+    if DATELINE.match(text):
+        return True
+    if not DATE_TIME_LINE.match(text):
+        return False
+    tokens = text.split()
+    sentence = text[0].isupper() and text.endswith(".") and any(
+        all(token.isalpha() and token.islower() for token in tokens[i : i + 3]) for i in range(len(tokens) - 2)
+    )
+    return not sentence
 
 
 def cut_trailing_insert(text: str, rules: CleanRules) -> str:
