@@ -74,6 +74,17 @@ def test_promo_heading_and_its_headlines_are_removed():
     assert counts["promo_heading"] == 1 and counts["promo"] == 2
 
 
+def test_an_explainer_subheading_and_its_list_stay():
+    # "What to know about …" heads a section of explainers; as a promo heading it took the list under it too
+    section = [
+        Block("What to know about the banned practices", kind="head"),
+        Block("Social scoring of citizens by public authorities", kind="item"),
+        Block("Emotion recognition in workplaces and schools", kind="item"),
+    ]
+    kept, counts = clean([TEXT[0], *section, TEXT[1]])
+    assert kept == [TEXT[0], *(b.text for b in section), TEXT[1]] and not counts
+
+
 def test_tagged_headline_alone_is_removed():
     kept, counts = clean([TEXT[0], "Plane passengers quarantined after outbreak [VIDEO]", TEXT[1]])
     assert kept == TEXT[:2] and counts["promo"] == 1
