@@ -136,6 +136,13 @@ def test_calls_to_action_are_removed(line):
     assert kept == TEXT[:2] and counts["boilerplate"] == 1
 
 
+def test_a_place_that_can_be_reached_is_no_contact_line():
+    line = "The Stade Charléty can be reached via line 7 of the tram."
+    assert clean([TEXT[0], line, TEXT[1]]) == ([TEXT[0], line, TEXT[1]], {})
+    contact = "Have a tip? Jane Doe may be reached at jdoe@example.com. Follow her on Twitter @jdoe."
+    assert clean([TEXT[0], contact, TEXT[1]])[0] == TEXT[:2]
+
+
 def test_title_repeated_above_the_text_is_removed():
     kept, counts = clean(["Council approves the budget", *TEXT], title="Council approves the budget")
     assert kept == TEXT and counts["title"] == 1
