@@ -143,6 +143,18 @@ def test_a_place_that_can_be_reached_is_no_contact_line():
     assert clean([TEXT[0], contact, TEXT[1]])[0] == TEXT[:2]
 
 
+def test_a_quote_given_to_dpa_is_no_photo_credit():
+    text = [
+        "Die Bundesregierung will den Ausbau der Windkraft an Land deutlich beschleunigen.",
+        "„Wir müssen schneller werden, sonst verfehlen wir unsere Klimaziele“, sagte Habeck der Deutschen "
+        "Presse-Agentur (dpa).",
+        "Die Länder sollen dafür zwei Prozent ihrer Fläche ausweisen.",
+    ]
+    assert clean(text, rules_for("de")) == (text, {})
+    kept, counts = clean([text[0], "Windräder bei Nauen. Patrick Pleul/dpa", text[2]], rules_for("de"))
+    assert kept == [text[0], text[2]] and counts["boilerplate"] == 1
+
+
 def test_title_repeated_above_the_text_is_removed():
     kept, counts = clean(["Council approves the budget", *TEXT], title="Council approves the budget")
     assert kept == TEXT and counts["title"] == 1
