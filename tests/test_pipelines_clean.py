@@ -155,6 +155,19 @@ def test_a_quote_given_to_dpa_is_no_photo_credit():
     assert kept == [text[0], text[2]] and counts["boilerplate"] == 1
 
 
+def test_german_sentences_opening_like_a_donation_call_or_a_credit_stay():
+    text = [
+        "Nach dem Hochwasser haben Hilfsorganisationen mehr als zwei Millionen Euro gesammelt.",
+        "Spenden sind weiterhin über das Konto der Caritas und online möglich.",
+        "Mit Informationen der Bürger will die Stadt nun ein Verzeichnis aller Schäden anlegen.",
+        "Der Landrat dankte den vielen freiwilligen Helfern.",
+    ]
+    assert clean(text, rules_for("de")) == (text, {})
+    calls = ["Jetzt spenden", "Mit Informationen der Nachrichtenagenturen dpa und AFP."]
+    kept, counts = clean([text[0], *calls, text[3]], rules_for("de"))
+    assert kept == [text[0], text[3]] and counts["boilerplate"] == 2
+
+
 def test_title_repeated_above_the_text_is_removed():
     kept, counts = clean(["Council approves the budget", *TEXT], title="Council approves the budget")
     assert kept == TEXT and counts["title"] == 1
