@@ -168,6 +168,17 @@ def test_german_sentences_opening_like_a_donation_call_or_a_credit_stay():
     assert kept == [text[0], text[3]] and counts["boilerplate"] == 2
 
 
+def test_arabic_took_part_in_is_no_call_to_subscribe():
+    text = [
+        "افتتحت في الرياض اليوم أعمال المؤتمر الدولي للطاقة المتجددة بحضور عدد من الوزراء.",
+        "وقد اشترك في المؤتمر أكثر من مئتي خبير ومسؤول.",
+        "ويناقش المشاركون على مدى ثلاثة أيام سبل خفض الانبعاثات.",
+    ]
+    assert clean(text, rules_for("ar")) == (text, {})
+    kept, counts = clean([text[0], "اشترك في نشرتنا البريدية", text[2]], rules_for("ar"))
+    assert kept == [text[0], text[2]] and counts["boilerplate"] == 1
+
+
 def test_title_repeated_above_the_text_is_removed():
     kept, counts = clean(["Council approves the budget", *TEXT], title="Council approves the budget")
     assert kept == TEXT and counts["title"] == 1
