@@ -179,6 +179,17 @@ def test_arabic_took_part_in_is_no_call_to_subscribe():
     assert kept == [text[0], text[2]] and counts["boilerplate"] == 1
 
 
+def test_a_korean_sentence_about_piracy_is_no_copyright_notice():
+    text = [
+        "문화체육관광부는 올해 불법 웹툰 사이트 단속을 강화하겠다고 밝혔다.",
+        "경찰은 인기 웹툰을 무단복제해 해외 서버로 유통한 일당 5명을 검거했다.",
+        "이들이 챙긴 광고 수익은 30억 원에 이르는 것으로 조사됐다.",
+    ]
+    assert clean(text, rules_for("ko")) == (text, {})
+    kept, counts = clean([text[0], "<저작권자(c) 연합뉴스, 무단 전재-재배포 금지>", text[2]], rules_for("ko"))
+    assert kept == [text[0], text[2]] and counts["boilerplate"] == 1
+
+
 def test_title_repeated_above_the_text_is_removed():
     kept, counts = clean(["Council approves the budget", *TEXT], title="Council approves the budget")
     assert kept == TEXT and counts["title"] == 1
