@@ -405,3 +405,27 @@ def test_the_paywall_notice_marks_the_article_truncated():
                       blocks=[Block(TEXT[0]), Block(notice)], language="fr")
     article, _ = clean_article(article)
     assert article.paragraphs == [TEXT[0]] and article.truncated and article.access == "paywalled"
+
+
+def test_a_page_without_a_language_gets_the_rules_of_the_language_its_text_reads_in():
+    # every table applied to this English page dropped both sentences about a newsletter (the French,
+    # Spanish, Polish … tables drop any short line naming one)
+    from pipelines.extraction.cleaning import clean_article, guess_language
+    from pipelines.item import Article, SiteProfile
+
+    text = [
+        "The media start-up said on Wednesday that it had raised $25 million in new funding from investors.",
+        "Its flagship newsletter now reaches 4 million subscribers every weekday.",
+        "The company, which was founded by two former bank analysts, makes most of its money from advertising.",
+        "The company launched a second newsletter for small-business owners in 2022.",
+        "The new funding will be used to hire journalists and expand into Europe, its chief executive said.",
+    ]
+    article = Article(url="https://news.example.com/a.html", site=SiteProfile(key="example"), fetched=None,
+                      blocks=[Block(t) for t in text], language="")
+    assert clean_article(article)[0].paragraphs == text
+    assert guess_language(text) == "en"
+    assert guess_language(["Die Bundesregierung will den Ausbau der Windkraft an Land beschleunigen, sagte der "
+                           "Minister. Die Länder sollen dafür mehr Fläche ausweisen, und auch die Genehmigungen "
+                           "sollen nach dem Willen der Regierung schneller kommen."]) == "de"
+    assert guess_language(["Москва приняла бюджет города на следующий год."]) == "ru"
+    assert guess_language(["Budget 2024: 12 %"]) == ""  # too little text to tell: every table applies

@@ -158,13 +158,71 @@ def _rules_for(language: str, inserts: tuple[str, ...], drop: tuple[str, ...]) -
 
 
 def clean_article(article: Article, rules: CleanRules | None = None) -> tuple[Article, Counter[str]]:
-    rules = rules or rules_for(article.language, article.site.inserts, article.site.drop)
+    language = article.language or guess_language(block.text for block in article.blocks)
+    rules = rules or rules_for(language, article.site.inserts, article.site.drop)
     article.blocks, counts = clean_blocks(article.blocks, rules, title=article.title, tags=article.tags)
     if counts.get("paywall"):  # the page printed where its text stops for non-subscribers
         article.truncated = True
         article.access = "paywalled"
     article.cleaned = dict(counts)
     return article, counts
+
+
+def guess_language(texts: Iterable[str]) -> str:
+    """The language of a page that does not say it, when its text leaves no doubt; else "".
+
+    Every language's rules on an English page without ``lang`` dropped its sentences about a newsletter
+    (the French, Spanish, Polish … tables drop any short line naming one). The script tells Arabic,
+    Cyrillic, Hangul, kana and Chinese; a Latin-script text is the language whose commonest function
+    words it holds, if at least twice as many as the next language's. A doubt keeps every table.
+    """
+    text = " ".join(texts)[:20000]
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return ""
+    scripts: Counter[str] = Counter()
+    for ch in letters:
+        if ch > "\u024f":
+            scripts[next((code for low, high, code in _SCRIPTS if low <= ch <= high), "other")] += 1
+    if sum(scripts.values()) > 0.3 * len(letters):
+        if scripts["ja"] > 0.05 * len(letters):
+            return "ja"  # kana among the Han characters
+        code, count = scripts.most_common(1)[0]
+        return code if code not in ("other", "ja") and count > 0.3 * len(letters) else ""
+    hits: Counter[str] = Counter()
+    words = _TOKEN.findall(text.lower())
+    for word in words:
+        for code in _FUNCTION_WORD_LANGUAGES.get(word, ()):
+            hits[code] += 1
+    ranked = [*hits.most_common(2), ("", 0), ("", 0)]
+    (top, count), (_, second) = ranked[0], ranked[1]
+    return top if count >= 5 and count >= 0.05 * len(words) and count >= 2 * second else ""
+
+
+_SCRIPTS = (
+    ("\u0400", "\u04ff", "ru"), ("\u0600", "\u06ff", "ar"), ("\u0750", "\u077f", "ar"), ("\u3040", "\u30ff", "ja"),
+    ("\u4e00", "\u9fff", "zh"), ("\u1100", "\u11ff", "ko"), ("\uac00", "\ud7af", "ko"),
+)
+# the commonest words of each language with a table, none shared between two of them
+_FUNCTION_WORDS = {
+    "en": "the and of that with was said from have has are this were his her they would which",
+    "de": "der die und ist nicht mit von sich auf dem den eine wird auch nach bei",
+    "fr": "le les et des est une dans pour qui pas sur du au aux ce elle",
+    "es": "el los las y del por como pero más fue según sus este",
+    "pt": "os não com do da em dos das ao foi mais pelo pela são",
+    "it": "il che della per non sono gli nel alla anche è dei delle più",
+    "nl": "het een van niet zijn op voor ook dat worden werd bij naar",
+    "pl": "się nie że jest przez w z od oraz jak który która",
+    "cs": "se je že jako které který byl také sa aby podle",
+    "sv": "och att som är på av og ikke til af har ett",
+    "tr": "ve bir bu için ile olarak çok daha gibi olan sonra",
+    "id": "yang dan di dengan untuk ini itu dari dalam tidak akan pada",
+    "sw": "ya wa kwa za katika kuwa hiyo kuma cikin wajen",
+}
+_FUNCTION_WORD_LANGUAGES: dict[str, tuple[str, ...]] = {}
+for _code, _words in _FUNCTION_WORDS.items():
+    for _word in _words.split():
+        _FUNCTION_WORD_LANGUAGES[_word] = (*_FUNCTION_WORD_LANGUAGES.get(_word, ()), _code)
 
 
 def clean_blocks(
