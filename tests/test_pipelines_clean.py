@@ -296,6 +296,20 @@ def test_question_put_to_every_guest_is_structure_and_stays():
     assert clean(paragraphs)[0] == paragraphs
 
 
+def test_the_same_question_put_to_two_candidates_stays():
+    # printed exactly twice, it was taken for a pull quote and the second candidate lost the question
+    first = "What is the first thing you would do if elected mayor next month?"
+    second = "How would you make housing more affordable for young families in the city?"
+    paragraphs = [
+        "We put the same questions to both candidates. Their answers have been edited for length.",
+        Block("Alicia Kim (Independent)", kind="head"), first, "Fix the bus network, which no longer fits the city.",
+        second, "Speed up permits for small apartment buildings.",
+        Block("Brian Moss (Civic Party)", kind="head"), first, "Hold a public audit of the city's finances first.",
+        second, "Cut the property-tax rate for first-time buyers.",
+    ]
+    assert clean(paragraphs)[0] == [p if isinstance(p, str) else p.text for p in paragraphs]
+
+
 def test_site_rules_extend_the_defaults():
     rules = rules_for(inserts=["more from punch"], drop=[r"^Support PREMIUM TIMES"])
     kept, counts = clean(

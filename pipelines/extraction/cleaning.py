@@ -376,13 +376,28 @@ def drop_repeats(blocks: list[Block], min_words: int) -> tuple[list[Block], int]
         # (the same interview question put to each guest) and stays
         if long_enough and key in first and occurrences[key] == 2:
             earlier = first[key]
-            drop.add(earlier if _is_caption(blocks[earlier]) and not _is_caption(block) else index)
+            if not _same_question_twice(blocks, keys, earlier, index):
+                drop.add(earlier if _is_caption(blocks[earlier]) and not _is_caption(block) else index)
             continue
         first.setdefault(key, index)
         if long_enough and words <= 40 and joined.count(key) > occurrences[key]:
             drop.add(index)  # a pull quote lifted from a longer paragraph
     kept = [block for index, block in enumerate(blocks) if index not in drop]
     return kept, len(drop)
+
+
+def _same_question_twice(blocks: list[Block], keys: list[str], earlier: int, later: int) -> bool:
+    """The same question put to two guests: both copies in the text flow, each followed by its own answer.
+
+    A caption or pull quote printed twice is no question followed by a different paragraph each time.
+    """
+    if not all(_is_question(blocks[i].text) and not _is_caption(blocks[i]) for i in (earlier, later)):
+        return False
+    return later + 1 < len(blocks) and earlier + 1 != later and keys[earlier + 1] != keys[later + 1]
+
+
+def _is_question(text: str) -> bool:
+    return text.rstrip().rstrip("\"”’'»)」*").endswith(("?", "？", "؟"))
 
 
 # a photo credit after a caption: "… in Kyiv. Photo: AFP", "(Foto: dpa)", "© Reuters"
