@@ -104,7 +104,9 @@ def take_byline(blocks: list[Block], meta: PageMeta) -> str:
 
     It names the authors when the metadata names none, or only the publisher. Near the top
     but after the first paragraph, only a line that reads as a byline counts ("Von …", "A/B"):
-    a short heading of capitalised words looks like names too.
+    a short heading of capitalised words looks like names too. Without "By" or "/", a list item
+    (the last of a list of winners) and a line above the headline (a kicker: "Middle East Crisis")
+    are no byline.
     """
     from pipelines.extraction.headline import byline_block, is_publisher
 
@@ -119,7 +121,12 @@ def take_byline(blocks: list[Block], meta: PageMeta) -> str:
         if {n.casefold() for n in names} <= {n.casefold() for n in known}:
             del blocks[index]  # the byline the metadata gives, printed again
             return meta.author
-        if unnamed and (index in (0, last) or "/" in text or text.split()[0].casefold() in _BYLINE_WORDS):
+        if not unnamed:
+            continue
+        kicker = index == 0 and blocks[1].kind == "head"
+        if "/" in text or text.split()[0].casefold() in _BYLINE_WORDS or (
+            index in (0, last) and blocks[index].kind != "item" and not kicker
+        ):
             del blocks[index]
             return ", ".join(names)
     return meta.author
