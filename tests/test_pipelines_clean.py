@@ -74,6 +74,17 @@ def test_promo_heading_and_its_headlines_are_removed():
     assert counts["promo_heading"] == 1 and counts["promo"] == 2
 
 
+def test_an_explainer_subheading_and_its_list_stay():
+    # "What to know about …" heads a section of explainers; as a promo heading it took the list under it too
+    section = [
+        Block("What to know about the banned practices", kind="head"),
+        Block("Social scoring of citizens by public authorities", kind="item"),
+        Block("Emotion recognition in workplaces and schools", kind="item"),
+    ]
+    kept, counts = clean([TEXT[0], *section, TEXT[1]])
+    assert kept == [TEXT[0], *(b.text for b in section), TEXT[1]] and not counts
+
+
 def test_tagged_headline_alone_is_removed():
     kept, counts = clean([TEXT[0], "Plane passengers quarantined after outbreak [VIDEO]", TEXT[1]])
     assert kept == TEXT[:2] and counts["promo"] == 1
@@ -98,6 +109,87 @@ def test_boilerplate_line_is_removed(line):
     assert kept == TEXT[:2] and counts["boilerplate"] == 1
 
 
+def test_advice_in_the_imperative_is_no_call_to_action():
+    # the calls to sign up, listen and donate took any sentence opening with the verb: a list of tips lost four
+    tips = [
+        Block("The centre offered the following advice:"),
+        Block("Be wary of any message in your inbox that asks you to confirm a password.", kind="item"),
+        Block("Sign up for two-factor authentication on every account that offers it.", kind="item"),
+        Block("Watch out for links on social media that promise free gift cards or vouchers.", kind="item"),
+        Block("Donate only through a charity's official website, never via a link sent to you.", kind="item"),
+    ]
+    assert clean([TEXT[0], *tips, TEXT[1]]) == ([TEXT[0], *(b.text for b in tips), TEXT[1]], {})
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Sign up for breaking news, reviews, opinion, top tech deals, and more.",
+        "Get the day’s top headlines delivered to your inbox every morning.",
+        "Listen to Newsbeat live at 12:45 and 17:45 weekdays - or listen back here.",
+        "Donate now",
+        "Become a member today and support our work.",
+    ],
+)
+def test_calls_to_action_are_removed(line):
+    kept, counts = clean([TEXT[0], line, TEXT[1]])
+    assert kept == TEXT[:2] and counts["boilerplate"] == 1
+
+
+def test_a_place_that_can_be_reached_is_no_contact_line():
+    line = "The Stade Charléty can be reached via line 7 of the tram."
+    assert clean([TEXT[0], line, TEXT[1]]) == ([TEXT[0], line, TEXT[1]], {})
+    contact = "Have a tip? Jane Doe may be reached at jdoe@example.com. Follow her on Twitter @jdoe."
+    assert clean([TEXT[0], contact, TEXT[1]])[0] == TEXT[:2]
+
+
+def test_a_quote_given_to_dpa_is_no_photo_credit():
+    text = [
+        "Die Bundesregierung will den Ausbau der Windkraft an Land deutlich beschleunigen.",
+        "„Wir müssen schneller werden, sonst verfehlen wir unsere Klimaziele“, sagte Habeck der Deutschen "
+        "Presse-Agentur (dpa).",
+        "Die Länder sollen dafür zwei Prozent ihrer Fläche ausweisen.",
+    ]
+    assert clean(text, rules_for("de")) == (text, {})
+    kept, counts = clean([text[0], "Windräder bei Nauen. Patrick Pleul/dpa", text[2]], rules_for("de"))
+    assert kept == [text[0], text[2]] and counts["boilerplate"] == 1
+
+
+def test_german_sentences_opening_like_a_donation_call_or_a_credit_stay():
+    text = [
+        "Nach dem Hochwasser haben Hilfsorganisationen mehr als zwei Millionen Euro gesammelt.",
+        "Spenden sind weiterhin über das Konto der Caritas und online möglich.",
+        "Mit Informationen der Bürger will die Stadt nun ein Verzeichnis aller Schäden anlegen.",
+        "Der Landrat dankte den vielen freiwilligen Helfern.",
+    ]
+    assert clean(text, rules_for("de")) == (text, {})
+    calls = ["Jetzt spenden", "Mit Informationen der Nachrichtenagenturen dpa und AFP."]
+    kept, counts = clean([text[0], *calls, text[3]], rules_for("de"))
+    assert kept == [text[0], text[3]] and counts["boilerplate"] == 2
+
+
+def test_arabic_took_part_in_is_no_call_to_subscribe():
+    text = [
+        "افتتحت في الرياض اليوم أعمال المؤتمر الدولي للطاقة المتجددة بحضور عدد من الوزراء.",
+        "وقد اشترك في المؤتمر أكثر من مئتي خبير ومسؤول.",
+        "ويناقش المشاركون على مدى ثلاثة أيام سبل خفض الانبعاثات.",
+    ]
+    assert clean(text, rules_for("ar")) == (text, {})
+    kept, counts = clean([text[0], "اشترك في نشرتنا البريدية", text[2]], rules_for("ar"))
+    assert kept == [text[0], text[2]] and counts["boilerplate"] == 1
+
+
+def test_a_korean_sentence_about_piracy_is_no_copyright_notice():
+    text = [
+        "문화체육관광부는 올해 불법 웹툰 사이트 단속을 강화하겠다고 밝혔다.",
+        "경찰은 인기 웹툰을 무단복제해 해외 서버로 유통한 일당 5명을 검거했다.",
+        "이들이 챙긴 광고 수익은 30억 원에 이르는 것으로 조사됐다.",
+    ]
+    assert clean(text, rules_for("ko")) == (text, {})
+    kept, counts = clean([text[0], "<저작권자(c) 연합뉴스, 무단 전재-재배포 금지>", text[2]], rules_for("ko"))
+    assert kept == [text[0], text[2]] and counts["boilerplate"] == 1
+
+
 def test_title_repeated_above_the_text_is_removed():
     kept, counts = clean(["Council approves the budget", *TEXT], title="Council approves the budget")
     assert kept == TEXT and counts["title"] == 1
@@ -119,11 +211,63 @@ def test_dateline_is_removed():
     assert kept == TEXT and counts["dateline"] == 2
 
 
+def test_a_short_sentence_with_a_figure_and_a_year_is_no_dateline():
+    lines = ["Core inflation held at 3.25 percent in 2024.", "The previous mark was 3:49.11 in 2023."]
+    assert clean([TEXT[0], *lines, TEXT[1]]) == ([TEXT[0], *lines, TEXT[1]], {})
+    kept, counts = clean(["Stand: 22.04.2024, 06:00 Uhr", "sexta-feira, 22 de outubro de 2010 às 20:13", *TEXT])
+    assert kept == TEXT and counts["dateline"] == 2
+
+
 def test_everything_after_the_copyright_line_is_removed():
     kept, counts = clean(
         [*TEXT, "Copyright 2019 Example News - ISSN 1234-5678", "More from the site", "Another headline"]
     )
     assert kept == TEXT and counts["end_of_article"] == 3
+
+
+@pytest.mark.parametrize(
+    "footer",
+    [
+        "© 2024 Example News",
+        "Copyright © Example Media Ltd 2023",
+        "Copyright: Project Syndicate, 2025",
+        "Copyright 2024 The Associated Press. All rights reserved.",
+        "Example News Group. All Rights Reserved.",
+    ],
+)
+def test_footer_lines_end_the_article(footer):
+    kept, counts = clean([*TEXT, footer, "More from the site"])
+    assert kept == TEXT and counts["end_of_article"] == 2
+
+
+def test_a_sentence_about_copyright_does_not_end_the_article():
+    # the rule drops everything after the line: a body paragraph opening with the word cost five paragraphs
+    paragraphs = [
+        TEXT[0],
+        "Copyright notices in 2019 were filed at twice the rate of a decade earlier, the office said.",
+        "Copyright Office figures for 2023 show the same trend, with music and software leading.",
+        "The label said all rights reserved under the old contract would pass to the estate.",
+        *TEXT[1:],
+    ]
+    kept, counts = clean(paragraphs)
+    assert "end_of_article" not in counts and kept[-2:] == TEXT[1:]
+    assert paragraphs[3] in kept
+
+
+@pytest.mark.parametrize(
+    "line, dropped",
+    [
+        ("Copyright terms in the United States were extended by 20 years in 1998.", False),
+        ("Copyright law protects the photographs, the court said, but not the captions.", False),
+        ("The studio said all rights reserved to the author would revert in 2030.", False),
+        ("Copyright Reuters", True),
+        ("Copyright AFP 2024", True),
+        ("Copyright © Example News", True),
+    ],
+)
+def test_a_copyright_line_has_a_footers_shape(line, dropped):
+    kept, counts = clean([TEXT[0], line, TEXT[1]])  # dropped as boilerplate, or as the end of the article
+    assert (line not in kept) is dropped and (TEXT[1] in kept) is (not counts["end_of_article"])
 
 
 def test_tag_list_matching_the_page_keywords_is_removed():
@@ -150,6 +294,20 @@ def test_question_put_to_every_guest_is_structure_and_stays():
     question = "What do you cook when friends come over for dinner on a weekday evening?"
     paragraphs = [question, "Pasta, always.", question, "A big salad with bread.", question, "Soup and cheese."]
     assert clean(paragraphs)[0] == paragraphs
+
+
+def test_the_same_question_put_to_two_candidates_stays():
+    # printed exactly twice, it was taken for a pull quote and the second candidate lost the question
+    first = "What is the first thing you would do if elected mayor next month?"
+    second = "How would you make housing more affordable for young families in the city?"
+    paragraphs = [
+        "We put the same questions to both candidates. Their answers have been edited for length.",
+        Block("Alicia Kim (Independent)", kind="head"), first, "Fix the bus network, which no longer fits the city.",
+        second, "Speed up permits for small apartment buildings.",
+        Block("Brian Moss (Civic Party)", kind="head"), first, "Hold a public audit of the city's finances first.",
+        second, "Cut the property-tax rate for first-time buyers.",
+    ]
+    assert clean(paragraphs)[0] == [p if isinstance(p, str) else p.text for p in paragraphs]
 
 
 def test_site_rules_extend_the_defaults():
@@ -261,3 +419,27 @@ def test_the_paywall_notice_marks_the_article_truncated():
                       blocks=[Block(TEXT[0]), Block(notice)], language="fr")
     article, _ = clean_article(article)
     assert article.paragraphs == [TEXT[0]] and article.truncated and article.access == "paywalled"
+
+
+def test_a_page_without_a_language_gets_the_rules_of_the_language_its_text_reads_in():
+    # every table applied to this English page dropped both sentences about a newsletter (the French,
+    # Spanish, Polish … tables drop any short line naming one)
+    from pipelines.extraction.cleaning import clean_article, guess_language
+    from pipelines.item import Article, SiteProfile
+
+    text = [
+        "The media start-up said on Wednesday that it had raised $25 million in new funding from investors.",
+        "Its flagship newsletter now reaches 4 million subscribers every weekday.",
+        "The company, which was founded by two former bank analysts, makes most of its money from advertising.",
+        "The company launched a second newsletter for small-business owners in 2022.",
+        "The new funding will be used to hire journalists and expand into Europe, its chief executive said.",
+    ]
+    article = Article(url="https://news.example.com/a.html", site=SiteProfile(key="example"), fetched=None,
+                      blocks=[Block(t) for t in text], language="")
+    assert clean_article(article)[0].paragraphs == text
+    assert guess_language(text) == "en"
+    assert guess_language(["Die Bundesregierung will den Ausbau der Windkraft an Land beschleunigen, sagte der "
+                           "Minister. Die Länder sollen dafür mehr Fläche ausweisen, und auch die Genehmigungen "
+                           "sollen nach dem Willen der Regierung schneller kommen."]) == "de"
+    assert guess_language(["Москва приняла бюджет города на следующий год."]) == "ru"
+    assert guess_language(["Budget 2024: 12 %"]) == ""  # too little text to tell: every table applies

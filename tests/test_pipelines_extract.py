@@ -178,3 +178,45 @@ def test_a_stray_control_character_does_not_cost_the_article():
     body = "<p class='byline'>Por Ana&#16; Silva&#xFFFE;</p>" + PARAGRAPHS.replace("council met", "council&#12;met", 1)
     article = extract_page(page(article_html("<meta name='author' content='Ana&#x10; Silva'>", body)))
     assert article.author == "Ana Silva" and "the council met on Tuesday" in " ".join(article.paragraphs)
+
+
+def test_a_meta_charset_after_a_long_script_is_found():
+    # w3lib reads declarations in the first 4 KB only: a Shift_JIS page whose <meta charset> follows a 5 KB
+    # inline script was read as UTF-8 and lost as undecodable
+    script = "<script>var config = {" + ", ".join(f"'k{n}': {n}" for n in range(600)) + "};</script>"
+    body = "<p>" + "東京都は来年度の予算案を発表し、子育て支援と防災対策に重点を置いた。" * 6 + "</p>"
+    html = f"<!DOCTYPE html><html lang='ja'><head>{script}<meta charset='Shift_JIS'><title>予算</title></head>" \
+           f"<body><article><h1>予算</h1>{body}</article></body></html>"
+    article = extract_page(page(html.encode("shift_jis"), content_type="text/html"))
+    assert "子育て支援と防災対策" in " ".join(article.paragraphs)
+
+
+def test_a_browser_encoding_label_python_lacks_is_read():
+    html = article_html("<meta http-equiv='Content-Type' content='text/html; charset=x-euc-jp'>",
+                        "<p>" + "大阪市は新しい図書館の建設計画を市議会に提出した。" * 8 + "</p>")
+    article = extract_page(page(html.encode("euc_jp"), content_type="text/html"))
+    assert "新しい図書館の建設計画" in " ".join(article.paragraphs)
+
+
+@pytest.mark.parametrize(
+    "codec, text",
+    [
+        ("windows-1251", "Москва приняла бюджет города на следующий год, мэрия обещает новые парки. "),
+        ("windows-1252", "El Gobierno aprobó el plan de vivienda para los próximos años en España. "),
+    ],
+)
+def test_an_undeclared_legacy_encoding_is_detected(codec, text):
+    # no charset in the header nor in the page: read as UTF-8, the Russian page was lost and the
+    # Spanish one kept with U+FFFD for every accented letter
+    html = article_html(body="".join(f"<p>{text * 3}</p>" for _ in range(3)))
+    article = extract_page(page(html.encode(codec), content_type="text/html"))
+    assert text.strip() in " ".join(article.paragraphs)
+    assert "\ufffd" not in " ".join(article.paragraphs)
+
+
+def test_a_utf8_page_with_a_stray_byte_stays_utf8():
+    # a windows-1252 quote mark pasted into a UTF-8 page: the page is UTF-8, not windows-1252 mojibake
+    body = PARAGRAPHS + "<p>Zoë Müller, the café's owner in Málaga, said the vote was “fair”.</p>"
+    html = article_html(body=body).encode("utf-8").replace("“".encode(), b"\x93")
+    article = extract_page(page(html, content_type="text/html"))
+    assert "Zoë Müller, the café's owner in Málaga, said the vote was \ufffdfair”" in " ".join(article.paragraphs)

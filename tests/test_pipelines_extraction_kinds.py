@@ -184,6 +184,30 @@ def test_a_byline_printed_as_a_paragraph_names_the_authors_and_leaves_the_body()
     assert not any("Mathatisi Sebusi" in p for p in result.paragraphs)
 
 
+STORY = "".join(
+    f"<p>Paragraph {n} of the story says the council met on Tuesday and voted on the plan for the city budget, "
+    f"which funds parks, libraries and roads for the coming year.</p>"
+    for n in range(4)
+)
+
+
+@pytest.mark.parametrize(
+    "inside",
+    [
+        # a kicker above the headline reads like a name: capitalised words, no full stop
+        f"<p class='kicker'>Middle East Crisis</p><h1>Ceasefire talks resume in Cairo</h1>{STORY}",
+        # the last of a list of names ends the body
+        f"<h1>Civic awards honour volunteers</h1>{STORY}<p>The winners were:</p>"
+        "<ul><li>Margaret Ellis</li><li>Tom Barker</li><li>George Whitfield</li></ul>",
+    ],
+)
+def test_a_kicker_or_a_listed_name_is_no_byline(inside):
+    html = f"<html lang='en'><head><title>News</title></head><body><article>{inside}</article></body></html>"
+    result = extract(html, "https://news.example.com/2026/11/21/story.html")
+    assert result.author == ""
+    assert "Whitfield" not in inside or any(p.endswith("George Whitfield") for p in result.paragraphs)
+
+
 def test_photo_credits_under_captions_go():
     result = article("ru_Kommersant_2025_05_14")
     assert not any(p.startswith("Фото:") for p in result.paragraphs)

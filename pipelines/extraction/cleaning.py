@@ -47,17 +47,28 @@ PROMO_HEADINGS = INSERT_PREFIXES + _EN["promo_headings"]
 BOILERPLATE = _EN["boilerplate"]
 NOTICES = _EN["notices"]
 PAYWALL = _EN["paywall"]
-# A notice that closes the page: whatever follows it is page furniture, not article text.
+# A notice that closes the page: whatever follows it is page furniture, not article text. It cuts the
+# rest of the page, so it takes only the shape of a footer line, never a sentence that starts with the
+# word ("Copyright notices in 2019 were …" cost five paragraphs): the sign ("© 2024 Publisher",
+# "Copyright © Publisher 2024"); the word, then at most a few capitalised words and the year ("Copyright
+# 2024 X", "copyright Inexhibit 2019 - ISSN …", "Copyright: Project Syndicate, 2025"); or "All rights
+# reserved" on its own or after a full stop, comma, dash, year or name ("… Press. All rights reserved.").
+_YEAR = r"\b(?:19|20)\d\d\b"
 END_OF_ARTICLE = re.compile(
-    r"^\W{0,3}(?:(?:copyright|©|\(c\)).{0,40}\b(?:19|20)\d\d\b.{0,80}|.{0,80}\ball rights reserved\b.{0,20})$",
+    r"^\W{0,3}(?:"
+    rf"(?:©|\(c\)|copyright\s*(?:©|\(c\))).{{0,40}}{_YEAR}.{{0,80}}"
+    rf"|copyright\b\W{{0,3}}(?-i:(?:[A-Z0-9][\w&.\'’-]*,?\s+){{0,6}}){_YEAR}.{{0,80}}"
+    r"|(?:.{0,80}(?:[.,;:|–—-]|\b(?:19|20)\d\d|(?-i:\b[A-Z][\w&\'’-]*))\s*)?all rights reserved\b.{0,20}"
+    r")$",
     re.IGNORECASE,
 )
 # A line that only says when (and by whom) the page was published: "Updated at 1:23 p.m."
 DATELINE = re.compile(
-    r"^\W{0,3}(?:(?:last )?(?:updated|published|posted|first published)\b[^!?]{0,60}\d[^!?]{0,40}"
-    r"|(?=.*\b\d{1,2}[:.h]\d\d\b)(?=.*\b(?:19|20)\d\d\b)[^!?]{0,80})$",
-    re.IGNORECASE,
+    r"^\W{0,3}(?:last )?(?:updated|published|posted|first published)\b[^!?]{0,60}\d[^!?]{0,40}$", re.IGNORECASE
 )
+# A short line with a time and a year: "Stand: 22.04.2024, 06:00 Uhr", "5:45 AM PST 11/19/2019 by …" (see
+# _is_dateline: a short sentence holding a figure and a year is no dateline)
+DATE_TIME_LINE = re.compile(r"^\W{0,3}(?=.*\b\d{1,2}[:.h]\d\d\b)(?=.*\b(?:19|20)\d\d\b)[^!?]{0,80}$")
 # A promoted headline ends in a bracketed tag on some sites: "Headline [VIDEO]".
 TAGGED_HEADLINE = re.compile(r"\[[A-Z][A-Z ]{2,15}\]\W*$")
 _TOKEN = re.compile(r"\w+")
@@ -147,13 +158,71 @@ def _rules_for(language: str, inserts: tuple[str, ...], drop: tuple[str, ...]) -
 
 
 def clean_article(article: Article, rules: CleanRules | None = None) -> tuple[Article, Counter[str]]:
-    rules = rules or rules_for(article.language, article.site.inserts, article.site.drop)
+    language = article.language or guess_language(block.text for block in article.blocks)
+    rules = rules or rules_for(language, article.site.inserts, article.site.drop)
     article.blocks, counts = clean_blocks(article.blocks, rules, title=article.title, tags=article.tags)
     if counts.get("paywall"):  # the page printed where its text stops for non-subscribers
         article.truncated = True
         article.access = "paywalled"
     article.cleaned = dict(counts)
     return article, counts
+
+
+def guess_language(texts: Iterable[str]) -> str:
+    """The language of a page that does not say it, when its text leaves no doubt; else "".
+
+    Every language's rules on an English page without ``lang`` dropped its sentences about a newsletter
+    (the French, Spanish, Polish … tables drop any short line naming one). The script tells Arabic,
+    Cyrillic, Hangul, kana and Chinese; a Latin-script text is the language whose commonest function
+    words it holds, if at least twice as many as the next language's. A doubt keeps every table.
+    """
+    text = " ".join(texts)[:20000]
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return ""
+    scripts: Counter[str] = Counter()
+    for ch in letters:
+        if ch > "\u024f":
+            scripts[next((code for low, high, code in _SCRIPTS if low <= ch <= high), "other")] += 1
+    if sum(scripts.values()) > 0.3 * len(letters):
+        if scripts["ja"] > 0.05 * len(letters):
+            return "ja"  # kana among the Han characters
+        code, count = scripts.most_common(1)[0]
+        return code if code not in ("other", "ja") and count > 0.3 * len(letters) else ""
+    hits: Counter[str] = Counter()
+    words = _TOKEN.findall(text.lower())
+    for word in words:
+        for code in _FUNCTION_WORD_LANGUAGES.get(word, ()):
+            hits[code] += 1
+    ranked = [*hits.most_common(2), ("", 0), ("", 0)]
+    (top, count), (_, second) = ranked[0], ranked[1]
+    return top if count >= 5 and count >= 0.05 * len(words) and count >= 2 * second else ""
+
+
+_SCRIPTS = (
+    ("\u0400", "\u04ff", "ru"), ("\u0600", "\u06ff", "ar"), ("\u0750", "\u077f", "ar"), ("\u3040", "\u30ff", "ja"),
+    ("\u4e00", "\u9fff", "zh"), ("\u1100", "\u11ff", "ko"), ("\uac00", "\ud7af", "ko"),
+)
+# the commonest words of each language with a table, none shared between two of them
+_FUNCTION_WORDS = {
+    "en": "the and of that with was said from have has are this were his her they would which",
+    "de": "der die und ist nicht mit von sich auf dem den eine wird auch nach bei",
+    "fr": "le les et des est une dans pour qui pas sur du au aux ce elle",
+    "es": "el los las y del por como pero más fue según sus este",
+    "pt": "os não com do da em dos das ao foi mais pelo pela são",
+    "it": "il che della per non sono gli nel alla anche è dei delle più",
+    "nl": "het een van niet zijn op voor ook dat worden werd bij naar",
+    "pl": "się nie że jest przez w z od oraz jak który która",
+    "cs": "se je že jako které který byl také sa aby podle",
+    "sv": "och att som är på av og ikke til af har ett",
+    "tr": "ve bir bu için ile olarak çok daha gibi olan sonra",
+    "id": "yang dan di dengan untuk ini itu dari dalam tidak akan pada",
+    "sw": "ya wa kwa za katika kuwa hiyo kuma cikin wajen",
+}
+_FUNCTION_WORD_LANGUAGES: dict[str, tuple[str, ...]] = {}
+for _code, _words in _FUNCTION_WORDS.items():
+    for _word in _words.split():
+        _FUNCTION_WORD_LANGUAGES[_word] = (*_FUNCTION_WORD_LANGUAGES.get(_word, ()), _code)
 
 
 def clean_blocks(
@@ -210,13 +279,31 @@ def _drop_reason(
         return "paywall"
     if words <= 80 and rules.pattern("notices").match(text):
         return "notice"
-    if words <= 12 and DATELINE.match(text):
+    if words <= 12 and _is_dateline(text):
         return "dateline"
     if words <= 25 and TAGGED_HEADLINE.search(text):
         return "promo"
     if index < 3 and title and _key(text) == _key(title):
         return "title"
     return None
+
+
+def _is_dateline(text: str) -> bool:
+    """A line that says when the page was published, not a short sentence that holds a figure and a year.
+
+    "Core inflation held at 3.25 percent in 2024." and "The previous mark was 3:49.11 in 2023." have a
+    time's shape and a year, as "Stand: 22.04.2024, 06:00 Uhr" has; a sentence opens with a capital,
+    ends with a full stop and has three lowercase words in a row, which datelines do not.
+    """
+    if DATELINE.match(text):
+        return True
+    if not DATE_TIME_LINE.match(text):
+        return False
+    tokens = text.split()
+    sentence = text[0].isupper() and text.endswith(".") and any(
+        all(token.isalpha() and token.islower() for token in tokens[i : i + 3]) for i in range(len(tokens) - 2)
+    )
+    return not sentence
 
 
 def cut_trailing_insert(text: str, rules: CleanRules) -> str:
@@ -289,13 +376,28 @@ def drop_repeats(blocks: list[Block], min_words: int) -> tuple[list[Block], int]
         # (the same interview question put to each guest) and stays
         if long_enough and key in first and occurrences[key] == 2:
             earlier = first[key]
-            drop.add(earlier if _is_caption(blocks[earlier]) and not _is_caption(block) else index)
+            if not _same_question_twice(blocks, keys, earlier, index):
+                drop.add(earlier if _is_caption(blocks[earlier]) and not _is_caption(block) else index)
             continue
         first.setdefault(key, index)
         if long_enough and words <= 40 and joined.count(key) > occurrences[key]:
             drop.add(index)  # a pull quote lifted from a longer paragraph
     kept = [block for index, block in enumerate(blocks) if index not in drop]
     return kept, len(drop)
+
+
+def _same_question_twice(blocks: list[Block], keys: list[str], earlier: int, later: int) -> bool:
+    """The same question put to two guests: both copies in the text flow, each followed by its own answer.
+
+    A caption or pull quote printed twice is no question followed by a different paragraph each time.
+    """
+    if not all(_is_question(blocks[i].text) and not _is_caption(blocks[i]) for i in (earlier, later)):
+        return False
+    return later + 1 < len(blocks) and earlier + 1 != later and keys[earlier + 1] != keys[later + 1]
+
+
+def _is_question(text: str) -> bool:
+    return text.rstrip().rstrip("\"”’'»)」*").endswith(("?", "？", "؟"))
 
 
 # a photo credit after a caption: "… in Kyiv. Photo: AFP", "(Foto: dpa)", "© Reuters"

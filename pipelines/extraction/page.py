@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import lxml.html
-from w3lib.encoding import html_to_unicode
+from w3lib.encoding import html_to_unicode, http_content_type_encoding, read_bom, resolve_encoding, to_unicode
 
 from pipelines.extraction import values
 from pipelines.extraction.access import is_truncated, read_access
@@ -103,7 +104,9 @@ def take_byline(blocks: list[Block], meta: PageMeta) -> str:
 
     It names the authors when the metadata names none, or only the publisher. Near the top
     but after the first paragraph, only a line that reads as a byline counts ("Von …", "A/B"):
-    a short heading of capitalised words looks like names too.
+    a short heading of capitalised words looks like names too. Without "By" or "/", a list item
+    (the last of a list of winners) and a line above the headline (a kicker: "Middle East Crisis")
+    are no byline.
     """
     from pipelines.extraction.headline import byline_block, is_publisher
 
@@ -118,7 +121,12 @@ def take_byline(blocks: list[Block], meta: PageMeta) -> str:
         if {n.casefold() for n in names} <= {n.casefold() for n in known}:
             del blocks[index]  # the byline the metadata gives, printed again
             return meta.author
-        if unnamed and (index in (0, last) or "/" in text or text.split()[0].casefold() in _BYLINE_WORDS):
+        if not unnamed:
+            continue
+        kicker = index == 0 and blocks[1].kind == "head"
+        if "/" in text or text.split()[0].casefold() in _BYLINE_WORDS or (
+            index in (0, last) and blocks[index].kind != "item" and not kicker
+        ):
             del blocks[index]
             return ", ".join(names)
     return meta.author
@@ -150,11 +158,13 @@ def decode_page(page: Page, options: ExtractOptions) -> str:
         raise ExtractError("not_html", f"not HTML ({content_type}): {page.url}")
     if b"\x00" in body[:4096] and not body.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ExtractError("not_html", f"binary content: {page.url}")
-    _, text = html_to_unicode(page.content_type or None, body)
+    encoding, text = html_to_unicode(page.content_type or None, body)
     if "\ufffd" in text and page.content_type:
         # servers mislabel pages; the page's own <meta charset> (or BOM) may be the truth
         _, own = html_to_unicode(None, body)
         text = own if own.count("\ufffd") < text.count("\ufffd") else text
+    if "\ufffd" in text and http_content_type_encoding(page.content_type or None) is None and not read_bom(body)[0]:
+        text = _redecode(body, encoding, text)
     if text.count("\ufffd") > options.max_replacement_ratio * len(text):
         raise ExtractError("undecodable", f"text does not decode in its declared or detected encoding: {page.url}")
     if "<" not in text[:65536]:
@@ -167,6 +177,109 @@ def decode_page(page: Page, options: ExtractOptions) -> str:
     if "&#" in text:
         text = _NOT_XML_REFERENCE.sub(_not_xml_reference, text)
     return text
+
+
+def _redecode(body: bytes, encoding: str, text: str) -> str:
+    """The page decoded in a better encoding than ``encoding``, whose decoding ``text`` holds U+FFFD.
+
+    Only for a page whose HTTP header names no charset and that has no BOM: w3lib reads a declaration
+    in the first 4 KB and else takes UTF-8. A ``<meta charset>`` after a long inline script, a label
+    browsers know and Python does not (``x-euc-jp``) or no declaration at all (a windows-1251 page)
+    left the page garbled or lost. The candidates, in order: a ``<meta charset>`` anywhere in the first
+    64 KB, UTF-8, then charset_normalizer's guess (what Scrapy uses); the one that decodes with the
+    fewest errors wins, the earlier on a tie, and only if it has fewer than ``encoding``. A UTF-8 page
+    with a few stray bytes stays UTF-8: its valid multibyte characters outnumber the errors by far,
+    where a legacy encoding read as UTF-8 yields few or none.
+    """
+    errors = text.count("\ufffd")
+    encoding = resolve_encoding(encoding) or encoding  # w3lib's default is spelt "utf8"
+    if encoding == "utf-8" and sum(1 for ch in text if ch > "\x7f" and ch != "\ufffd") >= 2 * errors:
+        return text
+    best, fewest = encoding, errors
+    tried = {encoding}
+    for candidate in _candidates(body):
+        if candidate is None or candidate in tried or not _ascii_compatible(candidate):
+            continue
+        tried.add(candidate)
+        count = to_unicode(body, candidate).count("\ufffd")
+        if count < fewest:
+            best, fewest = candidate, count
+            if not count:
+                break
+    return text if best == encoding else to_unicode(body, best)
+
+
+def _candidates(body: bytes) -> Iterator[str | None]:
+    yield from _meta_encodings(body)
+    yield "utf-8"
+    yield _detected_encoding(body)  # last, and only when needed: it takes a few ms to a few hundred
+
+
+def _meta_encodings(body: bytes) -> list[str]:
+    """The encodings that ``<meta charset>`` or ``http-equiv`` declarations in the first 64 KB name."""
+    found = []
+    for label in _META_CHARSET.findall(body[:65536]):
+        if (encoding := whatwg_encoding(label.decode("ascii"))) is not None:
+            found.append(encoding)
+    return found
+
+
+_META_CHARSET = re.compile(rb"<meta\b[^>]*?\bcharset\s*=\s*[\"']?\s*([a-zA-Z0-9._:+-]{2,40})", re.IGNORECASE)
+
+
+def whatwg_encoding(label: str) -> str | None:
+    """The Python codec for an encoding label as browsers read it (WHATWG Encoding Standard), or None.
+
+    w3lib resolves the labels Python knows and maps them as browsers do (latin-1 to windows-1252,
+    gb2312 to gb18030, ...); the standard's labels that Python lacks are mapped here first.
+    """
+    label = label.strip().lower()
+    return resolve_encoding(_WHATWG_LABELS.get(label, label))
+
+
+# the WHATWG Encoding Standard's labels that Python's codec registry does not know (x-user-defined is left out)
+_WHATWG_LABELS = {
+    **{f"x-cp125{n}": f"cp125{n}" for n in range(9)},
+    **dict.fromkeys(("unicode-1-1-utf-8", "unicode11utf8", "unicode20utf8", "x-unicode20utf8"), "utf-8"),
+    **dict.fromkeys(("iso-8859-8-i", "csiso88598i", "logical"), "iso8859_8"),
+    "visual": "iso8859_8",
+    **dict.fromkeys(("x-mac-cyrillic", "x-mac-ukrainian"), "mac_cyrillic"),
+    **dict.fromkeys(("x-mac-roman", "csmacintosh", "mac"), "mac_roman"),
+    **dict.fromkeys(("dos-874", "windows-874"), "cp874"),
+    **dict.fromkeys(("koi", "koi8", "cskoi8r", "koi8-ru"), "koi8_r"),
+    **dict.fromkeys(("x-euc-jp", "cseucpkdfmtjapanese"), "euc_jp"),
+    **dict.fromkeys(("x-sjis", "ms_kanji", "csshiftjis", "windows-31j"), "cp932"),
+    **dict.fromkeys(("windows-949", "ks_c_5601-1989", "csksc56011987", "iso-ir-149", "cseuckr", "korean"), "cp949"),
+    **dict.fromkeys(("x-gbk", "csgb2312", "chinese", "iso-ir-58", "gb_2312", "csiso58gb231280"), "gb18030"),
+    **dict.fromkeys(("x-x-big5", "cn-big5", "csbig5", "big5-hkscs"), "big5hkscs"),
+}
+
+
+def _detected_encoding(body: bytes) -> str | None:
+    """charset_normalizer's guess, but windows-1252 (browsers' default) when it reads the page as cleanly.
+
+    On a short Spanish page it put windows-1250 (ñ is ń there) or even hp_roman8 first: every
+    single-byte codec reads such a page without a flaw ("chaos" 0), and the language fit that ranks
+    them ("coherence") is noise on a few paragraphs. Browsers take windows-1252 for an undeclared page,
+    and so does this when it is among the guesses with the least chaos; a windows-1251 or Greek page
+    read as windows-1252 is all accented capitals and symbols, and has more.
+    """
+    from charset_normalizer import from_bytes
+
+    results = list(from_bytes(body[:262144]))
+    if not results:
+        return None
+    best = results[0]
+    if any("cp1252" in r.could_be_from_charset for r in results if r.chaos <= best.chaos):
+        return "cp1252"
+    return resolve_encoding(best.encoding)
+
+
+def _ascii_compatible(encoding: str) -> bool:
+    try:
+        return b"<p a='1'>&#;</p>".decode(encoding) == "<p a='1'>&#;</p>"
+    except (UnicodeDecodeError, LookupError):
+        return False
 
 
 _NOT_XML_CODES = frozenset([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF])
