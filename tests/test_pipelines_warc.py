@@ -13,6 +13,7 @@ import zlib
 from datetime import UTC, datetime
 
 import pytest
+from warcio.warcwriter import WARCWriter
 
 from pipelines.archive.reader import RecordCutShort, iter_exchanges
 from pipelines.archive.writer import Exchange, WarcRecorder, exchange_records, warcinfo_record
@@ -173,3 +174,42 @@ def test_a_record_cut_short_by_the_end_of_the_file_is_an_error_not_a_shorter_pag
         for response in iter_exchanges(io.BytesIO(whole[:400_000])):
             read.append(response)
     assert len(read) >= 5 and all(r.body == pages[r.url] for r in read)  # before: the last one, cut, was yielded
+
+
+def test_bytes_after_the_last_chunk_are_not_a_record_cut_short():
+    """Some servers send a stray CRLF after the last chunk; the record is whole and so is the file after it."""
+    out = io.BytesIO()
+    writer = WARCWriter(out, gzip=True)
+    for url, raw in (
+        ("http://e.example/one", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n\r\n"),
+        ("http://e.example/two", b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nworld"),
+    ):
+        writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(raw), length=len(raw),
+                                                      warc_content_type="application/http; msgtype=response"))
+    out.seek(0)
+    assert [(r.url, r.body) for r in iter_exchanges(out)] == [("http://e.example/one", b"hello"),
+                                                              ("http://e.example/two", b"world")]
+
+
+def test_taking_back_a_cut_write_leaves_what_another_process_appended(tmp_path):
+    """Two runs with one run id append to one file: a full disk in one must not take the other's line."""
+    script = textwrap.dedent(f"""
+        import resource, signal, subprocess, sys
+        from pathlib import Path
+        from pipelines.storage.local import LocalAppendLog
+        path = Path({str(tmp_path / "run.jsonl")!r})
+        mine = LocalAppendLog("manifest/run.jsonl", path)
+        mine.write(b"A from process 1\\n")
+        subprocess.run([sys.executable, "-c", "from pathlib import Path; from pipelines.storage.local import "
+                        "LocalAppendLog; LocalAppendLog('m', Path(%r)).write(b'B from process 2\\\\n')" % str(path)],
+                       check=True)
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (path.stat().st_size + 10, resource.RLIM_INFINITY))
+        try:
+            mine.write(b"C from process 1, longer than the room left\\n")
+        except OSError:
+            print("failed")
+    """)
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.stdout.split() == ["failed"], result.stderr[-2000:]
+    assert (tmp_path / "run.jsonl").read_bytes() == b"A from process 1\nB from process 2\n"

@@ -196,3 +196,6 @@ def test_a_broken_warc_or_an_unreachable_store_is_named_in_one_short_line(tmp_pa
     assert UnitFailed("x.warc.gz", ValueError("Unknown archive format")).reason == "unreadable_warc"
     down = StorageError("cannot read s3://news/warc/x.warc.gz: EndpointConnectionError: Could not connect")
     assert UnitFailed("x.warc.gz", down).reason == "archive_unreachable"
+    from botocore.exceptions import ReadTimeoutError  # a body that stops coming: no built-in ConnectionError
+
+    assert UnitFailed("x.warc.gz", ReadTimeoutError(endpoint_url="http://s3")).reason == "archive_unreachable"

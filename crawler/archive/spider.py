@@ -45,7 +45,9 @@ class UnitFailed(Exception):
         # warcio quotes the bytes it could not parse: one short line is enough to name the problem
         text = (str(cause).splitlines() or [type(cause).__name__])[0]
         super().__init__(f"{file}: {text[:200]}{'…' if len(text) > 200 else ''}")
-        unreachable = isinstance(cause, (StorageError, ConnectionError, TimeoutError))
+        # botocore's and urllib3's errors (a body that stops coming) are no built-in ConnectionError
+        unreachable = isinstance(cause, (StorageError, ConnectionError, TimeoutError)) or any(
+            kind.__module__.split(".")[0] in ("botocore", "urllib3") for kind in type(cause).__mro__)
         self.reason = "archive_unreachable" if unreachable else "unreadable_warc"
 
 

@@ -113,6 +113,8 @@ def archived_response(record) -> ArchivedResponse:
         payload = ChunkedDataReader(record.raw_stream)
         http_headers = [(k, v) for k, v in http_headers if k.lower() != "transfer-encoding"]
     body = payload.read()
+    while record.raw_stream.read(65536):  # after the last chunk: a stray CRLF some servers send, not a loss
+        pass
     missing = getattr(record.raw_stream, "limit", 0)  # bytes the record says it has and the file does not
     if missing > 0:
         raise RecordCutShort(f"the record of {headers.get_header('WARC-Target-URI')} is cut short "

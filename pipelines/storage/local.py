@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import tempfile
 import threading
@@ -197,14 +198,19 @@ class LocalAppendLog:
 
     def write(self, data: bytes) -> None:
         view = memoryview(data)
+        written = 0
+        # locked: another process appending to the same file (a resumed run beside its first) must not add
+        # its chunk between a failed write and its rollback
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
         try:
-            while view:
-                written = os.write(self.fd, view)
-                view = view[written:]
+            while written < len(data):
+                written += os.write(self.fd, view[written:])
         except BaseException:
-            # a full disk took part of the chunk: take it back, or every chunk after it would be unreadable
-            os.ftruncate(self.fd, self.size)
+            if written:  # a full disk took part of the chunk: take it back, or every chunk after it is unreadable
+                os.ftruncate(self.fd, os.fstat(self.fd).st_size - written)
             raise
+        finally:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
         self.size += len(data)
 
     def sync(self) -> None:
