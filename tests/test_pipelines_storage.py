@@ -410,6 +410,12 @@ def test_an_article_revised_or_moved_while_s3_is_down_keeps_its_history(outage_s
 
     restart(outage_server)
     assert originals[moved][0] not in set(storage.list("articles"))  # nor does a listing, before the flush
+    histories = {url: f"revisions/gazette/{key.rsplit('/', 1)[-1].removesuffix('.txt')}/1.txt"
+                 for url, (key, _) in originals.items()}
+    for url, history in histories.items():  # the copies not made yet read as made, as spooled uploads do
+        assert storage.get(history) == originals[url][1] and storage.exists(history), url
+        assert storage.size(history) == len(originals[url][1])
+    assert set(storage.list("revisions")) == set(histories.values())
     # two copies of replaced texts, two new versions and the manifest, one delete of a moved file
     assert storage.flush_spool() == (6, 0)
     reader = s3_storage(outage_server, tmp_path / "elsewhere", bucket=storage.bucket)

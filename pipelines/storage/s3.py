@@ -311,6 +311,7 @@ class S3Storage:
             return spooled
         if self.spool.deleting(key):
             return None
+        key = self.spool.copied_from(key) or key  # a copy not made yet: S3 still holds it under its source
         try:
             return self.client.get_object(Bucket=self.bucket, Key=self.object_key(key))["Body"].read()
         except Exception as exc:
@@ -323,6 +324,8 @@ class S3Storage:
             return True
         if self.spool.deleting(key):
             return False
+        if self.spool.copied_from(key):
+            return True
         try:
             return self.exists_in_s3(key)
         except Exception as exc:
@@ -335,7 +338,7 @@ class S3Storage:
         if self.spool.deleting(key):
             return None
         try:
-            head = self._head(key)
+            head = self._head(self.spool.copied_from(key) or key)
         except Exception as exc:
             raise StorageError(f"cannot read {self.describe(key)}: {_error_text(exc)}") from None
         return head["ContentLength"] if head is not None else None
@@ -353,6 +356,7 @@ class S3Storage:
                 keys.update(item["Key"][strip:] for item in page.get("Contents", []))
         except Exception as exc:
             raise StorageError(f"cannot list s3://{self.bucket}/{full}: {_error_text(exc)}") from None
+        keys.update(op.key for op in self.spool.operations("copy") if op.key.startswith(f"{prefix}/" if prefix else ""))
         keys.difference_update(operation.key for operation in self.spool.operations("delete"))
         yield from sorted(keys)
 

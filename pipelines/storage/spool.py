@@ -35,8 +35,11 @@ class SpoolOperation:
     key: str  # the object it writes or removes
     source: str  # a copy's original ("" for a delete)
     path: Path
+    target_path: Path | None = None  # a copy's marker named by its key, for readers of that key
 
     def remove(self) -> None:
+        if self.target_path is not None:  # first: a marker left alone by a crash must not outlive its copy
+            unlink(self.target_path)
         unlink(self.path)
 
 
@@ -130,7 +133,9 @@ class Spool:
     def add_copy(self, source: str, key: str) -> None:
         """Copy ``source`` to ``key`` once the store answers, before ``source`` is uploaded, replaced or deleted."""
         self._ensure()
-        write_atomic(self._op_path("copy", source), json.dumps({"key": key, "source": source}).encode())
+        meta = json.dumps({"key": key, "source": source}).encode()
+        write_atomic(self._op_path("copy", source), meta)
+        write_atomic(self._op_path("copyto", key), meta)  # readers of key find its source
 
     def add_delete(self, key: str) -> None:
         """Delete ``key`` once the store answers, after the spooled uploads."""
@@ -142,7 +147,12 @@ class Spool:
         """The copy waiting to be made from ``source``, if any."""
         path = self._op_path("copy", source)
         meta = read_json(path)
-        return SpoolOperation(meta["key"], source, path) if meta else None
+        return SpoolOperation(meta["key"], source, path, self._op_path("copyto", meta["key"])) if meta else None
+
+    def copied_from(self, key: str) -> str | None:
+        """The object whose copy to ``key`` waits in the spool: until it is made, ``key`` reads as it."""
+        meta = read_json(self._op_path("copyto", key))
+        return meta["source"] if meta and self._op_path("copy", meta["source"]).exists() else None
 
     def deleting(self, key: str) -> bool:
         """``key`` was deleted while the store was down: readers no longer see it."""
@@ -156,7 +166,8 @@ class Spool:
         for path in sorted(self.directory.glob(f"*.{kind}")):
             meta = read_json(path)
             if meta:
-                found.append(SpoolOperation(meta["key"], meta.get("source", ""), path))
+                target = self._op_path("copyto", meta["key"]) if kind == "copy" else None
+                found.append(SpoolOperation(meta["key"], meta.get("source", ""), path, target))
         return found
 
     def discard(self, key: str) -> None:
