@@ -219,4 +219,37 @@ def test_a_utf8_page_with_a_stray_byte_stays_utf8():
     body = PARAGRAPHS + "<p>Zoë Müller, the café's owner in Málaga, said the vote was “fair”.</p>"
     html = article_html(body=body).encode("utf-8").replace("“".encode(), b"\x93")
     article = extract_page(page(html, content_type="text/html"))
-    assert "Zoë Müller, the café's owner in Málaga, said the vote was \ufffdfair”" in " ".join(article.paragraphs)
+    # and the stray byte itself is read as the windows-1252 quote it was
+    assert "Zoë Müller, the café's owner in Málaga, said the vote was “fair”" in " ".join(article.paragraphs)
+
+
+def test_an_english_utf8_page_with_a_latin1_footer_is_not_redecoded_whole():
+    """Few valid multibyte characters (curly quotes) against a footer's stray bytes: still UTF-8.
+
+    Re-decoding the page whole (the fewest errors wins) read it as mac-iceland: ‚Äô for every ’.
+    """
+    body = PARAGRAPHS + "<p>The mayor’s office said the bridge — closed since May — reopens today.</p>"
+    footer = "<footer><p>© 2024 Société Éditions — Mentions légales, Políticas, Información, Contáctenos</p></footer>"
+    html = article_html(body=body).encode("utf-8").replace(b"</body>", footer.encode("cp1252") + b"</body>")
+    article = extract_page(page(html, content_type="text/html"))
+    assert "The mayor’s office said the bridge — closed since May — reopens today." in article.paragraphs
+
+
+@pytest.mark.parametrize(("text", "encoding"), [
+    ("Belediye başkanı, köprünün inşaatının gelecek yıl tamamlanacağını söyledi. Çalışmalar sırasında trafik "
+     "iki şeride düşürülecek ve otobüs hatları geçici olarak değiştirilecek. Esnaf, yol kapanışlarının "
+     "satışları olumsuz etkileyeceğinden endişe ediyor. Proje için ayrılan bütçenin büyük kısmı devletten "
+     "geliyor. Meclis üyeleri, ihalenin şeffaf yapılması gerektiğini vurguladı. Vatandaşlar görüşlerini "
+     "önümüzdeki ay düzenlenecek toplantıda dile getirebilecek.", "cp1254"),
+    ("Burmistrz zapowiedział, że budowa mostu zakończy się w przyszłym roku. W czasie prac ruch zostanie "
+     "ograniczony do dwóch pasów, a linie autobusowe pojadą objazdami. Przedsiębiorcy obawiają się, że "
+     "zamknięcie ulic zmniejszy ich sprzedaż. Większość pieniędzy na inwestycję pochodzi z budżetu państwa. "
+     "Radni podkreślili, że przetarg musi być przejrzysty. Mieszkańcy będą mogli zgłaszać uwagi na spotkaniu "
+     "w przyszłym miesiącu.", "cp1250"),
+])
+def test_an_undeclared_turkish_or_polish_page_is_read_in_its_own_encoding(text, encoding):
+    # every single-byte code page reads them without a flaw; windows-1252 gives the wrong letters (baþkaný)
+    paragraphs = "".join(f"<p>{sentence.strip()}.</p>" for sentence in text.split(". ") if sentence.strip())
+    html = f"<!DOCTYPE html><html><head></head><body><article>{paragraphs}</article></body></html>".encode(encoding)
+    article = extract_page(page(html, content_type="text/html"))
+    assert text.split(".")[0] in " ".join(article.paragraphs)

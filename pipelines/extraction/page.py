@@ -8,6 +8,7 @@ inputs, so that it runs in a worker process and tests call it directly.
 
 from __future__ import annotations
 
+import codecs
 import logging
 import re
 from collections.abc import Iterator
@@ -193,8 +194,16 @@ def _redecode(body: bytes, encoding: str, text: str) -> str:
     """
     errors = text.count("\ufffd")
     encoding = resolve_encoding(encoding) or encoding  # w3lib's default is spelt "utf8"
-    if encoding == "utf-8" and sum(1 for ch in text if ch > "\x7f" and ch != "\ufffd") >= 2 * errors:
-        return text
+    valid = sum(1 for ch in text if ch > "\x7f" and ch != "\ufffd")  # multibyte characters UTF-8 read whole
+    # UTF-8 with a few stray bytes (a Latin-1 footer, a pasted quote): its valid multibyte characters are
+    # not far outnumbered by its errors. A legacy page read as UTF-8 gives almost none: a few chance ones
+    # for a CJK page (under a third of its errors), next to none for a single-byte one (under a tenth).
+    # Only the stray bytes are then read as windows-1252; re-decoding the page whole garbled every
+    # character UTF-8 had read right.
+    if encoding == "utf-8" and valid and (
+        2 * valid >= errors or (10 * valid >= errors and _detected_encoding(body) not in _MULTIBYTE)
+    ):
+        return body.decode("utf-8", errors=_STRAY_BYTES)
     best, fewest = encoding, errors
     tried = {encoding}
     for candidate in _candidates(body):
@@ -266,13 +275,53 @@ def _detected_encoding(body: bytes) -> str | None:
     """
     from charset_normalizer import from_bytes
 
-    results = list(from_bytes(body[:262144]))
+    # only encodings web pages use: among codecs that all read a page without a flaw, the detector also
+    # offers mac-iceland or cp850, whose reading of a windows-1252 or UTF-8 page is garbage
+    results = [r for r in from_bytes(body[:262144]) if _web_encoding(r.encoding) in _WEB_ENCODINGS]
     if not results:
         return None
     best = results[0]
-    if any("cp1252" in r.could_be_from_charset for r in results if r.chaos <= best.chaos):
-        return "cp1252"
-    return resolve_encoding(best.encoding)
+    # windows-1252 on a tie in flaws, unless the language fit ranks another first by more (Turkish in
+    # windows-1254, Polish in windows-1250 read as windows-1252 are all wrong letters, without a flaw)
+    for result in results:
+        if result.chaos <= best.chaos and "cp1252" in result.could_be_from_charset:
+            return "cp1252" if result.coherence >= best.coherence else _web_encoding(best.encoding)
+    return _web_encoding(best.encoding)
+
+
+_MULTIBYTE = frozenset({"cp932", "euc_jp", "iso2022_jp", "gb18030", "big5hkscs", "cp949", "utf-16-le", "utf-16-be"})
+
+
+def _web_encoding(name: str) -> str:
+    encoding = resolve_encoding(name) or name
+    return _JIS_2004.get(encoding, encoding)
+
+
+# the detector names the JIS X 0213 supersets; pages are in what browsers decode them as
+_JIS_2004 = {"euc_jis_2004": "euc_jp", "euc_jisx0213": "euc_jp", "shift_jis_2004": "cp932", "shift_jisx0213": "cp932"}
+
+
+# the encodings of the WHATWG Encoding Standard, as w3lib resolves them (what browsers read pages in)
+_WEB_ENCODINGS = frozenset(
+    resolve_encoding(name) or name
+    for name in (
+        "utf-8", "ibm866", "iso8859-2", "iso8859-3", "iso8859-4", "iso8859-5", "iso8859-6", "iso8859-7",
+        "iso8859-8", "iso8859-10", "iso8859-13", "iso8859-14", "iso8859-15", "iso8859-16", "koi8-r", "koi8-u",
+        "mac-roman", "cp874", *(f"cp125{n}" for n in range(9)), "mac-cyrillic", "gbk", "gb18030", "big5",
+        "big5hkscs", "euc-jp", "iso2022-jp", "shift-jis", "cp932", "euc-kr", "cp949", "utf-16-le", "utf-16-be",
+    )
+)
+
+
+def _stray_bytes(error: UnicodeError) -> tuple[str, int]:
+    """Bytes UTF-8 cannot read, read as windows-1252 (Latin-1 where it has no character)."""
+    assert isinstance(error, UnicodeDecodeError)
+    bad = error.object[error.start:error.end]
+    return "".join(bytes([b]).decode("cp1252", errors="ignore") or chr(b) for b in bad), error.end
+
+
+_STRAY_BYTES = "pipelines-stray-bytes"
+codecs.register_error(_STRAY_BYTES, _stray_bytes)
 
 
 def _ascii_compatible(encoding: str) -> bool:
