@@ -443,3 +443,66 @@ def test_a_page_without_a_language_gets_the_rules_of_the_language_its_text_reads
                            "sollen nach dem Willen der Regierung schneller kommen."]) == "de"
     assert guess_language(["Москва приняла бюджет города на следующий год."]) == "ru"
     assert guess_language(["Budget 2024: 12 %"]) == ""  # too little text to tell: every table applies
+
+
+@pytest.mark.parametrize(
+    "footer",
+    [
+        "Copyright 2024 The Associated Press. All rights reserved. This material may not be published, broadcast, "
+        "rewritten or redistributed (without permission).",
+        "Copyright 2024 Nexstar Media Inc. All rights reserved. This material may not be published, broadcast, "
+        "rewritten, or redistributed.",
+    ],
+)
+def test_a_copyright_line_with_a_longer_tail_ends_the_article(footer):
+    # narrowing the copyright rule to a footer's shape kept the agencies' notices with their tail
+    kept, counts = clean([*TEXT, footer, "More from the site"])
+    assert kept == TEXT and counts["end_of_article"] == 2
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Watch live on YouTube",
+        "Watch live at 7pm on BBC One",
+        "watch the full interview on YouTube",
+        "Listen to the podcast on Spotify",
+        "Sign up for the Morning Brief",
+        "Sign up for our weekly roundup",
+        "Sign up for free",
+        "Stories you need to know, delivered straight to your inbox.",
+        "The news you need, delivered to your inbox daily.",
+    ],
+)
+def test_calls_to_watch_listen_and_sign_up_are_still_removed(line):
+    # the narrowed calls to action kept these (found in review)
+    kept, counts = clean([TEXT[0], line, TEXT[1]])
+    assert kept == TEXT[:2] and counts["boilerplate"] == 1
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Mit Informationen von Kai Küstner, ARD-Hauptstadtstudio",
+        "Mit Informationen von Sarah Frühauf, MDR",
+        "Mit Material von ARD und ZDF",
+        "Mit Informationen von tagesschau.de",
+        "mit Informationen von ntv.de",
+        "Jetzt spenden und unabhängigen Journalismus unterstützen",
+        "Jetzt spenden – damit unabhängiger Journalismus möglich bleibt",
+        "Jetzt unterstützen und weiterlesen",
+    ],
+)
+def test_german_credits_and_donation_calls_are_still_removed(line):
+    text = ["Nach dem Hochwasser haben Hilfsorganisationen mehr als zwei Millionen Euro gesammelt.",
+            "Der Landrat dankte den vielen freiwilligen Helfern."]
+    kept, counts = clean([text[0], line, text[1]], rules_for("de"))
+    assert kept == text and counts["boilerplate"] == 1
+
+
+@pytest.mark.parametrize("line", ["اشترك في موقعنا", "اشترك في يوتيوب", "اشترك في حسابنا على إنستغرام"])
+def test_arabic_calls_to_subscribe_are_still_removed(line):
+    text = ["افتتحت في الرياض اليوم أعمال المؤتمر الدولي للطاقة المتجددة بحضور عدد من الوزراء.",
+            "ويناقش المشاركون على مدى ثلاثة أيام سبل خفض الانبعاثات."]
+    kept, counts = clean([text[0], line, text[1]], rules_for("ar"))
+    assert kept == text and counts["boilerplate"] == 1

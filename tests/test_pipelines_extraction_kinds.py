@@ -208,6 +208,25 @@ def test_a_kicker_or_a_listed_name_is_no_byline(inside):
     assert "Whitfield" not in inside or any(p.endswith("George Whitfield") for p in result.paragraphs)
 
 
+@pytest.mark.parametrize(
+    "inside, author",
+    [
+        # a name line above the headline: no kicker
+        (f"<p>Maureen Dowd</p><h1>Ceasefire talks resume in Cairo</h1>{STORY}", "Maureen Dowd"),
+        # a list of one item at the end: the byline, not a list of names
+        (f"<h1>Civic awards honour volunteers</h1>{STORY}<ul><li>John Smith</li></ul>", "John Smith"),
+        (f"<h1>Civic awards honour volunteers</h1>{STORY}<ul><li>John Smith and Jane Doe</li></ul>",
+         "John Smith, Jane Doe"),
+    ],
+)
+def test_a_name_above_the_headline_or_a_one_item_list_is_a_byline(inside, author):
+    # narrowing the byline to keep kickers and listed winners lost these (found in review)
+    html = f"<html lang='en'><head><title>News</title></head><body><article>{inside}</article></body></html>"
+    result = extract(html, "https://news.example.com/2026/11/21/story.html")
+    assert result.author == author
+    assert not any(name in p for p in result.paragraphs for name in author.split(", "))
+
+
 def test_photo_credits_under_captions_go():
     result = article("ru_Kommersant_2025_05_14")
     assert not any(p.startswith("Фото:") for p in result.paragraphs)

@@ -52,13 +52,18 @@ PAYWALL = _EN["paywall"]
 # word ("Copyright notices in 2019 were …" cost five paragraphs): the sign ("© 2024 Publisher",
 # "Copyright © Publisher 2024"); the word, then at most a few capitalised words and the year ("Copyright
 # 2024 X", "copyright Inexhibit 2019 - ISSN …", "Copyright: Project Syndicate, 2025"); or "All rights
-# reserved" on its own or after a full stop, comma, dash, year or name ("… Press. All rights reserved.").
+# reserved" on its own or after a full stop, comma, dash, year or name ("… Press. All rights reserved."),
+# and after "Copyright YEAR Name." with the longer tail of an agency's notice.
 _YEAR = r"\b(?:19|20)\d\d\b"
 END_OF_ARTICLE = re.compile(
     r"^\W{0,3}(?:"
     rf"(?:©|\(c\)|copyright\s*(?:©|\(c\))).{{0,40}}{_YEAR}.{{0,80}}"
     rf"|copyright\b\W{{0,3}}(?-i:(?:[A-Z0-9][\w&.\'’-]*,?\s+){{0,6}}){_YEAR}.{{0,80}}"
     r"|(?:.{0,80}(?:[.,;:|–—-]|\b(?:19|20)\d\d|(?-i:\b[A-Z][\w&\'’-]*))\s*)?all rights reserved\b.{0,20}"
+    # "Copyright 2024 The Associated Press. All rights reserved. This material may not be published, …": after
+    # the year, the name and "All rights reserved" an agency's notice runs on
+    rf"|(?:©|\(c\)|copyright(?:\s*(?:©|\(c\)))?)\W{{0,3}}{_YEAR}\s+(?-i:[A-Z][\w&.\'’-]*(?:,?\s+[A-Z0-9][\w&.\'’-]*){{0,6}})"
+    r"\.?\s+all rights reserved\b.{0,240}"
     r")$",
     re.IGNORECASE,
 )

@@ -105,9 +105,10 @@ def take_byline(blocks: list[Block], meta: PageMeta) -> str:
 
     It names the authors when the metadata names none, or only the publisher. Near the top
     but after the first paragraph, only a line that reads as a byline counts ("Von …", "A/B"):
-    a short heading of capitalised words looks like names too. Without "By" or "/", a list item
-    (the last of a list of winners) and a line above the headline (a kicker: "Middle East Crisis")
-    are no byline.
+    a short heading of capitalised words looks like names too. Without "By" or "/", an item of a list
+    of names (the last of a list of winners) and a line above the headline that names the section, a tag
+    or a topic (a kicker: "Middle East Crisis") are no byline; a list of one item and a name above the
+    headline ("Maureen Dowd") are.
     """
     from pipelines.extraction.headline import byline_block, is_publisher
 
@@ -124,13 +125,44 @@ def take_byline(blocks: list[Block], meta: PageMeta) -> str:
             return meta.author
         if not unnamed:
             continue
-        kicker = index == 0 and blocks[1].kind == "head"
         if "/" in text or text.split()[0].casefold() in _BYLINE_WORDS or (
-            index in (0, last) and blocks[index].kind != "item" and not kicker
+            index in (0, last) and not _in_a_list(blocks, index) and not _kicker(blocks, index, names, meta)
         ):
             del blocks[index]
             return ", ".join(names)
     return meta.author
+
+
+def _in_a_list(blocks: list[Block], index: int) -> bool:
+    """An item next to another item: one of a list of names (winners), not a byline printed as a list of one."""
+    return blocks[index].kind == "item" and any(
+        0 <= i < len(blocks) and blocks[i].kind == "item" for i in (index - 1, index + 1)
+    )
+
+
+def _kicker(blocks: list[Block], index: int, names: list[str], meta: PageMeta) -> bool:
+    """A line above the headline that names the page's section, a tag or a topic ("Middle East Crisis"), no one."""
+    if index != 0 or len(blocks) < 2 or blocks[1].kind != "head":
+        return False
+    text = " ".join(blocks[index].text.split()).casefold()
+    if any(text == " ".join(label.split()).casefold() for label in (*meta.sections, *meta.tags)):
+        return True
+    return any(word.casefold().strip(".") in _TOPIC_WORDS for name in names for word in name.split())
+
+
+# Words of a kicker or section label that no person's name carries
+_TOPIC_WORDS = {
+    "crisis", "war", "news", "live", "update", "updates", "election", "elections", "report", "analysis", "opinion",
+    "exclusive", "breaking", "explainer", "special", "coverage", "conflict", "politics", "business", "sport",
+    "sports", "world", "east", "middle", "economy", "climate", "health", "culture", "review", "interview", "latest",
+    "briefing", "podcast", "video", "europe", "america", "africa", "asia", "science", "technology", "tech",
+    "markets", "money", "travel", "weather", "entertainment", "lifestyle", "food", "education", "crime", "justice",
+    "investigation", "investigations", "feature", "features", "letters", "editorial", "column", "commentary",
+    "games", "cup", "league", "championship", "olympics", "pandemic", "coronavirus", "covid", "ukraine", "gaza",
+    "israel", "russia", "china", "trump", "biden", "brexit", "royal", "royals", "family", "state", "states",
+    "government", "parliament", "congress", "budget", "policy", "affairs", "national", "international", "local",
+    "global", "city", "county", "region", "country", "watch", "story", "stories", "fact", "check", "guide",
+}
 
 
 _BYLINE_WORDS = {"by", "von", "par", "por", "di", "door", "av", "af", "text:", "von:", "by:"}
