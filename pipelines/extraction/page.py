@@ -9,9 +9,9 @@ inputs, so that it runs in a worker process and tests call it directly.
 from __future__ import annotations
 
 import codecs
+import functools
 import logging
 import re
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import lxml.html
@@ -227,18 +227,21 @@ def _redecode(body: bytes, encoding: str, text: str) -> str:
     errors = text.count("\ufffd")
     encoding = resolve_encoding(encoding) or encoding  # w3lib's default is spelt "utf8"
     valid = sum(1 for ch in text if ch > "\x7f" and ch != "\ufffd")  # multibyte characters UTF-8 read whole
+    # charset_normalizer takes a few ms to a few hundred: asked at most once
+    detected = functools.cache(functools.partial(_detected_encoding, body))
     # UTF-8 with a few stray bytes (a Latin-1 footer, a pasted quote): its valid multibyte characters are
     # not far outnumbered by its errors. A legacy page read as UTF-8 gives almost none: a few chance ones
     # for a CJK page (under a third of its errors), next to none for a single-byte one (under a tenth).
     # Only the stray bytes are then read as windows-1252; re-decoding the page whole garbled every
     # character UTF-8 had read right.
     if encoding == "utf-8" and valid and (
-        2 * valid >= errors or (10 * valid >= errors and _detected_encoding(body) not in _MULTIBYTE)
+        2 * valid >= errors or (10 * valid >= errors and detected() not in _MULTIBYTE)
     ):
         return body.decode("utf-8", errors=_STRAY_BYTES)
     best, fewest = encoding, errors
     tried = {encoding}
-    for candidate in _candidates(body):
+    for candidate in (*_meta_encodings(body), "utf-8", None):
+        candidate = candidate or detected()  # charset_normalizer's guess last, and only when needed
         if candidate is None or candidate in tried or not _ascii_compatible(candidate):
             continue
         tried.add(candidate)
@@ -248,12 +251,6 @@ def _redecode(body: bytes, encoding: str, text: str) -> str:
             if not count:
                 break
     return text if best == encoding else to_unicode(body, best)
-
-
-def _candidates(body: bytes) -> Iterator[str | None]:
-    yield from _meta_encodings(body)
-    yield "utf-8"
-    yield _detected_encoding(body)  # last, and only when needed: it takes a few ms to a few hundred
 
 
 def _meta_encodings(body: bytes) -> list[str]:
