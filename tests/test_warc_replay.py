@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import filecmp
+import io
 import json
 import random
 import shutil
@@ -199,3 +200,71 @@ def test_a_broken_warc_or_an_unreachable_store_is_named_in_one_short_line(tmp_pa
     from botocore.exceptions import ReadTimeoutError  # a body that stops coming: no built-in ConnectionError
 
     assert UnitFailed("x.warc.gz", ReadTimeoutError(endpoint_url="http://s3")).reason == "archive_unreachable"
+
+
+def without_target_uri(number: int) -> bytes:
+    """A response record as a hand or another tool may write it: no WARC-Target-URI (one gzip member)."""
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    out = io.BytesIO()
+    writer = WARCWriter(out, gzip=True)
+    body = f"<html><head><title>Lost {number}</title></head><body><p>{'No address. ' * 40}</p></body></html>"
+    record = writer.create_warc_record("https://news.example.org/lost.html", "response",
+                                       payload=io.BytesIO(body.encode()),
+                                       http_headers=StatusAndHeaders("200 OK", [("Content-Type", "text/html")],
+                                                                     protocol="HTTP/1.1"))
+    record.rec_headers.remove_header("WARC-Target-URI")
+    writer.write_record(record)
+    return out.getvalue()
+
+
+def corpus_with_records_without_uri(path: Path) -> Path:
+    """The corpus WARC with a record without WARC-Target-URI first and another one halfway: records before and
+    after each."""
+    data = CORPUS_WARC.read_bytes()
+    with open(CORPUS_WARC, "rb") as stream:
+        iterator = ArchiveIterator(stream)
+        offsets = [iterator.get_record_offset() for record in iterator if record.rec_type == "request"]
+    middle = offsets[len(offsets) // 2]
+    path.write_bytes(without_target_uri(1) + data[:middle] + without_target_uri(2) + data[middle:])
+    return path
+
+
+def test_a_record_without_target_uri_is_logged_counted_and_the_replay_goes_on(tmp_path):
+    warc = corpus_with_records_without_uri(tmp_path / "mixed.warc.gz")
+    replayed = scrapy("replay", str(warc), store=tmp_path / "store")
+    assert "Traceback" not in replayed.stderr
+    assert replayed.returncode == 0, replayed.stderr[-2000:]  # a page's error, while the others were stored
+    record = replayed.run_record()
+    assert record["articles_stored"] == len(corpus_truth()) and record["errors"] == {"unreadable_warc": 2}
+    lines = [line for line in replayed.stderr.splitlines() if "has no WARC-Target-URI" in line]
+    assert len(lines) == 2 and all(f"unreadable record skipped: {warc}: response record <urn:uuid:" in line
+                                   for line in lines)
+
+    # the other readers of an archive: one article of it, and any spider answered from it
+    url = sorted(corpus_truth())[-1]
+    extracted = scrapy("extract", str(warc), "--url", url, store=tmp_path / "unused")
+    assert extracted.returncode == 0 and "Traceback" not in extracted.stderr, extracted.stderr[-2000:]
+    assert extracted.stdout.startswith("---\n") and f"url: {url}" in extracted.stdout
+    crawled = scrapy("crawl", "urls", "-a", f"urls={url}", store=tmp_path / "crawled",
+                     settings={"REPLAY_WARC": str(warc)})
+    assert crawled.returncode == 0 and "Traceback" not in crawled.stderr, crawled.stderr[-2000:]
+    assert crawled.run_record()["errors"] == {"unreadable_warc": 2}
+
+
+def test_readers_of_the_archive_read_past_a_record_without_target_uri(tmp_path):
+    from crawler.archive.replay import WarcIndex
+    from pipelines.archive.wacz import cdxj_index, response_times
+
+    warc = corpus_with_records_without_uri(tmp_path / "mixed.warc.gz")
+    skipped: list[str] = []
+    with open(warc, "rb") as stream:
+        urls = {response.url for response in iter_exchanges(stream, skipped.append)}
+    assert urls == set(corpus_truth()) and len(skipped) == 2
+    assert skipped[0].startswith("response record <urn:uuid:") and skipped[0].endswith("has no WARC-Target-URI")
+    index = WarcIndex([warc])
+    assert len(index) == len(urls) and len(index.skipped) == 2
+    assert {url for url, _ in response_times([warc])} == urls
+    assert len(cdxj_index(warc).splitlines()) == len(urls)  # the two are left out of the index, not its end
+
