@@ -7,6 +7,9 @@ import io
 import json
 import random
 import shutil
+import signal
+import subprocess
+import time
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
@@ -14,7 +17,7 @@ from warcio.archiveiterator import ArchiveIterator
 from crawler.archive.spider import UnitFailed
 from pipelines.archive.reader import iter_exchanges
 from pipelines.storage import StorageError
-from tests.helpers import CORPUS_WARC, SAMPLE_SITES, corpus_truth, read_documents, scrapy
+from tests.helpers import CORPUS_WARC, ROOT, SAMPLE_SITES, corpus_truth, read_documents, scrapy, scrapy_command
 from tests.servers.base import ServerProcess
 
 
@@ -268,3 +271,62 @@ def test_readers_of_the_archive_read_past_a_record_without_target_uri(tmp_path):
     assert {url for url, _ in response_times([warc])} == urls
     assert len(cdxj_index(warc).splitlines()) == len(urls)  # the two are left out of the index, not its end
 
+
+def corpus_copies(path: Path, copies: int) -> int:
+    """The corpus's article pages ``copies`` times over, each copy at URLs of its own: a replay that runs for a
+    while. Returns the number of pages."""
+    from pipelines.archive.writer import Exchange, exchange_records, warcinfo_record
+
+    with open(CORPUS_WARC, "rb") as stream:
+        pages = list(iter_exchanges(stream))
+    with open(path, "wb") as out:
+        out.write(warcinfo_record(path.name, {"software": "tests/test_warc_replay.py"}))
+        for copy in range(copies):
+            for page in pages:
+                out.write(exchange_records(Exchange(
+                    url=f"{page.url}{'&' if '?' in page.url else '?'}copy={copy}", site="corpus",
+                    fetched=page.fetched, status=page.status, headers=page.headers, body=page.body, meta=page.meta,
+                ), gzip_level=0))
+    return copies * len(pages)
+
+
+def test_a_second_signal_forces_the_replay_to_stop_and_it_fails(tmp_path):
+    """Contract (docs/commands.md): a replay forced to stop by a second SIGINT or SIGTERM exits 1, and what it
+    stored is whole: a crash never leaves a half-written file."""
+    warc = tmp_path / "many.warc.gz"
+    pages = corpus_copies(warc, copies=10)
+    store, log = tmp_path / "store", tmp_path / "replay.log"
+    with log.open("w") as stderr:
+        process = subprocess.Popen(scrapy_command("replay", str(warc), store=store), cwd=ROOT,
+                                   stdout=subprocess.DEVNULL, stderr=stderr)
+        try:
+            deadline = time.monotonic() + 120
+            while not (store / "articles").is_dir() or not any((store / "articles").rglob("*.txt")):
+                assert process.poll() is None, log.read_text()[-3000:]
+                assert time.monotonic() < deadline, "nothing stored in time"
+                time.sleep(0.02)
+            # Ctrl-C, then SIGTERM: held while the process is stopped, both reach it at once when it goes on,
+            # so the second comes while the first's graceful stop is still going, however fast the machine
+            process.send_signal(signal.SIGSTOP)
+            process.send_signal(signal.SIGINT)
+            process.send_signal(signal.SIGTERM)
+            process.send_signal(signal.SIGCONT)
+            returncode = process.wait(timeout=120)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    text = log.read_text()
+    assert returncode == 1, text[-3000:]
+    assert "shutting down gracefully" in text and "forcing unclean shutdown" in text
+    assert text.strip().splitlines()[-1].startswith("error: the replay was forced to stop (signalled twice)")
+    (record,) = [json.loads(p.read_text()) for p in (store / "runs").glob("*.json")]
+    assert record["finish_reason"] == "running"  # the replay never closed its record
+    # every document in the store is whole (temporaries in .tmp/ are no one's to read), and so is every
+    # manifest line; the replay did not get far
+    documents = read_documents(store)
+    assert 0 < len(documents) < pages
+    assert all(meta["url"].startswith("http") and body.strip() for meta, body in documents.values())
+    for manifest in (store / "manifest").glob("*.jsonl"):
+        for line in manifest.read_text().splitlines():
+            assert (store / json.loads(line)["key"]).is_file()
