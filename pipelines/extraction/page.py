@@ -60,7 +60,7 @@ def extract_page(page: Page, options: ExtractOptions = ExtractOptions()) -> Arti
 
     prune_tree(tree, page.site.strip)
     page_size = paragraph_size(tree)
-    blocks, _ = extract_body(tree, page.url, options, page_size)
+    blocks, _ = extract_body(tree, page.url, options, page_size, live="LiveBlogPosting" in meta.ld_types)
     verdict = classify(
         meta,
         page.url,
