@@ -8,6 +8,7 @@ articleBody is the same text as the HTML, or another story.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import json
 
@@ -16,7 +17,9 @@ import pytest
 
 from crawler.extensions.runrecord import run_record
 from pipelines.extraction.ldbody import split_paragraphs
+from pipelines.item import Page, SiteProfile
 from tests.test_pipelines_extraction_kinds import CASES, FETCHED, extract, recall
+from tests.test_pipelines_pool import pipelines
 
 
 def shell_page(key: str, article_body: str, teaser: int = 1, **ld: object) -> str:
@@ -47,6 +50,26 @@ def test_a_script_rendered_page_keeps_the_article_its_json_ld_carries(key):
     result = extract(shell_page(key, "\n\n".join(paragraphs)), CASES[key].url)
     assert result.paragraphs == paragraphs
     assert result.body_from == "ld" and not result.truncated
+
+
+def test_an_app_shell_with_no_text_of_its_own_keeps_the_article():
+    key = "de_Golem_2025_09_09"
+    paragraphs = CASES[key].paragraphs
+    shell = shell_page(key, "\n\n".join(paragraphs), teaser=0).replace(
+        "<button", "<noscript><p>Bitte aktivieren Sie JavaScript, um diese Seite zu nutzen.</p></noscript><button")
+    result = extract(shell, CASES[key].url)  # was: no article text, and the page was not stored
+    assert result.paragraphs == paragraphs and result.body_from == "ld"
+
+
+def test_the_headline_and_the_standfirst_are_handled_as_in_the_html():
+    key = "es_ElPais_2024_10_15"
+    case = CASES[key]
+    standfirst = "Bruselas estudia centros de deportación fuera de la UE mientras el consenso sobre el asilo se rompe."
+    # articleBody opens with the headline; the page prints the standfirst (its description) above the teaser
+    page = shell_page(key, "\n\n".join([case.title, *case.paragraphs]), description=standfirst)
+    page = page.replace("</h1>", f"</h1><p class='subtitle'>{standfirst}</p>", 1)
+    result = extract(page, case.url)
+    assert result.paragraphs == [standfirst, *case.paragraphs]
 
 
 @pytest.mark.parametrize(
@@ -144,6 +167,18 @@ def test_a_paywalled_article_whose_json_ld_carries_the_text_is_stored_whole_and_
     assert result.access == "paywalled" and not result.truncated
 
 
-def test_the_run_record_counts_the_bodies_taken_from_json_ld():
-    record = run_record({"extract/body_from_ld": 3, "start_time": FETCHED}, {}, FETCHED)
-    assert record["body_from_ld"] == 3
+def test_the_extract_stage_and_the_run_record_count_the_bodies_taken_from_json_ld():
+    extract_stage, _, crawler = pipelines(0)  # extraction inline, as with EXTRACT_WORKERS=0
+    key = "es_ElPais_2024_10_15"
+    shell = Page(url=CASES[key].url, body=shell_page(key, "\n\n".join(CASES[key].paragraphs)).encode(),
+                 site=SiteProfile(key="elpais"), fetched=FETCHED, content_type="text/html; charset=utf-8")
+    try:
+        stored = asyncio.run(extract_stage.process_item(shell))
+        asyncio.run(extract_stage.process_item(Page(url=CASES[key].url, body=CASES[key].html,
+                                                    site=SiteProfile(key="elpais"), fetched=FETCHED)))
+    finally:
+        extract_stage.pool.close()
+    assert stored.paragraphs == CASES[key].paragraphs
+    stats = crawler.stats.get_stats()
+    assert stats["extract/articles"] == 2 and stats["extract/body_from_ld"] == 1
+    assert run_record(stats, {}, FETCHED)["body_from_ld"] == 1

@@ -34,8 +34,11 @@ AGREE_SHARE = 0.5  # of the extracted body's text, the share that must occur in 
 AGREE_FROM = 30  # words: an extracted body shorter than this (a script notice, nothing) cannot say which text it is
 
 
-def ld_body(article: dict[str, Any], blocks: list[Block], description: str = "") -> list[Block] | None:
-    """The article's paragraphs from ``article``'s ``articleBody`` when they should replace ``blocks``, else None."""
+def ld_body(article: dict[str, Any], blocks: list[Block], description: str = "", title: str = "") -> list[Block] | None:
+    """The article's paragraphs from ``article``'s ``articleBody`` when they should replace ``blocks``, else None.
+
+    A first paragraph that is the headline goes, as the HTML extraction leaves the ``<h1>`` out: the
+    standfirst printed under it is then found as in the HTML (``printed_lead``)."""
     raw = article.get("articleBody")
     if isinstance(raw, list):  # a few publishers give it as a list of paragraphs
         raw = "\n\n".join(part for part in raw if isinstance(part, str))
@@ -49,6 +52,8 @@ def ld_body(article: dict[str, Any], blocks: list[Block], description: str = "")
         return None
     if not same_text(blocks, paragraphs, description):
         return None
+    if paragraphs and title and key(paragraphs[0]) == key(title):
+        del paragraphs[0]
     return [Block(text=paragraph) for paragraph in paragraphs]
 
 

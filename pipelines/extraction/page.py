@@ -63,7 +63,7 @@ def extract_page(page: Page, options: ExtractOptions = ExtractOptions()) -> Arti
     page_size = paragraph_size(tree)
     blocks, _ = extract_body(tree, page.url, options, page_size)
     body_from = ""
-    if meta.ld_article and (ld_blocks := ld_body(meta.ld_article, blocks, meta.description)) is not None:
+    if meta.ld_article and (ld_blocks := ld_body(meta.ld_article, blocks, meta.description, meta.title)) is not None:
         # the HTML shows a teaser (or nothing) of the article its JSON-LD carries whole: the publisher sent it
         logger.debug("body from JSON-LD articleBody (%d words, %d extracted): %s",
                      sum(text_size(b.text) for b in ld_blocks), sum(text_size(b.text) for b in blocks), page.url)
