@@ -161,6 +161,16 @@ STORY = {
            "ويناقش المشاركون على مدى ثلاثة أيام سبل خفض الانبعاثات."),
     "ko": ("문화체육관광부는 올해 불법 웹툰 사이트 단속을 강화하겠다고 밝혔다.",
            "이들이 챙긴 광고 수익은 30억 원에 이르는 것으로 조사됐다."),
+    "fr": ("Le conseil municipal a adopté mardi soir le budget de la ville pour l'an prochain.",
+           "Les élus de l'opposition ont voté contre."),
+    "es": ("El ayuntamiento aprobó el martes el presupuesto municipal para el próximo año.",
+           "La oposición votó en contra."),
+    "it": ("Il consiglio comunale ha approvato martedì il bilancio della città per il prossimo anno.",
+           "L'opposizione ha votato contro."),
+    "pt": ("A câmara municipal aprovou na terça-feira o orçamento da cidade para o próximo ano.",
+           "A oposição votou contra."),
+    "pl": ("Rada miasta przyjęła we wtorek budżet na przyszły rok.", "Radni opozycji głosowali przeciw."),
+    "cs": ("Zastupitelstvo v úterý schválilo rozpočet města na příští rok.", "Opozice hlasovala proti."),
 }
 
 
@@ -175,6 +185,16 @@ STORY = {
         ("de", "Mit Informationen der Bürger will die Stadt nun ein Verzeichnis aller Schäden anlegen."),
         ("ar", "وقد اشترك في المؤتمر أكثر من مئتي خبير ومسؤول."),  # "took part in" is no call to subscribe
         ("ko", "경찰은 인기 웹툰을 무단복제해 해외 서버로 유통한 일당 5명을 검거했다."),  # news of piracy, no notice
+        # a report on a newsletter, its subscribers or a signature is no call to subscribe
+        ("fr", "La mairie a lancé une newsletter pour prévenir les habitants des coupures d'eau."),
+        ("fr", "La newsletter du ministère compte désormais 40 000 inscrits, selon le rapport."),
+        ("es", "La empresa envió una newsletter a sus clientes para anunciar la subida de precios."),
+        ("it", "La newsletter della Regione conta ormai 50 mila abbonati, secondo i dati diffusi ieri."),
+        ("it", "Gli abbonati alla pay-tv sono aumentati del cinque per cento nel terzo trimestre."),
+        ("pt", "O presidente pediu que o Congresso assine o tratado antes do fim do ano."),
+        ("pt", "A newsletter da prefeitura já tem 20 mil assinantes, segundo a secretaria."),
+        ("pl", "Ministerstwo wysłało newsletter do wszystkich szkół w poniedziałek rano."),
+        ("cs", "Ministerstvo rozeslalo newsletter všem školám v pondělí ráno."),
     ],
 )
 def test_a_sentence_that_opens_like_boilerplate_stays(language, sentence):
@@ -201,6 +221,14 @@ def test_a_sentence_that_opens_like_boilerplate_stays(language, sentence):
         ("ar", ["اشترك في نشرتنا البريدية"]),
         *(("ar", [line]) for line in ["اشترك في موقعنا", "اشترك في يوتيوب", "اشترك في حسابنا على إنستغرام"]),
         ("ko", ["<저작권자(c) 연합뉴스, 무단 전재-재배포 금지>"]),
+        ("fr", ["Recevez chaque matin notre newsletter dans votre boîte mail", "Inscrivez-vous à la newsletter Culture",
+                "Newsletter"]),
+        ("es", ["Recibe cada mañana nuestra newsletter con las noticias del día", "Newsletter de Economía"]),
+        ("it", ["Iscriviti alla newsletter per ricevere le notizie", "Abbonati ora per leggere senza limiti",
+                "La newsletter del mattino"]),
+        ("pt", ["Assine a newsletter e receba as notícias do dia", "Receba a nossa newsletter todas as manhãs"]),
+        ("pl", ["Zapisz się na nasz newsletter i bądź na bieżąco", "Newsletter"]),
+        ("cs", ["Přihlaste se k odběru newsletteru", "Odebírejte náš newsletter každé ráno"]),
     ],
 )
 def test_boilerplate_in_its_language_is_removed(language, lines):

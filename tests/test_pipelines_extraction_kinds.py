@@ -383,3 +383,58 @@ def test_the_failure_kinds_corpus_scores_above_trafilatura_alone():
     assert not project.failed
     assert project.shingle.f1 >= 0.97 and project.shingle.f1 > alone.shingle.f1
     assert project.fields["title"] > alone.fields["title"] and project.fields["lead"] > alone.fields["lead"]
+
+
+def live_blog(language: str, headline: str, entries: list[tuple[str, str]], share: str) -> str:
+    """A live blog as news sites print one: entries newest first, each with its time and share links."""
+    ld = ('{"@context": "https://schema.org", "@type": "LiveBlogPosting", "headline": "%s", '
+          '"datePublished": "2025-02-23T17:55:00+01:00", "author": {"@type": "Person", "name": "Lena Berger"}}')
+    items = "".join(
+        f'<div class="live-entry" id="e{n}"><div class="entry-time"><time>{time}</time></div>'
+        f'<div class="entry-body"><p>{text}</p></div><div class="entry-share">{share.format(n=n)}</div></div>'
+        for n, (time, text) in enumerate(entries)
+    )
+    return (
+        f'<!DOCTYPE html><html lang="{language}"><head><meta charset="utf-8"><title>{headline}</title>'
+        f'<script type="application/ld+json">{ld % headline}</script></head><body>'
+        '<header><nav><a href="/">Home</a> <a href="/politics">Politics</a> <a href="/business">Business</a></nav>'
+        f'</header><main><article><h1>{headline}</h1><p class="byline">Lena Berger</p>'
+        f'<div class="live-body">{items}</div></article></main>'
+        '<footer><p>© 2025 Example News</p><a href="/about">About us</a></footer></body></html>'
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "entries", "share"),
+    [
+        ("en", [
+            ("10:20", "Breaking: the governing party has lost the seat of Eastfield for the first time in 80 years, "
+                      "with a swing of 14 points to the opposition."),
+            ("10:04", "The opposition leader has arrived at the count in her constituency. She told reporters it "
+                      "had been “a long night, but a good one” and thanked volunteers."),
+            ("09:31", "The first results came in at 23:15 in 2024."),
+            ("09:15", "Turnout is estimated at 59.8 per cent, the lowest since 2001, according to figures compiled "
+                      "by the Press Association."),
+            ("09:02", "Good morning and welcome to our live coverage of the general election count. Polls closed "
+                      "at 10pm last night and results are now coming in from across the country."),
+        ], '<a href="#e{n}">Share</a>'),
+        ("de", [
+            ("21:40 Uhr", "Die Wahlbeteiligung liegt nach Angaben der Bundeswahlleiterin bei 82,5 Prozent und damit "
+                          "so hoch wie seit der Wiedervereinigung nicht mehr."),
+            ("20:15 Uhr", "Der Kanzlerkandidat der Union hat seinen Anhängern in Berlin für den Wahlkampf gedankt "
+                          "und eine schnelle Regierungsbildung angekündigt."),
+            ("18:30 Uhr", "Nach der ersten Hochrechnung liegt die Union klar vorn, dahinter folgen die AfD und die "
+                          "SPD mit deutlichem Abstand."),
+            ("18:00 Uhr", "Die Wahllokale haben geschlossen. Guten Abend und willkommen zu unserem Liveticker zur "
+                          "Bundestagswahl, in dem wir Sie bis in die Nacht auf dem Laufenden halten."),
+        ], '<ul><li><a href="#e{n}">Teilen</a></li><li><a href="#e{n}">Link kopieren</a></li></ul>'),
+    ],
+    ids=["en", "de"],
+)
+def test_every_entry_of_a_live_blog_is_kept(language, entries, share):
+    # precision extraction dropped the entries that end in share links and the first post at the bottom
+    html = live_blog(language, "Election night live: the results as they come in", entries, share)
+    result = extract(html, "https://news.example.com/politics/live/2025/feb/23/election-live")
+    text = "\n".join(result.paragraphs)
+    assert [entry for _, entry in entries if entry not in text] == []
+    assert not any(word in text for word in ("Share", "Teilen", "Link kopieren", "About us", "© 2025"))

@@ -89,17 +89,22 @@ def _settings(options: ExtractOptions) -> Extractor:
 
 
 def extract_body(
-    tree: HtmlElement, url: str, options: ExtractOptions, page_size: int | None = None
+    tree: HtmlElement, url: str, options: ExtractOptions, page_size: int | None = None, live: bool = False
 ) -> tuple[list[Block], str]:
-    """The body's blocks and how they were found: ``precision``, ``scope`` (recovered) or ``default``."""
+    """The body's blocks and how they were found: ``precision``, ``scope`` (recovered) or ``default``.
+
+    A live blog (``live``) always gets the default extraction's entries within its article: precision
+    drops entries that end in a "Share" link and the oldest entry at the bottom, each a small part of
+    the page, so no share of the page's text tells they are missing.
+    """
     blocks = extract_blocks(tree, url, options)
     page_size = paragraph_size(tree) if page_size is None else page_size
-    if not options.favor_precision or size(blocks) >= RECOVER_BELOW * page_size:
+    if not options.favor_precision or (not live and size(blocks) >= RECOVER_BELOW * page_size):
         return blocks, "precision" if options.favor_precision else "default"
     default = extract_blocks(tree, url, replace(options, favor_precision=False))
     if not blocks:
         return default, "default"
-    return recover(tree, blocks, default)
+    return recover(tree, blocks, default, live)
 
 
 def size(blocks: list[Block]) -> int:
@@ -111,18 +116,22 @@ def paragraph_size(tree: HtmlElement) -> int:
     return sum(text_size(p.text_content()) for p in tree.iter("p"))
 
 
-def recover(tree: HtmlElement, precision: list[Block], default: list[Block]) -> tuple[list[Block], str]:
+def recover(
+    tree: HtmlElement, precision: list[Block], default: list[Block], live: bool = False
+) -> tuple[list[Block], str]:
     """Add to the precision extraction what the default one found in the same article container.
 
     The default extraction is trusted only inside the element that holds the precision
     paragraphs (their <article>, else their common ancestor): beyond it lie the next article
     of an endless page, related stories and comments. The result is taken when that adds more
-    text than precision found: the precision text was then less than half of the article.
+    text than precision found: the precision text was then less than half of the article. A live
+    blog's entries are taken whatever they add.
     """
     keys = {key(block.text) for block in precision}
+    needed = 0 if live else size(precision)
     # what the default extraction found beyond precision's blocks bounds what can be added: when that is no more
-    # than precision found, precision's text stands without indexing the page's elements (10 ms on a large page)
-    if sum(text_size(block.text) for block in default if key(block.text) not in keys) <= size(precision):
+    # than needed, precision's text stands without indexing the page's elements (10 ms on a large page)
+    if sum(text_size(block.text) for block in default if key(block.text) not in keys) <= needed:
         return precision, "precision"
     index = _element_index(tree)
     scope = article_scope([index[k] for k in keys if k in index])
@@ -137,7 +146,7 @@ def recover(tree: HtmlElement, precision: list[Block], default: list[Block]) -> 
         elif element is not None and _inside(element, scope):
             kept.append(block)
             extra += text_size(block.text)
-    if extra > size(precision):
+    if extra > needed:
         return kept, "scope"
     return precision, "precision"
 

@@ -61,7 +61,7 @@ def extract_page(page: Page, options: ExtractOptions = ExtractOptions()) -> Arti
 
     prune_tree(tree, page.site.strip)
     page_size = paragraph_size(tree)
-    blocks, _ = extract_body(tree, page.url, options, page_size)
+    blocks, _ = extract_body(tree, page.url, options, page_size, live="LiveBlogPosting" in meta.ld_types)
     body_from = ""
     if meta.ld_article and (ld_blocks := ld_body(meta.ld_article, blocks, meta.description, meta.title)) is not None:
         # the HTML shows a teaser (or nothing) of the article its JSON-LD carries whole: the publisher sent it
