@@ -45,7 +45,8 @@ def ld_body(article: dict[str, Any], blocks: list[Block], description: str = "",
     if not isinstance(raw, str):
         return None
     extracted = sum(text_size(block.text) for block in blocks)
-    if not much_shorter(extracted, text_size(raw)):  # the cheap test first: markup only adds to the raw size
+    # the cheap test first, on the raw text: its markup only adds to its size once a tag ends a word
+    if not much_shorter(extracted, text_size(raw.replace(">", "> ").replace("&gt;", "&gt; "))):
         return None
     paragraphs = split_paragraphs(raw)
     if not much_shorter(extracted, sum(text_size(p) for p in paragraphs)):
