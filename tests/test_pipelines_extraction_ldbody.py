@@ -61,6 +61,18 @@ def test_an_app_shell_with_no_text_of_its_own_keeps_the_article():
     assert result.paragraphs == paragraphs and result.body_from == "ld"
 
 
+def test_a_teaser_that_tells_the_story_in_other_sentences_is_the_same_article():
+    key = "es_ElPais_2024_10_15"
+    # what the page shows: summary points, none of them a sentence of the article
+    summary = ("<ul class='summary'><li>Bruselas estudia abrir centros de deportación fuera de la Unión Europea.</li>"
+               "<li>Von der Leyen quiere endurecer la regulación sobre deportaciones y mira el modelo de Italia en "
+               "Albania.</li><li>Las organizaciones de derechos humanos critican el acuerdo con Turquía y los "
+               "centros.</li></ul>")
+    page = shell_page(key, "\n\n".join(CASES[key].paragraphs), teaser=0).replace("<button", summary + "<button")
+    result = extract(page, CASES[key].url)
+    assert result.paragraphs == CASES[key].paragraphs and result.body_from == "ld"
+
+
 def test_the_headline_and_the_standfirst_are_handled_as_in_the_html():
     key = "es_ElPais_2024_10_15"
     case = CASES[key]
