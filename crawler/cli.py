@@ -9,17 +9,40 @@ before anything starts.
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 from scrapy.commands import ScrapyCommand, ScrapyHelpFormatter
 from scrapy.utils.conf import arglist_to_dict
 
-from crawler.config import check_setting_names
+from crawler.config import check_log_level, check_setting_names
 from crawler.errors import ConfigError
 from pipelines.storage import StorageError
 
 EXIT_FAILED = 1  # the work failed
 EXIT_MISTAKE = 2  # a user's mistake (as Scrapy's own usage errors)
+
+
+def one_line_error(message: str) -> NoReturn:
+    """What argparse and Scrapy's usage errors print instead of the usage block: one line, exit code 2.
+
+    ``argument --port: invalid int value: 'abc'`` under four lines of usage hid the problem; ``scrapy
+    <command> --help`` still shows the usage.
+    """
+    sys.stderr.write(f"error: {message.removeprefix('argument ')}\n")
+    sys.exit(EXIT_MISTAKE)
+
+
+def whole_number(option: str, text: str, low: int, high: int | None = None, expected: str = "") -> int:
+    """An option's value as a whole number in [low, high]; anything else is one line naming the option."""
+    expected = expected or (f"expected a whole number from {low} to {high}" if high is not None
+                            else f"expected a whole number, {low} or more")
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise ConfigError(f"{option} {text}: {expected}") from None
+    if value < low or (high is not None and value > high):
+        raise ConfigError(f"{option} {text}: {expected}")
+    return value
 
 
 class ProjectHelpFormatter(ScrapyHelpFormatter):
@@ -52,10 +75,12 @@ class ProjectCommand(ScrapyCommand):
     def add_options(self, parser) -> None:
         super().add_options(parser)
         parser.formatter_class = ProjectHelpFormatter
+        parser.error = one_line_error  # type: ignore[method-assign]  # Scrapy makes the parser; its usage block goes
 
     def run(self, args: list[str], opts: Any) -> None:
         try:
             check_setting_names(self.settings, arglist_to_dict(getattr(opts, "set", None) or []))
+            check_log_level(self.settings)
             self.run_checked(args, opts)
         except (ConfigError, StorageError, FileNotFoundError) as exc:
             sys.stderr.write(f"error: {exc}\n")

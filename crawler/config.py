@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import logging
 from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
@@ -52,7 +53,15 @@ BOOLEANS = ("ALLOW_PRIVATE_NETWORKS", "ALARM_ENABLED", "ARCHIVE_ENABLED", "ARCHI
             "ROBOTSTXT_OBEY", "AUTOTHROTTLE_ENABLED")
 
 
+def check_log_level(settings: Any) -> None:
+    """``-L`` / ``LOG_LEVEL`` names a level logging knows (else a traceback from the logging set-up)."""
+    level = settings.get("LOG_LEVEL")
+    if not isinstance(level, int) and level not in logging.getLevelNamesMapping():
+        raise ConfigError(f"setting LOG_LEVEL={level!r} (-L): expected one of CRITICAL, ERROR, WARNING, INFO, DEBUG")
+
+
 def check_settings(settings: Any) -> None:
+    check_log_level(settings)
     for name, (reader, check, expected) in NUMBERS.items():
         try:
             value = getattr(settings, reader)(name)

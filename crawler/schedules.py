@@ -5,7 +5,10 @@ a ``cron`` expression (croniter) in its time zone. A job never overlaps
 itself: a run still going when the next is due makes that run skipped, and
 logged. Stopping (SIGTERM/SIGINT) starts no new run, passes the signal once
 to each running crawl, which then shuts down as Scrapy does (requests in
-flight finish, items are written, the run record is closed), and waits.
+flight finish, items are written, the run record is closed), and waits. A
+second signal is passed on too, forcing the crawls to stop at once; the
+scheduler then counts as forced (:attr:`Scheduler.forced`), and its command
+fails as a forced crawl does.
 
 Parsing and timing are plain functions; :class:`Scheduler` only keeps the
 clock and the child processes.
@@ -237,6 +240,7 @@ class Scheduler:
         self.skipped: dict[str, int] = {job.name: 0 for job in jobs}
         self.stopping = threading.Event()
         self.stop_signal = 0
+        self.forced = False  # a second signal came while crawls were still going: they were cut short
 
     def run(self) -> None:
         """Run jobs until :meth:`stop`; then wait for the crawls still going."""
@@ -291,6 +295,9 @@ class Scheduler:
             seconds = (self.clock() - run.started).total_seconds()
             if code == 0:
                 logger.info("job %s: run %d finished in %.1f s", name, run.number, seconds)
+            elif self.forced and code == 1:  # what a crawl forced to stop exits with (docs/commands.md)
+                logger.error("job %s: run %d failed: forced to stop after %.1f s (exit code 1)", name, run.number,
+                             seconds)
             elif self.stop_signal and code == -self.stop_signal:  # signalled before its crawl had begun
                 logger.info("job %s: run %d stopped while starting, after %.1f s", name, run.number, seconds)
             else:
@@ -298,6 +305,8 @@ class Scheduler:
 
     def stop(self, signum: int = signal.SIGTERM) -> None:
         """Start no new run; pass the signal on to running crawls (a second one makes them hurry, as in Scrapy)."""
+        if self.stopping.is_set() and any(run.process.poll() is None for run in list(self.running.values())):
+            self.forced = True  # a second signal, with crawls still going (called from a handler: no logging)
         self.stop_signal = signum
         self.stopping.set()
         for run in list(self.running.values()):
@@ -310,7 +319,7 @@ class Scheduler:
         while self.running:
             self.reap()
             time.sleep(0.1)
-        logger.info("scheduler stopped")
+        logger.info("scheduler stopped" + (" (forced)" if self.forced else ""))
 
     def install_signal_handlers(self) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):

@@ -94,3 +94,44 @@ def test_job_every_3s_runs_three_times_and_refetches_nothing_it_knows(tmp_path):
     assert sorted(p for p in fetched if p.startswith("/news/")) == sorted(f"/{p}" for p in paths)
     assert fetched.count("/sitemap.xml") >= 3
     assert "scheduler stopped" in text
+
+
+def wait_for_text(path: Path, text: str, process: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in (path.read_text() if path.exists() else ""):
+        assert process.poll() is None, f"ended before {text!r}:\n{path.read_text()[-3000:]}"
+        assert time.monotonic() < deadline, f"no {text!r} in time:\n{path.read_text()[-3000:]}"
+        time.sleep(0.02)
+
+
+def test_a_second_signal_forces_the_schedule_to_stop_and_it_fails(tmp_path):
+    """Contract (docs/commands.md): a forced stop exits 1, for the scheduler as for the crawl it was running."""
+    root, store = tmp_path / "site", tmp_path / "store"
+    write_sitemap(root, [write_article(root, n) for n in range(ARTICLES)])
+    requests = tmp_path / "requests.log"
+    # article pages answer after a minute: the crawl is still waiting for them when it is signalled twice
+    with ServerProcess("tests.servers.static_site", str(root), "--delay", "60", "--log", str(requests)) as site:
+        config = tmp_path / "schedules.toml"
+        config.write_text(f'[[job]]\nname = "gazette"\nspider = "sitemap"\nevery = "1h"\n'
+                          f'args = {{ url = "{site.url("/sitemap.xml")}" }}\n')
+        command = scrapy_command("schedule", "--config", str(config), store=store, state=tmp_path / "state",
+                                 settings={"EXTRACT_WORKERS": "0"})
+        log = tmp_path / "schedule.log"
+        with open(log, "w") as output:
+            scheduler = subprocess.Popen(command, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
+            try:
+                wait_for_text(requests, "/news/", scheduler)  # the crawl's engine runs: an article is asked for
+                scheduler.send_signal(signal.SIGTERM)
+                wait_for_text(log, "shutting down gracefully", scheduler)  # the crawl took the first signal
+                scheduler.send_signal(signal.SIGTERM)
+                returncode = scheduler.wait(timeout=60)
+            finally:
+                if scheduler.poll() is None:
+                    scheduler.kill()
+                    scheduler.wait()
+    text = log.read_text()
+    assert returncode == 1, text[-3000:]
+    assert text.strip().splitlines()[-1].startswith("error: the schedule was forced to stop (signalled twice)")
+    assert "job gazette: run 1 failed: forced to stop" in text and "scheduler stopped (forced)" in text
+    (record,) = run_records(store)
+    assert record["job"] == "gazette" and record["finish_reason"] == "running"  # the crawl never closed its record

@@ -153,3 +153,22 @@ def test_help_texts_render_as_written():
     crawl_help = help_text("crawl")
     for argument in ("site=KEY", "limit=N", "url=URL[,URL]", "file=PATH", "urls=URL[,URL]", "Exit codes: 0"):
         assert argument in crawl_help
+
+
+@pytest.mark.parametrize(("args", "line"), [
+    (["browse", "--port", "abc"], "error: --port abc: give a port from 1 to 65535 (0: any free port)"),
+    (["browse", "--port", "8080x"], "error: --port 8080x: give a port from 1 to 65535 (0: any free port)"),
+    (["evaluate", "--worst", "ten"], "error: --worst ten: expected a whole number, 0 or more"),
+    (["evaluate", "--worst", "-3"], "error: --worst -3: expected a whole number, 0 or more"),
+    (["extract", "--format", "xml", "page.html"],
+     "error: --format: invalid choice: 'xml' (choose from 'frontmatter', 'plain')"),
+    (["crawl", "sitemap", "-a", "url=http://127.0.0.1:9/sitemap.xml", "-L", "LOUD"],
+     "error: setting LOG_LEVEL='LOUD' (-L): expected one of CRITICAL, ERROR, WARNING, INFO, DEBUG"),
+    (["crawl", "sitemap", "-a", "url"], "error: Invalid -a value, use -a NAME=VALUE"),
+    (["replay"], "error: give one WARC file, directory or s3:// prefix"),
+])
+def test_a_bad_command_line_value_is_one_line_and_exit_code_2(tmp_path, args, line):
+    """Not argparse's usage block with its message at the end, nor a traceback: the contract's one line."""
+    result = scrapy(*args, store=tmp_path / "store", settings={"LOG_LEVEL": "WARNING"})
+    assert (result.returncode, result.stderr) == (2, line + "\n")
+    assert not (tmp_path / "store").exists()  # nothing started

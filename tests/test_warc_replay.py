@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import filecmp
+import io
 import json
 import random
 import shutil
+import signal
+import subprocess
+import time
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
@@ -13,7 +17,7 @@ from warcio.archiveiterator import ArchiveIterator
 from crawler.archive.spider import UnitFailed
 from pipelines.archive.reader import iter_exchanges
 from pipelines.storage import StorageError
-from tests.helpers import CORPUS_WARC, SAMPLE_SITES, corpus_truth, read_documents, scrapy
+from tests.helpers import CORPUS_WARC, ROOT, SAMPLE_SITES, corpus_truth, read_documents, scrapy, scrapy_command
 from tests.servers.base import ServerProcess
 
 
@@ -199,3 +203,130 @@ def test_a_broken_warc_or_an_unreachable_store_is_named_in_one_short_line(tmp_pa
     from botocore.exceptions import ReadTimeoutError  # a body that stops coming: no built-in ConnectionError
 
     assert UnitFailed("x.warc.gz", ReadTimeoutError(endpoint_url="http://s3")).reason == "archive_unreachable"
+
+
+def without_target_uri(number: int) -> bytes:
+    """A response record as a hand or another tool may write it: no WARC-Target-URI (one gzip member)."""
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    out = io.BytesIO()
+    writer = WARCWriter(out, gzip=True)
+    body = f"<html><head><title>Lost {number}</title></head><body><p>{'No address. ' * 40}</p></body></html>"
+    record = writer.create_warc_record("https://news.example.org/lost.html", "response",
+                                       payload=io.BytesIO(body.encode()),
+                                       http_headers=StatusAndHeaders("200 OK", [("Content-Type", "text/html")],
+                                                                     protocol="HTTP/1.1"))
+    record.rec_headers.remove_header("WARC-Target-URI")
+    writer.write_record(record)
+    return out.getvalue()
+
+
+def corpus_with_records_without_uri(path: Path) -> Path:
+    """The corpus WARC with a record without WARC-Target-URI first and another one halfway: records before and
+    after each."""
+    data = CORPUS_WARC.read_bytes()
+    with open(CORPUS_WARC, "rb") as stream:
+        iterator = ArchiveIterator(stream)
+        offsets = [iterator.get_record_offset() for record in iterator if record.rec_type == "request"]
+    middle = offsets[len(offsets) // 2]
+    path.write_bytes(without_target_uri(1) + data[:middle] + without_target_uri(2) + data[middle:])
+    return path
+
+
+def test_a_record_without_target_uri_is_logged_counted_and_the_replay_goes_on(tmp_path):
+    warc = corpus_with_records_without_uri(tmp_path / "mixed.warc.gz")
+    replayed = scrapy("replay", str(warc), store=tmp_path / "store")
+    assert "Traceback" not in replayed.stderr
+    assert replayed.returncode == 0, replayed.stderr[-2000:]  # a page's error, while the others were stored
+    record = replayed.run_record()
+    assert record["articles_stored"] == len(corpus_truth()) and record["errors"] == {"unreadable_warc": 2}
+    lines = [line for line in replayed.stderr.splitlines() if "has no WARC-Target-URI" in line]
+    assert len(lines) == 2 and all(f"unreadable record skipped: {warc}: response record <urn:uuid:" in line
+                                   for line in lines)
+
+    # the other readers of an archive: one article of it, and any spider answered from it
+    url = sorted(corpus_truth())[-1]
+    extracted = scrapy("extract", str(warc), "--url", url, store=tmp_path / "unused")
+    assert extracted.returncode == 0 and "Traceback" not in extracted.stderr, extracted.stderr[-2000:]
+    assert extracted.stdout.startswith("---\n") and f"url: {url}" in extracted.stdout
+    crawled = scrapy("crawl", "urls", "-a", f"urls={url}", store=tmp_path / "crawled",
+                     settings={"REPLAY_WARC": str(warc)})
+    assert crawled.returncode == 0 and "Traceback" not in crawled.stderr, crawled.stderr[-2000:]
+    assert crawled.run_record()["errors"] == {"unreadable_warc": 2}
+
+
+def test_readers_of_the_archive_read_past_a_record_without_target_uri(tmp_path):
+    from crawler.archive.replay import WarcIndex
+    from pipelines.archive.wacz import cdxj_index, response_times
+
+    warc = corpus_with_records_without_uri(tmp_path / "mixed.warc.gz")
+    skipped: list[str] = []
+    with open(warc, "rb") as stream:
+        urls = {response.url for response in iter_exchanges(stream, skipped.append)}
+    assert urls == set(corpus_truth()) and len(skipped) == 2
+    assert skipped[0].startswith("response record <urn:uuid:") and skipped[0].endswith("has no WARC-Target-URI")
+    index = WarcIndex([warc])
+    assert len(index) == len(urls) and len(index.skipped) == 2
+    assert {url for url, _ in response_times([warc])} == urls
+    assert len(cdxj_index(warc).splitlines()) == len(urls)  # the two are left out of the index, not its end
+
+
+def corpus_copies(path: Path, copies: int) -> int:
+    """The corpus's article pages ``copies`` times over, each copy at URLs of its own: a replay that runs for a
+    while. Returns the number of pages."""
+    from pipelines.archive.writer import Exchange, exchange_records, warcinfo_record
+
+    with open(CORPUS_WARC, "rb") as stream:
+        pages = list(iter_exchanges(stream))
+    with open(path, "wb") as out:
+        out.write(warcinfo_record(path.name, {"software": "tests/test_warc_replay.py"}))
+        for copy in range(copies):
+            for page in pages:
+                out.write(exchange_records(Exchange(
+                    url=f"{page.url}{'&' if '?' in page.url else '?'}copy={copy}", site="corpus",
+                    fetched=page.fetched, status=page.status, headers=page.headers, body=page.body, meta=page.meta,
+                ), gzip_level=0))
+    return copies * len(pages)
+
+
+def test_a_second_signal_forces_the_replay_to_stop_and_it_fails(tmp_path):
+    """Contract (docs/commands.md): a replay forced to stop by a second SIGINT or SIGTERM exits 1, and what it
+    stored is whole: a crash never leaves a half-written file."""
+    warc = tmp_path / "many.warc.gz"
+    pages = corpus_copies(warc, copies=10)
+    store, log = tmp_path / "store", tmp_path / "replay.log"
+    with log.open("w") as stderr:
+        process = subprocess.Popen(scrapy_command("replay", str(warc), store=store), cwd=ROOT,
+                                   stdout=subprocess.DEVNULL, stderr=stderr)
+        try:
+            deadline = time.monotonic() + 120
+            while not (store / "articles").is_dir() or not any((store / "articles").rglob("*.txt")):
+                assert process.poll() is None, log.read_text()[-3000:]
+                assert time.monotonic() < deadline, "nothing stored in time"
+                time.sleep(0.02)
+            # Ctrl-C, then SIGTERM: held while the process is stopped, both reach it at once when it goes on,
+            # so the second comes while the first's graceful stop is still going, however fast the machine
+            process.send_signal(signal.SIGSTOP)
+            process.send_signal(signal.SIGINT)
+            process.send_signal(signal.SIGTERM)
+            process.send_signal(signal.SIGCONT)
+            returncode = process.wait(timeout=120)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    text = log.read_text()
+    assert returncode == 1, text[-3000:]
+    assert "shutting down gracefully" in text and "forcing unclean shutdown" in text
+    assert text.strip().splitlines()[-1].startswith("error: the replay was forced to stop (signalled twice)")
+    (record,) = [json.loads(p.read_text()) for p in (store / "runs").glob("*.json")]
+    assert record["finish_reason"] == "running"  # the replay never closed its record
+    # every document in the store is whole (temporaries in .tmp/ are no one's to read), and so is every
+    # manifest line; the replay did not get far
+    documents = read_documents(store)
+    assert 0 < len(documents) < pages
+    assert all(meta["url"].startswith("http") and body.strip() for meta, body in documents.values())
+    for manifest in (store / "manifest").glob("*.jsonl"):
+        for line in manifest.read_text().splitlines():
+            assert (store / json.loads(line)["key"]).is_file()

@@ -29,12 +29,12 @@ from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Headers, Request, Response
 from scrapy.responsetypes import responsetypes
-from warcio.archiveiterator import ArchiveIterator
 
 from pipelines.archive.files import WARC_SUFFIXES, warc_sources
-from pipelines.archive.reader import ArchivedResponse, iter_exchanges, parse_warc_date
+from pipelines.archive.reader import ArchivedResponse, WarcRecords, iter_exchanges, missing_uri, parse_warc_date
 from pipelines.archive.writer import warc_date
 from pipelines.extraction.values import normalize_url
+from pipelines.report.runlog import count_failure
 from pipelines.storage import storage_from_settings
 
 logger = logging.getLogger(__name__)
@@ -57,17 +57,22 @@ class WarcIndex:
 
     A revisit record counts as a response of its own date, answered with the payload of the capture it
     refers to (found by payload digest, or by WARC-Refers-To-Target-URI and -Date, in any of the files).
+    A record without a target URI is left out, and named in ``skipped``.
     """
 
     def __init__(self, files: list[Path]):
         self.files = files
         self.entries: dict[str, IndexEntry] = {}
+        self.skipped: list[str] = []  # "<file>: what is wrong with the record"
         captures: dict[str, tuple[Path, int]] = {}
         revisits: list[tuple[str, str, list[str]]] = []  # (url, date, keys of the capture referred to)
         for path in files:
             with open(path, "rb") as stream:
-                iterator = ArchiveIterator(stream, check_digests=False)
+                iterator = WarcRecords(stream, check_digests=False)
                 for record in iterator:
+                    if problem := missing_uri(record):
+                        self.skipped.append(f"{path}: {problem}")
+                        continue
                     headers = record.rec_headers
                     url = headers.get_header("WARC-Target-URI")
                     date = headers.get_header("WARC-Date") or ""
@@ -179,6 +184,9 @@ class ReplayMiddleware:
             if not files:
                 raise RuntimeError(f"REPLAY_WARC={location}: no WARC files there")  # fail closed: never go online
             index = WarcIndex(files)
+            for problem in index.skipped:  # counted as a replay counts them
+                count_failure(crawler.stats, "errors", "unreadable_warc", "", keep=settings.getint("RUN_RECORD_URLS"))
+                logger.warning("unreadable record skipped: %s", problem)
             logger.info("replaying %d responses from %d WARC file(s) at %s", len(index), len(files), location)
         return cls(crawler.stats, index, settings.getbool("REPLAY_STREAM"))
 

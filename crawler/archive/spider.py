@@ -51,6 +51,16 @@ class UnitFailed(Exception):
         self.reason = "archive_unreachable" if unreachable else "unreadable_warc"
 
 
+class RecordSkipped(Exception):
+    """One record of a unit that cannot be replayed (no target URI): counted as ``unreadable_warc``, as a
+    record cut short is, and the unit is read on."""
+
+    reason = "unreadable_warc"
+
+    def __init__(self, file: str, problem: str):
+        super().__init__(f"{file}: {problem}")
+
+
 class ReplaySpider(ArticleSpider):
     name = "replay"
     arguments = ("source", "selection")
@@ -157,6 +167,9 @@ class ReplaySpider(ArticleSpider):
             if isinstance(item, UnitFailed):
                 self.count_error(item.reason, f"cannot read the archive: {item}")
                 continue
+            if isinstance(item, RecordSkipped):
+                self.count_error(item.reason, f"unreadable record skipped: {item}")
+                continue
             response: ArchivedResponse = item
             stamp = response.fetched.isoformat()
             if self.latest.get(response.url, "") > stamp:
@@ -192,10 +205,11 @@ class ReplaySpider(ArticleSpider):
             logger.info("replaying %s", unit.file if not unit.spans else f"{unit.file} ({unit.records} records)")
             check = not self.selection.everything
             published = self.published() if check and self.selection.published else None
+            skipped = partial(_put_skipped, records, unit.file)
             for start, end in unit.spans or [(0, None)]:
                 opened = file.open(self.read_bytes) if not unit.spans else file.open_range(start, end, self.read_bytes)
                 with opened as stream:
-                    for response in iter_exchanges(stream):
+                    for response in iter_exchanges(stream, skipped):
                         self.records_read.add(1)
                         # sitemaps, feeds and pages judged not articles stop here, not on the reactor
                         if is_article(response) and (not check or self.selection.wants_response(response, published)):
@@ -224,6 +238,10 @@ class ReplaySpider(ArticleSpider):
             self.on_error(failure)
         finally:
             self.work.finished(failure.request.meta)
+
+
+def _put_skipped(records: queue.Queue, file: str, problem: str) -> None:
+    records.put(RecordSkipped(file, problem))  # counted on the reactor thread, as a unit that failed
 
 
 def source_store(source: str, settings: Any) -> tuple[Any, str]:

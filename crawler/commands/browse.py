@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 from scrapy.exceptions import UsageError
 
-from crawler.cli import ProjectCommand
+from crawler.cli import ProjectCommand, whole_number
 from crawler.config import check_existing_store
 from crawler.errors import ConfigError
 from pipelines.browse.app import Browser, make_server
@@ -41,7 +41,7 @@ class Command(ProjectCommand):
 
     def add_options(self, parser) -> None:
         super().add_options(parser)
-        parser.add_argument("--port", type=int, default=DEFAULT_PORT,
+        parser.add_argument("--port", default=str(DEFAULT_PORT), metavar="N",
                             help=f"port to listen on (default {DEFAULT_PORT}; 0: any free port)")
         parser.add_argument("--bind", default="127.0.0.1", metavar="ADDRESS",
                             help="address to listen on (default 127.0.0.1: this machine only)")
@@ -49,8 +49,8 @@ class Command(ProjectCommand):
     def run_checked(self, args: list[str], opts: Any) -> None:
         if args:
             raise UsageError("browse takes no arguments; name the store with -s STORE_URI=…")
-        if not 0 <= opts.port <= 65535:  # else the socket's OverflowError, after the store was indexed
-            raise ConfigError(f"--port {opts.port}: give a port from 1 to 65535 (0: any free port)")
+        # checked here, not by argparse: one line naming the problem (and before the store is indexed)
+        port = whole_number("--port", opts.port, 0, 65535, "give a port from 1 to 65535 (0: any free port)")
         check_existing_store(self.settings)
         try:
             loopback = ipaddress.ip_address(opts.bind).is_loopback
@@ -63,12 +63,12 @@ class Command(ProjectCommand):
         sys.stderr.write(f"browse: {len(index):,} documents of {storage.uri} "
                          f"({read:,} newly indexed in {time.monotonic() - started:.1f} s)\n")
         try:
-            server = make_server(Browser(index, storage), opts.bind, opts.port)
+            server = make_server(Browser(index, storage), opts.bind, port)
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
-                raise ConfigError(f"--port {opts.port}: taken by another program; give another (0: any free port)") \
+                raise ConfigError(f"--port {port}: taken by another program; give another (0: any free port)") \
                     from None
-            raise ConfigError(f"--bind {opts.bind} --port {opts.port}: {exc.strerror}") from None
+            raise ConfigError(f"--bind {opts.bind} --port {port}: {exc.strerror}") from None
         host, port = server.server_address[:2]
         shown = f"[{host}]" if ":" in host else host
         sys.stdout.write(f"browse: http://{shown}:{port}/  (read-only; Ctrl-C stops)\n")

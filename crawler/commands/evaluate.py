@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from crawler.cli import ProjectCommand
+from crawler.cli import ProjectCommand, whole_number
 from crawler.errors import ConfigError
 from pipelines.extraction.corpus import is_nonarticle_set
 from pipelines.extraction.quality import (
@@ -51,7 +51,7 @@ class Command(ProjectCommand):
     def add_options(self, parser) -> None:
         super().add_options(parser)
         parser.add_argument("--json", action="store_true", help="print the figures as JSON")
-        parser.add_argument("--worst", type=int, default=0, metavar="N", help="list the N pages that lose most")
+        parser.add_argument("--worst", default="0", metavar="N", help="list the N pages that lose most")
         parser.add_argument("--systems", default=",".join(DEFAULT_SYSTEMS),
                             help=f"comma-separated, of {', '.join(SYSTEMS)} (default: %(default)s)")
 
@@ -60,6 +60,7 @@ class Command(ProjectCommand):
             *([p for p in SHARED_CORPORA if p.is_dir()] or [FIXTURE_CORPUS]),
             *([NONARTICLES] if NONARTICLES.is_dir() else []),
         ]
+        worst = whole_number("--worst", opts.worst, 0)
         systems = [name.strip() for name in opts.systems.split(",") if name.strip()]
         for name in systems:
             if name not in SYSTEMS:
@@ -80,7 +81,7 @@ class Command(ProjectCommand):
             if "project" in results:
                 lost, articles = lost + len(results["project"].failed), articles + results["project"].pages
             if not opts.json:
-                print_table(corpus, results, time.monotonic() - started, opts.worst)
+                print_table(corpus, results, time.monotonic() - started, worst)
         if opts.json:
             print(json.dumps(report, indent=2))
         elif nonarticles and articles:

@@ -168,11 +168,11 @@ def own_url(body: bytes) -> str:
 
 def archived_page(path: Path, wanted: str) -> str:
     """The URL of the page to extract from an archive: ``wanted`` if the archive holds it, else its only article."""
-    urls, articles = set(), set()
+    urls, articles, skipped = set(), set(), []  # records skipped are logged by the replay that follows
     try:
         for _, opener in warc_sources(str(path), None):
             with opener() as stream:
-                for response in iter_exchanges(stream):
+                for response in iter_exchanges(stream, skipped.append):
                     urls.add(normalize_url(response.url))
                     if is_article(response):
                         articles.add(response.url)
@@ -185,5 +185,6 @@ def archived_page(path: Path, wanted: str) -> str:
     if len(articles) == 1:
         return articles.pop()
     if not articles:
-        raise ConfigError(f"{path}: no article page (a 200 HTML response) in it; name one with --url")
+        unreadable = f" ({len(skipped)} unreadable record(s) skipped: {skipped[0]})" if skipped else ""
+        raise ConfigError(f"{path}: no article page (a 200 HTML response) in it{unreadable}; name one with --url")
     raise ConfigError(f"{path} holds {len(articles)} pages: pick one with --url (e.g. {min(articles)})")

@@ -4,7 +4,9 @@ Every job is checked first (spider, arguments, settings), so a mistake is one
 line naming the job and field and nothing starts. Each run is its own
 ``scrapy crawl`` process with ``-s JOB_NAME=<job>``; ``-s`` options given to
 ``schedule`` reach every run and win over the file's. SIGTERM or Ctrl-C stops
-the scheduler once the running crawls have finished their writes.
+the scheduler once the running crawls have finished their writes (exit code
+0); a second one forces them to stop at once, and the scheduler exits 1, as a
+crawl forced to stop does (docs/commands.md).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from scrapy.exceptions import UsageError
 from scrapy.utils.conf import arglist_to_dict
 from scrapy.utils.log import configure_logging
 
-from crawler.cli import ProjectCommand
+from crawler.cli import EXIT_FAILED, ProjectCommand
 from crawler.commands.crawl import checked_spider
 from crawler.config import check_setting_names
 from crawler.errors import ConfigError
@@ -68,6 +70,10 @@ class Command(ProjectCommand):
         scheduler = Scheduler(jobs, command=partial(crawl_command, overrides=overrides), cwd=os.getcwd())
         scheduler.install_signal_handlers()
         scheduler.run()
+        if scheduler.forced:  # the crawls it passed the second signal on to left their last writes unfinished
+            sys.stderr.write("error: the schedule was forced to stop (signalled twice): the crawls it was running "
+                             "were forced to stop too, their last writes may be unfinished\n")
+            self.exitcode = EXIT_FAILED
 
     @staticmethod
     def print_jobs(jobs: list[Job]) -> None:

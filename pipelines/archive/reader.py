@@ -14,6 +14,13 @@ Archives other tools wrote are read too: warcio's ``capture_http`` and
 with ``X-Crawler-*`` headers, no request records, ``WARC-Truncated``), and
 ``revisit`` records, which are given the payload of the capture they refer to
 when an earlier record of the same file holds it.
+
+A response or revisit record without ``WARC-Target-URI`` (made by hand, or by
+a tool that left it out) cannot be replayed: warcio raises AttributeError on
+it, which ended the reading of the whole file (a traceback, or every later
+record lost). :class:`WarcRecords` reads past it, and :func:`iter_exchanges`
+tells its ``skipped`` callback, once per such record, so that callers log and
+count it.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ import json
 import logging
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
@@ -30,6 +37,7 @@ from typing import Any, BinaryIO
 from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import ChunkedDataReader
 from warcio.exceptions import ArchiveLoadFailed
+from warcio.recordloader import ArcWarcRecordLoader
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +54,40 @@ class RecordCutShort(ArchiveLoadFailed):
 
 
 ARTICLE_ROLE = "article"  # the role our metadata records give an article page (crawler.spiders.base)
+CAPTURE_TYPES = ("response", "revisit")  # the records that are captures of a URL, and need it
+
+
+class _RecordLoader(ArcWarcRecordLoader):
+    """warcio's record loader, reading a record without a target URI as one without HTTP headers.
+
+    warcio 1.8 calls ``uri.startswith`` on the missing header (AttributeError); the fix was offered
+    upstream (webrecorder/warcio pull request 203) and closed unmerged.
+    """
+
+    def load_http_headers(self, rec_type, uri, stream, length):
+        return super().load_http_headers(rec_type, uri or "", stream, length)
+
+
+class WarcRecords(ArchiveIterator):
+    """warcio's ArchiveIterator that reads on past a record without ``WARC-Target-URI`` (see
+    :func:`missing_uri`)."""
+
+    def __init__(self, stream: BinaryIO, *, verify_http: bool = False, arc2warc: bool = False, **options: Any):
+        super().__init__(stream, verify_http=verify_http, arc2warc=arc2warc, **options)
+        self.loader = _RecordLoader(verify_http=verify_http, arc2warc=arc2warc)
+
+
+def missing_uri(record) -> str:
+    """For a capture record without ``WARC-Target-URI``: what is wrong, naming the record; else ""."""
+    headers = record.rec_headers
+    if record.rec_type not in CAPTURE_TYPES or (headers.get_header("WARC-Target-URI") or "").strip():
+        return ""
+    named = headers.get_header("WARC-Record-ID") or f"of {headers.get_header('WARC-Date') or 'no date'}"
+    return f"{record.rec_type} record {named} has no WARC-Target-URI"
+
+
+def _log_skipped(problem: str) -> None:
+    logger.warning("unreadable record skipped: %s", problem)
 
 
 @dataclass
@@ -75,17 +117,23 @@ def is_article(response: ArchivedResponse) -> bool:
     return response.status == 200 and response.header("Content-Type").split(";")[0].strip().lower() in HTML_TYPES
 
 
-def iter_exchanges(stream: BinaryIO) -> Iterator[ArchivedResponse]:
-    """Responses (and resolved revisits) of a WARC stream, each with its metadata record's values."""
+def iter_exchanges(stream: BinaryIO, skipped: Callable[[str], None] = _log_skipped) -> Iterator[ArchivedResponse]:
+    """Responses (and resolved revisits) of a WARC stream, each with its metadata record's values.
+
+    A capture record that cannot be replayed (no target URI) is left out, and ``skipped`` is called with
+    what is wrong with it (by default, a warning in the log).
+    """
     captures: dict[str, int] = {}  # payload digest, and "uri date", of each response -> its offset
     pending: ArchivedResponse | None = None
-    iterator = ArchiveIterator(stream, check_digests=False)
+    iterator = WarcRecords(stream, check_digests=False)
     for record in iterator:
         kind = record.rec_type
-        if kind in ("response", "revisit") and pending is not None:
+        if kind in CAPTURE_TYPES and pending is not None:
             yield pending
             pending = None
-        if kind == "response" and record.http_headers is not None:
+        if problem := missing_uri(record):
+            skipped(problem)
+        elif kind == "response" and record.http_headers is not None:
             pending = archived_response(record)
             offset = iterator.get_record_offset()
             captures[f"{pending.url} {record.rec_headers.get_header('WARC-Date')}"] = offset
@@ -150,7 +198,7 @@ def _resolve_revisit(record, captures: dict[str, int], stream: BinaryIO) -> Arch
     position = stream.tell()  # the outer iterator reads on from here: put the stream back after
     try:
         stream.seek(offset)
-        original = next(ArchiveIterator(stream, check_digests=False))
+        original = next(WarcRecords(stream, check_digests=False))
         response = archived_response(original)
     finally:
         stream.seek(position)

@@ -19,20 +19,22 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import shutil
 import warnings
 import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache, partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from warcio.archiveiterator import ArchiveIterator
-
 from pipelines.archive.files import index_name
-from pipelines.archive.reader import is_article, iter_exchanges
+from pipelines.archive.reader import WarcRecords, is_article, iter_exchanges, missing_uri
 from pipelines.document.render import iso_utc
 from pipelines.storage import Storage
+
+logger = logging.getLogger(__name__)
 
 WACZ_VERSION = "1.1.1"
 SOFTWARE = "newsarchive (cdxj-indexer)"
@@ -54,11 +56,27 @@ class Page:
                 "ts": self.ts, **({"title": self.title} if self.title else {})}
 
 
+@cache
 def _indexer():
     with warnings.catch_warnings():  # py3amf, which cdxj-indexer loads, warns about pkg_resources on import
         warnings.simplefilter("ignore")
         from cdxj_indexer.main import CDXJIndexer
-    return CDXJIndexer
+
+    class Indexer(CDXJIndexer):
+        """cdxj-indexer reading through :class:`WarcRecords`: a capture without a target URI is left out of
+        the index, in one log line, instead of warcio's AttributeError ending the index."""
+
+        def _create_record_iter(self, input_):
+            return WarcRecords(input_, no_record_parse=not self.record_parse, arc2warc=True,
+                               verify_http=self.verify_http)
+
+        def filter_record(self, record) -> bool:
+            if problem := missing_uri(record):
+                logger.warning("unreadable record not indexed: %s: %s", self.curr_filename, problem)
+                return False
+            return super().filter_record(record)
+
+    return Indexer
 
 
 def cdxj_index(warc: Path | BinaryIO, filename: str = "") -> str:
@@ -93,8 +111,8 @@ def response_times(warcs: list[Path]) -> set[tuple[str, str]]:
     found = set()
     for warc in warcs:
         with open(warc, "rb") as stream:
-            for record in ArchiveIterator(stream, check_digests=False):
-                if record.rec_type in ("response", "revisit"):
+            for record in WarcRecords(stream, check_digests=False):
+                if record.rec_type in ("response", "revisit") and not missing_uri(record):
                     headers = record.rec_headers
                     found.add(
                         (headers.get_header("WARC-Target-URI"), timestamp14(headers.get_header("WARC-Date") or ""))
@@ -121,10 +139,14 @@ def archive_pages(warcs: list[Path]) -> list[Page]:
     pages = []
     for warc in warcs:
         with open(warc, "rb") as stream:
-            for response in iter_exchanges(stream):
+            for response in iter_exchanges(stream, partial(_skipped, warc.name)):
                 if is_article(response):
                     pages.append(Page(url=response.url, ts=iso_utc(response.fetched)))
     return pages
+
+
+def _skipped(file: str, problem: str) -> None:
+    logger.warning("unreadable record not listed as a page: %s: %s", file, problem)
 
 
 def write_wacz(target: BinaryIO, warcs: list[Path], pages: list[Page], title: str = "") -> None:

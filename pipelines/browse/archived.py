@@ -27,7 +27,8 @@ from typing import Any
 import lxml.html
 from lxml_html_clean import Cleaner
 from w3lib.encoding import html_to_unicode
-from warcio.archiveiterator import ArchiveIterator
+
+from pipelines.archive.reader import WarcRecords, missing_uri
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS warc_files (key TEXT PRIMARY KEY, size INTEGER NOT NULL);
@@ -101,9 +102,9 @@ class WarcLocator:
             return
         rows = []
         with self.storage.open_read(key) as stream:
-            iterator = ArchiveIterator(stream, check_digests=False)
-            for record in iterator:
-                if record.rec_type == "response" and record.http_headers is not None:
+            iterator = WarcRecords(stream, check_digests=False)
+            for record in iterator:  # a response without a target URI cannot be shown: left out
+                if record.rec_type == "response" and record.http_headers is not None and not missing_uri(record):
                     status = (record.http_headers.get_statuscode() or "0").strip()
                     rows.append((record.rec_headers.get_header("WARC-Target-URI"),
                                  record.rec_headers.get_header("WARC-Date") or "", key,
@@ -118,7 +119,7 @@ class WarcLocator:
     def _read(self, key: str, offset: int) -> ArchivedPage | None:
         with self.storage.open_read(key) as stream:
             _skip(stream, offset)
-            for record in ArchiveIterator(stream, check_digests=False):
+            for record in WarcRecords(stream, check_digests=False):
                 if record.rec_type != "response":
                     return None
                 headers = list(record.http_headers.headers) if record.http_headers else []
