@@ -88,4 +88,6 @@ class ExtractPipeline:
             stats.inc_value(f"extract/{article.access}")
         if article.truncated:
             stats.inc_value("extract/truncated")
+        if article.body_from:
+            stats.inc_value(f"extract/body_from_{article.body_from}")
         return article

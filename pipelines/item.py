@@ -82,6 +82,7 @@ class Article:
     cleaned: dict[str, int] | None = None  # once cleaned: how many blocks each clean rule removed
     access: str = ""  # "paywalled" when the publisher says the article is not free to read
     truncated: bool = False  # the body is much shorter than the article the page declares
+    body_from: str = ""  # "ld": the text is the page's JSON-LD articleBody, the HTML showing part of it (counted only)
 
     @property
     def paragraphs(self) -> list[str]:

@@ -273,6 +273,37 @@ def test_article_text_in_a_hidden_container_is_kept(wrapper):
     assert recall(key, result.paragraphs) > 0.9
 
 
+@pytest.mark.parametrize(
+    "wrapper",
+    [
+        # the rest of the article behind a "read more" button, hidden by attributes, which trafilatura dropped
+        # (a block hidden by its class alone is left to trafilatura: prune.HIDDEN_CANDIDATES says why)
+        '<div aria-hidden="true" class="article-more"></div>',
+        '<div style="display: none" class="article-more"></div>',
+        '<div hidden class="read-more-content hidden"></div>',
+        '<div style="max-height: 0" class="article__rest is-collapsed"></div>',
+    ],
+)
+def test_the_rest_of_the_article_behind_a_read_more_button_is_kept(wrapper):
+    key = "de_HamburgerAbendblatt_2025_09_09"  # 21 paragraphs; hidden from the fifth on
+    result = extract(hide_paragraphs(CASES[key].html, wrapper, 4), CASES[key].url)
+    assert recall(key, result.paragraphs) > 0.9
+
+
+def test_hidden_layers_behind_a_read_more_class_still_go():
+    key = "de_HamburgerAbendblatt_2025_09_09"
+    notice = ("Mit unserem Newsletter erhalten Sie jeden Morgen die wichtigsten Nachrichten aus Hamburg und der Welt "
+              "direkt in Ihr Postfach, kostenlos und jederzeit kündbar, dazu exklusive Angebote unserer Partner. ")
+    consent = ("Wir und unsere Partner speichern und verarbeiten Daten wie Cookies und Geräte-Kennungen, um Inhalte "
+               "und Anzeigen zu personalisieren und die Nutzung unserer Website zu analysieren. ")
+    layers = (f'<div class="modal newsletter-modal is-hidden"><p>{notice * 4}</p></div>'
+              f'<div class="cookie-banner hidden"><p>{consent * 4}</p></div>'
+              f'<template id="teaser-card"><p>{notice * 4}</p></template>')
+    html = CASES[key].html.decode().replace("</body>", layers + "</body>")
+    text = " ".join(extract(html, CASES[key].url).paragraphs)
+    assert "Newsletter erhalten" not in text and "Geräte-Kennungen" not in text
+
+
 def test_a_hidden_copy_of_the_shown_text_is_not_kept_twice():
     key = "de_NDR_2025_06_18"
     tree = lxml.html.document_fromstring(CASES[key].html.decode())

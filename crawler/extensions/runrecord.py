@@ -52,6 +52,7 @@ def run_record(stats: dict[str, Any], base: dict[str, Any], now: datetime) -> di
         # articles whose publisher says they are not free to read, and bodies cut short of the declared article
         "paywalled": stats.get("extract/paywalled", 0),
         "truncated": stats.get("extract/truncated", 0),
+        "body_from_ld": stats.get("extract/body_from_ld", 0),  # bodies taken from the page's JSON-LD articleBody
         "archive": {
             "responses": stats.get("archive/responses", 0),
             "records": stats.get("archive/records", 0),

@@ -49,4 +49,10 @@ def read_access(meta: PageMeta, page_size: int) -> Access:
 
 
 def is_truncated(access: Access, body_size: int) -> bool:
-    return access.declared_size >= MIN_DECLARED and body_size < TRUNCATED_BELOW * access.declared_size
+    return much_shorter(body_size, access.declared_size)
+
+
+def much_shorter(body_size: int, declared_size: int) -> bool:
+    """A body that is cut short of the article the page declares: what marks it truncated, and what lets the
+    page's own articleBody replace it (pipelines/extraction/ldbody.py)."""
+    return declared_size >= MIN_DECLARED and body_size < TRUNCATED_BELOW * declared_size

@@ -22,6 +22,7 @@ from pipelines.extraction.access import is_truncated, read_access
 from pipelines.extraction.body import extract_body, paragraph_size, printed_lead
 from pipelines.extraction.classify import classify, read_signals
 from pipelines.extraction.cleaning import clean_article
+from pipelines.extraction.ldbody import ld_body
 from pipelines.extraction.options import ExtractOptions
 from pipelines.extraction.prune import prune_tree
 from pipelines.extraction.textsize import text_size
@@ -61,6 +62,12 @@ def extract_page(page: Page, options: ExtractOptions = ExtractOptions()) -> Arti
     prune_tree(tree, page.site.strip)
     page_size = paragraph_size(tree)
     blocks, _ = extract_body(tree, page.url, options, page_size, live="LiveBlogPosting" in meta.ld_types)
+    body_from = ""
+    if meta.ld_article and (ld_blocks := ld_body(meta.ld_article, blocks, meta.description, meta.title)) is not None:
+        # the HTML shows a teaser (or nothing) of the article its JSON-LD carries whole: the publisher sent it
+        logger.debug("body from JSON-LD articleBody (%d words, %d extracted): %s",
+                     sum(text_size(b.text) for b in ld_blocks), sum(text_size(b.text) for b in blocks), page.url)
+        blocks, body_from = ld_blocks, "ld"
     verdict = classify(
         meta,
         page.url,
@@ -97,6 +104,7 @@ def extract_page(page: Page, options: ExtractOptions = ExtractOptions()) -> Arti
         page_url=page.url,
         access="paywalled" if access.paywalled else "",
         truncated=is_truncated(access, words),
+        body_from=body_from,
     )
 
 

@@ -1,0 +1,196 @@
+"""The body from the page's JSON-LD articleBody, when its HTML shows a teaser or nothing of the article.
+
+Pages built from real ones (tests/fixtures/kinds: fundus test pages with their checked paragraphs): a
+Next.js-like shell that prints the first paragraph and carries the article in its JSON-LD, in several
+languages and in the shapes publishers give articleBody; a real page cut to its teaser; pages whose
+articleBody is the same text as the HTML, or another story.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+
+import lxml.html
+import pytest
+
+from crawler.extensions.runrecord import run_record
+from pipelines.extraction.ldbody import split_paragraphs
+from pipelines.item import Page, SiteProfile
+from tests.test_pipelines_extraction_kinds import CASES, FETCHED, extract, recall
+from tests.test_pipelines_pool import pipelines
+
+
+def shell_page(key: str, article_body: str, teaser: int = 1, **ld: object) -> str:
+    """A script-rendered page of the case: its first ``teaser`` paragraphs printed, the article in the JSON-LD."""
+    case = CASES[key]
+    data = {
+        "@context": "https://schema.org", "@type": "NewsArticle", "headline": case.title,
+        "datePublished": case.date, "inLanguage": case.language, "articleBody": article_body, **ld,
+    }
+    shown = "".join(f"<p>{html.escape(p)}</p>" for p in case.paragraphs[:teaser])
+    return (
+        f"<!DOCTYPE html><html lang='{case.language}'><head><meta charset='utf-8'>"
+        f"<title>{html.escape(case.title)}</title>"
+        f"<script type='application/ld+json'>{json.dumps(data, ensure_ascii=False)}</script></head>"
+        "<body><div id='__next'><header><nav><a href='/'>Start</a> <a href='/politik'>Politik</a></nav></header>"
+        f"<main><article><h1>{html.escape(case.title)}</h1>{shown}"
+        "<button class='read-more' aria-expanded='false'>…</button></article></main>"
+        "<footer><a href='/impressum'>Impressum</a></footer></div>"
+        "<script id='__NEXT_DATA__' type='application/json'>{\"props\":{\"pageProps\":{\"id\":4711}}}</script>"
+        "</body></html>"
+    )
+
+
+@pytest.mark.parametrize("key", ["es_ElPais_2024_10_15", "ru_Kommersant_2025_05_14", "jp_MainichiShimbun_2025_01_14",
+                                 "de_Golem_2025_09_09"])
+def test_a_script_rendered_page_keeps_the_article_its_json_ld_carries(key):
+    paragraphs = CASES[key].paragraphs
+    result = extract(shell_page(key, "\n\n".join(paragraphs)), CASES[key].url)
+    assert result.paragraphs == paragraphs
+    assert result.body_from == "ld" and not result.truncated
+
+
+def test_an_app_shell_with_no_text_of_its_own_keeps_the_article():
+    key = "de_Golem_2025_09_09"
+    paragraphs = CASES[key].paragraphs
+    shell = shell_page(key, "\n\n".join(paragraphs), teaser=0).replace(
+        "<button", "<noscript><p>Bitte aktivieren Sie JavaScript, um diese Seite zu nutzen.</p></noscript><button")
+    result = extract(shell, CASES[key].url)  # was: no article text, and the page was not stored
+    assert result.paragraphs == paragraphs and result.body_from == "ld"
+
+
+def test_a_teaser_that_tells_the_story_in_other_sentences_is_the_same_article():
+    key = "es_ElPais_2024_10_15"
+    # what the page shows: summary points, none of them a sentence of the article
+    summary = ("<ul class='summary'><li>Bruselas estudia abrir centros de deportación fuera de la Unión Europea.</li>"
+               "<li>Von der Leyen quiere endurecer la regulación sobre deportaciones y mira el modelo de Italia en "
+               "Albania.</li><li>Las organizaciones de derechos humanos critican el acuerdo con Turquía y los "
+               "centros.</li></ul>")
+    page = shell_page(key, "\n\n".join(CASES[key].paragraphs), teaser=0).replace("<button", summary + "<button")
+    result = extract(page, CASES[key].url)
+    assert result.paragraphs == CASES[key].paragraphs and result.body_from == "ld"
+
+
+def test_the_headline_and_the_standfirst_are_handled_as_in_the_html():
+    key = "es_ElPais_2024_10_15"
+    case = CASES[key]
+    standfirst = "Bruselas estudia centros de deportación fuera de la UE mientras el consenso sobre el asilo se rompe."
+    # articleBody opens with the headline; the page prints the standfirst (its description) above the teaser
+    page = shell_page(key, "\n\n".join([case.title, *case.paragraphs]), description=standfirst)
+    page = page.replace("</h1>", f"</h1><p class='subtitle'>{standfirst}</p>", 1)
+    result = extract(page, case.url)
+    assert result.paragraphs == [standfirst, *case.paragraphs]
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        lambda ps: "\n".join(ps),  # one line per paragraph
+        lambda ps: "".join(f"<p>{p}</p>" for p in ps),  # HTML
+        lambda ps: html.escape("".join(f"<p>{p}</p>" for p in ps)),  # escaped HTML
+        lambda ps: "".join(f"<p>{html.escape(html.escape(p))}</p>" for p in ps),  # text escaped twice ("&amp;amp;")
+    ],
+    ids=["lines", "html", "escaped-html", "escaped-twice"],
+)
+def test_each_shape_of_article_body_gives_the_paragraphs(shape):
+    key = "es_ElPais_2024_10_15"
+    paragraphs = CASES[key].paragraphs
+    assert extract(shell_page(key, shape(paragraphs)), CASES[key].url).paragraphs == paragraphs
+
+
+def test_an_article_body_in_one_run_stays_one_paragraph():
+    key = "ru_Kommersant_2025_05_14"
+    run = " ".join(CASES[key].paragraphs)  # nothing says where a paragraph ends: none is invented
+    result = extract(shell_page(key, run), CASES[key].url)
+    assert result.paragraphs == [run] and result.body_from == "ld"
+
+
+@pytest.mark.parametrize(
+    ("run", "paragraphs"),
+    [
+        # paragraphs glued when the tags were stripped (as Berliner Zeitung, Morgenpost, Abendblatt send them)
+        ("Dann hat er gesorgt hat.Die Nerven liegen blank. Ein „Fifty-Fifty-Ding“.„Es ist großartig“, sagte er.",
+         ["Dann hat er gesorgt hat.", "Die Nerven liegen blank. Ein „Fifty-Fifty-Ding“.",
+          "„Es ist großartig“, sagte er."]),
+        ("Was bleibt?Kurz gesagt: wenig.", ["Was bleibt?", "Kurz gesagt: wenig."]),
+        # no joint: abbreviations, figures, domains, names
+        ("The U.S.The end. Version 3.5 is out. See Bild.de now. Mr.Smith said so. Read e.g.The Times.",
+         ["The U.S.The end. Version 3.5 is out. See Bild.de now. Mr.Smith said so. Read e.g.The Times."]),
+        ("東京都は14日、新たに発表した。次の段落です。", ["東京都は14日、新たに発表した。次の段落です。"]),
+        ("One.\r\n\r\nTwo, wrapped\nover a line.\n\n\nThree.", ["One.", "Two, wrapped over a line.", "Three."]),
+        ("<p>One <a href='/x'>link</a>.</p><figure><img src='a.jpg'><figcaption>Foto: dpa</figcaption></figure>"
+         "<h2>Sub</h2><p>Two.</p><script>track()</script>", ["One link.", "Sub", "Two."]),
+    ],
+)
+def test_article_body_splits_where_the_text_says_a_paragraph_ends(run, paragraphs):
+    assert split_paragraphs(run) == paragraphs
+
+
+def test_a_real_page_cut_to_its_teaser_keeps_the_article_from_its_own_json_ld():
+    key = "de_HamburgerAbendblatt_2025_09_09"  # its JSON-LD articleBody is one run with paragraphs glued together
+    tree = lxml.html.document_fromstring(CASES[key].html.decode())
+    for paragraph in [p for p in tree.iter("p") if len(p.text_content().split()) > 12][1:]:
+        paragraph.getparent().remove(paragraph)
+    result = extract(lxml.html.tostring(tree, encoding="unicode"), CASES[key].url)
+    assert result.body_from == "ld" and not result.truncated
+    assert recall(key, result.paragraphs) > 0.95
+    assert result.paragraphs[1].startswith("Anfang März war das.")  # split at "…gefahren.Anfang März …"
+
+
+def test_an_article_body_that_is_the_same_text_as_the_page_changes_nothing():
+    key = "de_HamburgerAbendblatt_2025_09_09"  # the real page: HTML and articleBody hold the same article
+    result = extract(CASES[key].html, CASES[key].url)
+    assert result.body_from == "" and recall(key, result.paragraphs) > 0.95
+    key = "es_ElPais_2024_10_15"
+    paragraphs = CASES[key].paragraphs
+    result = extract(shell_page(key, "\n\n".join(paragraphs), teaser=len(paragraphs)), CASES[key].url)
+    assert result.body_from == "" and result.paragraphs == paragraphs
+
+
+def with_json_ld(key: str, article_body: str) -> str:
+    """The real page with a JSON-LD article first in its head (the one the metadata reader takes)."""
+    data = {"@context": "https://schema.org", "@type": "NewsArticle", "headline": CASES[key].title,
+            "articleBody": article_body}
+    script = f"<script type='application/ld+json'>{json.dumps(data)}</script>"
+    return CASES[key].html.decode().replace("<head>", "<head>" + script, 1)
+
+
+@pytest.mark.parametrize("other", ["shorter", "longer"])
+def test_an_article_body_of_another_text_is_not_taken(other):
+    key = "us_APNews_2023_04_28"
+    shown = extract(CASES[key].html, CASES[key].url).paragraphs
+    story = CASES["ls_LesothoTimes_2025_11_24"].paragraphs  # another story, in the same language
+    text = "\n\n".join(story[:2] if other == "shorter" else story)
+    result = extract(with_json_ld(key, text), CASES[key].url)
+    assert result.paragraphs == shown and result.body_from == ""
+
+
+def test_a_paywalled_article_whose_json_ld_carries_the_text_is_stored_whole_and_still_paywalled():
+    key = "es_ElPais_2024_10_15"
+    paragraphs = CASES[key].paragraphs
+    page = shell_page(key, "\n\n".join(paragraphs), teaser=2, isAccessibleForFree=False,
+                      hasPart={"@type": "WebPageElement", "isAccessibleForFree": False, "cssSelector": ".paywall"})
+    page = page.replace("<button", "<p>Suscríbete para seguir leyendo. Lee sin límites</p><button")
+    result = extract(page, CASES[key].url)
+    # the publisher sent the text in the page: the archive keeps it, and says the article is not free
+    assert result.paragraphs == paragraphs
+    assert result.access == "paywalled" and not result.truncated
+
+
+def test_the_extract_stage_and_the_run_record_count_the_bodies_taken_from_json_ld():
+    extract_stage, _, crawler = pipelines(0)  # extraction inline, as with EXTRACT_WORKERS=0
+    key = "es_ElPais_2024_10_15"
+    shell = Page(url=CASES[key].url, body=shell_page(key, "\n\n".join(CASES[key].paragraphs)).encode(),
+                 site=SiteProfile(key="elpais"), fetched=FETCHED, content_type="text/html; charset=utf-8")
+    try:
+        stored = asyncio.run(extract_stage.process_item(shell))
+        asyncio.run(extract_stage.process_item(Page(url=CASES[key].url, body=CASES[key].html,
+                                                    site=SiteProfile(key="elpais"), fetched=FETCHED)))
+    finally:
+        extract_stage.pool.close()
+    assert stored.paragraphs == CASES[key].paragraphs
+    stats = crawler.stats.get_stats()
+    assert stats["extract/articles"] == 2 and stats["extract/body_from_ld"] == 1
+    assert run_record(stats, {}, FETCHED)["body_from_ld"] == 1
