@@ -38,7 +38,7 @@ system-deps:
 test: lint system-deps
 	$(BIN)/python -m pytest
 
-# ruff's rules in pyproject.toml over the whole tree, and mypy over the library half ([tool.mypy])
+# ruff's rules in pyproject.toml over the whole tree, and mypy over pipelines/ and crawler/ ([tool.mypy])
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check --quiet .
 	$(BIN)/mypy

@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from scrapy import signals
 from scrapy.dupefilters import RFPDupeFilter
@@ -71,20 +71,22 @@ class ResumableDupeFilter(RFPDupeFilter):
         fingerprint = self._fingerprint(request)
         if fingerprint in self.unsaved and self.file:
             self.unsaved.discard(fingerprint)
-            self._save(fingerprint)
+            save(self.file, fingerprint)
             self.file.flush()
 
     def close(self, reason: str) -> None:
         if self.file:
             for fingerprint in self.unsaved:  # a clean stop: the queue holding these is saved too
-                self._save(fingerprint)
+                save(self.file, fingerprint)
             self.unsaved.clear()
             self.file.flush()
             Path(self.file.name).with_name(RUNNING).unlink(missing_ok=True)
         super().close(reason)
 
-    def _save(self, fingerprint: bytes) -> None:
-        self.file.write(len(fingerprint).to_bytes(LENGTH_BYTES, "big") + fingerprint)
+
+def save(file: IO[bytes], fingerprint: bytes) -> None:
+    """Append one fingerprint to ``requests.seen`` as RFPDupeFilter writes them (and reads them at the next start)."""
+    file.write(len(fingerprint).to_bytes(LENGTH_BYTES, "big") + fingerprint)
 
 
 def discard_queue_of_a_killed_run(directory: Path) -> None:

@@ -70,7 +70,8 @@ class GracefulStop:
             logger.info("Received %s while starting: the crawl stops as soon as it runs", name)
             self.waiting = True
         if reactor.running:
-            reactor.callLater(POLL, self.stop, name)
+            # Twisted types the reactor as zope interfaces, whose methods mypy reads without self (no mypy-zope)
+            reactor.callLater(POLL, self.stop, name)  # type: ignore[arg-type]
 
     def force(self, name: str) -> None:
         from twisted.internet import reactor
@@ -78,4 +79,4 @@ class GracefulStop:
         logger.info("Received %s twice, forcing unclean shutdown", name)
         if reactor.running:
             self.forced = True
-            reactor.stop()
+            reactor.stop()  # type: ignore[misc]  # zope interface method, as callLater above

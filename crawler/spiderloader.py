@@ -7,15 +7,21 @@ loaded, so the command prints it as one line.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from scrapy.spiderloader import SpiderLoader
 
 from crawler.errors import ConfigError
 from crawler.sites import load_sites
 from crawler.spiders.site import spider_for_site
 
+if TYPE_CHECKING:
+    from scrapy import Spider
+    from scrapy.settings import BaseSettings
+
 
 class SiteSpiderLoader(SpiderLoader):
-    def __init__(self, settings):
+    def __init__(self, settings: BaseSettings):
         super().__init__(settings)
         self.site_error: ConfigError | None = None
         try:
@@ -29,7 +35,7 @@ class SiteSpiderLoader(SpiderLoader):
                 return
             self._spiders[key] = spider_for_site(site)
 
-    def load(self, spider_name: str):
+    def load(self, spider_name: str) -> type[Spider]:
         self.check()
         return super().load(spider_name)
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -70,6 +72,38 @@ def scrapy_command(
         command += ["-s", f"{name}={value}"]
     command += args[1:]  # after the defaults: a test's own -s wins
     return command
+
+
+def stopped_after_a_document(command: list[str], store: Path, forced: bool = False, timeout: float = 120) -> Crawl:
+    """Run a crawl or replay ``command`` until it has stored its first document, then stop it as a user does.
+
+    One SIGTERM, or, ``forced``, Ctrl-C and SIGTERM at once: both are held while the process is paused with
+    SIGSTOP and reach it together when it goes on (SIGCONT), so the second always comes during the first's
+    graceful stop, however fast or busy the machine. They must differ: two SIGTERMs pending at once are one.
+    Sending the second once the first is seen taken would leave a window no wider than the graceful stop.
+    """
+    log = store.parent / f"{store.name}.log"
+    with log.open("w") as stderr:
+        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr)
+        try:
+            deadline = time.monotonic() + timeout
+            while not (store / "articles").is_dir() or not any((store / "articles").rglob("*.txt")):
+                assert process.poll() is None, log.read_text()[-3000:]
+                assert time.monotonic() < deadline, "nothing stored in time"
+                time.sleep(0.02)
+            if forced:
+                process.send_signal(signal.SIGSTOP)
+                process.send_signal(signal.SIGINT)
+                process.send_signal(signal.SIGTERM)
+                process.send_signal(signal.SIGCONT)
+            else:
+                process.send_signal(signal.SIGTERM)
+            returncode = process.wait(timeout=timeout)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    return Crawl(returncode, "", log.read_text(), store)
 
 
 def read_documents(store: Path) -> dict[str, tuple[dict, str]]:

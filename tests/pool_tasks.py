@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 import time
 
@@ -46,7 +47,15 @@ def policy() -> int:
     return os.sched_getscheduler(0)
 
 
-def pid_after(seconds: float) -> int:
-    """This worker's pid, after holding it long enough that tasks given at once go to different workers."""
-    time.sleep(seconds)
+def pid_once_all_run(directory: str, count: int, limit: float = 8.0) -> int:
+    """This worker's pid, once ``count`` of these tasks run at once (each marks ``directory`` as it starts).
+
+    Each holds its worker until then, so tasks given at once end in as many workers however slowly the
+    workers start (a guessed half-second sleep did not: a worker that started later left both to the other).
+    After ``limit`` seconds (below the pool's time limit) it returns all the same: the test sees one pid twice.
+    """
+    os.close(tempfile.mkstemp(dir=directory)[0])
+    deadline = time.monotonic() + limit
+    while len(os.listdir(directory)) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
     return os.getpid()

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import re
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from crawler.extensions.runrecord import work_failed
-from tests.helpers import ROOT, SAMPLE_SITES, Crawl, scrapy, scrapy_command
+from tests.helpers import ROOT, SAMPLE_SITES, Crawl, scrapy, scrapy_command, stopped_after_a_document
 from tests.servers.base import ServerProcess, free_port
 
 SUMMARY_START = re.compile(r"^-{20,}$", re.MULTILINE)
@@ -107,32 +104,17 @@ def slow_site():
         yield server
 
 
-def signalled_crawl(site, store: Path, signals: int) -> Crawl:
-    """A sitemap crawl sent SIGTERM once or twice, after its first document is stored."""
-    log = store.parent / f"{store.name}.log"
+def signalled_crawl(site, store: Path, forced: bool) -> Crawl:
     command = scrapy_command("crawl", "sitemap", "-a", f"url={site.url('/sitemap.xml')}", store=store)
-    with log.open("w") as stderr:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr, text=True)
-        deadline = time.monotonic() + 120
-        while not any((store / "articles").rglob("*.txt")) if (store / "articles").is_dir() else True:
-            assert process.poll() is None, log.read_text()[-3000:]
-            assert time.monotonic() < deadline, "nothing stored in time"
-            time.sleep(0.02)
-        os.kill(process.pid, signal.SIGTERM)
-        if signals == 2:  # once the first is taken (two at once are one to Python's signal handling)
-            while "shutting down gracefully" not in log.read_text():
-                assert time.monotonic() < deadline, "the first SIGTERM was not taken in time"
-                time.sleep(0.01)
-            os.kill(process.pid, signal.SIGTERM)
-        returncode = process.wait(timeout=120)
-    return Crawl(returncode, "", log.read_text(), store)
+    return stopped_after_a_document(command, store, forced=forced)
 
 
 def test_a_stop_finishes_its_writes_and_a_forced_stop_is_a_failure(slow_site, tmp_path):
-    graceful = signalled_crawl(slow_site, tmp_path / "graceful", signals=1)
+    graceful = signalled_crawl(slow_site, tmp_path / "graceful", forced=False)
     assert graceful.returncode == 0, graceful.stderr[-3000:]
     assert graceful.run_record()["finish_reason"] == "shutdown"
-    forced = signalled_crawl(slow_site, tmp_path / "forced", signals=2)  # "forcing unclean shutdown"
+    forced = signalled_crawl(slow_site, tmp_path / "forced", forced=True)
+    assert "shutting down gracefully" in forced.stderr and "forcing unclean shutdown" in forced.stderr
     assert forced.run_record()["finish_reason"] == "running"  # the run never closed: its last writes may be lost
     assert forced.returncode == 1, forced.stderr[-3000:]
     assert forced.stderr.strip().splitlines()[-1].startswith("error: the crawl was forced to stop")

@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from scrapy.utils.test import get_crawler
@@ -186,16 +187,20 @@ def test_workers_are_replaced_after_max_tasks(at_once):
     assert [pids.count(p) for p in dict.fromkeys(pids)] == [3, 3, 1]
 
 
-def test_ctrl_c_is_left_to_the_crawl_and_close_stops_the_workers():
+def test_ctrl_c_is_left_to_the_crawl_and_close_stops_the_workers(tmp_path):
     pool = WorkerPool(workers=2, timeout=10)
+
+    def one_in_each_worker(directory: Path) -> set:
+        directory.mkdir()
+        return set(run_all(pool, *[(pool_tasks.pid_once_all_run, str(directory), 2)] * 2))
+
     try:
-        # two tasks at once that take a while: one runs in each worker
-        pids = set(run_all(pool, (pool_tasks.pid_after, 0.5), (pool_tasks.pid_after, 0.5)))
+        pids = one_in_each_worker(tmp_path / "first")
         assert len(pids) == 2
         for worker in pids:
             os.kill(worker, signal.SIGINT)  # a terminal's Ctrl-C reaches the whole process group
         time.sleep(0.2)
-        assert set(run_all(pool, (pool_tasks.pid_after, 0.5), (pool_tasks.pid_after, 0.5))) == pids
+        assert one_in_each_worker(tmp_path / "again") == pids
     finally:
         pool.close()
     for worker in pids:

@@ -7,9 +7,6 @@ import io
 import json
 import random
 import shutil
-import signal
-import subprocess
-import time
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
@@ -17,7 +14,15 @@ from warcio.archiveiterator import ArchiveIterator
 from crawler.archive.spider import UnitFailed
 from pipelines.archive.reader import iter_exchanges
 from pipelines.storage import StorageError
-from tests.helpers import CORPUS_WARC, ROOT, SAMPLE_SITES, corpus_truth, read_documents, scrapy, scrapy_command
+from tests.helpers import (
+    CORPUS_WARC,
+    SAMPLE_SITES,
+    corpus_truth,
+    read_documents,
+    scrapy,
+    scrapy_command,
+    stopped_after_a_document,
+)
 from tests.servers.base import ServerProcess
 
 
@@ -295,28 +300,9 @@ def test_a_second_signal_forces_the_replay_to_stop_and_it_fails(tmp_path):
     stored is whole: a crash never leaves a half-written file."""
     warc = tmp_path / "many.warc.gz"
     pages = corpus_copies(warc, copies=10)
-    store, log = tmp_path / "store", tmp_path / "replay.log"
-    with log.open("w") as stderr:
-        process = subprocess.Popen(scrapy_command("replay", str(warc), store=store), cwd=ROOT,
-                                   stdout=subprocess.DEVNULL, stderr=stderr)
-        try:
-            deadline = time.monotonic() + 120
-            while not (store / "articles").is_dir() or not any((store / "articles").rglob("*.txt")):
-                assert process.poll() is None, log.read_text()[-3000:]
-                assert time.monotonic() < deadline, "nothing stored in time"
-                time.sleep(0.02)
-            # Ctrl-C, then SIGTERM: held while the process is stopped, both reach it at once when it goes on,
-            # so the second comes while the first's graceful stop is still going, however fast the machine
-            process.send_signal(signal.SIGSTOP)
-            process.send_signal(signal.SIGINT)
-            process.send_signal(signal.SIGTERM)
-            process.send_signal(signal.SIGCONT)
-            returncode = process.wait(timeout=120)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-    text = log.read_text()
+    store = tmp_path / "store"
+    replay = stopped_after_a_document(scrapy_command("replay", str(warc), store=store), store, forced=True)
+    returncode, text = replay.returncode, replay.stderr
     assert returncode == 1, text[-3000:]
     assert "shutting down gracefully" in text and "forcing unclean shutdown" in text
     assert text.strip().splitlines()[-1].startswith("error: the replay was forced to stop (signalled twice)")

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis
 from scrapy import signals
@@ -35,6 +35,10 @@ from pipelines.archive.select import Unit
 from pipelines.document.render import iso_utc
 from pipelines.storage import storage_from_settings
 from pipelines.store import DiffReport
+
+if TYPE_CHECKING:
+    from scrapy.utils.asyncio import AsyncioLoopingCall
+    from twisted.internet.task import LoopingCall
 
 logger = logging.getLogger("crawler.frontier")
 progress_logger = logging.getLogger("progress")
@@ -82,8 +86,8 @@ class ReplayWork:
         self.view: View | None = None
         self.whole_diff: DiffReport | None = None  # the finisher's report of the whole replay (--diff)
         self.started = time.monotonic()
-        self.beats = None
-        self.progress = None
+        self.beats: LoopingCall | AsyncioLoopingCall | None = None  # a shared replay's heartbeat
+        self.progress: LoopingCall | AsyncioLoopingCall | None = None
         for handler, signal in ((self.item_scraped, signals.item_scraped), (self.item_dropped, signals.item_dropped),
                                 (self.item_dropped, signals.item_error), (self.spider_error, signals.spider_error),
                                 (self.spider_closed, signals.spider_closed)):
@@ -173,7 +177,7 @@ class ReplayWork:
     def _start(self, unit: Unit, lapsed_from: str = "") -> Unit:
         diff = DiffReport() if self.diff else None
         self.pending[unit.id] = Pending(unit, diff=diff, lapsed_from=lapsed_from)
-        if lapsed_from:
+        if lapsed_from and self.shared is not None:  # only a shared replay's units lapse
             logger.info("replay %s: worker %s takes unit %s, which worker %s held and did not finish", self.crawl,
                         self.shared.worker, unit.id, lapsed_from)
         return unit
@@ -238,7 +242,7 @@ class ReplayWork:
     # --- heartbeat, the whole replay's view ---------------------------------------------------------------
 
     def beat(self) -> None:
-        if self.failed:
+        if self.failed or self.shared is None:  # beats are started for a shared replay only
             return
         line = progress_line(self.stats.get_stats(), time.monotonic() - self.started)
         try:
@@ -275,12 +279,12 @@ class ReplayWork:
             return
         logger.info("replay %s finished: every unit is done", self.crawl)
         if self.diff:
-            self.write_whole_diff()
+            self.write_whole_diff(self.shared)
 
-    def write_whole_diff(self) -> None:
+    def write_whole_diff(self, shared: SharedReplay) -> None:
         """The report of the whole replay --diff: every unit's counts, summed in Redis, as one file in the store."""
         try:
-            counts, changes = self.shared.diff()
+            counts, changes = shared.diff()
         except redis.RedisError as exc:
             logger.error("replay %s: could not read the summed --diff report from Redis: %s", self.crawl, exc)
             return
@@ -294,7 +298,7 @@ class ReplayWork:
             logger.error("replay %s: could not write %s: %s", self.crawl, key, exc)
             return
         self.whole_diff = report
-        self.shared.forget_diff()
+        shared.forget_diff()
         logger.info("replay %s: the whole replay's --diff report is %s", self.crawl,
                     self.storage.describe(key))
 

@@ -69,7 +69,7 @@ class Command(ProjectCommand):
                 raise ConfigError(f"--port {port}: taken by another program; give another (0: any free port)") \
                     from None
             raise ConfigError(f"--bind {opts.bind} --port {port}: {exc.strerror}") from None
-        host, port = server.server_address[:2]
+        host, port = server.socket.getsockname()[:2]  # as bound (server_address's type allows bytes)
         shown = f"[{host}]" if ":" in host else host
         sys.stdout.write(f"browse: http://{shown}:{port}/  (read-only; Ctrl-C stops)\n")
         sys.stdout.flush()

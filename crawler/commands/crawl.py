@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.crawler import AsyncCrawlerProcess, CrawlerProcess
@@ -27,10 +27,13 @@ from crawler.shutdown import GracefulStop
 from crawler.sites import check_site_argument, load_sites
 from pipelines.workers.pool import start_forkserver
 
+if TYPE_CHECKING:
+    from scrapy import Spider
+
 ASYNCIO_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
 
-def load_spider(settings: Any, name: str) -> type:
+def load_spider(settings: Any, name: str) -> type[Spider]:
     loader = get_spider_loader(settings)
     try:
         return loader.load(name)
@@ -39,7 +42,7 @@ def load_spider(settings: Any, name: str) -> type:
         raise ConfigError(f"unknown spider {name!r}; `scrapy list` shows the spiders: {known}") from None
 
 
-def checked_spider(settings: Any, name: str, spider_args: dict[str, str]) -> type:
+def checked_spider(settings: Any, name: str, spider_args: dict[str, str]) -> type[Spider]:
     """The spider class, once site files, settings and ``-a`` arguments passed their checks."""
     spidercls = load_spider(settings, name)
     check_settings(settings)

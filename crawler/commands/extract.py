@@ -168,7 +168,9 @@ def own_url(body: bytes) -> str:
 
 def archived_page(path: Path, wanted: str) -> str:
     """The URL of the page to extract from an archive: ``wanted`` if the archive holds it, else its only article."""
-    urls, articles, skipped = set(), set(), []  # records skipped are logged by the replay that follows
+    urls: set[str] = set()
+    articles: set[str] = set()
+    skipped: list[str] = []  # records skipped are logged by the replay that follows
     try:
         for _, opener in warc_sources(str(path), None):
             with opener() as stream:

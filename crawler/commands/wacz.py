@@ -73,8 +73,10 @@ class Command(ProjectCommand):
             if root is None:
                 pages, missing = archive_pages(warcs), 0
             else:
-                lines = [json.loads(line) for key in sorted(storage.list(join(root, "manifest")))
-                         if key.endswith(".jsonl") for line in storage.get(key).decode("utf-8").splitlines() if line]
+                manifests = [k for k in sorted(storage.list(join(root, "manifest"))) if k.endswith(".jsonl")]
+                # a manifest gone since it was listed has no lines (as for report and browse)
+                lines = [json.loads(line) for key in manifests
+                         for line in (storage.get(key) or b"").decode("utf-8").splitlines() if line]
                 pages, missing = manifest_pages(lines, captured)
             partial = Path(tmp) / "package.wacz"
             with open(partial, "wb") as out:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import re
 import socket
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from crawler.errors import ConfigError
@@ -140,7 +140,8 @@ def check_frontier(settings: Any, spider: str) -> None:
     crawl = settings.get("CRAWL_ID")
     try:
         server = redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=10, decode_responses=True)
-        finished = server.get(CrawlKeys.of(spider, crawl).finished)
+        # a str with decode_responses=True, which redis-py's annotations (bytes | str) cannot follow
+        finished = cast("str | None", server.get(CrawlKeys.of(spider, crawl).finished))
         server.close()
     except (redis.RedisError, ValueError) as exc:
         raise ConfigError(f"setting FRONTIER_URL={redact(url)}: cannot use Redis there: {exc}") from None

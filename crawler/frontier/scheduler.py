@@ -13,7 +13,7 @@ import contextlib
 import logging
 import pickle
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 import redis
@@ -24,7 +24,7 @@ from scrapy_redis.scheduler import Scheduler
 
 from crawler.frontier import FRONTIER_FINISHED, FRONTIER_LOST
 from crawler.frontier.state import PUSH_NEW
-from crawler.frontier.worker import frontier_worker
+from crawler.frontier.worker import FrontierWorker, frontier_worker
 
 logger = logging.getLogger("crawler.frontier")
 
@@ -98,6 +98,9 @@ class FrontierQueue(PriorityQueue):
 
 class FrontierScheduler(Scheduler):
     """scrapy-redis' scheduler (keys, queue class and Redis URL set by the Frontier add-on)."""
+
+    worker: FrontierWorker
+    _failure: TakenUnanswered | None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> FrontierScheduler:
@@ -189,13 +192,13 @@ class SeedOnceMiddleware:
             role = worker.join()
         except redis.RedisError as exc:
             worker.fail(exc, "joining the crawl")
-            await start.aclose()
+            await close_unread(start)
             raise CloseSpider(FRONTIER_LOST) from None
         if role == "finished":
-            await start.aclose()
+            await close_unread(start)
             raise CloseSpider(FRONTIER_FINISHED)
         if role == "join":
-            await start.aclose()
+            await close_unread(start)
             return
         async for item_or_request in start:
             yield item_or_request
@@ -203,3 +206,12 @@ class SeedOnceMiddleware:
             worker.seeded()
         except redis.RedisError as exc:
             worker.fail(exc, "marking the crawl seeded")
+
+
+async def close_unread(start: AsyncIterator[Any]) -> None:
+    """Close the spider's ``start()`` left unread: its clean-up (``finally``) runs now, not at garbage collection.
+
+    Scrapy hands over an async generator; an iterator of another kind has nothing to close.
+    """
+    if isinstance(start, AsyncGenerator):
+        await start.aclose()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis
 from scrapy import signals
@@ -19,6 +19,10 @@ from scrapy_redis.connection import get_redis_from_settings
 
 from crawler.frontier import FRONTIER_LOST, redact
 from crawler.frontier.state import CrawlKeys, SharedCrawl
+
+if TYPE_CHECKING:
+    from scrapy.utils.asyncio import AsyncioLoopingCall
+    from twisted.internet.task import LoopingCall
 
 logger = logging.getLogger("crawler.frontier")
 
@@ -35,7 +39,7 @@ class FrontierWorker:
         self.busy = True  # until the engine first finds itself idle
         self.failed = False
         self.quiet_since: float | None = None
-        self.loop = None
+        self.loop: LoopingCall | AsyncioLoopingCall | None = None  # the heartbeat, once started
         self.closing = None
 
     @classmethod

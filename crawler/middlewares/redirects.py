@@ -18,9 +18,10 @@ REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 
 def redirect_target(request: Request, response: Response) -> str:
     """Where a redirect response points, resolved as Scrapy resolves it; '' when it points nowhere."""
-    if response.status not in REDIRECT_STATUSES or b"Location" not in response.headers:
+    header = response.headers.get(b"Location") if response.status in REDIRECT_STATUSES else None
+    if header is None:
         return ""
-    location = safe_url_string(response.headers[b"Location"].decode("latin-1"))
+    location = safe_url_string(header.decode("latin-1"))
     if location.startswith("//"):
         location = f"{request.url.split(':', 1)[0]}:{location}"
     return urldefrag(urljoin(request.url, location))[0]

@@ -46,7 +46,11 @@ class RetryAfterMiddleware(RetryMiddleware):
         self.backoff_max = settings.getfloat("RETRY_BACKOFF_MAX")
         self.retry_after_max = settings.getfloat("RETRY_AFTER_MAX")
 
-    async def process_response(self, request: Request, response: Response) -> Request | Response:
+    # Scrapy calls a downloader middleware's methods as coroutines, and without ``spider``, as documented
+    # (topics/coroutines); RetryMiddleware's annotations describe its own, synchronous ones
+    async def process_response(  # type: ignore[override]
+        self, request: Request, response: Response
+    ) -> Request | Response:
         result = super().process_response(request, response)
         if isinstance(result, Request):
             asked = retry_after_seconds(response.headers.get(b"Retry-After"))
@@ -58,7 +62,9 @@ class RetryAfterMiddleware(RetryMiddleware):
             await self._wait(delay, request)
         return result
 
-    async def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:
+    async def process_exception(  # type: ignore[override]  # a coroutine too, as process_response
+        self, request: Request, exception: Exception
+    ) -> Request | Response | None:
         result = super().process_exception(request, exception)
         if isinstance(result, Request):
             await self._wait(

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from lxml.etree import XPath, XPathSyntaxError
@@ -23,6 +23,9 @@ from lxml.etree import XPath, XPathSyntaxError
 from crawler.errors import ConfigError, reject_unknown_fields
 from pipelines.document.render import SITE_KEY_RE
 from pipelines.item import SiteProfile
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 SITES_DIR = resources.files(__name__)  # a directory, or a folder inside the zipped egg Scrapyd runs
 DEFAULT_FRONT_MATTER: dict[str, Any] = {
@@ -101,9 +104,13 @@ class SiteConfig:
         return bool(re.search(self.article, url)) if self.article else True
 
 
-def load_site_file(path: Path) -> SiteConfig:
-    """Read and check one site file; any problem raises :class:`ConfigError` naming the file and field."""
-    key = path.stem
+def load_site_file(path: Traversable) -> SiteConfig:
+    """Read and check one site file; any problem raises :class:`ConfigError` naming the file and field.
+
+    ``path`` is a :class:`Path` or, for the bundled files, what :data:`SITES_DIR` lists: a Traversable, which
+    promises no ``stem``.
+    """
+    key = Path(path.name).stem
     where = f"site file {path}"
     if not SITE_KEY_RE.match(key):
         raise ConfigError(f"{where}: file name must be a snake_case key (a-z, 0-9, _), got {key!r}")

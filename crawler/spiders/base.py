@@ -50,6 +50,12 @@ class ArticleSpider(scrapy.Spider):
     """Base of all spiders: candidate URLs in, :class:`Page` items out."""
 
     site_config: SiteConfig | None = None  # set on per-site spider classes
+    # set by from_crawler, from the crawl's settings
+    sites: dict[str, SiteConfig]
+    keep_urls: int
+    deny: list[re.Pattern[str]]
+    revisit: float
+    _index: ArchiveIndex | None
 
     def __init__(self, *args: Any, site: str = "", limit: str = "", **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -60,8 +66,8 @@ class ArticleSpider(scrapy.Spider):
         self._profiles: dict[tuple[str, str], SiteProfile] = {}
 
     @classmethod
-    def check_arguments(cls, site: str = "", limit: str = "", **kwargs: Any) -> None:
-        """Raise :class:`ConfigError` for a bad ``-a`` argument, before anything starts."""
+    def check_arguments(cls, *, site: str = "", limit: str = "", **kwargs: Any) -> None:
+        """Raise :class:`ConfigError` for a bad ``-a`` argument, before anything starts (each by its name)."""
         if site and not SITE_KEY_RE.match(site):
             raise ConfigError(f"-a site={site!r}: a site key is lower-case letters, digits and _")
         if limit:
@@ -245,7 +251,7 @@ class ArticleSpider(scrapy.Spider):
 
     def parse_article(self, response: Response) -> Iterator[Page]:
         body = response.body
-        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
         if not body.strip():
             self.count_error("empty", f"empty page: {response.url}", response.url, response.meta.get("site", ""))
             return
@@ -268,7 +274,7 @@ class ArticleSpider(scrapy.Spider):
         )
 
     def on_error(self, failure: Failure) -> None:
-        request = failure.request
+        request = failure.request  # type: ignore[attr-defined]  # Scrapy sets it on an errback's Failure
         site = request.meta.get("site") or self.site_key(request.url)
         if failure.check(HttpError):
             status = failure.value.response.status
@@ -309,7 +315,7 @@ class SourceSpider(ArticleSpider):
         self.source_urls = check_source_urls(self.name, url)
 
     @classmethod
-    def check_arguments(cls, url: str = "", **kwargs: Any) -> None:
+    def check_arguments(cls, *, url: str = "", **kwargs: Any) -> None:
         super().check_arguments(**kwargs)
         check_source_urls(cls.name, url)
 

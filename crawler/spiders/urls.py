@@ -24,7 +24,7 @@ class UrlsSpider(ArticleSpider):
         self.urls = article_urls(file, urls)
 
     @classmethod
-    def check_arguments(cls, file: str = "", urls: str = "", **kwargs: Any) -> None:
+    def check_arguments(cls, *, file: str = "", urls: str = "", **kwargs: Any) -> None:
         super().check_arguments(**kwargs)
         article_urls(file, urls)
 

@@ -79,7 +79,7 @@ class SearchIndex:
 
     # --- building -------------------------------------------------------------------------
 
-    def sync(self, storage, progress: Callable[[int], None] | None = None) -> int:
+    def sync(self, storage, progress: Callable[[int], object] | None = None) -> int:
         """Index the documents of manifests not seen yet (or grown); returns how many lines were read."""
         listed = [key for key in storage.list("manifest") if key.endswith(".jsonl")]
         with self.lock:
