@@ -195,6 +195,26 @@ STORY = {
         ("pt", "A newsletter da prefeitura já tem 20 mil assinantes, segundo a secretaria."),
         ("pl", "Ministerstwo wysłało newsletter do wszystkich szkół w poniedziałek rano."),
         ("cs", "Ministerstvo rozeslalo newsletter všem školám v pondělí ráno."),
+        # an infinitive or a third person is no call to the reader
+        ("fr", "Les habitants pourront recevoir la newsletter municipale dès lundi, a précisé le maire."),
+        ("es", "Cada vecino recibe la newsletter municipal desde enero, informó el ayuntamiento."),
+        ("it", "I cittadini potranno ricevere la newsletter del Comune da lunedì, ha spiegato il sindaco."),
+        ("pt", "Os moradores vão receber a newsletter da prefeitura a partir de segunda-feira, disse o prefeito."),
+        ("pl", "Od poniedziałku mieszkańcy mogą zapisać się do newslettera urzędu, poinformował burmistrz."),
+        # "our" in a quote is the speaker's, not the publisher's
+        ("fr", "« Notre newsletter a perdu un tiers de ses lecteurs », reconnaît la directrice."),
+        ("es", "«Nuestra newsletter llega a 20.000 personas», dijo la concejala."),
+        ("it", "«La nostra newsletter ha perso lettori», ha detto il direttore."),
+        ("pt", "«A nossa newsletter chega a 20 mil pessoas», afirmou a vereadora."),
+        ("pl", "„Nasz newsletter czyta 20 tysięcy osób” – powiedziała rzeczniczka."),
+        ("cs", "„Náš newsletter čte dvacet tisíc lidí,“ řekla mluvčí."),
+        # a short sentence is no heading
+        ("cs", "Radnice spustila newsletter pro obyvatele."),
+        ("fr", "Le ministère a supprimé sa newsletter."),
+        ("es", "La alcaldía cerró su newsletter."),
+        ("it", "Il Comune ha chiuso la sua newsletter."),
+        ("pt", "O ministério encerrou sua newsletter."),
+        ("pl", "Ministerstwo zamknęło swój newsletter."),
     ],
 )
 def test_a_sentence_that_opens_like_boilerplate_stays(language, sentence):
@@ -229,6 +249,13 @@ def test_a_sentence_that_opens_like_boilerplate_stays(language, sentence):
         ("pt", ["Assine a newsletter e receba as notícias do dia", "Receba a nossa newsletter todas as manhãs"]),
         ("pl", ["Zapisz się na nasz newsletter i bądź na bieżąco", "Newsletter"]),
         ("cs", ["Přihlaste se k odběru newsletteru", "Odebírejte náš newsletter každé ráno"]),
+        ("fr", ["Pour recevoir notre newsletter, cliquez ici", "Newsletter Politique"]),
+        ("es", ["Recibe nuestra newsletter cada mañana"]),
+        ("it", ["Ricevi la nostra newsletter ogni mattina", "La newsletter del mattino"]),
+        ("pt", ["Receba a nossa newsletter todas as manhãs"]),
+        # Polish and Czech inflect the word: "newslettera", "newsletteru"
+        ("pl", ["Otrzymuj nasz newsletter co tydzień", "Kliknij i dołącz do newslettera"]),
+        ("cs", ["Přihlaste se k našemu newsletteru", "Registrujte se k newsletteru a získejte zprávy každé ráno"]),
     ],
 )
 def test_boilerplate_in_its_language_is_removed(language, lines):

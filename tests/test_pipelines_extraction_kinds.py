@@ -436,3 +436,51 @@ def test_every_entry_of_a_live_blog_is_kept(language, entries, share):
     text = "\n".join(result.paragraphs)
     assert [entry for _, entry in entries if entry not in text] == []
     assert not any(word in text for word in ("Share", "Teilen", "Link kopieren", "About us", "© 2025"))
+
+
+FR = [
+    ("10:20", "Le parti au pouvoir a perdu la circonscription d'Eastfield pour la première fois depuis "
+              "quatre-vingts ans, "
+              "avec un basculement de quatorze points."),
+    ("10:04", "La cheffe de l'opposition est arrivée au dépouillement dans sa circonscription. Elle a parlé "
+              "d'une « longue "
+              "nuit, mais une bonne nuit » et a remercié les bénévoles."),
+    ("09:15", "La participation est estimée à 59,8 %, la plus faible depuis 2001, selon les chiffres compilés "
+              "par l'agence "
+              "de presse."),
+    ("09:02", "Bonjour et bienvenue dans notre direct consacré au dépouillement. Les bureaux de vote ont fermé "
+              "à 22 heures "
+              "hier soir et les résultats arrivent de tout le pays."),
+]
+URL = "https://news.example.fr/politique/live/2025/02/23/elections-en-direct"
+
+
+def test_a_live_blog_keeps_its_entries_without_the_other_parts_of_its_article():
+    html = live_blog("fr", "Élections : les résultats en direct", FR, '<a href="#e{n}">Partager</a>')
+    key_events = ('<div class="key-events"><h2>Moments clés</h2><ul><li><a href="#e0">Eastfield bascule</a></li>'
+                  '<li><a href="#e2">Participation en baisse</a></li></ul></div>')
+    other_live = ('<div class="more"><h3>Nos autres directs</h3><div class="card"><h4><a '
+                  'href="/ukraine-direct">Guerre en '
+                  'Ukraine : les dernières informations</a></h4><p>Kiev annonce de nouvelles frappes de drones sur la '
+                  'région de Koursk.</p></div></div>')
+    html = html.replace('<div class="live-body">', key_events + '<div class="live-body">').replace(
+        "</div></article>", "</div>" + other_live + "</article>")
+    text = "\n".join(extract(html, URL).paragraphs)
+    assert all(entry in text for _, entry in FR)  # the oldest entry too (what the change is for)
+    # was: another live blog's headline and teaser, and the key-events heading, stored as this one's text
+    assert "Koursk" not in text and "Guerre en Ukraine" not in text and "Moments clés" not in text
+
+
+def test_entries_that_are_the_articles_own_children_are_all_kept():
+    entries = "".join(
+        f'<div class="live-entry" id="e{n}"><div class="entry-time"><time>{t}</time></div>'
+        f'<div class="entry-body"><p>{x}</p></div><div class="entry-share"><a href="#e{n}">Partager</a></div></div>'
+        for n, (t, x) in enumerate(FR))
+    ld = ('{"@context": "https://schema.org", "@type": "LiveBlogPosting", "headline": "Élections : les '
+          'résultats en direct",'
+          ' "datePublished": "2025-02-23T17:55:00+01:00"}')
+    html = (f'<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>Élections en direct</title>'
+            f'<script type="application/ld+json">{ld}</script></head><body><main><article>'
+            f'<h1>Élections : les résultats en direct</h1>{entries}</article></main></body></html>')
+    text = "\n".join(extract(html, URL).paragraphs)
+    assert all(entry in text for _, entry in FR)

@@ -17,6 +17,7 @@ import pytest
 
 from crawler.extensions.runrecord import run_record
 from pipelines.extraction.ldbody import split_paragraphs
+from pipelines.extraction.page import ExtractError
 from pipelines.item import Page, SiteProfile
 from tests.test_pipelines_extraction_kinds import CASES, FETCHED, extract, recall
 from tests.test_pipelines_pool import pipelines
@@ -194,3 +195,144 @@ def test_the_extract_stage_and_the_run_record_count_the_bodies_taken_from_json_l
     stats = crawler.stats.get_stats()
     assert stats["extract/articles"] == 2 and stats["extract/body_from_ld"] == 1
     assert run_record(stats, {}, FETCHED)["body_from_ld"] == 1
+
+
+# --- pages the corpora lack (found in review): other stories' objects, excerpts, embeds, tables ---
+
+ES = CASES["es_ElPais_2024_10_15"]
+DE = CASES["de_Golem_2025_09_09"]
+
+
+def page(lang: str, title: str, main: str, lds: list, og_type: str = "article") -> str:
+    scripts = "".join(f"<script type='application/ld+json'>{json.dumps(d, ensure_ascii=False)}</script>" for d in lds)
+    return (f"<!DOCTYPE html><html lang='{lang}'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            f"<meta property='og:type' content='{og_type}'>{scripts}</head><body>"
+            "<header><nav><a href='/'>Inicio</a> <a href='/internacional'>Internacional</a></nav></header>"
+            f"<main>{main}</main><footer><a href='/aviso-legal'>Aviso legal</a></footer></body></html>")
+
+
+def front(lds_graph: list) -> str:
+    """A tag page: headline links, and a NewsArticle in the JSON-LD for each story it lists (the first with its "
+      "text)."""
+    links = "".join(f"<div class='card'><h2><a href='{o['url']}'>{html.escape(o['headline'])}</a></h2>"
+                    f"<p>{o['summary']}</p></div>" for o in lds_graph)
+    return page("es", "Migración: últimas noticias", f"<h1>Migración</h1>{links}",
+                [{"@context": "https://schema.org", "@graph": lds_graph}], og_type="website")
+
+
+ITEMS = [
+    {"@type": "NewsArticle", "headline": ES.title, "url": "https://elpais.example/internacional/2024-10-15/bruselas.html",
+     "articleBody": "\n\n".join(ES.paragraphs), "summary": "Von der Leyen mira el modelo de Italia."},
+    {"@type": "NewsArticle", "headline": "Italia abre el primer centro en Albania", "url": "https://elpais.example/a.html",
+     "summary": "Los primeros migrantes llegan a Shëngjin."},
+    {"@type": "NewsArticle", "headline": "Los rescates en el Mediterráneo bajan un 20%",
+     "url": "https://elpais.example/b.html", "summary": "Frontex publica sus cifras del verano."},
+    {"@type": "NewsArticle", "headline": "Canarias pide ayuda para acoger a los menores",
+     "url": "https://elpais.example/c.html", "summary": "El Gobierno canario reclama fondos."},
+]
+
+
+@pytest.mark.parametrize("url", ["https://elpais.example/noticias/migracion/", "https://elpais.example/internacional/"])
+def test_a_tag_page_listing_news_articles_in_its_json_ld_is_no_article(url):
+    # the first listed story's articleBody made the listing an article holding that story's text
+    with pytest.raises(ExtractError) as error:
+        extract(front(ITEMS), url)
+    assert error.value.reason.startswith("not_article")
+
+
+def test_a_short_page_does_not_take_the_text_of_a_related_story_listed_first_in_its_json_ld():
+    # a news flash of 20 words; the page's JSON-LD names a related story first (with its text), then its own article
+    own_title = "Cierra el puerto de Valencia por el temporal"
+    main = (f"<article><h1>{own_title}</h1><p>El puerto de Valencia ha cerrado este martes por el temporal de viento "
+            "y lluvia, según la Autoridad Portuaria.</p></article>")
+    lds = [{"@context": "https://schema.org", "@type": "NewsArticle", "headline": ES.title,
+            "url": "https://elpais.example/internacional/2024-10-15/bruselas.html",
+            "articleBody": "\n\n".join(ES.paragraphs)},
+           {"@context": "https://schema.org", "@type": "NewsArticle", "headline": own_title,
+            "url": "https://elpais.example/espana/2025-03-04/cierra-el-puerto.html",
+            "datePublished": "2025-03-04T10:00:00+01:00"}]
+    try:
+        result = extract(page("es", own_title, main, lds), "https://elpais.example/espana/2025-03-04/cierra-el-puerto.html")
+    except ExtractError:
+        return  # too short to store: acceptable, nothing of another story is stored
+    assert not any(p in result.paragraphs for p in ES.paragraphs)  # was: the whole other story, 1197 words
+
+
+OTHER = [
+    "Riverside councillors will vote on Tuesday on the development budget for the affordable housing complex, "
+    "a project the neighbourhood association has fought for three years.",
+    "The development would bring 420 affordable apartments to the former industrial site along the river, "
+    "with construction expected to start next spring if councillors approve the budget.",
+    "Members of the neighbourhood association have packed every meeting since January, arguing that the housing "
+    "complex is too tall and that the construction traffic would overwhelm local streets.",
+    "The association has already hired lawyers and said it is prepared to challenge any decision in court, "
+    "according to its chair, who described the process as rushed and opaque.",
+    "Supporters of the development, including several housing charities, say the city cannot afford more delay "
+    "while rents continue to climb and waiting lists for affordable homes grow longer every month.",
+    "The council's finance committee recommended approval last week after the developer agreed to reduce the height "
+    "of two buildings and to pay for new traffic lights on the approach road.",
+    "If approved on Tuesday, the budget would release the first 12 million of public funding before the end of the "
+    "financial year, officials said in a briefing to reporters on Friday morning.",
+]
+
+
+def test_a_paywalled_teaser_is_not_replaced_by_an_earlier_story_on_the_same_subject():
+    teaser = ("Councillors approved the Riverside development budget on Tuesday night after a contentious meeting, "
+              "clearing the way for construction of the affordable housing complex. Opponents said the neighbourhood "
+              "association would challenge the decision in court.")
+    title = "Riverside housing budget approved despite protests"
+    url = "https://news.example.com/2025/03/05/riverside-housing-budget-approved"
+    main = (f"<article><h1>{title}</h1><p>{teaser}</p><div class='paywall'><p>Subscribe to continue "
+            "reading.</p></div></article>")
+    lds = [{"@context": "https://schema.org", "@type": "NewsArticle",
+            "headline": "Riverside council to vote on housing budget",
+            "url": "https://news.example.com/2025/03/03/riverside-council-to-vote", "articleBody": "\n\n".join(OTHER)},
+           {"@context": "https://schema.org", "@type": "NewsArticle", "headline": title, "url": url,
+            "datePublished": "2025-03-05T21:00:00Z", "isAccessibleForFree": False}]
+    result = extract(page("en", title, main, lds), url)
+    assert result.paragraphs[0] == teaser and OTHER[0] not in result.paragraphs  # was: the other story, 201 words
+    assert result.title == title and result.access == "paywalled"
+
+
+@pytest.mark.parametrize("cut", [" […]", "…", " (...)", " [...]"])
+def test_an_article_body_that_is_itself_an_excerpt_leaves_the_document_truncated(cut):
+    excerpt = " ".join(" ".join(ES.paragraphs).split()[:140]) + cut
+    main = (f"<article><h1>{html.escape(ES.title)}</h1><p>{html.escape(ES.paragraphs[0])}</p>"
+            "<div class='paywall'><p>Suscríbete para seguir leyendo</p></div></article>")
+    lds = [{"@context": "https://schema.org", "@type": "NewsArticle", "headline": ES.title, "datePublished": ES.date,
+            "articleBody": excerpt, "wordCount": 1400, "isAccessibleForFree": False}]
+    result = extract(page("es", ES.title, main, lds), ES.url)
+    # 140 words of 1,400 from an excerpt in the JSON-LD were passed off as the whole article (truncated: false)
+    assert result.truncated
+
+
+def shell_with_body(body: str) -> str:
+    shell = shell_page("de_Golem_2025_09_09", "@@BODY@@")
+    return shell.replace('"@@BODY@@"', json.dumps(body, ensure_ascii=False).replace("</", "<\\/"))
+
+
+@pytest.mark.parametrize(
+    "embed",
+    [
+        '<script async src="https://platform.twitter.com/widgets.js" charset="utf-8"></script>',
+        '<iframe src="https://www.youtube.com/embed/abc" width="560" height="315" frameborder="0" '
+        'allowfullscreen></iframe>',
+        '[caption id="attachment_4711" align="aligncenter" width="800"]Die Konsole. Foto: Golem[/caption]',
+        '[embed]https://www.youtube.com/watch?v=abc[/embed]',
+    ],
+    ids=["script", "iframe", "wp-caption", "wp-embed"],
+)
+def test_embed_code_in_a_plain_text_article_body_is_not_stored_as_a_paragraph(embed):
+    paragraphs = DE.paragraphs
+    body = paragraphs[0] + "\n\n" + embed + "\n\n" + "\n\n".join(paragraphs[1:])
+    result = extract(shell_with_body(body), DE.url)
+    assert result.body_from == "ld"
+    assert result.paragraphs == paragraphs  # was: the embed's markup (or shortcode) as a paragraph
+
+
+def test_table_cells_of_an_html_article_body_keep_their_words_apart():
+    ps = DE.paragraphs
+    body = ("".join(f"<p>{p}</p>" for p in ps[:3]) + "<table><tr><td>Modell</td><td>Preis</td></tr>"
+            "<tr><td>Pro</td><td>499 Euro</td></tr></table>" + "".join(f"<p>{p}</p>" for p in ps[3:]))
+    text = "\n".join(extract(shell_with_body(body), DE.url).paragraphs)
+    assert "ModellPreis" not in text and "Pro499" not in text

@@ -137,13 +137,19 @@ def recover(
     scope = article_scope([index[k] for k in keys if k in index])
     if scope is None:
         return precision, "precision"
+    # a live blog's missing entries lie where most of its found text does: in the part of the article that is its
+    # feed, or in parts of the same kind (tag and class: each entry's <div>); the article's other parts (key
+    # events, "our other live blogs", a poll) are no entries, and whatever they add would be taken
+    kinds = _feed_kind(precision, index, scope) if live else set()
     kept, extra = [], 0
     for block in default:
         k = key(block.text)
         element = index.get(k)
         if k in keys:
             kept.append(block)
-        elif element is not None and _inside(element, scope):
+        elif element is not None and _inside(element, scope) and (
+            not live or ((part := _part(element, scope)) is not None and _kind(part) in kinds)
+        ):
             kept.append(block)
             extra += text_size(block.text)
     if extra > needed:
@@ -178,6 +184,31 @@ def article_scope(elements: list[HtmlElement]) -> HtmlElement | None:
         ancestors = ancestors[common:]
     found = ancestors[0].xpath(_ARTICLE_SCOPE)
     return found[0] if found else ancestors[0]
+
+
+def _part(element: HtmlElement, scope: HtmlElement) -> HtmlElement | None:
+    """The child of ``scope`` that holds ``element`` (itself, or one of its ancestors), None for ``scope`` itself."""
+    for node in (element, *element.iterancestors()):
+        parent = node.getparent()
+        if parent is scope:
+            return node
+        if parent is None:
+            break
+    return None
+
+
+def _feed_kind(precision: list[Block], index: dict[str, HtmlElement], scope: HtmlElement) -> set[tuple[str, str]]:
+    """The kind of the parts of ``scope`` that hold the most of the precision text: a live blog's feed or entries."""
+    text: dict[tuple[str, str], int] = {}
+    for block in precision:
+        element = index.get(key(block.text))
+        if element is not None and (part := _part(element, scope)) is not None:
+            text[_kind(part)] = text.get(_kind(part), 0) + text_size(block.text)
+    return {max(text, key=text.__getitem__)} if text else set()
+
+
+def _kind(element: HtmlElement) -> tuple[str, str]:
+    return element.tag, " ".join(sorted(element.get("class", "").split()))
 
 
 def _inside(element: HtmlElement, scope: HtmlElement) -> bool:

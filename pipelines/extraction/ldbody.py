@@ -58,6 +58,14 @@ def ld_body(article: dict[str, Any], blocks: list[Block], description: str = "",
     return [Block(text=paragraph) for paragraph in paragraphs]
 
 
+_CUT = re.compile(r"(?:\u2026|\.\.\.|[\[(](?:\u2026|\.\.\.)[\])])\W{0,2}$")
+
+
+def excerpt(blocks: list[Block]) -> bool:
+    """Whether the text ends in an ellipsis ("…", "...", "[…]", "(...)"): a publisher's excerpt, not the article."""
+    return bool(blocks) and bool(_CUT.search(blocks[-1].text.rstrip()))
+
+
 def same_text(blocks: list[Block], paragraphs: list[str], description: str = "") -> bool:
     """Whether the extracted blocks are of the same article as ``paragraphs``: at least ``AGREE_SHARE`` of their
     words in blocks found in it (or in the description: a printed standfirst that articleBody leaves out), or
@@ -99,11 +107,21 @@ _OPENING = "\u201e\u201c\"\u00ab\u2018"
 _LAST_WORD = re.compile(r"\w+$")
 
 
+# embed code left in a plain-text articleBody (a tweet's or a video's script and iframe) and WordPress
+# shortcodes ("[caption …]Photo: …[/caption]", "[embed]…[/embed]"): no text of the article
+_EMBED = re.compile(
+    r"<(script|style|iframe|noscript|object|video|audio)\b[^>]*>.*?</\1\s*>|<(?:iframe|embed|source|script)\b[^>]*/?>"
+    r"|\[(caption|embed|video|audio|gallery|playlist)\b[^\]]*\](?:.*?\[/\2\])?",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
 def split_paragraphs(raw: str) -> list[str]:
     """The paragraphs of an ``articleBody``: plain text, escaped text or HTML, one blank-normalized string each."""
     text = html.unescape(raw)
     if _ENTITY.search(text):  # escaped twice ("&amp;ccedil;")
         text = html.unescape(text)
+    text = _EMBED.sub("", text)
     if _TAG.search(text):
         text = _html_text(text)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n\n")
@@ -158,6 +176,8 @@ def _html_text(markup: str) -> str:
             pieces.append("\n\n")
         elif node.tag == "br" and event == "start":
             pieces.append("\n")
+        elif node.tag in ("td", "th") and event == "start":
+            pieces.append(" ")  # a table's cells, apart
         if event == "start" and node.text:
             pieces.append(node.text)
         elif event == "end" and node.tail and node is not root:

@@ -64,6 +64,7 @@ class PageMeta:
     site_names: list[str] = field(default_factory=list, repr=False)  # what the site calls itself
     zone: str = ""  # where times without an offset were read: the site's zone, the page's offset, or its country's
     ld_article: dict[str, Any] = field(default_factory=dict, repr=False)  # the page's JSON-LD article object
+    ld_own: bool = False  # ld_article names this page (its address, or the headline the page prints): see own_article
     meta_tags: dict[str, list[str]] = field(default_factory=dict, repr=False)
     fallback: TrafilaturaMetadata | None = field(default=None, repr=False, compare=False)
 
@@ -78,7 +79,7 @@ def read_metadata(tree: HtmlElement, url: str, site_zone: str = "") -> PageMeta:
     tags = meta_tags(tree)
     objects = list(json_ld_objects(tree))
     types = frozenset(t for obj in objects for t in _types(obj))
-    article = next((obj for obj in objects if ARTICLE_TYPES & set(_types(obj))), {})
+    article, own = own_article([obj for obj in objects if ARTICLE_TYPES & set(_types(obj))], tree, url, tags)
     fallback = TrafilaturaMetadata(tree, url)
     language = _language(
         tree.get("lang")
@@ -88,7 +89,8 @@ def read_metadata(tree: HtmlElement, url: str, site_zone: str = "") -> PageMeta:
     zone = site_zone or page_zone(tags, article, tree.get("lang") or "", url)
 
     meta = PageMeta(
-        og_type=_first(tags, "og:type").lower(), ld_types=types, ld_article=article, meta_tags=tags, fallback=fallback
+        og_type=_first(tags, "og:type").lower(), ld_types=types, ld_article=article, ld_own=own, meta_tags=tags,
+        fallback=fallback,
     )
     meta.url = canonical_url(tree, url, tags, article)
     site_names = _site_names(tags, article, url)
@@ -291,6 +293,53 @@ def meta_tags(tree: HtmlElement) -> dict[str, list[str]]:
     for name in list(found):
         found.setdefault(name.lower(), found[name])
     return found
+
+
+def own_article(
+    articles: list[dict[str, Any]], tree: HtmlElement, url: str, tags: dict[str, list[str]]
+) -> tuple[dict[str, Any], bool]:
+    """The page's own article object among its JSON-LD's, and whether it names this page.
+
+    A page's JSON-LD may list other stories before its own (a related story, a tag page's items): the one
+    whose ``url``, ``@id`` or ``mainEntityOfPage`` is the page's address (fetched, canonical, og:url) is the
+    page's, else the one whose headline the page's title or ``<h1>`` gives; else the first, naming nothing. A
+    page's only article object is its own (syndicated copies keep their first publisher's address and headline).
+    """
+    if len(articles) < 2:
+        return (articles[0], True) if articles else ({}, False)
+    addresses = {
+        normalize_url(_absolute(url, value.strip().split("#")[0]))
+        for value in (url, *tree.xpath("//link[@rel='canonical']/@href"), *tags.get("og:url", []))
+        if isinstance(value, str) and value.strip()
+    }
+
+    def names_page(obj: dict[str, Any]) -> bool:
+        main = obj.get("mainEntityOfPage")
+        return any(
+            isinstance(value, str)
+            and value.strip()
+            and not value.strip().startswith("#")
+            and normalize_url(_absolute(url, value.strip().split("#")[0])) in addresses
+            for value in (obj.get("url"), obj.get("@id"), main.get("@id") if isinstance(main, dict) else main)
+        )
+
+    first = _words(_text(articles[0].get("headline")))
+    for obj in articles:
+        if names_page(obj):
+            # a copy of the first object under another address (http and https) is the same article: the first
+            # stays, as before this choice existed, with whatever it carries that the copy lacks (keywords)
+            return (articles[0] if first and _words(_text(obj.get("headline"))) == first else obj), True
+    shown = [_words(text) for text in (*tags.get("og:title", []), tree.findtext(".//title") or "",
+                                       *(h1.text_content() for h1 in tree.iter("h1")))]
+    for obj in articles:
+        headline = _words(_text(obj.get("headline")))
+        if headline and any(headline in text for text in shown):
+            return obj, True
+    return articles[0], False
+
+
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
 
 
 def json_ld_objects(tree: HtmlElement) -> Iterator[dict[str, Any]]:

@@ -22,7 +22,7 @@ from pipelines.extraction.access import is_truncated, read_access
 from pipelines.extraction.body import extract_body, paragraph_size, printed_lead
 from pipelines.extraction.classify import classify, read_signals
 from pipelines.extraction.cleaning import clean_article
-from pipelines.extraction.ldbody import ld_body
+from pipelines.extraction.ldbody import excerpt, ld_body
 from pipelines.extraction.options import ExtractOptions
 from pipelines.extraction.prune import prune_tree
 from pipelines.extraction.textsize import text_size
@@ -63,7 +63,8 @@ def extract_page(page: Page, options: ExtractOptions = ExtractOptions()) -> Arti
     page_size = paragraph_size(tree)
     blocks, _ = extract_body(tree, page.url, options, page_size, live="LiveBlogPosting" in meta.ld_types)
     body_from = ""
-    if meta.ld_article and (ld_blocks := ld_body(meta.ld_article, blocks, meta.description, meta.title)) is not None:
+    # only the page's own article object: a related story's or a listed item's text is another article's
+    if meta.ld_own and (ld_blocks := ld_body(meta.ld_article, blocks, meta.description, meta.title)) is not None:
         # the HTML shows a teaser (or nothing) of the article its JSON-LD carries whole: the publisher sent it
         logger.debug("body from JSON-LD articleBody (%d words, %d extracted): %s",
                      sum(text_size(b.text) for b in ld_blocks), sum(text_size(b.text) for b in blocks), page.url)
@@ -103,7 +104,8 @@ def extract_page(page: Page, options: ExtractOptions = ExtractOptions()) -> Arti
         page_type=verdict.kind,
         page_url=page.url,
         access="paywalled" if access.paywalled else "",
-        truncated=is_truncated(access, words),
+        # an articleBody that ends in "…" is itself an excerpt: the archive holds more than the teaser, not all
+        truncated=is_truncated(access, words) or (body_from == "ld" and excerpt(blocks)),
         body_from=body_from,
     )
 
