@@ -48,6 +48,14 @@ def whole_number(option: str, text: str, low: int, high: int | None = None, expe
     return value
 
 
+def check_no_unknown_option(command: str, args: list[str]) -> None:
+    """Scrapy parses with ``parse_known_args``: an option no command knows (``--fromat``) lands among the
+    arguments, where the command's own check took it for a second argument ("give one spider name")."""
+    unknown = next((arg for arg in args if arg.startswith("-") and arg != "-"), None)
+    if unknown is not None:
+        raise ConfigError(f"{unknown.split('=', 1)[0]}: unknown option; `scrapy {command} --help` lists them")
+
+
 class ProjectHelpFormatter(ScrapyHelpFormatter):
     """Scrapy's help layout, but only real section headings are underlined.
 
@@ -99,6 +107,7 @@ class ProjectCommand(ScrapyCommand):
         try:
             check_setting_names(self.settings, arglist_to_dict(getattr(opts, "set", None) or []))
             check_log_level(self.settings)
+            check_no_unknown_option(self.__class__.__module__.rpartition(".")[2], args)
             self.run_checked(args, opts)
         except (ConfigError, StorageError, FileNotFoundError) as exc:
             sys.stderr.write(f"error: {exc}\n")

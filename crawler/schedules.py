@@ -241,6 +241,7 @@ class Scheduler:
         self.stopping = threading.Event()
         self.stop_signal = 0
         self.forced = False  # a second signal came while crawls were still going: they were cut short
+        self.cut_short = False  # a crawl being stopped exited 1 (forced, by whoever signalled it twice)
 
     def run(self) -> None:
         """Run jobs until :meth:`stop`; then wait for the crawls still going."""
@@ -295,7 +296,10 @@ class Scheduler:
             seconds = (self.clock() - run.started).total_seconds()
             if code == 0:
                 logger.info("job %s: run %d finished in %.1f s", name, run.number, seconds)
-            elif self.forced and code == 1:  # what a crawl forced to stop exits with (docs/commands.md)
+            elif self.stop_signal and code == 1:  # what a crawl forced to stop exits with (docs/commands.md)
+                # by our second signal, or by one it got besides ours: a service manager's stop signals every
+                # process of the unit (systemd's KillMode=control-group), and we pass the signal on once more
+                self.cut_short = True
                 logger.error("job %s: run %d failed: forced to stop after %.1f s (exit code 1)", name, run.number,
                              seconds)
             elif self.stop_signal and code == -self.stop_signal:  # signalled before its crawl had begun

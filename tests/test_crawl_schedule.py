@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import re
 import signal
 import subprocess
@@ -104,8 +105,9 @@ def wait_for_text(path: Path, text: str, process: subprocess.Popen, timeout: flo
         time.sleep(0.02)
 
 
-def test_a_second_signal_forces_the_schedule_to_stop_and_it_fails(tmp_path):
-    """Contract (docs/commands.md): a forced stop exits 1, for the scheduler as for the crawl it was running."""
+def stop_a_scheduled_crawl(tmp_path: Path, stop) -> tuple[int, Path, Path]:
+    """Start a schedule whose crawl waits for its article pages; once the crawl's engine runs, ``stop(scheduler,
+    log)`` signals; return the scheduler's exit code, its log and the store."""
     root, store = tmp_path / "site", tmp_path / "store"
     write_sitemap(root, [write_article(root, n) for n in range(ARTICLES)])
     requests = tmp_path / "requests.log"
@@ -121,17 +123,45 @@ def test_a_second_signal_forces_the_schedule_to_stop_and_it_fails(tmp_path):
             scheduler = subprocess.Popen(command, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
             try:
                 wait_for_text(requests, "/news/", scheduler)  # the crawl's engine runs: an article is asked for
-                scheduler.send_signal(signal.SIGTERM)
-                wait_for_text(log, "shutting down gracefully", scheduler)  # the crawl took the first signal
-                scheduler.send_signal(signal.SIGTERM)
+                stop(scheduler, log)
                 returncode = scheduler.wait(timeout=60)
             finally:
                 if scheduler.poll() is None:
                     scheduler.kill()
                     scheduler.wait()
+    return returncode, log, store
+
+
+def test_a_second_signal_forces_the_schedule_to_stop_and_it_fails(tmp_path):
+    """Contract (docs/commands.md): a forced stop exits 1, for the scheduler as for the crawl it was running."""
+    def twice(scheduler: subprocess.Popen, log: Path) -> None:
+        scheduler.send_signal(signal.SIGTERM)
+        wait_for_text(log, "shutting down gracefully", scheduler)  # the crawl took the first signal
+        scheduler.send_signal(signal.SIGTERM)
+
+    returncode, log, store = stop_a_scheduled_crawl(tmp_path, twice)
     text = log.read_text()
     assert returncode == 1, text[-3000:]
     assert text.strip().splitlines()[-1].startswith("error: the schedule was forced to stop (signalled twice)")
     assert "job gazette: run 1 failed: forced to stop" in text and "scheduler stopped (forced)" in text
     (record,) = run_records(store)
     assert record["job"] == "gazette" and record["finish_reason"] == "running"  # the crawl never closed its record
+
+
+def test_a_crawl_forced_by_a_signal_of_its_own_besides_the_schedulers_fails_the_schedule(tmp_path):
+    """A service manager's stop (systemd's KillMode=control-group) signals every process of the unit: the crawl gets
+    SIGTERM from it and again from the scheduler, which passes its one signal on. The crawl is forced; the
+    scheduler, signalled once, exited 0."""
+    def service_stop(scheduler: subprocess.Popen, log: Path) -> None:
+        crawl = int(re.search(r"job gazette: run 1 started \(pid (\d+)\)", log.read_text())[1])
+        os.kill(crawl, signal.SIGTERM)  # the unit's stop reaches the crawl ...
+        wait_for_text(log, "shutting down gracefully", scheduler)  # (held apart, so that the two never coalesce)
+        scheduler.send_signal(signal.SIGTERM)  # ... and the scheduler, which passes it on: the crawl's second
+
+    returncode, log, store = stop_a_scheduled_crawl(tmp_path, service_stop)
+    text = log.read_text()
+    assert returncode == 1, text[-3000:]
+    assert text.strip().splitlines()[-1].startswith("error: a crawl the schedule was stopping was forced to stop")
+    assert "job gazette: run 1 failed: forced to stop" in text and "forcing unclean shutdown" in text
+    (record,) = run_records(store)
+    assert record["finish_reason"] == "running"  # the crawl never closed its record

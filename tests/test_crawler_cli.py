@@ -154,3 +154,21 @@ def test_a_bad_command_line_value_is_one_line_and_exit_code_2(tmp_path, args, li
     result = scrapy(*args, store=tmp_path / "store", settings={"LOG_LEVEL": "WARNING"})
     assert (result.returncode, result.stderr) == (2, line + "\n")
     assert not (tmp_path / "store").exists()  # nothing started
+
+
+@pytest.mark.parametrize(("args", "option"), [
+    (("extract", "{page}", "--fromat", "plain"), "--fromat"),  # a typo in a real option
+    (("crawl", "urls", "-a", "urls=https://a.example/n/1", "--dry-run"), "--dry-run"),
+    (("replay", "{warc}", "--sinse", "2026-01-01"), "--sinse"),
+])
+def test_an_unknown_option_is_named_not_taken_for_an_extra_argument(tmp_path, args, option):
+    # Scrapy parses with parse_known_args: the option landed among the arguments, and the line said
+    # "give one spider name" to a user who gave one
+    page = tmp_path / "page.html"
+    page.write_text("<html><head><title>T</title></head><body><article><h1>T</h1>"
+                    + "<p>A sentence of a story about the council and its budget vote.</p>" * 8
+                    + "</article></body></html>")
+    args = tuple(a.format(page=page, warc=tmp_path / "none.warc.gz") for a in args)
+    done = scrapy(*args, store=tmp_path / "store")
+    assert done.returncode == 2 and done.stderr.strip().splitlines() == [done.stderr.strip()], done.stderr[-2000:]
+    assert done.stderr.startswith(f"error: {option}: unknown option"), done.stderr[-2000:]

@@ -277,6 +277,37 @@ def test_readers_of_the_archive_read_past_a_record_without_target_uri(tmp_path):
     assert len(cdxj_index(warc).splitlines()) == len(urls)  # the two are left out of the index, not its end
 
 
+def test_a_resource_record_without_target_uri_makes_no_index_line(tmp_path):
+    # WARC 1.1 requires the URI on resource records too: the indexer took one for a capture keyed "-", with no url
+    from warcio.warcwriter import WARCWriter
+
+    from pipelines.archive.wacz import cdxj_index
+
+    out = io.BytesIO()
+    writer = WARCWriter(out, gzip=True)
+    note = writer.create_warc_record("urn:x", "resource", payload=io.BytesIO(b"note"), warc_content_type="text/plain")
+    note.rec_headers.remove_header("WARC-Target-URI")
+    writer.write_record(note)
+    warc = tmp_path / "notes.warc.gz"
+    warc.write_bytes(CORPUS_WARC.read_bytes() + out.getvalue())
+    lines = cdxj_index(warc).splitlines()
+    assert not [line for line in lines if line.startswith("- ")]
+    assert len(lines) == len(cdxj_index(CORPUS_WARC).splitlines())
+
+
+def test_a_skipped_record_of_a_wacz_is_named_by_the_package_not_by_its_deleted_copy(tmp_path):
+    # REPLAY_WARC (and `scrapy extract x.wacz`) reads a WACZ's WARCs from copies under STATE_DIR, deleted at the end
+    (tmp_path / "w").mkdir()
+    corpus_with_records_without_uri(tmp_path / "w" / "mixed.warc.gz")
+    package = tmp_path / "out.wacz"
+    assert scrapy("wacz", str(tmp_path / "w"), "-o", str(package), store=tmp_path / "unused").returncode == 0
+    url = sorted(corpus_truth())[-1]
+    done = scrapy("extract", str(package), "--url", url, store=tmp_path / "store")
+    assert done.returncode == 0 and f"url: {url}" in done.stdout, done.stderr[-2000:]
+    lines = [line for line in done.stderr.splitlines() if "unreadable record skipped" in line]
+    assert len(lines) == 2 and all("out.wacz" in line and "/replay-" not in line for line in lines), lines
+
+
 def corpus_copies(path: Path, copies: int) -> int:
     """The corpus's article pages ``copies`` times over, each copy at URLs of its own: a replay that runs for a
     while. Returns the number of pages."""

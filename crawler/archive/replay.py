@@ -60,8 +60,9 @@ class WarcIndex:
     A record without a target URI is left out, and named in ``skipped``.
     """
 
-    def __init__(self, files: list[Path]):
+    def __init__(self, files: list[Path], names: dict[Path, str] | None = None):
         self.files = files
+        names = names or {}  # a copy's origin (S3 key, WACZ member), named in ``skipped`` instead of the copy
         self.entries: dict[str, IndexEntry] = {}
         self.skipped: list[str] = []  # "<file>: what is wrong with the record"
         captures: dict[str, tuple[Path, int]] = {}
@@ -71,7 +72,7 @@ class WarcIndex:
                 iterator = WarcRecords(stream, check_digests=False)
                 for record in iterator:
                     if problem := missing_uri(record):
-                        self.skipped.append(f"{path}: {problem}")
+                        self.skipped.append(f"{names.get(path, path)}: {problem}")
                         continue
                     headers = record.rec_headers
                     url = headers.get_header("WARC-Target-URI")
@@ -117,9 +118,10 @@ class WarcIndex:
         return len({id(entry) for entry in self.entries.values()})
 
 
-def local_warc_files(location: str, target: Path, settings: Any = None) -> list[Path]:
+def local_warc_files(location: str, target: Path, settings: Any = None,
+                     names: dict[Path, str] | None = None) -> list[Path]:
     """The WARC files of a location; S3 objects and the WARCs of a WACZ are copied into ``target`` first
-    (random access needs a file of its own)."""
+    (random access needs a file of its own); ``names`` gets each copy's origin, for log lines."""
     files = []
     for number, (name, opener) in enumerate(warc_sources(location, partial(open_store_prefix, settings=settings))):
         if "://" not in name and name.endswith(WARC_SUFFIXES) and Path(name).is_file():
@@ -130,6 +132,8 @@ def local_warc_files(location: str, target: Path, settings: Any = None) -> list[
             while chunk := source.read(1024 * 1024):
                 handle.write(chunk)
         files.append(path)
+        if names is not None:
+            names[path] = name
     return files
 
 
@@ -180,10 +184,11 @@ class ReplayMiddleware:
             # downloaded copies of S3 objects live as long as the crawl
             downloads = tempfile.TemporaryDirectory(prefix="replay-", dir=state)
             crawler.signals.connect(downloads.cleanup, signal=signals.engine_stopped, weak=False)
-            files = local_warc_files(location, Path(downloads.name), settings)
+            names: dict[Path, str] = {}
+            files = local_warc_files(location, Path(downloads.name), settings, names)
             if not files:
                 raise RuntimeError(f"REPLAY_WARC={location}: no WARC files there")  # fail closed: never go online
-            index = WarcIndex(files)
+            index = WarcIndex(files, names)
             for problem in index.skipped:  # counted as a replay counts them
                 count_failure(crawler.stats, "errors", "unreadable_warc", "", keep=settings.getint("RUN_RECORD_URLS"))
                 logger.warning("unreadable record skipped: %s", problem)

@@ -74,6 +74,10 @@ class Command(ProjectCommand):
             sys.stderr.write("error: the schedule was forced to stop (signalled twice): the crawls it was running "
                              "were forced to stop too, their last writes may be unfinished\n")
             self.exitcode = EXIT_FAILED
+        elif scheduler.cut_short:  # one signal here, but a crawl got two (ours and its own) and was forced
+            sys.stderr.write("error: a crawl the schedule was stopping was forced to stop (exit code 1): its last "
+                             "writes may be unfinished; signal the scheduler only (systemd: KillMode=mixed)\n")
+            self.exitcode = EXIT_FAILED
 
     @staticmethod
     def print_jobs(jobs: list[Job]) -> None:

@@ -77,10 +77,10 @@ class WarcRecords(ArchiveIterator):
         self.loader = _RecordLoader(verify_http=verify_http, arc2warc=arc2warc)
 
 
-def missing_uri(record) -> str:
-    """For a capture record without ``WARC-Target-URI``: what is wrong, naming the record; else ""."""
+def missing_uri(record, kinds: tuple[str, ...] = CAPTURE_TYPES) -> str:
+    """For a record of ``kinds`` (captures) without ``WARC-Target-URI``: what is wrong, naming the record; else ""."""
     headers = record.rec_headers
-    if record.rec_type not in CAPTURE_TYPES or (headers.get_header("WARC-Target-URI") or "").strip():
+    if record.rec_type not in kinds or (headers.get_header("WARC-Target-URI") or "").strip():
         return ""
     named = headers.get_header("WARC-Record-ID") or f"of {headers.get_header('WARC-Date') or 'no date'}"
     return f"{record.rec_type} record {named} has no WARC-Target-URI"

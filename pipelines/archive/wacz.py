@@ -40,7 +40,8 @@ WACZ_VERSION = "1.1.1"
 SOFTWARE = "newsarchive (cdxj-indexer)"
 INDEX_BLOCK_LINES = 1024  # CDXJ lines per gzip block of index.cdx.gz, as ArchiveWeb.page writes them
 # what a reader may replay: no metadata records (ours before 2026-12 were JSON, which indexers took for captures)
-CAPTURE_RECORDS = "response,revisit,resource"
+INDEXED_TYPES = ("response", "revisit", "resource")
+CAPTURE_RECORDS = ",".join(INDEXED_TYPES)
 
 
 @dataclass
@@ -71,7 +72,7 @@ def _indexer():
                                verify_http=self.verify_http)
 
         def filter_record(self, record) -> bool:
-            if problem := missing_uri(record):
+            if problem := missing_uri(record, INDEXED_TYPES):  # a resource too: each line is keyed by its URI
                 logger.warning("unreadable record not indexed: %s: %s", self.curr_filename, problem)
                 return False
             return super().filter_record(record)
