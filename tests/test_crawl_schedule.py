@@ -18,6 +18,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import ROOT, read_documents, scrapy_command
 from tests.servers.base import ServerProcess
 from tests.servers.static_site import write_article, write_sitemap
@@ -132,36 +134,37 @@ def stop_a_scheduled_crawl(tmp_path: Path, stop) -> tuple[int, Path, Path]:
     return returncode, log, store
 
 
-def test_a_second_signal_forces_the_schedule_to_stop_and_it_fails(tmp_path):
-    """Contract (docs/commands.md): a forced stop exits 1, for the scheduler as for the crawl it was running."""
-    def twice(scheduler: subprocess.Popen, log: Path) -> None:
-        scheduler.send_signal(signal.SIGTERM)
-        wait_for_text(log, "shutting down gracefully", scheduler)  # the crawl took the first signal
-        scheduler.send_signal(signal.SIGTERM)
+def signalled_twice(scheduler: subprocess.Popen, log: Path) -> None:
+    scheduler.send_signal(signal.SIGTERM)
+    wait_for_text(log, "shutting down gracefully", scheduler)  # the crawl took the first signal
+    scheduler.send_signal(signal.SIGTERM)
 
-    returncode, log, store = stop_a_scheduled_crawl(tmp_path, twice)
+
+def stopped_as_a_service(scheduler: subprocess.Popen, log: Path) -> None:
+    """A service manager's stop (systemd's KillMode=control-group) signals every process of the unit: the crawl gets
+    SIGTERM from it and again from the scheduler, which passes its one signal on."""
+    crawl = int(re.search(r"job gazette: run 1 started \(pid (\d+)\)", log.read_text())[1])
+    os.kill(crawl, signal.SIGTERM)  # the unit's stop reaches the crawl ...
+    wait_for_text(log, "shutting down gracefully", scheduler)  # (held apart, so that the two never coalesce)
+    scheduler.send_signal(signal.SIGTERM)  # ... and the scheduler, which passes it on: the crawl's second
+
+
+@pytest.mark.parametrize(
+    ("stop", "last_line", "said"),
+    [
+        (signalled_twice, "error: the schedule was forced to stop (signalled twice)", "scheduler stopped (forced)"),
+        # the scheduler, signalled once, exited 0 while its crawl was forced
+        (stopped_as_a_service, "error: a crawl the schedule was stopping was forced to stop",
+         "forcing unclean shutdown"),
+    ],
+    ids=["second-signal", "service-stop"],
+)
+def test_a_crawl_forced_to_stop_fails_the_schedule(tmp_path, stop, last_line, said):
+    """Contract (docs/commands.md): a forced stop exits 1, for the scheduler as for the crawl it was running."""
+    returncode, log, store = stop_a_scheduled_crawl(tmp_path, stop)
     text = log.read_text()
     assert returncode == 1, text[-3000:]
-    assert text.strip().splitlines()[-1].startswith("error: the schedule was forced to stop (signalled twice)")
-    assert "job gazette: run 1 failed: forced to stop" in text and "scheduler stopped (forced)" in text
+    assert text.strip().splitlines()[-1].startswith(last_line)
+    assert "job gazette: run 1 failed: forced to stop" in text and said in text
     (record,) = run_records(store)
     assert record["job"] == "gazette" and record["finish_reason"] == "running"  # the crawl never closed its record
-
-
-def test_a_crawl_forced_by_a_signal_of_its_own_besides_the_schedulers_fails_the_schedule(tmp_path):
-    """A service manager's stop (systemd's KillMode=control-group) signals every process of the unit: the crawl gets
-    SIGTERM from it and again from the scheduler, which passes its one signal on. The crawl is forced; the
-    scheduler, signalled once, exited 0."""
-    def service_stop(scheduler: subprocess.Popen, log: Path) -> None:
-        crawl = int(re.search(r"job gazette: run 1 started \(pid (\d+)\)", log.read_text())[1])
-        os.kill(crawl, signal.SIGTERM)  # the unit's stop reaches the crawl ...
-        wait_for_text(log, "shutting down gracefully", scheduler)  # (held apart, so that the two never coalesce)
-        scheduler.send_signal(signal.SIGTERM)  # ... and the scheduler, which passes it on: the crawl's second
-
-    returncode, log, store = stop_a_scheduled_crawl(tmp_path, service_stop)
-    text = log.read_text()
-    assert returncode == 1, text[-3000:]
-    assert text.strip().splitlines()[-1].startswith("error: a crawl the schedule was stopping was forced to stop")
-    assert "job gazette: run 1 failed: forced to stop" in text and "forcing unclean shutdown" in text
-    (record,) = run_records(store)
-    assert record["finish_reason"] == "running"  # the crawl never closed its record

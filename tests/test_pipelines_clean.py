@@ -102,28 +102,7 @@ def test_tagged_headline_alone_is_removed():
         "(Reporting by Jane Doe; Editing by John Smith)",
         "Associated Press writers Alan Fram and Zeke Miller contributed to this report.",
         "Every online business exists in the 'space-time continuum.'Click To Tweet",
-    ],
-)
-def test_boilerplate_line_is_removed(line):
-    kept, counts = clean([TEXT[0], line, TEXT[1]])
-    assert kept == TEXT[:2] and counts["boilerplate"] == 1
-
-
-def test_advice_in_the_imperative_is_no_call_to_action():
-    # the calls to sign up, listen and donate took any sentence opening with the verb: a list of tips lost four
-    tips = [
-        Block("The centre offered the following advice:"),
-        Block("Be wary of any message in your inbox that asks you to confirm a password.", kind="item"),
-        Block("Sign up for two-factor authentication on every account that offers it.", kind="item"),
-        Block("Watch out for links on social media that promise free gift cards or vouchers.", kind="item"),
-        Block("Donate only through a charity's official website, never via a link sent to you.", kind="item"),
-    ]
-    assert clean([TEXT[0], *tips, TEXT[1]]) == ([TEXT[0], *(b.text for b in tips), TEXT[1]], {})
-
-
-@pytest.mark.parametrize(
-    "line",
-    [
+        # calls to action
         "Sign up for breaking news, reviews, opinion, top tech deals, and more.",
         "Get the day’s top headlines delivered to your inbox every morning.",
         "Listen to Newsbeat live at 12:45 and 17:45 weekdays - or listen back here.",
@@ -141,9 +120,21 @@ def test_advice_in_the_imperative_is_no_call_to_action():
         "The news you need, delivered to your inbox daily.",
     ],
 )
-def test_calls_to_action_are_removed(line):
+def test_boilerplate_line_is_removed(line):
     kept, counts = clean([TEXT[0], line, TEXT[1]])
     assert kept == TEXT[:2] and counts["boilerplate"] == 1
+
+
+def test_advice_in_the_imperative_is_no_call_to_action():
+    # the calls to sign up, listen and donate took any sentence opening with the verb: a list of tips lost four
+    tips = [
+        Block("The centre offered the following advice:"),
+        Block("Be wary of any message in your inbox that asks you to confirm a password.", kind="item"),
+        Block("Sign up for two-factor authentication on every account that offers it.", kind="item"),
+        Block("Watch out for links on social media that promise free gift cards or vouchers.", kind="item"),
+        Block("Donate only through a charity's official website, never via a link sent to you.", kind="item"),
+    ]
+    assert clean([TEXT[0], *tips, TEXT[1]]) == ([TEXT[0], *(b.text for b in tips), TEXT[1]], {})
 
 
 def test_a_place_that_can_be_reached_is_no_contact_line():

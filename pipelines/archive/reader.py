@@ -46,6 +46,8 @@ HINT_PREFIX = "hint-"
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 # what reading a file that is no WARC raises (no WARC record, a broken gzip member): the file's fault, not ours
 READ_ERRORS = (ArchiveLoadFailed, EOFError, OSError, zlib.error)
+
+
 class RecordCutShort(ArchiveLoadFailed):
     """A record whose file ends before its Content-Length: a copy or upload cut short, a torn write.
 

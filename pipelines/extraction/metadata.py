@@ -28,6 +28,7 @@ from trafilatura import metadata as trafilatura_metadata
 from trafilatura.settings import Document, set_date_params
 from trafilatura.utils import line_processing
 
+from pipelines.extraction.body import key as words  # the words of a text, as the body compares them
 from pipelines.extraction.headline import byline_block, choose_authors, choose_title
 from pipelines.extraction.values import normalize_url, parse_date, same_site
 
@@ -323,23 +324,19 @@ def own_article(
             for value in (obj.get("url"), obj.get("@id"), main.get("@id") if isinstance(main, dict) else main)
         )
 
-    first = _words(_text(articles[0].get("headline")))
+    first = words(_text(articles[0].get("headline")))
     for obj in articles:
         if names_page(obj):
             # a copy of the first object under another address (http and https) is the same article: the first
             # stays, as before this choice existed, with whatever it carries that the copy lacks (keywords)
-            return (articles[0] if first and _words(_text(obj.get("headline"))) == first else obj), True
-    shown = [_words(text) for text in (*tags.get("og:title", []), tree.findtext(".//title") or "",
+            return (articles[0] if first and words(_text(obj.get("headline"))) == first else obj), True
+    shown = [words(text) for text in (*tags.get("og:title", []), tree.findtext(".//title") or "",
                                        *(h1.text_content() for h1 in tree.iter("h1")))]
     for obj in articles:
-        headline = _words(_text(obj.get("headline")))
+        headline = words(_text(obj.get("headline")))
         if headline and any(headline in text for text in shown):
             return obj, True
     return articles[0], False
-
-
-def _words(text: str) -> str:
-    return " ".join(re.findall(r"\w+", text.lower()))
 
 
 def json_ld_objects(tree: HtmlElement) -> Iterator[dict[str, Any]]:
