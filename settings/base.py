@@ -9,6 +9,8 @@ with ``SCRAPY_SETTINGS_MODULE``.
 
 import os
 
+from scrapy.settings import default_settings as _scrapy_defaults
+
 BOT_NAME = "newsarchive"  # Scrapy's project name
 SPIDER_MODULES = ["crawler.spiders"]  # the generic spiders (urls, sitemap, feed)
 NEWSPIDER_MODULE = "crawler.spiders"  # where `scrapy genspider` would put a spider (site files need none)
@@ -131,6 +133,13 @@ COOKIES_ENABLED = False  # news pages are fetched as a new visitor
 TELNETCONSOLE_ENABLED = False  # no console port
 # Scrapy 2.19's code-execution server on localhost: a crawler of strangers' pages needs none
 REMOTE_CONTROL_ENABLED = False
+# Scrapy's extensions less the two switched off above: Scrapy imports every extension it lists, even one
+# that is off, and the remote control's aiohttp cost each crawl 0.1 s of start-up (to use either, set its
+# *_ENABLED and name it in EXTENSIONS)
+EXTENSIONS_BASE = {
+    name: order for name, order in _scrapy_defaults.EXTENSIONS_BASE.items()
+    if name.rsplit(".", 1)[-1] not in ("RemoteControl", "TelnetConsole")
+}
 DNS_TIMEOUT = 15  # seconds
 TWISTED_DNS_RESOLVER = "crawler.netguard.GuardedResolver"  # checks every address a name resolves to
 

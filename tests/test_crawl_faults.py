@@ -258,5 +258,17 @@ def test_politeness_defaults():
     assert not settings.getbool("TELNETCONSOLE_ENABLED") and not settings.getbool("REMOTE_CONTROL_ENABLED")
 
 
+def test_scrapy_extensions_load_but_the_switched_off_servers():
+    from scrapy.settings import Settings
+    from scrapy.utils.conf import build_component_list
+
+    settings = Settings()
+    settings.setmodule("settings.base")
+    loaded = {name.rsplit(".", 1)[-1] for name in build_component_list(settings.getwithbase("EXTENSIONS"))}
+    # what the crawl relies on: stats, log counts, the memory guard, CLOSESPIDER_*, AutoThrottle, our own
+    assert {"CoreStats", "LogCount", "MemoryUsage", "CloseSpider", "AutoThrottle", "RunRecord"} <= loaded
+    assert not loaded & {"RemoteControl", "TelnetConsole"}
+
+
 def test_no_remote_control_server_is_opened(fault_crawl):
     assert "Remote control HTTP server listening" not in fault_crawl.crawl.stderr
