@@ -294,6 +294,27 @@ def test_a_paywalled_teaser_is_not_replaced_by_an_earlier_story_on_the_same_subj
     assert result.title == title and result.access == "paywalled"
 
 
+def test_the_pages_own_object_is_found_under_its_http_or_www_address():
+    # a CMS names the page http://www. while it is served over https without www; its JSON-LD headline is not the
+    # printed one. The related story listed first gave the page its title, date and author.
+    teaser = ("Councillors approved the Riverside development budget on Tuesday night after a contentious meeting, "
+              "clearing the way for construction of the affordable housing complex.")
+    title = "Riverside housing budget approved despite protests"
+    url = "https://news.example.com/2025/03/05/riverside-housing-budget-approved"
+    main = f"<article><h1>{title}</h1><p>{teaser}</p><div class='paywall'><p>Subscribe to continue.</p></div></article>"
+    lds = [{"@context": "https://schema.org", "@type": "NewsArticle",
+            "headline": "Riverside council to vote on housing budget",
+            "url": "https://news.example.com/2025/03/03/riverside-council-to-vote",
+            "datePublished": "2025-03-03T09:00:00Z",
+            "author": {"@type": "Person", "name": "Ann Other"}, "articleBody": "\n\n".join(OTHER)},
+           {"@context": "https://schema.org", "@type": "NewsArticle", "headline": "Council backs Riverside homes plan",
+            "url": "http://www.news.example.com/2025/03/05/riverside-housing-budget-approved/",
+            "datePublished": "2025-03-05T21:00:00Z", "author": {"@type": "Person", "name": "Jo Reporter"}}]
+    result = extract(page("en", title, main, lds), url)
+    assert (result.date.date().isoformat(), result.author) == ("2025-03-05", "Jo Reporter")
+    assert result.title != "Riverside council to vote on housing budget" and OTHER[0] not in result.paragraphs
+
+
 @pytest.mark.parametrize("cut", [" […]", "…", " (...)", " [...]"])
 def test_an_article_body_that_is_itself_an_excerpt_leaves_the_document_truncated(cut):
     excerpt = " ".join(" ".join(ES.paragraphs).split()[:140]) + cut

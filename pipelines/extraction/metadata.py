@@ -30,7 +30,7 @@ from trafilatura.utils import line_processing
 
 from pipelines.extraction.body import key as words  # the words of a text, as the body compares them
 from pipelines.extraction.headline import byline_block, choose_authors, choose_title
-from pipelines.extraction.values import normalize_url, parse_date, same_site
+from pipelines.extraction.values import normalize_url, page_key, parse_date, same_site
 
 logger = logging.getLogger(__name__)
 ARTICLE_TYPES = frozenset(
@@ -308,21 +308,18 @@ def own_article(
     """
     if len(articles) < 2:
         return (articles[0], True) if articles else ({}, False)
-    addresses = {
-        normalize_url(_absolute(url, value.strip().split("#")[0]))
-        for value in (url, *tree.xpath("//link[@rel='canonical']/@href"), *tags.get("og:url", []))
-        if isinstance(value, str) and value.strip()
-    }
+    def address(value: Any) -> str:
+        if not isinstance(value, str) or not value.strip() or value.strip().startswith("#"):
+            return ""
+        return page_key(_absolute(url, value.strip().split("#")[0]))
+
+    addresses = {address(value) for value in (url, *tree.xpath("//link[@rel='canonical']/@href"),
+                                              *tags.get("og:url", []))} - {""}
 
     def names_page(obj: dict[str, Any]) -> bool:
         main = obj.get("mainEntityOfPage")
-        return any(
-            isinstance(value, str)
-            and value.strip()
-            and not value.strip().startswith("#")
-            and normalize_url(_absolute(url, value.strip().split("#")[0])) in addresses
-            for value in (obj.get("url"), obj.get("@id"), main.get("@id") if isinstance(main, dict) else main)
-        )
+        return any(address(value) in addresses
+                   for value in (obj.get("url"), obj.get("@id"), main.get("@id") if isinstance(main, dict) else main))
 
     first = words(_text(articles[0].get("headline")))
     for obj in articles:

@@ -82,6 +82,21 @@ def normalize_url(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", parts.query, ""))
 
 
+def page_key(url: str) -> str:
+    """What two addresses of one page share: the scheme, a "www." and a trailing slash aside ("" for no address).
+
+    JSON-LD written by a CMS often names the page as http:// or without "www." while the page is served
+    over https from www.
+    """
+    normal = normalize_url(url) if url else ""
+    try:
+        parts = urlsplit(normal)
+    except ValueError:
+        return ""
+    host = _bare_host(normal)
+    return f"{host}{parts.path.rstrip('/')}?{parts.query}" if host else ""
+
+
 def same_site(a: str, b: str) -> bool:
     host_a, host_b = (_bare_host(a), _bare_host(b))
     if not host_a or not host_b:
