@@ -246,6 +246,8 @@ def test_a_record_without_target_uri_is_logged_counted_and_the_replay_goes_on(tm
     assert replayed.returncode == 0, replayed.stderr[-2000:]  # a page's error, while the others were stored
     record = replayed.run_record()
     assert record["articles_stored"] == len(corpus_truth()) and record["errors"] == {"unreadable_warc": 2}
+    # the run record names each skipped record where a page's error names its URL
+    assert [entry["archive"].split(": ")[0] for entry in record["urls"]["errors"]["unreadable_warc"]] == [str(warc)] * 2
     lines = [line for line in replayed.stderr.splitlines() if "has no WARC-Target-URI" in line]
     assert len(lines) == 2 and all(f"unreadable record skipped: {warc}: response record <urn:uuid:" in line
                                    for line in lines)
@@ -259,6 +261,8 @@ def test_a_record_without_target_uri_is_logged_counted_and_the_replay_goes_on(tm
                      settings={"REPLAY_WARC": str(warc)})
     assert crawled.returncode == 0 and "Traceback" not in crawled.stderr, crawled.stderr[-2000:]
     assert crawled.run_record()["errors"] == {"unreadable_warc": 2}
+    assert all(entry["archive"].startswith(f"{warc}: response record <urn:uuid:")
+               for entry in crawled.run_record()["urls"]["errors"]["unreadable_warc"])
 
 
 def test_readers_of_the_archive_read_past_a_record_without_target_uri(tmp_path):

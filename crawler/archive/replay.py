@@ -190,7 +190,8 @@ class ReplayMiddleware:
                 raise RuntimeError(f"REPLAY_WARC={location}: no WARC files there")  # fail closed: never go online
             index = WarcIndex(files, names)
             for problem in index.skipped:  # counted as a replay counts them
-                count_failure(crawler.stats, "errors", "unreadable_warc", "", keep=settings.getint("RUN_RECORD_URLS"))
+                count_failure(crawler.stats, "errors", "unreadable_warc", "", keep=settings.getint("RUN_RECORD_URLS"),
+                              archive=problem)
                 logger.warning("unreadable record skipped: %s", problem)
             logger.info("replaying %d responses from %d WARC file(s) at %s", len(index), len(files), location)
         return cls(crawler.stats, index, settings.getbool("REPLAY_STREAM"))

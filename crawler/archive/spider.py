@@ -100,7 +100,7 @@ class ReplaySpider(ArticleSpider):
             raise
         except Exception as exc:  # the archive cannot be listed (S3 down, a broken WACZ): say so, replay nothing
             failure = UnitFailed(self.source, exc)
-            self.count_error(failure.reason, f"cannot read the archive: {failure}")
+            self.count_error(failure.reason, f"cannot read the archive: {failure}", archive=str(failure))
             return
         tokens = itertools.count()
         while (unit := await work.next_unit()) is not None:
@@ -165,10 +165,10 @@ class ReplaySpider(ArticleSpider):
             if item is _DONE:
                 break
             if isinstance(item, UnitFailed):
-                self.count_error(item.reason, f"cannot read the archive: {item}")
+                self.count_error(item.reason, f"cannot read the archive: {item}", archive=str(item))
                 continue
             if isinstance(item, RecordSkipped):
-                self.count_error(item.reason, f"unreadable record skipped: {item}")
+                self.count_error(item.reason, f"unreadable record skipped: {item}", archive=str(item))
                 continue
             response: ArchivedResponse = item
             stamp = response.fetched.isoformat()

@@ -163,9 +163,9 @@ class ArticleSpider(scrapy.Spider):
                                                                            settings.get("STATE_DIR"))
         return self._index
 
-    def count_failure(self, kind: str, reason: str, url: str, site: str = "") -> None:
-        """An error or skip, for the run record: counted for the run and the site, its URL kept."""
-        count_failure(self.crawler.stats, kind, reason, url, site, self.keep_urls)
+    def count_failure(self, kind: str, reason: str, url: str, site: str = "", archive: str = "") -> None:
+        """An error or skip, for the run record: counted for the run and the site, its URL (or archive part) kept."""
+        count_failure(self.crawler.stats, kind, reason, url, site, self.keep_urls, archive)
 
     def profile_for(self, url: str, key: str = "") -> SiteProfile:
         """The site a URL belongs to: this spider's, ``-a site=``, a site file's domain, else the host's."""
@@ -299,8 +299,8 @@ class ArticleSpider(scrapy.Spider):
                               request.meta.get("site") or self.site_key(request.url))
         logger.debug("skipped (duplicate): %s", request.url)
 
-    def count_error(self, reason: str, message: str, url: str = "", site: str = "") -> None:
-        self.count_failure("errors", reason, url, site or (self.site_key(url) if url else ""))
+    def count_error(self, reason: str, message: str, url: str = "", site: str = "", archive: str = "") -> None:
+        self.count_failure("errors", reason, url, site or (self.site_key(url) if url else ""), archive)
         logger.warning(message)
 
 

@@ -201,7 +201,7 @@ def site_reasons(site: str, records: list[dict[str, Any]]) -> tuple[dict, dict]:
             for reason, entries in ((record.get("urls") or {}).get(kind) or {}).items():
                 for entry in entries:
                     if entry.get("site") == site and len(urls[reason]) < URLS_PER_REASON:
-                        urls[reason].append(entry.get("url", ""))
+                        urls[reason].append(entry.get("url") or entry.get("archive", ""))
         out.append({reason: {"count": count, "urls": urls.get(reason, [])}
                     for reason, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))})
     return out[0], out[1]
@@ -215,7 +215,7 @@ def reasons(records: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any
         counts.update({k: v for k, v in (record.get(kind) or {}).items() if isinstance(v, int)})
         for reason, entries in ((record.get("urls") or {}).get(kind) or {}).items():
             room = URLS_PER_REASON - len(urls[reason])
-            urls[reason].extend(entry.get("url", "") for entry in entries[:max(room, 0)])
+            urls[reason].extend(entry.get("url") or entry.get("archive", "") for entry in entries[:max(room, 0)])
     return {reason: {"count": count, "urls": urls.get(reason, [])}
             for reason, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))}
 

@@ -28,9 +28,11 @@ class Stats(Protocol):
     def set_value(self, key: str, value: Any) -> None: ...
 
 
-def count_failure(stats: Stats, kind: str, reason: str, url: str, site: str = "", keep: int = 50) -> None:
+def count_failure(stats: Stats, kind: str, reason: str, url: str, site: str = "", keep: int = 50,
+                  archive: str = "") -> None:
     """One error or skip (``kind``: errors / skipped) of ``url``: the run's count, its site's, and the first
-    ``keep`` URLs of each reason (every one of them is in the log)."""
+    ``keep`` URLs of each reason (every one of them is in the log). A part of an archive that cannot be read
+    has no URL: ``archive`` names it ("<file>: what is wrong") in the URL's place."""
     stats.inc_value(f"{kind}/{reason}")
     if site:
         stats.inc_value(f"{SITES}{site}/{kind}/{reason}")
@@ -40,7 +42,8 @@ def count_failure(stats: Stats, kind: str, reason: str, url: str, site: str = ""
         if listed is None:
             stats.set_value(key, listed := [])
         if len(listed) < keep:  # a list in the stats, appended in place (callers run on the reactor thread)
-            listed.append({"url": url, "site": site} if site else {"url": url})
+            entry = {"archive": archive} if archive and not url else {"url": url}
+            listed.append({**entry, "site": site} if site else entry)
 
 
 def urls_from_stats(stats: dict[str, Any]) -> dict[str, dict[str, list[dict[str, str]]]]:
