@@ -8,7 +8,7 @@ from trafilatura.metadata import extract_metadata
 
 from pipelines.extraction.metadata import TrafilaturaMetadata
 from pipelines.extraction.options import ExtractOptions
-from pipelines.extraction.page import decode_page, parse_html
+from pipelines.extraction.page import decode_page, extract_page, parse_html
 from pipelines.extraction.quality import load_corpus
 from pipelines.item import Page, SiteProfile
 from tests.helpers import FIXTURES
@@ -85,6 +85,35 @@ def test_site_name_suffixes_come_off_titles():
         == "LTE-Patent: Samsung verliert"
     )
     assert strip_site_name("Trump - the interview", ["CNN"]) == "Trump - the interview"
+
+
+def test_a_section_suffix_comes_off_a_title_when_the_pages_other_titles_lack_it():
+    from pipelines.extraction.headline import drop_confirmed_suffix
+
+    headline = "Bubi-Bomber wieder da: Thioune fordert Geduld mit Niemiec"
+    assert drop_confirmed_suffix(f"{headline} | Sport", [headline, "BILD"]) == headline  # og:title, <h1>
+    assert drop_confirmed_suffix(f"{headline} – Sport – Hamburg", [headline]) == headline
+    # kept: no other title reads the headline without it; a subtitle; a title that another one reads whole
+    assert drop_confirmed_suffix(f"{headline} | Sport", ["Thioune fordert Geduld"]) == f"{headline} | Sport"
+    assert drop_confirmed_suffix("Trump – the interview he gave on Sunday night", ["Trump"]) == (
+        "Trump – the interview he gave on Sunday night")
+    assert drop_confirmed_suffix("Trump - the interview", ["Trump - the interview", "Trump"]) == "Trump - the interview"
+
+
+def test_a_section_suffix_of_the_json_ld_headline_is_not_stored():
+    # the JSON-LD headline glues on the section ("… | Sport"); og:title and <h1> read the headline alone
+    headline = "Thioune fordert Geduld mit Niemiec nach dem Comeback"
+    html = ("<html lang='de'><head><meta charset='utf-8'><title>" + headline + " | Sport | BILD.de</title>"
+            f"<meta property='og:title' content='{headline}'>"
+            "<script type='application/ld+json'>{\"@context\": \"https://schema.org\", \"@type\": \"NewsArticle\", "
+            f"\"headline\": \"{headline} | Sport\", \"datePublished\": \"2023-05-15T10:00:00+02:00\"}}</script>"
+            f"</head><body><article><h1>{headline}</h1>"
+            + "".join(f"<p>Der Trainer sprach am Montag lange über die jungen Spieler und ihre Rolle, Teil {n}.</p>"
+                      for n in range(6))
+            + "</article></body></html>")
+    page = Page(url="https://www.bild.example/sport/fussball/thioune-84012345.html", body=html.encode(),
+                site=SiteProfile(key="bild"), fetched=datetime.now(UTC))
+    assert extract_page(page).title == headline
 
 
 def test_bylines_lose_their_words_and_keep_their_order():

@@ -29,7 +29,7 @@ from trafilatura.settings import Document, set_date_params
 from trafilatura.utils import line_processing
 
 from pipelines.extraction.body import key as words  # the words of a text, as the body compares them
-from pipelines.extraction.headline import byline_block, choose_authors, choose_title
+from pipelines.extraction.headline import byline_block, choose_authors, choose_title, drop_confirmed_suffix
 from pipelines.extraction.values import normalize_url, page_key, parse_date, same_site
 
 logger = logging.getLogger(__name__)
@@ -99,6 +99,8 @@ def read_metadata(tree: HtmlElement, url: str, site_zone: str = "") -> PageMeta:
     meta.title = choose_title(
         [_text(article.get("headline")) or _clean_text(fallback.title or "") or _first(tags, "og:title")], site_names
     )
+    meta.title = drop_confirmed_suffix(meta.title, [*tags.get("og:title", []), *tags.get("twitter:title", []),
+                                                    *(h1.text_content() for h1 in tree.iter("h1"))])
     meta.description = (
         _text(article.get("description"))
         or _first(tags, "og:description", "description", "twitter:description")
