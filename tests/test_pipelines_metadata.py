@@ -98,6 +98,7 @@ def test_a_section_suffix_comes_off_a_title_when_the_pages_other_titles_lack_it(
     assert drop_confirmed_suffix("Trump – the interview he gave on Sunday night", ["Trump"]) == (
         "Trump – the interview he gave on Sunday night")
     assert drop_confirmed_suffix("Trump - the interview", ["Trump - the interview", "Trump"]) == "Trump - the interview"
+    assert drop_confirmed_suffix("Oppenheimer – review", ["Oppenheimer"]) == "Oppenheimer – review"  # a logo's <h1>
 
 
 def test_a_section_suffix_of_the_json_ld_headline_is_not_stored():

@@ -87,12 +87,13 @@ def drop_confirmed_suffix(title: str, shown: Iterable[str]) -> str:
             break
         head = title[: title.rfind(suffix[0])].rstrip()
         head = _TRAILING_SEPARATOR.sub("", head).strip()
-        if _norm(head) in keys:
+        if _norm(head) in keys and len(_norm(head).split()) >= HEAD_WORDS:
             return head
     return title
 
 
 SUFFIX_WORDS = 3  # a section's or site's name, not a subtitle
+HEAD_WORDS = 3  # what is left is a headline, not a one-word <h1> (a logo, a kicker) that happens to match
 
 
 # --- bylines -----------------------------------------------------------------------------------
