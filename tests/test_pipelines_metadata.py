@@ -101,19 +101,41 @@ def test_a_section_suffix_comes_off_a_title_when_the_pages_other_titles_lack_it(
     assert drop_confirmed_suffix("Oppenheimer – review", ["Oppenheimer"]) == "Oppenheimer – review"  # a logo's <h1>
 
 
-def test_a_section_suffix_of_the_json_ld_headline_is_not_stored():
-    # the JSON-LD headline glues on the section ("… | Sport"); og:title and <h1> read the headline alone
-    headline = "Thioune fordert Geduld mit Niemiec nach dem Comeback"
-    html = ("<html lang='de'><head><meta charset='utf-8'><title>" + headline + " | Sport | BILD.de</title>"
-            f"<meta property='og:title' content='{headline}'>"
+def _titled_page(url: str, title: str, og_title: str, ld_headline: str, h1: str) -> Page:
+    """A German news page whose titles are given one by one (<title>, og:title, JSON-LD headline, <h1>'s HTML)."""
+    html = (f"<html lang='de'><head><meta charset='utf-8'><title>{title}</title>"
+            f"<meta property='og:title' content='{og_title}'>"
             "<script type='application/ld+json'>{\"@context\": \"https://schema.org\", \"@type\": \"NewsArticle\", "
-            f"\"headline\": \"{headline} | Sport\", \"datePublished\": \"2023-05-15T10:00:00+02:00\"}}</script>"
-            f"</head><body><article><h1>{headline}</h1>"
+            f"\"headline\": \"{ld_headline}\", \"datePublished\": \"2023-05-15T10:00:00+02:00\"}}</script>"
+            f"</head><body><article><h1>{h1}</h1>"
             + "".join(f"<p>Der Trainer sprach am Montag lange über die jungen Spieler und ihre Rolle, Teil {n}.</p>"
                       for n in range(6))
             + "</article></body></html>")
-    page = Page(url="https://www.bild.example/sport/fussball/thioune-84012345.html", body=html.encode(),
-                site=SiteProfile(key="bild"), fetched=datetime.now(UTC))
+    return Page(url=url, body=html.encode(), site=SiteProfile(key="de"), fetched=datetime.now(UTC))
+
+
+def test_a_section_suffix_of_the_json_ld_headline_is_not_stored():
+    # the JSON-LD headline glues on the section ("… | Sport"); og:title and <h1> read the headline alone
+    headline = "Thioune fordert Geduld mit Niemiec nach dem Comeback"
+    page = _titled_page("https://www.bild.example/sport/fussball/thioune-84012345.html",
+                        f"{headline} | Sport | BILD.de", headline, f"{headline} | Sport", headline)
+    assert extract_page(page).title == headline
+
+
+def test_a_headline_the_h1_prints_whole_after_a_kicker_keeps_its_end():
+    # og:title is the shorter social version; the <h1> prints the whole headline after its kicker (no space
+    # between, as lxml joins the spans): "– Kinder lernen schneller" is the headline's, not a section's
+    from pipelines.extraction.headline import drop_confirmed_suffix
+
+    headline = "Künstliche Intelligenz in der Schule – Kinder lernen schneller"
+    social = "Künstliche Intelligenz in der Schule"
+    assert drop_confirmed_suffix(headline, [social, f"Technologie im Klassenzimmer{headline}"]) == headline
+    assert drop_confirmed_suffix("Biden signs climate bill – with caveats",
+                                 ["Biden signs climate bill", "Climate Biden signs climate bill – with caveats"]) == (
+        "Biden signs climate bill – with caveats")
+    page = _titled_page("https://rp-online.example/nrw/ki-in-der-schule_aid-110012345", f"{headline} | RP ONLINE",
+                        social, headline, f"<span class='kicker'>Technologie im Klassenzimmer</span>"
+                                          f"<span class='title'>{headline}</span>")
     assert extract_page(page).title == headline
 
 

@@ -75,11 +75,14 @@ def drop_confirmed_suffix(title: str, shown: Iterable[str]) -> str:
     """``title`` without a short trailing part ("… | Sport") that the page's other titles (og:title, <h1>) lack.
 
     A section's name glued on with a separator is no site name, so :func:`strip_site_name` keeps it;
-    when another title of the same page reads the headline without it, it is no part of the headline.
+    when another title of the same page reads the headline without it, it is no part of the headline. A title
+    that another one reads whole, after a kicker or not (``<h1><span>Kicker</span>Headline</h1>``), stays whole:
+    a shorter og:title is then the social version, not the headline.
     """
     keys = {_norm(text) for text in shown if text} - {""}
     parts = _SEPARATORS.split(title)
-    if len(parts) < 2 or not keys or _norm(title) in keys:
+    whole = _norm(title)
+    if len(parts) < 2 or not keys or any(key.endswith(whole) for key in keys):
         return title
     for removed in range(1, len(parts)):
         suffix = parts[-removed:]
