@@ -148,6 +148,7 @@ def test_help_texts_render_as_written():
      "error: setting LOG_LEVEL='LOUD' (-L): expected one of CRITICAL, ERROR, WARNING, INFO, DEBUG"),
     (["crawl", "sitemap", "-a", "url"], "error: Invalid -a value, use -a NAME=VALUE"),
     (["replay"], "error: give one WARC file, directory or s3:// prefix"),
+    (["list", "nytimes"], "error: list takes no arguments ('nytimes'); `scrapy list -v` says what each spider crawls"),
 ])
 def test_a_bad_command_line_value_is_one_line_and_exit_code_2(tmp_path, args, line):
     """Not argparse's usage block with its message at the end, nor a traceback: the contract's one line."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
 from crawler.cli import ProjectCommand
@@ -21,6 +22,8 @@ class Command(ProjectCommand):
         parser.add_argument("-v", "--verbose", action="store_true", help="say what each spider crawls")
 
     def run_checked(self, args: list[str], opts: Any) -> None:
+        if args:  # `scrapy list nytimes` printed every spider, as if the name had been looked up
+            raise UsageError(f"list takes no arguments ({args[0]!r}); `scrapy list -v` says what each spider crawls")
         loader = get_spider_loader(self.settings)
         for name in sorted(loader.list()):
             if not opts.verbose:
