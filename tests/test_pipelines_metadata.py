@@ -99,6 +99,11 @@ def test_a_section_suffix_comes_off_a_title_when_the_pages_other_titles_lack_it(
         "Trump – the interview he gave on Sunday night")
     assert drop_confirmed_suffix("Trump - the interview", ["Trump - the interview", "Trump"]) == "Trump - the interview"
     assert drop_confirmed_suffix("Oppenheimer – review", ["Oppenheimer"]) == "Oppenheimer – review"  # a logo's <h1>
+    # scripts without spaces: a subtitle after the dash is one "word" by \w+, a section is short
+    head = "中美峰会：习近平会见拜登，讨论台湾问题"
+    assert drop_confirmed_suffix(f"{head} - 双方同意恢复两军高层对话并建立危机沟通机制", [head]) == (
+        f"{head} - 双方同意恢复两军高层对话并建立危机沟通机制")
+    assert drop_confirmed_suffix(f"{head} | 国际", [head]) == head
 
 
 def _titled_page(url: str, title: str, og_title: str, ld_headline: str, h1: str) -> Page:

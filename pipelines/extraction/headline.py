@@ -86,16 +86,22 @@ def drop_confirmed_suffix(title: str, shown: Iterable[str]) -> str:
         return title
     for removed in range(1, len(parts)):
         suffix = parts[-removed:]
-        if sum(len(_norm(part).split()) for part in suffix) > SUFFIX_WORDS:
+        if sum(_words(part) for part in suffix) > SUFFIX_WORDS:
             break
         head = title[: title.rfind(suffix[0])].rstrip()
         head = _TRAILING_SEPARATOR.sub("", head).strip()
-        if _norm(head) in keys and len(_norm(head).split()) >= HEAD_WORDS:
+        if _norm(head) in keys and _words(head) >= HEAD_WORDS:
             return head
     return title
 
 
 SUFFIX_WORDS = 3  # a section's or site's name, not a subtitle
+
+
+def _words(text: str) -> int:
+    """Words of a text; in scripts written without spaces (Chinese, Japanese, Thai) two characters count as one."""
+    unspaced = sum(1 for char in text if unicodedata.east_asian_width(char) in "WF" or "\u0e00" <= char <= "\u0e7f")
+    return len(_norm(text).split()) + unspaced // 2
 HEAD_WORDS = 3  # what is left is a headline, not a one-word <h1> (a logo, a kicker) that happens to match
 
 
