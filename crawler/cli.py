@@ -16,6 +16,7 @@ from scrapy.utils.conf import arglist_to_dict
 
 from crawler.config import check_log_level, check_setting_names
 from crawler.errors import ConfigError
+from crawler.redact import redact, secret_values
 from pipelines.storage import StorageError
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ def one_line_error(message: str) -> NoReturn:
     ``argument --port: invalid int value: 'abc'`` under four lines of usage hid the problem; ``scrapy
     <command> --help`` still shows the usage.
     """
-    sys.stderr.write(f"error: {message.removeprefix('argument ')}\n")
+    sys.stderr.write(f"error: {redact(message.removeprefix('argument '))}\n")
     sys.exit(EXIT_MISTAKE)
 
 
@@ -110,7 +111,8 @@ class ProjectCommand(ScrapyCommand):
             check_no_unknown_option(self.__class__.__module__.rpartition(".")[2], args)
             self.run_checked(args, opts)
         except (ConfigError, StorageError, FileNotFoundError) as exc:
-            sys.stderr.write(f"error: {exc}\n")
+            # printed, not logged: the log's filter does not see it (a URL's password, a secret setting's value)
+            sys.stderr.write(f"error: {redact(str(exc), secret_values(self.settings))}\n")
             self.exitcode = EXIT_MISTAKE
 
     def run_checked(self, args: list[str], opts: Any) -> None:

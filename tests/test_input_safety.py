@@ -9,6 +9,7 @@ the good pages are stored and each hostile URL is counted.
 from __future__ import annotations
 
 import io
+import json
 import re
 import subprocess
 import sys
@@ -19,8 +20,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crawler.errors import ConfigError
+from crawler.extensions.runrecord import RunRecord
 from crawler.redact import redact, secret_values
-from crawler.sites import SITE_SETTINGS, host_key, load_site_file
+from crawler.sites import SITE_SETTINGS, host_key, load_site_file, url_problem
 from pipelines.document.render import SITE_KEY_RE, parse_document, render, to_document
 from pipelines.item import Article, Block, Document, SiteProfile
 from pipelines.storage import check_key
@@ -190,6 +192,28 @@ def test_no_secret_in_the_log_or_the_store(tmp_path):
     stored = "".join(p.read_text(errors="replace") for p in (tmp_path / "store").rglob("*") if p.is_file())
     for secret in ("cli-secret-7f3a", "env-secret-91bc", "proxy-pw-5d2e"):
         assert secret not in crawl.stderr + crawl.stdout + stored
+
+
+def test_a_url_with_a_password_is_refused_in_one_line_that_masks_it(tmp_path):
+    # Scrapy's client refused it only when fetching, in a traceback that printed the password
+    (tmp_path / "urls.txt").write_text("http://reader:pw-8c1e@127.0.0.1:9/story\n")
+    crawl = scrapy("crawl", "urls", "-a", f"file={tmp_path / 'urls.txt'}", store=tmp_path / "store")
+    assert (crawl.returncode, crawl.stderr) == (2, f"error: -a file={tmp_path / 'urls.txt'}: line 1 is not a fetchable "
+                                                   "URL (a user name or password in it): "
+                                                   "'http://reader:***@127.0.0.1:9/story'\n")
+    assert url_problem("https://user@news.example.com/a") and not url_problem("https://news.example.com/a@b")
+
+
+def test_the_run_record_masks_what_the_log_masks(tmp_path):
+    # its `urls` lists the failed URLs and the archive parts that could not be read, as error texts quote them
+    record = RunRecord(LocalStorage(tmp_path), None, {"run_id": "r1"}, str(tmp_path / "state"),
+                       secrets=frozenset({"wJalrXUtnFEMI"}))
+    record._write({"urls": {"errors": {"archive_unreachable": [
+        {"archive": "s3://b/warc/x.warc.gz: Could not connect to the endpoint URL: http://key:s3-pw-44@minio:9000/b"},
+        {"url": "https://news.example.com/a?token=wJalrXUtnFEMI"}]}}})
+    written = (tmp_path / "runs" / "r1.json").read_text()
+    assert "s3-pw-44" not in written and "wJalrXUtnFEMI" not in written
+    assert "http://key:***@minio:9000/b" in written and json.loads(written)["urls"]["errors"]
 
 
 # --- end to end ------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from typing import Any
 
 from scrapy import signals
 
+from crawler.redact import redact, secret_values
 from pipelines.document.render import iso_utc
 from pipelines.report.alarms import AlarmPolicy, layout_alarms
 from pipelines.report.history import run_records
@@ -101,8 +102,9 @@ class RunRecord:
     """Writes ``runs/<run-id>.json`` when the spider opens (``finish_reason: running``) and when the engine stops."""
 
     def __init__(self, storage: Storage, stats: Any, base: dict[str, Any], state_dir: str,
-                 alarms: AlarmPolicy | None = None, shared_crawl: bool = False):
+                 alarms: AlarmPolicy | None = None, shared_crawl: bool = False, secrets: frozenset[str] = frozenset()):
         self.storage = storage
+        self.secrets = secrets  # masked in the record as in the log: an error's text may quote a URL's password
         self.stats = stats
         self.base = base  # job, spider, crawl and run ids, host, pid, store, output format, worker
         self.state_dir = state_dir
@@ -137,7 +139,7 @@ class RunRecord:
                 min_runs=settings.getint("ALARM_MIN_RUNS"),
             )
         extension = cls(storage, crawler.stats, base, settings.get("STATE_DIR"), policy,
-                        bool(settings.get("FRONTIER_URL")))
+                        bool(settings.get("FRONTIER_URL")), frozenset(secret_values(settings)))
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
         return extension
@@ -177,7 +179,8 @@ class RunRecord:
         return alarms
 
     def _write(self, record: dict[str, Any]) -> None:
-        data = (json.dumps(record, indent=2, sort_keys=False, default=str) + "\n").encode("utf-8")
+        text = redact(json.dumps(record, indent=2, sort_keys=False, default=str), self.secrets)
+        data = (text + "\n").encode("utf-8")
         try:
             self.storage.put(self.key, data, "application/json")
         except Exception as exc:  # the record must never crash the crawl it describes

@@ -256,6 +256,8 @@ def url_problem(url: str) -> str:
         return "not an http(s) URL"
     if port == 0:
         return "not a valid URL (port 0)"
+    if parts.username is not None:  # Scrapy's client refuses it ("invalid hostname"), after a traceback
+        return "not a fetchable URL (a user name or password in it)"
     return ""
 
 
