@@ -89,6 +89,21 @@ def check_settings(settings: Any) -> None:
             raise ConfigError(f"setting REPLAY_WARC={replay!r}: no WARC files in that directory")
     check_jobdir(settings.get("JOBDIR") or "")
     check_frontier_settings(settings)
+    check_servers_loaded(settings)
+
+
+# switched off, and left out of EXTENSIONS_BASE so that a crawl does not even import them (settings/base.py)
+SERVER_EXTENSIONS = {"TELNETCONSOLE_ENABLED": "scrapy.extensions.telnet.TelnetConsole",
+                     "REMOTE_CONTROL_ENABLED": "scrapy.extensions.remote_control.RemoteControl"}
+
+
+def check_servers_loaded(settings: Any) -> None:
+    """A console or remote control switched on that no EXTENSIONS entry loads would silently not run."""
+    loaded = {str(name) for name, order in settings.getwithbase("EXTENSIONS").items() if order is not None}
+    for setting, extension in SERVER_EXTENSIONS.items():
+        if settings.getbool(setting) and extension not in loaded:
+            raise ConfigError(f"setting {setting}=True: also name the extension to load it, "
+                              f"-s 'EXTENSIONS={{\"{extension}\": 0}}' (docs/safety.md)")
 
 
 def check_jobdir(jobdir: str) -> None:

@@ -149,6 +149,10 @@ def test_help_texts_render_as_written():
     (["crawl", "sitemap", "-a", "url"], "error: Invalid -a value, use -a NAME=VALUE"),
     (["replay"], "error: give one WARC file, directory or s3:// prefix"),
     (["list", "nytimes"], "error: list takes no arguments ('nytimes'); `scrapy list -v` says what each spider crawls"),
+    # switched on, but not loaded (settings/base.py leaves it out of EXTENSIONS_BASE): it would silently not run
+    (["crawl", "urls", "-a", "urls=https://a.example/n/1", "-s", "REMOTE_CONTROL_ENABLED=True"],
+     "error: setting REMOTE_CONTROL_ENABLED=True: also name the extension to load it, "
+     "-s 'EXTENSIONS={\"scrapy.extensions.remote_control.RemoteControl\": 0}' (docs/safety.md)"),
 ])
 def test_a_bad_command_line_value_is_one_line_and_exit_code_2(tmp_path, args, line):
     """Not argparse's usage block with its message at the end, nor a traceback: the contract's one line."""
