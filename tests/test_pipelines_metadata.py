@@ -106,6 +106,24 @@ def test_a_section_suffix_comes_off_a_title_when_the_pages_other_titles_lack_it(
     assert drop_confirmed_suffix(f"{head} | 国际", [head]) == head
 
 
+def test_a_suffix_and_a_headline_are_measured_in_words_in_every_script():
+    """Chinese and Japanese run words together (two characters to a word); Korean spaces them as Latin does."""
+    from pipelines.extraction.headline import drop_confirmed_suffix
+
+    korean = "윤석열 대통령, 국회 시정연설서 예산안 협조 요청"
+    assert drop_confirmed_suffix(f"{korean} | 정치 일반", [korean]) == korean  # two words of section
+    assert drop_confirmed_suffix("오펜하이머 - 리뷰", ["오펜하이머"]) == "오펜하이머 - 리뷰"  # a one-word <h1>
+    assert drop_confirmed_suffix("奥本海默 - 影评", ["奥本海默"]) == "奥本海默 - 影评"  # one word, four characters
+    japanese = "首相、衆院解散を表明"
+    assert drop_confirmed_suffix(f"{japanese} | 社会・くらし", [japanese]) == japanese  # "・" is no character of a word
+    assert drop_confirmed_suffix(f"{japanese} | 国際ニュース", [japanese]) == japanese
+    # Thai's vowel and tone marks are no letters, and no word breaks either
+    thai = "นายกฯ ประกาศยุบสภา เตรียมเลือกตั้งใหม่"
+    assert drop_confirmed_suffix(f"{thai} | การเมือง", [thai]) == thai
+    # full-width Latin is Latin
+    assert drop_confirmed_suffix("苹果发布新款手机 | ＮＥＷＳ", ["苹果发布新款手机"]) == "苹果发布新款手机"
+
+
 def _titled_page(url: str, title: str, og_title: str, ld_headline: str, h1: str) -> Page:
     """A German news page whose titles are given one by one (<title>, og:title, JSON-LD headline, <h1>'s HTML)."""
     html = (f"<html lang='de'><head><meta charset='utf-8'><title>{title}</title>"

@@ -96,13 +96,28 @@ def drop_confirmed_suffix(title: str, shown: Iterable[str]) -> str:
 
 
 SUFFIX_WORDS = 3  # a section's or site's name, not a subtitle
+HEAD_WORDS = 3  # what is left is a headline, not a one-word <h1> (a logo, a kicker) that happens to match
+
+# scripts written without spaces between words, and the letters of a word in each (an estimate: the corpora
+# hold no Thai page). Korean is written with spaces: its words count as Latin ones, though Hangul is wide.
+_HAN_KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+_THAI = re.compile(r"[\u0e00-\u0e7f]")
+_LETTERS_TO_A_WORD = ((_HAN_KANA, 2), (_THAI, 3))
 
 
 def _words(text: str) -> int:
-    """Words of a text; in scripts written without spaces (Chinese, Japanese, Thai) two characters count as one."""
-    unspaced = sum(1 for char in text if unicodedata.east_asian_width(char) in "WF" or "\u0e00" <= char <= "\u0e7f")
-    return len(_norm(text).split()) + unspaced // 2
-HEAD_WORDS = 3  # what is left is a headline, not a one-word <h1> (a logo, a kicker) that happens to match
+    """Words of a text: spaced words, and in Chinese, Japanese and Thai, letters at two (three) to a word.
+
+    Letters only: punctuation ("・", "，") and Thai's vowel and tone marks are none; full-width Latin and digits
+    are Latin (NFKC).
+    """
+    text = unicodedata.normalize("NFKC", text)
+    words = 0
+    for script, per_word in _LETTERS_TO_A_WORD:
+        letters = sum(1 for char in script.findall(text) if char.isalpha())
+        words += -(-letters // per_word)  # rounded up: one character is a word
+        text = script.sub(" ", text)
+    return words + len(_TOKEN.findall(text))
 
 
 # --- bylines -----------------------------------------------------------------------------------
