@@ -216,6 +216,29 @@ def test_the_run_record_masks_what_the_log_masks(tmp_path):
     assert "http://key:***@minio:9000/b" in written and json.loads(written)["urls"]["errors"]
 
 
+def test_the_run_record_stays_readable_whatever_the_secrets_are(tmp_path):
+    # masked in its JSON text, a secret that is also a word of JSON's syntax broke the record (`"ok": ***`): the
+    # report and the layout-change alarms skip a record they cannot read; one that JSON escapes was not masked
+    secrets = frozenset({"true", "null", "0.25", "pa\"ss\\wörd-77"})
+    record = RunRecord(LocalStorage(tmp_path), None, {"run_id": "r1"}, str(tmp_path / "state"), secrets=secrets)
+    record._write({"ok": True, "worker": None, "delay": 0.25, "urls": {"errors": {"http_403": [
+        {"url": 'https://news.example.com/a?k=pa"ss\\wörd-77', "error": "403 for https://u:pw-9@news.example.com/a"}]}}})
+    read = json.loads((tmp_path / "runs" / "r1.json").read_text())
+    assert (read["ok"], read["worker"], read["delay"]) == (True, None, 0.25)
+    assert read["urls"]["errors"]["http_403"] == [
+        {"url": "https://news.example.com/a?k=***", "error": "403 for https://u:***@news.example.com/a"}]
+
+
+def test_scrapys_public_default_password_is_no_secret():
+    # FTP_PASSWORD's default "guest" (anonymous FTP) masked every "guest" in the log and the run record's URLs
+    from scrapy.settings import Settings
+
+    settings = Settings({"AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI"})
+    assert secret_values(settings) == {"wJalrXUtnFEMI"}
+    assert redact("https://news.example.com/guest-column/1", secret_values(settings)) == (
+        "https://news.example.com/guest-column/1")
+
+
 # --- end to end ------------------------------------------------------------------------------
 
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from scrapy import signals
 
-from crawler.redact import redact, secret_values
+from crawler.redact import redact, redact_data, secret_values
 from pipelines.document.render import iso_utc
 from pipelines.report.alarms import AlarmPolicy, layout_alarms
 from pipelines.report.history import run_records
@@ -179,7 +179,8 @@ class RunRecord:
         return alarms
 
     def _write(self, record: dict[str, Any]) -> None:
-        text = redact(json.dumps(record, indent=2, sort_keys=False, default=str), self.secrets)
+        text = json.dumps(redact_data(record, self.secrets), indent=2, sort_keys=False,
+                          default=lambda value: redact(str(value), self.secrets))
         data = (text + "\n").encode("utf-8")
         try:
             self.storage.put(self.key, data, "application/json")
