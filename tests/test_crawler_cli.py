@@ -149,6 +149,11 @@ def test_help_texts_render_as_written():
     (["crawl", "sitemap", "-a", "url"], "error: Invalid -a value, use -a NAME=VALUE"),
     (["replay"], "error: give one WARC file, directory or s3:// prefix"),
     (["list", "nytimes"], "error: list takes no arguments ('nytimes'); `scrapy list -v` says what each spider crawls"),
+    # checked when its spider was made, inside the crawl: a traceback that printed the password
+    (["extract", "https://reader:pw-3b7d@127.0.0.1:9/story"],
+     "error: 'https://reader:***@127.0.0.1:9/story': not a fetchable URL (a user name or password in it)"),
+    (["extract", "https://127.0.0.1:99999/story"],
+     "error: 'https://127.0.0.1:99999/story': not a valid URL (Port out of range 0-65535)"),
     # switched on, but not loaded (settings/base.py leaves it out of EXTENSIONS_BASE): it would silently not run
     (["crawl", "urls", "-a", "urls=https://a.example/n/1", "-s", "REMOTE_CONTROL_ENABLED=True"],
      "error: setting REMOTE_CONTROL_ENABLED=True: also name the extension to load it, "

@@ -24,7 +24,7 @@ from crawler.cli import ProjectCommand
 from crawler.commands.crawl import crawler_process
 from crawler.config import check_settings
 from crawler.errors import ConfigError
-from crawler.sites import DEFAULT_FRONT_MATTER, get_site, host_key, load_sites, site_for_url
+from crawler.sites import DEFAULT_FRONT_MATTER, get_site, host_key, load_sites, site_for_url, url_problem
 from pipelines.archive.files import is_archive, warc_sources
 from pipelines.archive.reader import READ_ERRORS, is_article, iter_exchanges
 from pipelines.document.render import FORMATS, to_document
@@ -84,6 +84,8 @@ class Command(ProjectCommand):
             self.settings.set("OUTPUT_FORMAT", opts.format, priority="cmdline")
         check_settings(self.settings)
         if target.startswith(("http://", "https://")):
+            if problem := url_problem(target):  # found by its spider, inside the crawl, it was a traceback
+                raise ConfigError(f"{target!r}: {problem}")
             self.fetch_and_print(target, opts)
         elif is_archive(target):
             if not Path(target).is_file():
