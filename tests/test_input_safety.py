@@ -204,6 +204,15 @@ def test_a_url_with_a_password_is_refused_in_one_line_that_masks_it(tmp_path):
     assert url_problem("https://user@news.example.com/a") and not url_problem("https://news.example.com/a@b")
 
 
+def test_a_long_password_is_masked_before_the_line_is_cut(tmp_path):
+    # the line was cut at 80 characters first: the "@" went, the mask did not match, the password's start was printed
+    token = "tok-" + "5e0a" * 30
+    (tmp_path / "urls.txt").write_text(f"https://reader:{token}@127.0.0.1:9/story\n")
+    crawl = scrapy("crawl", "urls", "-a", f"file={tmp_path / 'urls.txt'}", store=tmp_path / "store")
+    assert crawl.returncode == 2 and "https://reader:***@127.0.0.1:9/story" in crawl.stderr
+    assert "5e0a" not in crawl.stderr
+
+
 def test_the_run_record_masks_what_the_log_masks(tmp_path):
     # its `urls` lists the failed URLs and the archive parts that could not be read, as error texts quote them
     record = RunRecord(LocalStorage(tmp_path), None, {"run_id": "r1"}, str(tmp_path / "state"),

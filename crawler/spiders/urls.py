@@ -9,6 +9,7 @@ from typing import Any
 import scrapy
 
 from crawler.errors import ConfigError
+from crawler.redact import redact
 from crawler.sites import url_problem
 from crawler.spiders.base import ArticleSpider, check_source_urls
 
@@ -61,7 +62,8 @@ def read_url_file(file: str) -> list[str]:
             continue
         problem = "not an http(s) URL" if " " in line else url_problem(line)
         if problem:  # the user's own list, checked as -a urls= is: a bad line is a mistake, not a skip
-            raise ConfigError(f"-a file={file}: line {number} is {problem}: {line[:80]!r}")
+            # masked before it is cut: a long password cut before its "@" is no URL password to the mask
+            raise ConfigError(f"-a file={file}: line {number} is {problem}: {redact(line)[:80]!r}")
         urls.append(line)
     if not urls:
         raise ConfigError(f"-a file={file}: no URLs in the file")
