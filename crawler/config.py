@@ -10,6 +10,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from scrapy.utils.misc import load_object
+
 from crawler.errors import ConfigError
 from crawler.frontier import check_frontier_settings
 from crawler.identity import check_ids
@@ -98,12 +100,29 @@ SERVER_EXTENSIONS = {"TELNETCONSOLE_ENABLED": "scrapy.extensions.telnet.TelnetCo
 
 
 def check_servers_loaded(settings: Any) -> None:
-    """A console or remote control switched on that no EXTENSIONS entry loads would silently not run."""
-    loaded = {str(name) for name, order in settings.getwithbase("EXTENSIONS").items() if order is not None}
-    for setting, extension in SERVER_EXTENSIONS.items():
-        if settings.getbool(setting) and extension not in loaded:
+    """A console or remote control switched on that no EXTENSIONS entry loads would silently not run.
+
+    An entry is a path or a class (a settings module's, ``CrawlerProcess({...})``'s), Scrapy's or a subclass of it.
+    """
+    switched_on = [(setting, path) for setting, path in SERVER_EXTENSIONS.items() if settings.getbool(setting)]
+    if not switched_on:
+        return  # nothing imported: the remote control's aiohttp is what settings/base.py keeps out of a crawl
+    loaded = [_component(name) for name, order in settings.getwithbase("EXTENSIONS").items() if order is not None]
+    for setting, path in switched_on:
+        server = load_object(path)
+        if not any(isinstance(cls, type) and issubclass(cls, server) for cls in loaded):
             raise ConfigError(f"setting {setting}=True: also name the extension to load it, "
-                              f"-s 'EXTENSIONS={{\"{extension}\": 0}}' (docs/safety.md)")
+                              f"-s 'EXTENSIONS={{\"{path}\": 0}}' (docs/safety.md)")
+
+
+def _component(name: Any) -> Any:
+    """An EXTENSIONS key as its class; a path that does not load is Scrapy's to report, when it loads them."""
+    if not isinstance(name, str):
+        return name
+    try:
+        return load_object(name)
+    except (ImportError, NameError, ValueError, AttributeError):
+        return None
 
 
 def check_jobdir(jobdir: str) -> None:

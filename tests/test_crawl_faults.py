@@ -20,7 +20,9 @@ from dataclasses import dataclass
 
 import psutil
 import pytest
+from scrapy.extensions.telnet import TelnetConsole
 
+from crawler.errors import ConfigError
 from tests.helpers import ROOT, Crawl, scrapy_command
 from tests.servers.base import ServerProcess
 from tests.servers.http_faults import BLOCKED_REDIRECTS, FAULTS
@@ -268,6 +270,28 @@ def test_scrapy_extensions_load_but_the_switched_off_servers():
     # what the crawl relies on: stats, log counts, the memory guard, CLOSESPIDER_*, AutoThrottle, our own
     assert {"CoreStats", "LogCount", "MemoryUsage", "CloseSpider", "AutoThrottle", "RunRecord"} <= loaded
     assert not loaded & {"RemoteControl", "TelnetConsole"}
+
+
+class OwnTelnetConsole(TelnetConsole):
+    """A project's console: a subclass of Scrapy's, named by its own path."""
+
+
+@pytest.mark.parametrize("extension", [TelnetConsole, f"{__name__}.OwnTelnetConsole", OwnTelnetConsole])
+def test_a_console_switched_on_and_loaded_is_no_error_however_it_is_named(extension):
+    # EXTENSIONS takes classes as well as paths (a settings module, CrawlerProcess({...})), and subclasses: the
+    # check compared str(key) with Scrapy's path and called each of these "not loaded"
+    from scrapy.settings import Settings
+
+    from crawler.config import check_servers_loaded
+
+    settings = Settings()
+    settings.setmodule("settings.base")
+    settings.set("TELNETCONSOLE_ENABLED", True, priority="cmdline")
+    settings.set("EXTENSIONS", {extension: 0}, priority="cmdline")
+    check_servers_loaded(settings)
+    settings.set("EXTENSIONS", {extension: None}, priority="cmdline")  # switched off again: it is not loaded
+    with pytest.raises(ConfigError, match="TELNETCONSOLE_ENABLED=True: also name the extension"):
+        check_servers_loaded(settings)
 
 
 def test_no_remote_control_server_is_opened(fault_crawl):
