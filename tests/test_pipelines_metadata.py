@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from trafilatura.metadata import extract_metadata
 
 from pipelines.extraction.metadata import TrafilaturaMetadata
@@ -160,6 +161,24 @@ def test_a_headline_the_h1_prints_whole_after_a_kicker_keeps_its_end():
                         social, headline, f"<span class='kicker'>Technologie im Klassenzimmer</span>"
                                           f"<span class='title'>{headline}</span>")
     assert extract_page(page).title == headline
+
+
+@pytest.mark.parametrize(("byline", "author"), [
+    # the metadata names only the publisher's domain; the page prints the writer in an element classed "author"
+    ("<p class='author'>von <a href='mailto:anna.beispiel@mdr.example'>Anna Beispiel, MDR THÜRINGEN</a></p>",
+     "Anna Beispiel"),
+    ("<div class='article-byline'><span>Von</span><strong>Anna Beispiel</strong></div>", "Anna Beispiel"),
+    # a share bar classed like a byline reads as a name ("Twitter Facebook"), but opens with no byline word
+    ("<div class='author-share'>Twitter Facebook</div>", "mdr.example"),
+])
+def test_a_printed_byline_names_the_author_when_the_metadata_names_only_the_publisher(byline, author):
+    html = ("<html lang='de'><head><meta charset='utf-8'><title>Feuerwehr: Rente mit 60 bleibt</title>"
+            "<meta name='author' content='mdr.example'></head><body><article><h1>Feuerwehr: Rente mit 60 bleibt</h1>"
+            + byline + "".join(f"<p>Die Feuerwehrleute protestierten am Montag lange gegen die Pläne, Teil {n}.</p>"
+                               for n in range(6)) + "</article></body></html>")
+    page = Page(url="https://www.mdr.example/nachrichten/feuerwehr-100.html", body=html.encode(),
+                site=SiteProfile(key="mdr"), fetched=datetime.now(UTC))
+    assert extract_page(page).author == author
 
 
 def test_bylines_lose_their_words_and_keep_their_order():

@@ -205,6 +205,12 @@ def byline_block(text: str, title: str = "") -> list[str]:
     return names
 
 
+def is_byline(text: str) -> bool:
+    """Whether a text opens with a byline's word ("By", "Von", "Par", "Text:"): a share bar's "Twitter Facebook"
+    reads as a name too."""
+    return _BY.match(text) is not None
+
+
 def is_publisher(names: list[str], publisher_names: Iterable[str]) -> bool:
     publishers = [_norm(name) for name in publisher_names if name]
     return bool(names) and all(any(_same_name(_norm(n), p) for p in publishers) or _DOMAIN.search(n) for n in names)

@@ -29,7 +29,13 @@ from trafilatura.settings import Document, set_date_params
 from trafilatura.utils import line_processing
 
 from pipelines.extraction.body import key as words  # the words of a text, as the body compares them
-from pipelines.extraction.headline import byline_block, choose_authors, choose_title, drop_confirmed_suffix
+from pipelines.extraction.headline import (
+    byline_block,
+    choose_authors,
+    choose_title,
+    drop_confirmed_suffix,
+    is_byline,
+)
 from pipelines.extraction.values import normalize_url, page_key, parse_date, same_site
 
 logger = logging.getLogger(__name__)
@@ -130,7 +136,7 @@ def read_metadata(tree: HtmlElement, url: str, site_zone: str = "") -> PageMeta:
     meta.author = ", ".join(
         choose_authors(
             [ld_authors, _meta_author(tags).split(", "), shown, lambda: (fallback.author or "").split("; "),
-             lambda: profile_link_author(tree)],
+             lambda: profile_link_author(tree), lambda: byline_element_author(tree)],
             site_names,
         )
     )
@@ -498,6 +504,9 @@ _SHOWN_AUTHORS = XPath(
     "/descendant::a[@rel='author'] | /descendant::*[@itemprop='author']/descendant::*[@itemprop='name']"
     " | /descendant::*[@itemprop='author'][not(descendant::*[@itemprop='name'])]"
 )
+_BYLINE_ELEMENTS = XPath(
+    "//*[self::p or self::span or self::div or self::address][contains(@class, 'byline') or contains(@class, 'author')]"
+)
 _LABELS = ("strong", "b", "dt", "span")  # where pages print "Autor:" before a name (a span without elements in it)
 # a link to an author's page ("von <a href='/autoren/name/max-kolter'>Dr. Max Kolter</a>"): the first one only,
 # and only when nothing else names someone (related stories link their authors too)
@@ -513,6 +522,16 @@ def profile_link_author(tree: HtmlElement) -> list[str]:
         names = byline_block(link.text_content())
         if names:
             return names[:1]
+    return []
+
+
+def byline_element_author(tree: HtmlElement) -> list[str]:
+    """The names of the first element classed as a byline or author whose text is only a byline ("von David
+    Straub, MDR THÜRINGEN"): the last source, for pages whose metadata names only the publisher."""
+    for element in _BYLINE_ELEMENTS(tree)[:20]:
+        text = " ".join(" ".join(element.itertext()).split())  # "Von<a>Name</a>": words apart
+        if is_byline(text) and (names := byline_block(text)):
+            return names
     return []
 
 
