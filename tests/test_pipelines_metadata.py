@@ -172,8 +172,11 @@ def test_a_headline_the_h1_prints_whole_after_a_kicker_keeps_its_end():
     ("<div class='author-share'>Twitter Facebook</div>", "mdr.example"),
 ])
 def test_a_printed_byline_names_the_author_when_the_metadata_names_only_the_publisher(byline, author):
+    # a teaser card of another story, before the story, prints its own byline
+    card = "<article class='teaser'><h2>Mehr Geld für Kitas</h2><p class='author'>Von Jonas Andere</p></article>"
     html = ("<html lang='de'><head><meta charset='utf-8'><title>Feuerwehr: Rente mit 60 bleibt</title>"
-            "<meta name='author' content='mdr.example'></head><body><article><h1>Feuerwehr: Rente mit 60 bleibt</h1>"
+            f"<meta name='author' content='mdr.example'></head><body>{card}"
+            "<article><h1>Feuerwehr: Rente mit 60 bleibt</h1>"
             + byline + "".join(f"<p>Die Feuerwehrleute protestierten am Montag lange gegen die Pläne, Teil {n}.</p>"
                                for n in range(6)) + "</article></body></html>")
     page = Page(url="https://www.mdr.example/nachrichten/feuerwehr-100.html", body=html.encode(),

@@ -528,7 +528,9 @@ def profile_link_author(tree: HtmlElement) -> list[str]:
 def byline_element_author(tree: HtmlElement) -> list[str]:
     """The names of the first element classed as a byline or author whose text is only a byline ("von David
     Straub, MDR THÜRINGEN"): the last source, for pages whose metadata names only the publisher."""
-    for element in _BYLINE_ELEMENTS(tree)[:20]:
+    elements = _BYLINE_ELEMENTS(tree)
+    story = _story([_article_of(element) for element in elements])  # not a teaser card's byline
+    for element in [e for e in elements if story is None or _article_of(e) in (None, story)][:20]:
         text = " ".join(" ".join(element.itertext()).split())  # "Von<a>Name</a>": words apart
         if is_byline(text) and (names := byline_block(text)):
             return names
