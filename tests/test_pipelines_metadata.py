@@ -184,6 +184,25 @@ def test_a_printed_byline_names_the_author_when_the_metadata_names_only_the_publ
     assert extract_page(page).author == author
 
 
+@pytest.mark.parametrize(("before", "after"), [("//<![CDATA[", "//]]>"), ("<!--", "-->"),
+                                               ("/*<![CDATA[*/", "/*]]>*/")])
+def test_json_ld_wrapped_as_old_xhtml_pages_wrap_scripts_is_read(before, after):
+    # the JSON-LD was dropped as broken: the date fell back to a <time> that gives only the day, the paywall unseen
+    ld = ('{"@context": "https://schema.org", "@type": "NewsArticle", "headline": "Rente mit 60 bleibt",'
+          ' "datePublished": "2024-08-22T12:00:00+02:00", "author": {"@type": "Person", "name": "Anna Beispiel"},'
+          ' "isAccessibleForFree": "False"}')
+    html = ("<html lang='de'><head><meta charset='utf-8'><title>Rente mit 60 bleibt</title>"
+            f"<script type='application/ld+json'>{before}\n{ld}\n{after}</script></head><body><article>"
+            "<h1>Rente mit 60 bleibt</h1><time datetime='2024-08-22'>22.08.2024</time>"
+            + "".join(f"<p>Die Feuerwehrleute protestierten am Montag lange gegen die Pläne, Teil {n}.</p>"
+                      for n in range(6)) + "</article></body></html>")
+    page = Page(url="https://news.example.de/5481-rente", body=html.encode(), site=SiteProfile(key="de"),
+                fetched=datetime.now(UTC))
+    article = extract_page(page)
+    assert (article.date.isoformat(), article.author, article.access) == (
+        "2024-08-22T10:00:00+00:00", "Anna Beispiel", "paywalled")
+
+
 def test_bylines_lose_their_words_and_keep_their_order():
     from pipelines.extraction.headline import byline_names, choose_authors
 

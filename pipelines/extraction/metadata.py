@@ -354,11 +354,19 @@ def json_ld_objects(tree: HtmlElement) -> Iterator[dict[str, Any]]:
         try:
             data = json.loads(raw, strict=False)
         except (ValueError, RecursionError):
-            continue  # broken JSON-LD is common; the other sources still apply
+            try:  # wrapped as old XHTML pages wrap scripts: "//<![CDATA[ … //]]>", "<!-- … -->"
+                data = json.loads(_WRAPPER.sub("", raw), strict=False)
+            except (ValueError, RecursionError):
+                continue  # broken JSON-LD is common; the other sources still apply
         try:
             yield from list(_walk(data))
         except RecursionError:
             continue  # absurdly nested: ignored like broken JSON-LD
+
+
+_WRAPPER = re.compile(
+    r"^\s*(?:(?://|/\*)\s*)?(?:<!\[CDATA\[|<!--)\s*(?:\*/)?|(?:(?://|/\*)\s*)?(?:\]\]>|-->)\s*(?:\*/)?\s*$"
+)
 
 
 def _walk(data: Any) -> Iterator[dict[str, Any]]:
