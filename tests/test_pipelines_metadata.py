@@ -184,6 +184,39 @@ def test_a_printed_byline_names_the_author_when_the_metadata_names_only_the_publ
     assert extract_page(page).author == author
 
 
+_STORY = ("<h1>Council backs new housing plan</h1>"
+          + "".join(f"<p>The council voted on Monday after a long debate about the plans, part {n}.</p>"
+                    for n in range(6)))
+
+
+@pytest.mark.parametrize("body", [
+    # a photo credit classed as the picture's author
+    f"<article><figure><img src='hall.jpg'><figcaption>The hall. <span class='image-author'>By John Smith/Getty"
+    f" Images</span></figcaption></figure>{_STORY}</article>",
+    # a reader's comment signed in an element classed "comment-author", under the story or in it
+    f"<article>{_STORY}</article><section id='comments'><div class='comment'><p class='comment-author'>By Jane Doe"
+    "</p><p>Great piece!</p></div></section>",
+    f"<article>{_STORY}<ol class='comments'><li><span class='comment-author'>by Jane Doe</span><p>Great</p></li>"
+    "</ol></article>",
+    # teasers of other stories: in a trending bar above the headline, or in an <article> of their own beside the
+    # story's <article>, which prints no byline element (its byline is the agency's, in a plain paragraph)
+    f"<div class='trending'><ul><li><a href='/x'>Bridge closed</a><span class='byline'>By Tom Other</span></li>"
+    f"</ul></div><article>{_STORY}</article>",
+    f"<aside><article class='teaser'><h2>Bridge closed</h2><p class='author'>By Tom Other</p></article></aside>"
+    f"<main>{_STORY}</main>",
+    f"<article>{_STORY}<p>By Reuters</p></article><section><article class='teaser'><h2>Bridge closed</h2>"
+    "<p class='author'>By Tom Other</p></article></section>",
+    # words after a byline's word that are prose, not a name
+    f"<article>{_STORY}<div class='byline-box'>By the numbers</div></article>",
+])
+def test_a_printed_byline_of_no_writer_of_the_story_leaves_the_publisher(body):
+    html = ("<html lang='en'><head><meta charset='utf-8'><title>Council backs new housing plan</title>"
+            f"<meta name='author' content='news.example'></head><body>{body}</body></html>")
+    page = Page(url="https://www.news.example/local/housing-100.html", body=html.encode(),
+                site=SiteProfile(key="news"), fetched=datetime.now(UTC))
+    assert extract_page(page).author == "news.example"
+
+
 @pytest.mark.parametrize(("before", "after"), [("//<![CDATA[", "//]]>"), ("<!--", "-->"),
                                                ("/*<![CDATA[*/", "/*]]>*/")])
 def test_json_ld_wrapped_as_old_xhtml_pages_wrap_scripts_is_read(before, after):

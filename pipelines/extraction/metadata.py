@@ -512,9 +512,13 @@ _SHOWN_AUTHORS = XPath(
     "/descendant::a[@rel='author'] | /descendant::*[@itemprop='author']/descendant::*[@itemprop='name']"
     " | /descendant::*[@itemprop='author'][not(descendant::*[@itemprop='name'])]"
 )
+# not in a picture (a photo credit, "By John Smith/Getty Images", is classed as the picture's author)
 _BYLINE_ELEMENTS = XPath(
     "//*[self::p or self::span or self::div or self::address][contains(@class, 'byline') or contains(@class, 'author')]"
+    "[not(ancestor::figure or ancestor::figcaption)]"
 )
+# readers' comments sign as bylines do ("comment-author": "By Jane Doe"); "commentary" is an opinion piece
+_COMMENTS = re.compile(r"(?:^|[\s_-])comments?(?:$|[\s_-])", re.IGNORECASE)
 _LABELS = ("strong", "b", "dt", "span")  # where pages print "Autor:" before a name (a span without elements in it)
 # a link to an author's page ("von <a href='/autoren/name/max-kolter'>Dr. Max Kolter</a>"): the first one only,
 # and only when nothing else names someone (related stories link their authors too)
@@ -535,12 +539,36 @@ def profile_link_author(tree: HtmlElement) -> list[str]:
 
 def byline_element_author(tree: HtmlElement) -> list[str]:
     """The names of the first element classed as a byline or author whose text is only a byline ("von David
-    Straub, MDR THÜRINGEN"): the last source, for pages whose metadata names only the publisher."""
+    Straub, MDR THÜRINGEN"): the last source, for pages whose metadata names only the publisher.
+
+    Found where nothing else names a person, it must not name someone else: only after the headline (a trending
+    bar above it prints other stories' bylines), in the story's ``<article>`` or outside any (teaser cards),
+    not in a reader's comment, and names written as names ("By the numbers" is no byline).
+    """
     elements = _BYLINE_ELEMENTS(tree)
-    story = _story([_article_of(element) for element in elements])  # not a teaser card's byline
+    if not elements:
+        return []
+    h1 = next(tree.iter("h1"), None)
+    if h1 is not None:
+        candidates, above = set(elements), set()
+        for element in tree.iter():  # document order: what comes before the headline
+            if element is h1:
+                break
+            if element in candidates:
+                above.add(element)
+        elements = [e for e in elements if e not in above]
+    # the story's <article>: the one with the headline, whether or not it prints a byline element
+    articles = list(tree.iter("article"))
+    story = next((a for a in articles if _HOLDS_STORY(a)), None) if len(articles) > 1 else None
+    if story is None:
+        story = _story([_article_of(element) for element in elements])
     for element in [e for e in elements if story is None or _article_of(e) in (None, story)][:20]:
+        if any(_COMMENTS.search(f"{node.get('class', '')} {node.get('id', '')}")
+               for node in (element, *element.iterancestors())):
+            continue
         text = " ".join(" ".join(element.itertext()).split())  # "Von<a>Name</a>": words apart
-        if is_byline(text) and (names := byline_block(text)):
+        names = byline_block(text) if is_byline(text) else []
+        if names and all(not name.split()[0][0].islower() and not name.split()[-1][0].islower() for name in names):
             return names
     return []
 
