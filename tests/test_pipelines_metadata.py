@@ -217,8 +217,13 @@ def test_a_printed_byline_of_no_writer_of_the_story_leaves_the_publisher(body):
     assert extract_page(page).author == "news.example"
 
 
-@pytest.mark.parametrize(("before", "after"), [("//<![CDATA[", "//]]>"), ("<!--", "-->"),
-                                               ("/*<![CDATA[*/", "/*]]>*/")])
+@pytest.mark.parametrize(("before", "after"), [
+    ("//<![CDATA[", "//]]>"), ("<!--", "-->"), ("/*<![CDATA[*/", "/*]]>*/"),
+    # ended as JavaScript ends a statement, wrapped or not
+    ("", ";"), ("//<![CDATA[", ";\n//]]>"),
+    # two objects one after the other in one script (a breadcrumb, then the article)
+    ('{"@context": "https://schema.org", "@type": "BreadcrumbList", "itemListElement": []}', ""),
+])
 def test_json_ld_wrapped_as_old_xhtml_pages_wrap_scripts_is_read(before, after):
     # the JSON-LD was dropped as broken: the date fell back to a <time> that gives only the day, the paywall unseen
     ld = ('{"@context": "https://schema.org", "@type": "NewsArticle", "headline": "Rente mit 60 bleibt",'

@@ -354,8 +354,8 @@ def json_ld_objects(tree: HtmlElement) -> Iterator[dict[str, Any]]:
         try:
             data = json.loads(raw, strict=False)
         except (ValueError, RecursionError):
-            try:  # wrapped as old XHTML pages wrap scripts: "//<![CDATA[ … //]]>", "<!-- … -->"
-                data = json.loads(_WRAPPER.sub("", raw), strict=False)
+            try:
+                data = _lenient_json(raw)
             except (ValueError, RecursionError):
                 continue  # broken JSON-LD is common; the other sources still apply
         try:
@@ -364,9 +364,30 @@ def json_ld_objects(tree: HtmlElement) -> Iterator[dict[str, Any]]:
             continue  # absurdly nested: ignored like broken JSON-LD
 
 
+def _lenient_json(raw: str) -> list[Any]:
+    """The JSON values of a script as pages break it: wrapped as old XHTML pages wrap scripts ("//<![CDATA[ … //]]>",
+    "<!-- … -->"), ended with a semicolon as JavaScript, or several objects one after the other."""
+    text = _WRAPPER.sub("", raw)
+    values: list[Any] = []
+    at = _gap_end(text, 0)
+    while at < len(text):
+        value, at = _DECODER.raw_decode(text, at)
+        values.append(value)
+        at = _gap_end(text, at)
+    return values
+
+
+def _gap_end(text: str, at: int) -> int:
+    while at < len(text) and (text[at].isspace() or text[at] == ";"):
+        at += 1
+    return at
+
+
+# possessive (*+): a broken script's "-->" before a long run of spaces took seconds to minutes with \s*\s*$
 _WRAPPER = re.compile(
-    r"^\s*(?:(?://|/\*)\s*)?(?:<!\[CDATA\[|<!--)\s*(?:\*/)?|(?:(?://|/\*)\s*)?(?:\]\]>|-->)\s*(?:\*/)?\s*$"
+    r"^\s*+(?:(?://|/\*)\s*+)?(?:<!\[CDATA\[|<!--)(?:\s*+\*/)?|(?:(?://|/\*)\s*+)?(?:\]\]>|-->)(?:\s*+\*/)?\s*+$"
 )
+_DECODER = json.JSONDecoder(strict=False)
 
 
 def _walk(data: Any) -> Iterator[dict[str, Any]]:
