@@ -246,6 +246,7 @@ def test_bylines_lose_their_words_and_keep_their_order():
 
     assert byline_names("By Samya Kullab and Vasilisa Stepanenko") == ["Samya Kullab", "Vasilisa Stepanenko"]
     assert byline_names("Text: Jan Novák, Eva Svobodová") == ["Jan Novák", "Eva Svobodová"]
+    assert byline_names("Text und Fotos: Anna Meier") == ["Anna Meier"]
     assert byline_names("Elena Oberholzer (obe), Oliver Maksan (oma)") == ["Elena Oberholzer", "Oliver Maksan"]
     assert byline_names(["Emma Mackenzie", "(Image: Getty Images)", "emma-mackenzie"]) == ["Emma Mackenzie"]
     # the publisher as byline: only where no source names a person

@@ -122,9 +122,10 @@ def _words(text: str) -> int:
 
 # --- bylines -----------------------------------------------------------------------------------
 
+# the longer words first: "Text und Fotos: Anna Meier" lost only "Text" and kept "und Fotos:"
 _BY = re.compile(
-    r"^\s*(?:by|written by|words by|text|texte?|von|autor(?:in)?|author|par|por|di|door|av|af|fra|przez|od|yazan"
-    r"|от|автор|text und fotos?|text & fotos?|reporting by)\s*[:：]?\s+",
+    r"^\s*(?:text und fotos?|text & fotos?|reporting by|written by|words by|by|texte?|von|autor(?:in)?|author|par"
+    r"|por|di|door|av|af|fra|przez|od|yazan|от|автор)\s*[:：]?\s+",
     re.IGNORECASE,
 )
 _AND = re.compile(r"\s+(?:and|und|og|et|y|e|i|en|ve|и|och|a|&)\s+|\s*[,;/]\s*|\s*、\s*", re.IGNORECASE)
