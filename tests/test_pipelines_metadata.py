@@ -94,6 +94,7 @@ def test_a_section_suffix_comes_off_a_title_when_the_pages_other_titles_lack_it(
     headline = "Bubi-Bomber wieder da: Thioune fordert Geduld mit Niemiec"
     assert drop_confirmed_suffix(f"{headline} | Sport", [headline, "BILD"]) == headline  # og:title, <h1>
     assert drop_confirmed_suffix(f"{headline} – Sport – Hamburg", [headline]) == headline
+    assert drop_confirmed_suffix(f"{headline} | Sport | Sport", [headline]) == headline  # a part said twice
     # kept: no other title reads the headline without it; a subtitle; a title that another one reads whole
     assert drop_confirmed_suffix(f"{headline} | Sport", ["Thioune fordert Geduld"]) == f"{headline} | Sport"
     assert drop_confirmed_suffix("Trump – the interview he gave on Sunday night", ["Trump"]) == (

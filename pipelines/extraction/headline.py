@@ -80,16 +80,14 @@ def drop_confirmed_suffix(title: str, shown: Iterable[str]) -> str:
     a shorter og:title is then the social version, not the headline.
     """
     keys = {_norm(text) for text in shown if text} - {""}
-    parts = _SEPARATORS.split(title)
+    separators = list(_SEPARATORS.finditer(title))
     whole = _norm(title)
-    if len(parts) < 2 or not keys or any(key.endswith(whole) for key in keys):
+    if not separators or not keys or any(key.endswith(whole) for key in keys):
         return title
-    for removed in range(1, len(parts)):
-        suffix = parts[-removed:]
-        if sum(_words(part) for part in suffix) > SUFFIX_WORDS:
+    for separator in reversed(separators):  # cut at the last separator, then at the one before, ...
+        if _words(title[separator.end():]) > SUFFIX_WORDS:
             break
-        head = title[: title.rfind(suffix[0])].rstrip()
-        head = _TRAILING_SEPARATOR.sub("", head).strip()
+        head = title[: separator.start()].strip()
         if _norm(head) in keys and _words(head) >= HEAD_WORDS:
             return head
     return title
