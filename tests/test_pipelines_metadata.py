@@ -224,6 +224,7 @@ def test_a_printed_byline_of_no_writer_of_the_story_leaves_the_publisher(body):
     ("", ";"), ("//<![CDATA[", ";\n//]]>"),
     # two objects one after the other in one script (a breadcrumb, then the article)
     ('{"@context": "https://schema.org", "@type": "BreadcrumbList", "itemListElement": []}', ""),
+    ("\ufeff", ""),  # a byte-order mark before the object
 ])
 def test_json_ld_wrapped_as_old_xhtml_pages_wrap_scripts_is_read(before, after):
     # the JSON-LD was dropped as broken: the date fell back to a <time> that gives only the day, the paywall unseen
@@ -240,6 +241,21 @@ def test_json_ld_wrapped_as_old_xhtml_pages_wrap_scripts_is_read(before, after):
     article = extract_page(page)
     assert (article.date.isoformat(), article.author, article.access) == (
         "2024-08-22T10:00:00+00:00", "Anna Beispiel", "paywalled")
+
+
+def test_a_day_alone_gets_its_time_from_the_storys_published_time_element():
+    # no JSON-LD or meta date: the day-precision search found the day; a WordPress theme prints the time (hAtom)
+    # in the story's <time class="published">, and related posts print theirs after it
+    related = "".join(f"<article class='related'><h2>Mehr {n}</h2><time class='entry-date published' "
+                      f"datetime='2026-01-27T07:{n}4:00+01:00'>27. Januar 2026</time></article>" for n in range(2))
+    html = ("<html lang='de'><head><meta charset='utf-8'><title>Landtag beschließt Budget</title></head><body>"
+            + related + "<article><h1>Landtag beschließt Budget</h1><time class='entry-date published' "
+            "datetime='2026-01-27T12:13:17+01:00'>27. Januar 2026</time>"
+            + "".join(f"<p>Der Landtag hat am Dienstag lange über das Budget des Landes beraten, Teil {n}.</p>"
+                      for n in range(6)) + "</article></body></html>")
+    page = Page(url="https://www.landesspiegel.example/2026/01/landtag-budget/", body=html.encode(),
+                site=SiteProfile(key="li"), fetched=datetime.now(UTC))
+    assert extract_page(page).date.isoformat() == "2026-01-27T11:13:17+00:00"
 
 
 def test_bylines_lose_their_words_and_keep_their_order():

@@ -77,8 +77,20 @@ class PageMeta:
 
     @property
     def date_guess(self) -> datetime | None:
-        """Found by heuristics (htmldate: URL, text; often day precision only): after a sitemap or feed date."""
-        return parse_date(self.fallback.date or "", self.zone) if self.fallback else None
+        """Found by heuristics (htmldate: URL, text; often day precision only): after a sitemap or feed date.
+
+        A day alone gets its time of day from the story's ``<time class="published">`` of that day (the hAtom
+        microformat WordPress themes print), which the day-precision search passes over.
+        """
+        if self.fallback is None:
+            return None
+        day = self.fallback.date or ""
+        guess = parse_date(day, self.zone)
+        if guess is not None and len(day) == 10:
+            for value in published_times(self.fallback.tree):
+                if value[:10] == day and len(value) > 10 and (timed := parse_date(value, self.zone)) is not None:
+                    return timed
+        return guess
 
 
 def read_metadata(tree: HtmlElement, url: str, site_zone: str = "") -> PageMeta:
@@ -348,7 +360,7 @@ def json_ld_objects(tree: HtmlElement) -> Iterator[dict[str, Any]]:
     for script in tree.getroottree().iter("script"):  # as //script, without the XPath's walk over every node
         if script.get("type") != "application/ld+json":
             continue
-        raw = (script.text or "").strip()
+        raw = (script.text or "").strip().lstrip("\ufeff").strip()  # a byte-order mark: json refuses it
         if not raw:
             continue
         try:
@@ -556,6 +568,20 @@ def profile_link_author(tree: HtmlElement) -> list[str]:
         if names:
             return names[:1]
     return []
+
+
+_PUBLISHED = XPath("//time[contains(concat(' ', normalize-space(@class), ' '), ' published ')][@datetime]")
+
+
+def published_times(tree: HtmlElement) -> list[str]:
+    """The ``datetime`` of ``<time class="published">`` elements, the story's only when the headline stands in an
+    ``<article>`` (related posts print theirs too)."""
+    times = _PUBLISHED(tree)
+    h1 = next(tree.iter("h1"), None)
+    story = _article_of(h1) if h1 is not None else None
+    if story is not None:
+        times = [time for time in times if _article_of(time) is story]
+    return [time.get("datetime", "").strip() for time in times]
 
 
 def byline_element_author(tree: HtmlElement) -> list[str]:
