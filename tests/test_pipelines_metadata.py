@@ -258,6 +258,29 @@ def test_a_day_alone_gets_its_time_from_the_storys_published_time_element():
     assert extract_page(page).date.isoformat() == "2026-01-27T11:13:17+00:00"
 
 
+@pytest.mark.parametrize("before, story_time, after", [
+    # the site's logo is the page's first <h1>, above the related posts: the story's <article> has the headline
+    ("<header><h1>Landesspiegel</h1></header>", True, ""),
+    # the story prints no time of its own; a reader's comment of the same day does
+    ("", False, "<div id='comments'><div class='comment'><time class='entry-date published' "
+                "datetime='2026-01-27T21:05:00+01:00'>27. Januar 2026</time><p>Gut so.</p></div></div>"),
+])
+def test_a_day_alone_takes_no_time_of_another_story_or_a_comment(before, story_time, after):
+    related = ("<article class='related'><h2>Mehr</h2><time class='entry-date published' "
+               "datetime='2026-01-27T07:04:00+01:00'>27. Januar 2026</time></article>")
+    own = ("<time class='entry-date published' datetime='2026-01-27T12:13:17+01:00'>27. Januar 2026</time>"
+           if story_time else "")
+    html = ("<html lang='de'><head><meta charset='utf-8'><title>Landtag beschließt Budget</title></head><body>"
+            + before + related + "<article><h1>Landtag beschließt Budget</h1>" + own
+            + "".join(f"<p>Der Landtag hat am Dienstag lange über das Budget des Landes beraten, Teil {n}.</p>"
+                      for n in range(6)) + after + "</article></body></html>")
+    page = Page(url="https://www.landesspiegel.example/2026/01/landtag-budget/", body=html.encode(),
+                site=SiteProfile(key="li"), fetched=datetime.now(UTC))
+    # the story's own time, else the day alone (midnight UTC): never 07:04 or 21:05
+    assert extract_page(page).date.isoformat() == ("2026-01-27T11:13:17+00:00" if story_time
+                                                   else "2026-01-27T00:00:00+00:00")
+
+
 def test_bylines_lose_their_words_and_keep_their_order():
     from pipelines.extraction.headline import byline_names, choose_authors
 

@@ -574,13 +574,19 @@ _PUBLISHED = XPath("//time[contains(concat(' ', normalize-space(@class), ' '), '
 
 
 def published_times(tree: HtmlElement) -> list[str]:
-    """The ``datetime`` of ``<time class="published">`` elements, the story's only when the headline stands in an
-    ``<article>`` (related posts print theirs too)."""
-    times = _PUBLISHED(tree)
-    h1 = next(tree.iter("h1"), None)
-    story = _article_of(h1) if h1 is not None else None
+    """The ``datetime`` of ``<time class="published">`` elements, none of a reader's comment, the story's only when
+    the headline stands in an ``<article>`` (related posts print theirs too).
+
+    The headline is the first ``<h1>`` in an ``<article>``: a site's logo is often an ``<h1>`` above them all. With
+    no headline in any, the ``<article>`` that holds the story (:func:`_story`) and times outside any count.
+    """
+    times = [time for time in _PUBLISHED(tree) if not any(
+        _COMMENTS.search(f"{node.get('class', '')} {node.get('id', '')}") for node in time.iterancestors())]
+    story = next((article for h1 in tree.iter("h1") if (article := _article_of(h1)) is not None), None)
     if story is not None:
         times = [time for time in times if _article_of(time) is story]
+    elif (story := _story([_article_of(time) for time in times])) is not None:
+        times = [time for time in times if _article_of(time) in (None, story)]
     return [time.get("datetime", "").strip() for time in times]
 
 
