@@ -552,6 +552,13 @@ _BYLINE_ELEMENTS = XPath(
 )
 # readers' comments sign as bylines do ("comment-author": "By Jane Doe"); "commentary" is an opinion piece
 _COMMENTS = re.compile(r"(?:^|[\s_-])comments?(?:$|[\s_-])", re.IGNORECASE)
+
+
+def _in_comments(element: HtmlElement) -> bool:
+    """Whether ``element`` is, or stands in, a readers' comment (by the class or id of it or an ancestor)."""
+    return any(_COMMENTS.search(f"{node.get('class', '')} {node.get('id', '')}")
+               for node in (element, *element.iterancestors()))
+
 _LABELS = ("strong", "b", "dt", "span")  # where pages print "Autor:" before a name (a span without elements in it)
 # a link to an author's page ("von <a href='/autoren/name/max-kolter'>Dr. Max Kolter</a>"): the first one only,
 # and only when nothing else names someone (related stories link their authors too)
@@ -580,8 +587,7 @@ def published_times(tree: HtmlElement) -> list[str]:
     The headline is the first ``<h1>`` in an ``<article>``: a site's logo is often an ``<h1>`` above them all. With
     no headline in any, the ``<article>`` that holds the story (:func:`_story`) and times outside any count.
     """
-    times = [time for time in _PUBLISHED(tree) if not any(
-        _COMMENTS.search(f"{node.get('class', '')} {node.get('id', '')}") for node in time.iterancestors())]
+    times = [time for time in _PUBLISHED(tree) if not _in_comments(time)]
     story = next((article for h1 in tree.iter("h1") if (article := _article_of(h1)) is not None), None)
     if story is not None:
         times = [time for time in times if _article_of(time) is story]
@@ -616,8 +622,7 @@ def byline_element_author(tree: HtmlElement) -> list[str]:
     if story is None:
         story = _story([_article_of(element) for element in elements])
     for element in [e for e in elements if story is None or _article_of(e) in (None, story)][:20]:
-        if any(_COMMENTS.search(f"{node.get('class', '')} {node.get('id', '')}")
-               for node in (element, *element.iterancestors())):
+        if _in_comments(element):
             continue
         text = " ".join(" ".join(element.itertext()).split())  # "Von<a>Name</a>": words apart
         names = byline_block(text) if is_byline(text) else []
