@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime
 
 import pytest
@@ -225,18 +226,20 @@ def test_a_printed_byline_of_no_writer_of_the_story_leaves_the_publisher(body):
     # two objects one after the other in one script (a breadcrumb, then the article)
     ('{"@context": "https://schema.org", "@type": "BreadcrumbList", "itemListElement": []}', ""),
     ("\ufeff", ""),  # a byte-order mark before the object
+    ("&", ""),  # the whole script HTML-escaped by a CMS: {&quot;@context&quot;: …}
 ])
 def test_json_ld_wrapped_as_old_xhtml_pages_wrap_scripts_is_read(before, after):
     # the JSON-LD was dropped as broken: the date fell back to a <time> that gives only the day, the paywall unseen
     ld = ('{"@context": "https://schema.org", "@type": "NewsArticle", "headline": "Rente mit 60 bleibt",'
           ' "datePublished": "2024-08-22T12:00:00+02:00", "author": {"@type": "Person", "name": "Anna Beispiel"},'
           ' "isAccessibleForFree": "False"}')
-    html = ("<html lang='de'><head><meta charset='utf-8'><title>Rente mit 60 bleibt</title>"
-            f"<script type='application/ld+json'>{before}\n{ld}\n{after}</script></head><body><article>"
-            "<h1>Rente mit 60 bleibt</h1><time datetime='2024-08-22'>22.08.2024</time>"
-            + "".join(f"<p>Die Feuerwehrleute protestierten am Montag lange gegen die Pläne, Teil {n}.</p>"
-                      for n in range(6)) + "</article></body></html>")
-    page = Page(url="https://news.example.de/5481-rente", body=html.encode(), site=SiteProfile(key="de"),
+    script = html.escape(ld) if before == "&" else f"{before}\n{ld}\n{after}"
+    page_html = ("<html lang='de'><head><meta charset='utf-8'><title>Rente mit 60 bleibt</title>"
+                 f"<script type='application/ld+json'>{script}</script></head><body><article>"
+                 "<h1>Rente mit 60 bleibt</h1><time datetime='2024-08-22'>22.08.2024</time>"
+                 + "".join(f"<p>Die Feuerwehrleute protestierten am Montag lange gegen die Pläne, Teil {n}.</p>"
+                           for n in range(6)) + "</article></body></html>")
+    page = Page(url="https://news.example.de/5481-rente", body=page_html.encode(), site=SiteProfile(key="de"),
                 fetched=datetime.now(UTC))
     article = extract_page(page)
     assert (article.date.isoformat(), article.author, article.access) == (

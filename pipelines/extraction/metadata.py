@@ -378,8 +378,18 @@ def json_ld_objects(tree: HtmlElement) -> Iterator[dict[str, Any]]:
 
 def _lenient_json(raw: str) -> list[Any]:
     """The JSON values of a script as pages break it: wrapped as old XHTML pages wrap scripts ("//<![CDATA[ … //]]>",
-    "<!-- … -->"), ended with a semicolon as JavaScript, or several objects one after the other."""
+    "<!-- … -->"), ended with a semicolon as JavaScript, several objects one after the other, or HTML-escaped
+    whole by a CMS ({&quot;@type&quot;: …}, which a browser leaves as it is inside a script)."""
     text = _WRAPPER.sub("", raw)
+    try:
+        return _json_values(text)
+    except ValueError:
+        if "&quot;" not in text and "&#34;" not in text:
+            raise
+        return _json_values(html.unescape(text))
+
+
+def _json_values(text: str) -> list[Any]:
     values: list[Any] = []
     at = _gap_end(text, 0)
     while at < len(text):
