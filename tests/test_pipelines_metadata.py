@@ -170,6 +170,8 @@ def test_a_headline_the_h1_prints_whole_after_a_kicker_keeps_its_end():
     ("<p class='author'>von <a href='mailto:anna.beispiel@mdr.example'>Anna Beispiel, MDR THÜRINGEN</a></p>",
      "Anna Beispiel"),
     ("<div class='article-byline'><span>Von</span><strong>Anna Beispiel</strong></div>", "Anna Beispiel"),
+    # a byline in fields: the date after the bar is no name
+    ("<div class='byline'>Von Anna Beispiel | Aktualisiert vor 3 Stunden</div>", "Anna Beispiel"),
     # a share bar classed like a byline reads as a name ("Twitter Facebook"), but opens with no byline word
     ("<div class='author-share'>Twitter Facebook</div>", "mdr.example"),
 ])
@@ -292,6 +294,10 @@ def test_bylines_lose_their_words_and_keep_their_order():
     assert byline_names("Text und Fotos: Anna Meier") == ["Anna Meier"]
     assert byline_names("Elena Oberholzer (obe), Oliver Maksan (oma)") == ["Elena Oberholzer", "Oliver Maksan"]
     assert byline_names(["Emma Mackenzie", "(Image: Getty Images)", "emma-mackenzie"]) == ["Emma Mackenzie"]
+    # a byline in fields: the names are the field that opens with "By" (else the first), not the email or the date
+    assert byline_names("By Jane Doe | jdoe@post.example | The Denver Post") == ["Jane Doe"]
+    assert byline_names("Updated 3 hours ago | By Anna Beispiel and Tom Muster") == ["Anna Beispiel", "Tom Muster"]
+    assert byline_names("Anna Beispiel • 4 min read") == ["Anna Beispiel"]
     # the publisher as byline: only where no source names a person
     assert choose_authors([["Lesotho Times"], ["Mohloai Mpesi"]], ["Lesotho Times"]) == ["Mohloai Mpesi"]
     assert choose_authors([["Associated Press"]], ["Associated Press", "apnews.com"]) == ["Associated Press"]

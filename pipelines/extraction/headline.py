@@ -141,7 +141,7 @@ def byline_names(raw: str | Iterable[str], publisher_names: Iterable[str] = (), 
     publishers = [_norm(name) for name in publisher_names if name and _norm(name)]
     names: list[str] = []
     for value in values:
-        value = _BY.sub("", " ".join((value or "").split()))
+        value = _BY.sub("", _byline_field(" ".join((value or "").split())))
         for part in _AND.split(value):
             part = _INITIALS.sub("", _BY.sub("", part)).strip(" .·-–—:")
             if not part or _CREDIT.search(part) or _SLUG.match(part) or (_DOMAIN.search(part) and not domains):
@@ -152,6 +152,17 @@ def byline_names(raw: str | Iterable[str], publisher_names: Iterable[str] = (), 
             if key not in {_norm(n) for n in names}:
                 names.append(part)
     return names
+
+
+# a byline's fields: "By Jane Doe | jdoe@post.example | The Denver Post", "By Anna Beispiel • Updated 3 hours ago"
+_FIELDS = re.compile(r"\s+[|•]\s+")
+
+
+def _byline_field(text: str) -> str:
+    """Of a byline in fields, the one that opens with a byline's word, else the first: the others are an email
+    address, the publisher, a date ("Updated 3 hours ago | By Anna Beispiel")."""
+    fields = _FIELDS.split(text)
+    return next((field for field in fields if _BY.match(field)), fields[0])
 
 
 def _same_name(a: str, b: str) -> bool:
