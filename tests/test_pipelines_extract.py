@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from pipelines.extraction.options import ExtractOptions
-from pipelines.extraction.page import ExtractError, extract_page
+from pipelines.extraction.page import ExtractError, extract_and_clean, extract_page
 from pipelines.extraction.quality import evaluate_corpus
 from pipelines.item import Page, SiteProfile
 from tests.helpers import FIXTURES
@@ -88,6 +88,23 @@ def test_canonical_url_is_used_on_the_same_site_only():
     assert extract_page(page(article_html(other))).url == "https://news.example.com/2026/11/21/budget.html"
 
 
+@pytest.mark.parametrize("canonical", [
+    "<meta property='og:url' content='https://news.example.com'>",  # the home page
+    "<link rel='canonical' href='/2026/11/'>",  # a section above the article
+    '<script type="application/ld+json">{"@type": "NewsArticle", "mainEntityOfPage": "https://news.example.com/"}'
+    "</script>",
+])
+def test_a_canonical_url_of_the_home_page_or_a_section_is_not_the_articles(canonical):
+    # taken, every article of such a site had one address, and one store key: each overwrote the last
+    assert extract_page(page(article_html(canonical))).url == "https://news.example.com/2026/11/21/budget.html"
+
+
+def test_an_amp_or_print_view_takes_its_articles_canonical_url():
+    amp = page(article_html("<link rel='canonical' href='https://news.example.com/2026/11/21/budget'>"),
+               url="https://news.example.com/2026/11/21/budget/amp")
+    assert extract_page(amp).url == "https://news.example.com/2026/11/21/budget"
+
+
 @pytest.mark.parametrize(
     "body, content_type, reason",
     [
@@ -156,6 +173,18 @@ def test_broken_json_ld_is_ignored():
     assert extract_page(page(article_html(head))).title
 
 
+@pytest.mark.parametrize("body", [
+    # a stray </body> and </html> inside the story (a template's footer, a pasted embed): browsers ignore them,
+    # libxml2 ended the page at the </html> and left what followed the </body> outside the body
+    PARAGRAPHS.replace("<p>Paragraph 2", "</body><p>Paragraph 2").replace("<p>Paragraph 4", "</HTML ><p>Paragraph 4"),
+    # the story 300 elements deep (libxml2 stops at 256 levels without its huge-tree option)
+    "<div>" * 300 + PARAGRAPHS + "</div>" * 300,
+])
+def test_broken_markup_that_browsers_show_whole_is_extracted_whole(body):
+    article = extract_page(page(article_html(body=body)))
+    assert [b.text[:11] for b in article.blocks if b.kind == "p"] == [f"Paragraph {n}" for n in range(6)]
+
+
 def test_a_broken_url_or_json_ld_in_the_page_costs_only_that_field():
     head = (
         "<link rel='canonical' href='http://[broken'><meta property='og:image' content='http://[also-broken/x.jpg'>"
@@ -198,6 +227,7 @@ def test_a_browser_encoding_label_python_lacks_is_read():
     assert "新しい図書館の建設計画" in " ".join(article.paragraphs)
 
 
+@pytest.mark.parametrize("content_type", ["text/html", "text/html; charset=utf-8"])
 @pytest.mark.parametrize(
     "codec, text",
     [
@@ -205,13 +235,26 @@ def test_a_browser_encoding_label_python_lacks_is_read():
         ("windows-1252", "El Gobierno aprobó el plan de vivienda para los próximos años en España. "),
     ],
 )
-def test_an_undeclared_legacy_encoding_is_detected(codec, text):
-    # no charset in the header nor in the page: read as UTF-8, the Russian page was lost and the
-    # Spanish one kept with U+FFFD for every accented letter
+def test_an_undeclared_or_mislabelled_legacy_encoding_is_detected(codec, text, content_type):
+    # no charset in the header nor in the page, or a header's wrong "utf-8": read as UTF-8, the Russian page
+    # was lost and the Spanish one kept with U+FFFD for every accented letter
     html = article_html(body="".join(f"<p>{text * 3}</p>" for _ in range(3)))
-    article = extract_page(page(html.encode(codec), content_type="text/html"))
+    article = extract_page(page(html.encode(codec), content_type=content_type))
     assert text.strip() in " ".join(article.paragraphs)
     assert "\ufffd" not in " ".join(article.paragraphs)
+
+
+@pytest.mark.parametrize(("content_type", "meta"), [
+    ("text/html; charset=ISO-8859-1", "<meta charset='utf-8'>"),  # a server's default header
+    ("text/html", "<meta http-equiv='Content-Type' content='text/html; charset=iso-8859-1'>"),  # an old template
+])
+def test_a_utf8_page_labelled_latin1_is_read_as_utf8(content_type, meta):
+    # Latin-1 reads every byte: no error showed the mislabel, "l’été" became "lâ€™Ã©tÃ©" and the cleaning rules
+    # then took the mojibake's "©" for photo credits and dropped the paragraphs
+    text = "La mairie a présenté le budget de l’été : des écoles rénovées et des pistes cyclables"
+    html = article_html(meta, "".join(f"<p>{text}, point {n}.</p>" for n in range(6)))
+    article = extract_and_clean(page(html.encode("utf-8"), content_type=content_type))
+    assert article.paragraphs == [f"{text}, point {n}." for n in range(6)]
 
 
 def test_a_utf8_page_with_a_stray_byte_stays_utf8():

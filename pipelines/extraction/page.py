@@ -202,12 +202,23 @@ def decode_page(page: Page, options: ExtractOptions) -> str:
     if b"\x00" in body[:4096] and not body.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ExtractError("not_html", f"binary content: {page.url}")
     encoding, text = html_to_unicode(page.content_type or None, body)
+    if encoding in _LATIN and not body.isascii():
+        # UTF-8 labelled Latin-1 (a server's default header, a template's old <meta>): Latin-1 reads any byte,
+        # so no error shows it, and "été" became "Ã©tÃ©". Text in a Latin encoding is next to never valid
+        # UTF-8 as well (its accented letters would have to come in UTF-8's lead-and-continuation pairs)
+        try:
+            encoding, text = "utf-8", body.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
     if "\ufffd" in text and page.content_type:
         # servers mislabel pages; the page's own <meta charset> (or BOM) may be the truth
-        _, own = html_to_unicode(None, body)
-        text = own if own.count("\ufffd") < text.count("\ufffd") else text
-    if "\ufffd" in text and http_content_type_encoding(page.content_type or None) is None and not read_bom(body)[0]:
-        text = _redecode(body, encoding, text)
+        own_encoding, own = html_to_unicode(None, body)
+        if own.count("\ufffd") < text.count("\ufffd"):
+            encoding, text = own_encoding, own
+    if "\ufffd" in text and not read_bom(body)[0]:
+        # still errors: the declared encoding (header or <meta>) is not the page's ("charset=utf-8" on a
+        # windows-1251 page), or nothing declared one
+        text = _redecode(body, encoding, text, http_content_type_encoding(page.content_type or None) is not None)
     if text.count("\ufffd") > options.max_replacement_ratio * len(text):
         raise ExtractError("undecodable", f"text does not decode in its declared or detected encoding: {page.url}")
     if "<" not in text[:65536]:
@@ -222,23 +233,25 @@ def decode_page(page: Page, options: ExtractOptions) -> str:
     return text
 
 
-def _redecode(body: bytes, encoding: str, text: str) -> str:
+def _redecode(body: bytes, encoding: str, text: str, header: bool = False) -> str:
     """The page decoded in a better encoding than ``encoding``, whose decoding ``text`` holds U+FFFD.
 
-    Only for a page whose HTTP header names no charset and that has no BOM: w3lib reads a declaration
-    in the first 4 KB and else takes UTF-8. A ``<meta charset>`` after a long inline script, a label
-    browsers know and Python does not (``x-euc-jp``) or no declaration at all (a windows-1251 page)
-    left the page garbled or lost. The candidates, in order: a ``<meta charset>`` anywhere in the first
-    64 KB, UTF-8, then charset_normalizer's guess (what Scrapy uses); the one that decodes with the
-    fewest errors wins, the earlier on a tie, and only if it has fewer than ``encoding``. A UTF-8 page
-    with a few stray bytes stays UTF-8: its valid multibyte characters outnumber the errors by far,
-    where a legacy encoding read as UTF-8 yields few or none.
+    For a page without a BOM: w3lib reads the header's charset, else a declaration in the first 4 KB,
+    else takes UTF-8. A ``<meta charset>`` after a long inline script, a label browsers know and Python
+    does not (``x-euc-jp``), no declaration at all (a windows-1251 page) or a wrong one (a header's
+    ``charset=utf-8`` on a windows-1252 page) left the page garbled or lost. The candidates, in order: a
+    ``<meta charset>`` anywhere in the first 64 KB, UTF-8, then charset_normalizer's guess (what Scrapy
+    uses); the one that decodes with the fewest errors wins, the earlier on a tie, and only if it has
+    fewer than ``encoding``. A UTF-8 page with a few stray bytes stays UTF-8: its valid multibyte
+    characters outnumber the errors by far, where a legacy encoding read as UTF-8 yields few or none.
+    Against a charset the HTTP ``header`` names, the detector's guess must read as a language (see
+    :func:`_detected_encoding`): bytes that are no text in any encoding stay undecodable.
     """
     errors = text.count("\ufffd")
     encoding = resolve_encoding(encoding) or encoding  # w3lib's default is spelt "utf8"
     valid = sum(1 for ch in text if ch > "\x7f" and ch != "\ufffd")  # multibyte characters UTF-8 read whole
     # charset_normalizer takes a few ms to a few hundred: asked at most once
-    detected = functools.cache(functools.partial(_detected_encoding, body))
+    detected = functools.cache(functools.partial(_detected_encoding, body, header))
     # UTF-8 with a few stray bytes (a Latin-1 footer, a pasted quote): its valid multibyte characters are
     # not far outnumbered by its errors. A legacy page read as UTF-8 gives almost none: a few chance ones
     # for a CJK page (under a third of its errors), next to none for a single-byte one (under a tenth).
@@ -303,7 +316,7 @@ _WHATWG_LABELS = {
 }
 
 
-def _detected_encoding(body: bytes) -> str | None:
+def _detected_encoding(body: bytes, as_language: bool = False) -> str | None:
     """charset_normalizer's guess, but windows-1252 (browsers' default) when it reads the page as cleanly.
 
     On a short Spanish page it put windows-1250 (ñ is ń there) or even hp_roman8 first: every
@@ -311,12 +324,17 @@ def _detected_encoding(body: bytes) -> str | None:
     them ("coherence") is noise on a few paragraphs. Browsers take windows-1252 for an undeclared page,
     and so does this when it is among the guesses with the least chaos; a windows-1251 or Greek page
     read as windows-1252 is all accented capitals and symbols, and has more.
+
+    ``as_language``: only a reading the detector fits to a language (coherence at least
+    ``_LANGUAGE_FIT``: a Russian, Greek or English page 0.5-0.8, letter soup 0.17), or one in a
+    multibyte encoding, which random bytes do not decode in (the detector scores no CJK language).
     """
     from charset_normalizer import from_bytes
 
     # only encodings web pages use: among codecs that all read a page without a flaw, the detector also
     # offers mac-iceland or cp850, whose reading of a windows-1252 or UTF-8 page is garbage
-    results = [r for r in from_bytes(body[:262144]) if _web_encoding(r.encoding) in _WEB_ENCODINGS]
+    results = [r for r in from_bytes(body[:262144]) if _web_encoding(r.encoding) in _WEB_ENCODINGS
+               and (not as_language or r.coherence >= _LANGUAGE_FIT or _web_encoding(r.encoding) in _MULTIBYTE)]
     if not results:
         return None
     best = results[0]
@@ -328,6 +346,8 @@ def _detected_encoding(body: bytes) -> str | None:
     return _web_encoding(best.encoding)
 
 
+_LANGUAGE_FIT = 0.3
+_LATIN = frozenset({"cp1252", "iso8859-15"})  # what w3lib names latin-1, windows-1252 and iso-8859-15
 _MULTIBYTE = frozenset({"cp932", "euc_jp", "iso2022_jp", "gb18030", "big5hkscs", "cp949", "utf-16-le", "utf-16-be"})
 
 
@@ -387,13 +407,19 @@ def _not_xml_reference(match: re.Match[str]) -> str:
 
 
 # comments go at parsing, as trafilatura's own parser drops them: text after a comment inside a paragraph
-# ("recovered <a>from</a><!-- -->, but …") was lost otherwise
-_PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False)
+# ("recovered <a>from</a><!-- -->, but …") was lost otherwise. huge_tree: libxml2 otherwise drops what lies
+# deeper than 256 elements (old table layouts, unclosed <div>s); the page is at most ExtractOptions.max_bytes anyway
+_PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False, huge_tree=True)
+
+
+# libxml2 (2.14) ends the document at the first </html> and puts what follows a </body> outside the body;
+# browsers ignore both where they stray into the middle of a page (a template's footer, a pasted embed)
+_END_TAGS = re.compile(r"</(?:body|html)\s*>", re.IGNORECASE)
 
 
 def parse_html(text: str) -> lxml.html.HtmlElement:
     # lxml refuses str input with an XML encoding declaration; drop it, the text is decoded already
-    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text, count=1)
+    text = _END_TAGS.sub("", re.sub(r"^\s*<\?xml[^>]*\?>", "", text, count=1))
     try:
         tree = lxml.html.document_fromstring(text, parser=_PARSER)
     except (lxml.etree.ParserError, ValueError) as exc:
