@@ -86,6 +86,8 @@ def test_canonical_url_is_used_on_the_same_site_only():
     other = "<link rel='canonical' href='https://evil.example.org/stolen.html'>"
     assert extract_page(page(article_html(same))).url == "https://www.news.example.com/2026/11/21/budget.html"
     assert extract_page(page(article_html(other))).url == "https://news.example.com/2026/11/21/budget.html"
+    capitals = same.replace("'canonical'", "'Canonical'")  # rel is a list of tokens, in any case
+    assert extract_page(page(article_html(capitals))).url == "https://www.news.example.com/2026/11/21/budget.html"
 
 
 @pytest.mark.parametrize("canonical", [

@@ -483,7 +483,8 @@ def declared_url(tree: HtmlElement) -> str:
 
 def _url_candidates(tree: HtmlElement, tags: dict[str, list[str]], article: dict[str, Any]) -> list[str]:
     main_entity = article.get("mainEntityOfPage")
-    canonical = [link.get("href") for link in tree.getroottree().iter("link") if link.get("rel") == "canonical"]
+    canonical = [link.get("href") for link in tree.getroottree().iter("link")  # rel="Canonical" too: a token list
+                 if "canonical" in (link.get("rel") or "").lower().split()]
     return [href for href in canonical if href is not None] + tags.get("og:url", []) + [
         _text(article.get("url")),
         _text(main_entity.get("@id")) if isinstance(main_entity, dict) else _text(main_entity),
