@@ -443,31 +443,22 @@ def canonical_url(tree: HtmlElement, url: str, tags: dict[str, list[str]], artic
     """The page's canonical URL when it stays on the fetched site, else the fetched URL.
 
     A page may claim any canonical URL; accepting one on another site would let
-    it overwrite that site's articles in the store. One of its own home page or
-    of a section above the article (a template's og:url) would give all its
-    articles one address, one store key.
+    it overwrite that site's articles in the store. One of its own home page (a
+    template's og:url) would give all its articles one address, one store key.
     """
     for candidate in _url_candidates(tree, tags, article):
         absolute = _absolute(url, candidate.strip()) if candidate else ""
-        if absolute and same_site(absolute, url) and not _above(absolute, url):
+        if absolute and same_site(absolute, url) and not _home_page(absolute, url):
             return normalize_url(absolute)
     return normalize_url(url)
 
 
-# what may follow an article's own path in the address of another view of it: /story/amp, /story/print
-_VIEWS = frozenset({"amp", "amp.html", "print", "print.html"})
-
-
-def _above(candidate: str, url: str) -> bool:
-    """Whether ``candidate`` is the home page, or a folder above the fetched page that is not the article
-    the fetched page is another view of (its AMP or print page)."""
-    path, fetched = urlsplit(candidate).path.rstrip("/"), urlsplit(url).path.rstrip("/")
-    if not path:
-        # the home page (not a plain permalink, /?p=123), unless the home page was fetched
-        return not urlsplit(candidate).query and bool(fetched or urlsplit(url).query)
-    if not fetched.startswith(path + "/"):
+def _home_page(candidate: str, url: str) -> bool:
+    """Whether ``candidate`` is the site's home page (not a plain permalink, /?p=123) and the fetched page is
+    not. A section's address is not refused: /news/123456 or /story/ is as often the article's own."""
+    if urlsplit(candidate).path.strip("/") or urlsplit(candidate).query:
         return False
-    return not all(part.lower() in _VIEWS for part in fetched[len(path) + 1:].split("/"))
+    return bool(urlsplit(url).path.strip("/") or urlsplit(url).query)
 
 
 def declared_url(tree: HtmlElement) -> str:
