@@ -298,6 +298,8 @@ def test_bylines_lose_their_words_and_keep_their_order():
     assert byline_names("By Jane Doe | jdoe@post.example | The Denver Post") == ["Jane Doe"]
     assert byline_names("Updated 3 hours ago | By Anna Beispiel and Tom Muster") == ["Anna Beispiel", "Tom Muster"]
     assert byline_names("Anna Beispiel • 4 min read") == ["Anna Beispiel"]
+    assert byline_names("Jane Doe | John Smith") == ["Jane Doe", "John Smith"]
+    assert byline_names("Updated 3 hours ago | Jane Doe") == ["Jane Doe"]
     # the publisher as byline: only where no source names a person
     assert choose_authors([["Lesotho Times"], ["Mohloai Mpesi"]], ["Lesotho Times"]) == ["Mohloai Mpesi"]
     assert choose_authors([["Associated Press"]], ["Associated Press", "apnews.com"]) == ["Associated Press"]

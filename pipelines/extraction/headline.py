@@ -141,28 +141,39 @@ def byline_names(raw: str | Iterable[str], publisher_names: Iterable[str] = (), 
     publishers = [_norm(name) for name in publisher_names if name and _norm(name)]
     names: list[str] = []
     for value in values:
-        value = _BY.sub("", _byline_field(" ".join((value or "").split())))
-        for part in _AND.split(value):
-            part = _INITIALS.sub("", _BY.sub("", part)).strip(" .·-–—:")
-            if not part or _CREDIT.search(part) or _SLUG.match(part) or (_DOMAIN.search(part) and not domains):
-                continue
-            key = _norm(part)
-            if not key or any(_same_name(key, publisher) for publisher in publishers):
-                continue
-            if key not in {_norm(n) for n in names}:
-                names.append(part)
+        for field in _byline_fields(" ".join((value or "").split())):
+            names.extend(_field_names(field, publishers, domains, names))
     return names
+
+
+def _field_names(field: str, publishers: list[str], domains: bool, names: list[str]) -> list[str]:
+    """The names of one byline field not among ``names`` yet."""
+    found: list[str] = []
+    for part in _AND.split(_BY.sub("", field)):
+        part = _INITIALS.sub("", _BY.sub("", part)).strip(" .·-–—:")
+        if not part or _CREDIT.search(part) or _SLUG.match(part) or (_DOMAIN.search(part) and not domains):
+            continue
+        key = _norm(part)
+        if not key or any(_same_name(key, publisher) for publisher in publishers):
+            continue
+        if key not in {_norm(n) for n in [*names, *found]}:
+            found.append(part)
+    return found
 
 
 # a byline's fields: "By Jane Doe | jdoe@post.example | The Denver Post", "By Anna Beispiel • Updated 3 hours ago"
 _FIELDS = re.compile(r"\s+[|•]\s+")
+_NOT_A_NAME = re.compile(r"\d|@")  # a date, a reading time, an e-mail address
 
 
-def _byline_field(text: str) -> str:
-    """Of a byline in fields, the one that opens with a byline's word, else the first: the others are an email
-    address, the publisher, a date ("Updated 3 hours ago | By Anna Beispiel")."""
+def _byline_fields(text: str) -> list[str]:
+    """Of a byline in fields, those that open with a byline's word ("Updated 3 hours ago | By Anna Beispiel"),
+    else those that hold no digit or e-mail address ("Jane Doe | John Smith", "Jane Doe • 4 min read");
+    the publisher's name comes off later, as from any byline."""
     fields = _FIELDS.split(text)
-    return next((field for field in fields if _BY.match(field)), fields[0])
+    if len(fields) == 1:
+        return fields
+    return [field for field in fields if _BY.match(field)] or [f for f in fields if not _NOT_A_NAME.search(f)]
 
 
 def _same_name(a: str, b: str) -> bool:
