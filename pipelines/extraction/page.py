@@ -208,8 +208,11 @@ def decode_page(page: Page, options: ExtractOptions) -> str:
         # UTF-8 as well (its accented letters would have to come in UTF-8's lead-and-continuation pairs)
         try:
             encoding, text = "utf-8", body.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
+        except UnicodeDecodeError:  # a few stray Latin-1 bytes too (a footer's "©"): UTF-8 if far outnumbered
+            utf8 = body.decode("utf-8", errors="replace")
+            errors = utf8.count("\ufffd")
+            if sum(1 for ch in utf8 if ch > "\x7f") - errors >= 10 * errors:
+                encoding, text = "utf-8", body.decode("utf-8", errors=_STRAY_BYTES)
     if "\ufffd" in text and page.content_type:
         # servers mislabel pages; the page's own <meta charset> (or BOM) may be the truth
         own_encoding, own = html_to_unicode(None, body)
