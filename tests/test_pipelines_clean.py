@@ -491,6 +491,20 @@ def test_the_paywall_notice_marks_the_article_truncated():
     assert article.paragraphs == [TEXT[0]] and article.truncated and article.access == "paywalled"
 
 
+def test_cleaning_never_empties_an_article():
+    # every paragraph looked like a photo credit (the "©" of mojibake, a brief of credit lines): the article was
+    # stored with no text; it keeps its text as extracted, and the count says the rules would have emptied it
+    from pipelines.extraction.cleaning import clean_article
+    from pipelines.item import Article, SiteProfile
+
+    text = [f"Photo {n} © Jane Doe / Example Agency" for n in range(3)]
+    article = Article(url="https://news.example.com/a.html", site=SiteProfile(key="example"), fetched=None,
+                      blocks=[Block(t) for t in text], language="en")
+    assert clean([Block(t) for t in text])[0] == []
+    article, counts = clean_article(article)
+    assert article.paragraphs == text and counts == {"emptied": 1} and article.cleaned == {"emptied": 1}
+
+
 def test_a_page_without_a_language_gets_the_rules_of_the_language_its_text_reads_in():
     # every table applied to this English page dropped both sentences about a newsletter (the French,
     # Spanish, Polish … tables drop any short line naming one)

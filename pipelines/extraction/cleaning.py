@@ -165,7 +165,11 @@ def _rules_for(language: str, inserts: tuple[str, ...], drop: tuple[str, ...]) -
 def clean_article(article: Article, rules: CleanRules | None = None) -> tuple[Article, Counter[str]]:
     language = article.language or guess_language(block.text for block in article.blocks)
     rules = rules or rules_for(language, article.site.inserts, article.site.drop)
-    article.blocks, counts = clean_blocks(article.blocks, rules, title=article.title, tags=article.tags)
+    blocks, counts = clean_blocks(article.blocks, rules, title=article.title, tags=article.tags)
+    if blocks or not article.blocks:
+        article.blocks = blocks
+    else:  # every block matched a rule: the rules' false alarm (a brief of credit lines), not an article of
+        counts = Counter(emptied=1)  # inserts; the text stays as extracted, and the run record says so
     if counts.get("paywall"):  # the page printed where its text stops for non-subscribers
         article.truncated = True
         article.access = "paywalled"
