@@ -76,6 +76,19 @@ def test_meta_tags_and_hints_fill_what_json_ld_lacks():
     assert article.date == datetime(2026, 11, 18, 7, 0, tzinfo=UTC)  # the sitemap/feed date as a hint
 
 
+@pytest.mark.parametrize(("url", "printed", "date"), [
+    # no date anywhere but a footer's copyright year, or a day in Spanish: htmldate gave January 1st of the year
+    ("https://news.example.com/politics/budget.html", "<footer>© 2024 Example News</footer>", None),
+    ("https://news.example.com/politics/budget.html", "<p>Publicado el 10 de marzo de 2024</p>", None),
+    # a January 1st the page prints stays
+    ("https://news.example.com/2024/01/01/budget.html", "<footer>© 2024 Example News</footer>", "2024-01-01"),
+    ("https://news.example.com/politics/budget.html", "<p>Published January 1, 2024</p>", "2024-01-01"),
+])
+def test_a_year_alone_is_no_publication_date(url, printed, date):
+    article = extract_page(page(article_html(body=PARAGRAPHS + printed), url=url))
+    assert (article.date.date().isoformat() if article.date else None) == date
+
+
 def test_site_file_name_is_the_source():
     article = extract_page(page(article_html("<meta property='og:site_name' content='Other'>"), source="NY Post"))
     assert article.source == "NY Post"

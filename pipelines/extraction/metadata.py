@@ -86,11 +86,24 @@ class PageMeta:
             return None
         day = self.fallback.date or ""
         guess = parse_date(day, self.zone)
+        if guess is not None and day[4:] == "-01-01" and not _prints_new_year(self.fallback, day[:4]):
+            return None  # a year alone (a footer's "© 2024"), which htmldate gives as January 1st
         if guess is not None and len(day) == 10:
             for value in published_times(self.fallback.tree):
                 if value[:10] == day and len(value) > 10 and (timed := parse_date(value, self.zone)) is not None:
                     return timed
         return guess
+
+
+def _prints_new_year(found: TrafilaturaMetadata, year: str) -> bool:
+    """Whether the page's address or text prints January 1st of ``year`` (in digits, or in English or German
+    words): htmldate, finding no day, falls back to a copyright year or any year, as January 1st."""
+    text = (found._url or "") + " " + " ".join(found.tree.itertext())
+    return re.search(
+        rf"{year}[-/._]?0?1[-/._]?0?1(?!\d)|(?<!\d)0?1[-/._]0?1[-/._]{year}"
+        rf"|(?<!\d)1(?:st|\.)? (?:Jan(?:uary|uar)?\.?) {year}|Jan(?:uary)?\.? 1(?:st)?,? {year}",
+        text, re.IGNORECASE,
+    ) is not None
 
 
 def read_metadata(tree: HtmlElement, url: str, site_zone: str = "") -> PageMeta:
