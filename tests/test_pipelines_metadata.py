@@ -59,6 +59,20 @@ def test_a_time_without_an_offset_is_read_in_the_sites_zone_never_as_utc():
     assert parse_date("2024-04-22", "Asia/Tokyo") == datetime(2024, 4, 22, tzinfo=UTC)  # the day stays
 
 
+@pytest.mark.parametrize(("value", "expected"), [
+    ("1710081000", datetime(2024, 3, 10, 14, 30, tzinfo=UTC)),  # JSON-LD's Unix time, seconds
+    ("1710081000000", datetime(2024, 3, 10, 14, 30, tzinfo=UTC)),  # or milliseconds
+    ("10.03.2024 14:30", datetime(2024, 3, 10, 14, 30, tzinfo=UTC)),  # dotted: the day first (not 3 October)
+    ("2024-03-10T14:30:00 EST", datetime(2024, 3, 10, 19, 30, tzinfo=UTC)),  # a zone's abbreviation
+    ("March 10, 2024 2:30 PM PDT", datetime(2024, 3, 10, 21, 30, tzinfo=UTC)),
+    ("9999999999", None),  # a Unix time in the future: no date
+])
+def test_dates_as_pages_print_them(value, expected):
+    from pipelines.extraction.values import parse_date
+
+    assert parse_date(value) == expected
+
+
 def page_meta(head: str, url: str = "https://www.example.de/politik/2024/04/22/wahl.html", zone: str = ""):
     from pipelines.extraction.metadata import read_metadata
 

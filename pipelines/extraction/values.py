@@ -30,15 +30,19 @@ def parse_date(value: str, zone: str = "") -> datetime | None:
     value = (value or "").strip()
     if not value or len(value) > 64:
         return None
-    parsed: datetime | None = None
+    parsed: datetime | None = _epoch(value)
+    if parsed is not None:
+        return parsed
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        try:
-            parsed = parsedate_to_datetime(value)
+        try:  # RFC 2822 (feeds); its parser also takes "March 10, 2024 2:30 PM PDT", dropping the PM and the zone
+            parsed = parsedate_to_datetime(value) if _RFC2822.match(value) else None
+            if parsed is None:
+                raise ValueError(value)
         except (TypeError, ValueError, IndexError):
-            try:
-                parsed = dateparser.parse(value, fuzzy=False)
+            try:  # dotted dates are day first wherever they are written ("10.03.2024": 10 March)
+                parsed = dateparser.parse(value, fuzzy=False, dayfirst=bool(_DOTTED.match(value)), tzinfos=_ZONES)
             except (ValueError, OverflowError, TypeError):
                 return None
     if parsed is None:
@@ -54,6 +58,24 @@ def parse_date(value: str, zone: str = "") -> datetime | None:
 
 
 _TIME = re.compile(r"\d{1,2}:\d\d")
+_RFC2822 = re.compile(r"(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}\b")
+_DOTTED = re.compile(r"\d{1,2}\.\d{1,2}\.\d{2,4}\b")
+_EPOCH = re.compile(r"(\d{10})(\d{3})?(?:\.\d+)?")
+# zone abbreviations printed after a time that name one offset ("14:30 EST"); dateutil reads them as UTC.
+# Ambiguous ones (IST: India, Israel, Ireland) are left out.
+_ZONES = {name: hours * 3600 for name, hours in {
+    "UTC": 0, "GMT": 0, "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7,
+    "BST": 1, "CET": 1, "CEST": 2, "EET": 2, "EEST": 3, "MSK": 3, "JST": 9, "KST": 9, "AEST": 10, "AEDT": 11,
+}.items()}
+
+
+def _epoch(value: str) -> datetime | None:
+    """A Unix time in seconds or milliseconds (JSON-LD ``"datePublished": 1710081000``), if plausible."""
+    match = _EPOCH.fullmatch(value)
+    if match is None:
+        return None
+    parsed = datetime.fromtimestamp(int(match[1]), UTC)
+    return parsed if EARLIEST <= parsed <= datetime.now(UTC) + timedelta(days=2) else None
 _OFFSET = re.compile(r"^([+-])(\d\d):?(\d\d)$")
 
 
