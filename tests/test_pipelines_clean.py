@@ -360,6 +360,13 @@ def test_pull_quote_lifted_from_a_paragraph_is_removed():
     assert kept == TEXT and counts["repeat"] == 1
 
 
+def test_a_paragraph_that_only_begins_another_is_no_pull_quote():
+    # "… in stage 1" is found inside "… in stage 12 …" as text, not as words: it was dropped as a pull quote
+    short = "The council will vote on the plan for the new bridge in stage 1"
+    longer = "The council will vote on the plan for the new bridge in stage 12 after a public hearing in May."
+    assert clean([TEXT[0], short, longer, TEXT[1]])[0] == [TEXT[0], short, longer, TEXT[1]]
+
+
 def test_question_put_to_every_guest_is_structure_and_stays():
     question = "What do you cook when friends come over for dinner on a weekday evening?"
     paragraphs = [question, "Pasta, always.", question, "A big salad with bread.", question, "Soup and cheese."]

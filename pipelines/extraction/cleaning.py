@@ -382,8 +382,9 @@ def drop_repeats(blocks: list[Block], min_words: int) -> tuple[list[Block], int]
     """
     keys = [_key(without_credit(block.text)) for block in blocks]
     occurrences = Counter(keys)
-    # keys hold no newline: a key found in them all more often than it is a key is part of a longer one
-    joined = "\n".join(keys)
+    # keys hold no newline: a key found in them all more often than it is a key is part of a longer one,
+    # whole tokens only ("paragraph 1" is no part of "paragraph 10")
+    joined = " " + " \n ".join(keys) + " "
     drop: set[int] = set()
     first: dict[str, int] = {}
     for index, (block, key) in enumerate(zip(blocks, keys)):
@@ -397,7 +398,7 @@ def drop_repeats(blocks: list[Block], min_words: int) -> tuple[list[Block], int]
                 drop.add(earlier if _is_caption(blocks[earlier]) and not _is_caption(block) else index)
             continue
         first.setdefault(key, index)
-        if long_enough and words <= 40 and joined.count(key) > occurrences[key]:
+        if long_enough and words <= 40 and joined.count(f" {key} ") > occurrences[key]:
             drop.add(index)  # a pull quote lifted from a longer paragraph
     kept = [block for index, block in enumerate(blocks) if index not in drop]
     return kept, len(drop)
