@@ -314,6 +314,10 @@ def test_bylines_lose_their_words_and_keep_their_order():
     assert byline_names("Anna Beispiel • 4 min read") == ["Anna Beispiel"]
     assert byline_names("Jane Doe | John Smith") == ["Jane Doe", "John Smith"]
     assert byline_names("Updated 3 hours ago | Jane Doe") == ["Jane Doe"]
+    # a role after the names is no name; a "Jr." after a comma is no second author
+    assert byline_names("By Jane Doe and Karim Saleh, Staff Writers") == ["Jane Doe", "Karim Saleh"]
+    assert byline_names("Von Anna Beispiel, Korrespondentin in Paris") == ["Anna Beispiel"]
+    assert byline_names("Martin Luther King, Jr.") == ["Martin Luther King Jr."]
     # the publisher as byline: only where no source names a person
     assert choose_authors([["Lesotho Times"], ["Mohloai Mpesi"]], ["Lesotho Times"]) == ["Mohloai Mpesi"]
     assert choose_authors([["Associated Press"]], ["Associated Press", "apnews.com"]) == ["Associated Press"]
