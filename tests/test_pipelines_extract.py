@@ -272,6 +272,13 @@ def test_a_utf8_page_labelled_latin1_is_read_as_utf8(content_type, meta, footer)
     assert article.paragraphs == [f"{text}, point {n}." for n in range(6)]
 
 
+@pytest.mark.parametrize(("codec", "charset"), [("utf-16-le", "utf-16le"), ("utf-16-be", "UTF-16BE")])
+def test_a_utf16_page_without_a_bom_is_read_as_its_header_says(codec, charset):
+    # its NUL bytes made it "binary content"
+    article = extract_page(page(article_html().encode(codec), content_type=f"text/html; charset={charset}"))
+    assert [b.text[:11] for b in article.blocks if b.kind == "p"] == [f"Paragraph {n}" for n in range(6)]
+
+
 def test_a_utf8_page_with_a_stray_byte_stays_utf8():
     # a windows-1252 quote mark pasted into a UTF-8 page: the page is UTF-8, not windows-1252 mojibake
     body = PARAGRAPHS + "<p>Zoë Müller, the café's owner in Málaga, said the vote was “fair”.</p>"

@@ -199,7 +199,11 @@ def decode_page(page: Page, options: ExtractOptions) -> str:
     content_type = page.content_type.split(";", 1)[0].strip().lower()
     if content_type and content_type not in HTML_TYPES:
         raise ExtractError("not_html", f"not HTML ({content_type}): {page.url}")
-    if b"\x00" in body[:4096] and not body.startswith((b"\xff\xfe", b"\xfe\xff")):
+    declared = http_content_type_encoding(page.content_type or None)
+    # NUL bytes: binary, unless the page is UTF-16 or UTF-32 (by its BOM, or as its header says without one)
+    if b"\x00" in body[:4096] and not body.startswith((b"\xff\xfe", b"\xfe\xff")) and not (
+        declared or ""
+    ).startswith(("utf-16", "utf-32")):
         raise ExtractError("not_html", f"binary content: {page.url}")
     encoding, text = html_to_unicode(page.content_type or None, body)
     if encoding in _LATIN and not body.isascii():
@@ -221,7 +225,7 @@ def decode_page(page: Page, options: ExtractOptions) -> str:
     if "\ufffd" in text and not read_bom(body)[0]:
         # still errors: the declared encoding (header or <meta>) is not the page's ("charset=utf-8" on a
         # windows-1251 page), or nothing declared one
-        text = _redecode(body, encoding, text, http_content_type_encoding(page.content_type or None) is not None)
+        text = _redecode(body, encoding, text, declared is not None)
     if text.count("\ufffd") > options.max_replacement_ratio * len(text):
         raise ExtractError("undecodable", f"text does not decode in its declared or detected encoding: {page.url}")
     if "<" not in text[:65536]:
