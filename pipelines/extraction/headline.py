@@ -151,13 +151,14 @@ def _field_names(field: str, publishers: list[str], domains: bool, names: list[s
     found: list[str] = []
     for part in _AND.split(_BY.sub("", field)):
         part = _INITIALS.sub("", _BY.sub("", part)).strip(" .·-–—:")
-        if _SUFFIX.match(part) and found:  # "Martin Luther King, Jr.": the comma is no second name
-            found[-1] = f"{found[-1]} {part}{'.' if part[-1].islower() else ''}"
+        if _SUFFIX.fullmatch(part) and found:  # "Martin Luther King, Jr.": the comma is no second name
+            found[-1] = f"{found[-1]} {part}{'.' if part[-1] == 'r' else ''}"
             continue
         if not part or _CREDIT.search(part) or _SLUG.match(part) or (_DOMAIN.search(part) and not domains):
             continue
-        if _ROLE.match(part):  # "Jane Doe, Staff Writer", "…, Korrespondentin in Paris": what they are, not who
+        if _ROLE.fullmatch(part):  # "Jane Doe, Staff Writer": what they are, not who
             continue
+        part = _ROLE_BEFORE.sub("", part, count=1) if _ROLE_BEFORE.match(part) else part
         key = _norm(part)
         if not key or any(_same_name(key, publisher) for publisher in publishers):
             continue
@@ -166,14 +167,18 @@ def _field_names(field: str, publishers: list[str], domains: bool, names: list[s
     return found
 
 
-_SUFFIX = re.compile(r"(?:jr|sr|ii|iii|iv)$", re.IGNORECASE)
-# a writer's role after the name; not the newsroom ("Redaktion", "Rédaction"), which some sites name as author
-_ROLE = re.compile(
+_SUFFIX = re.compile(r"(?:[JjSs]r|JR|SR|II|III|IV)$")
+# a writer's role ("Staff Writer", "Korrespondentin"); not the newsroom ("Redaktion", "Rédaction"), which some
+# sites name as author
+_ROLE_WORDS = (
     r"(?:(?:senior|chief|staff|foreign|political|business|sports?|contributing|deputy|managing|associate|national"
     r"|local|special)\s+)*(?:writers?|reporters?|correspondents?|editors?|contributors?|columnists?|journalists?"
-    r"|redakteur(?:in)?|korrespondent(?:in)?|correspondante?|corresponsal|envoyée? spéciale?)\b|special to\b",
-    re.IGNORECASE,
+    r"|redakteur(?:in)?|korrespondent(?:in)?|correspondante?|corresponsal|envoyée? spéciale?)"
 )
+# a part that is only a role, where it is ("…, Korrespondentin in Paris", "…, Special to The Post")
+_ROLE = re.compile(rf"{_ROLE_WORDS}(?:\s+(?:in|at|for|to|en|à|für|de|da|di|w)\b.*)?|special to\b.*", re.IGNORECASE)
+# a role before the name ("Staff Writer Jane Doe", "Editor: John Smith"): one writer's, so singular
+_ROLE_BEFORE = re.compile(rf"(?:{_ROLE_WORDS}(?<!s))\s*:?\s+(?=[^\W\d_])", re.IGNORECASE)
 # a byline's fields: "By Jane Doe | jdoe@post.example | The Denver Post", "By Anna Beispiel • Updated 3 hours ago"
 _FIELDS = re.compile(r"\s+[|•]\s+")
 _NOT_A_NAME = re.compile(r"\d|@")  # a date, a reading time, an e-mail address
