@@ -7,6 +7,7 @@ load trafilatura and htmldate there.
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from email.utils import parsedate_to_datetime
@@ -37,12 +38,13 @@ def parse_date(value: str, zone: str = "") -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         try:  # RFC 2822 (feeds); its parser also takes "March 10, 2024 2:30 PM PDT", dropping the PM and the zone
-            parsed = parsedate_to_datetime(value) if _RFC2822.match(value) else None
+            parsed = parsedate_to_datetime(value) if _RFC2822.fullmatch(value) else None
             if parsed is None:
                 raise ValueError(value)
         except (TypeError, ValueError, IndexError):
             try:  # dotted dates are day first wherever they are written ("10.03.2024": 10 March)
-                parsed = dateparser.parse(value, fuzzy=False, dayfirst=bool(_DOTTED.match(value)), tzinfos=_ZONES)
+                parsed = dateparser.parse(value, fuzzy=False, dayfirst=bool(_DOTTED.match(value)),
+                                          tzinfos=functools.partial(_abbreviation, zone))
             except (ValueError, OverflowError, TypeError):
                 return None
     if parsed is None:
@@ -58,15 +60,27 @@ def parse_date(value: str, zone: str = "") -> datetime | None:
 
 
 _TIME = re.compile(r"\d{1,2}:\d\d")
-_RFC2822 = re.compile(r"(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}\b")
+_RFC2822 = re.compile(  # "Sun, 10 Mar 2024 14:30:00 +0000", and no more ("… 2:30 PM" is not one)
+    r"(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}"
+    r"(?:\s+\d{1,2}:\d\d(?::\d\d)?(?:\s+(?:[+-]\d{4}|(?!AM\b|PM\b)[A-Za-z]{1,5}))?)?"
+)
 _DOTTED = re.compile(r"\d{1,2}\.\d{1,2}\.\d{2,4}\b")
 _EPOCH = re.compile(r"(\d{10})(\d{3})?(?:\.\d+)?")
-# zone abbreviations printed after a time that name one offset ("14:30 EST"); dateutil reads them as UTC.
-# Ambiguous ones (IST: India, Israel, Ireland) are left out.
+# zone abbreviations printed after a time ("14:30 EST"), which dateutil reads as UTC: the page's own zone's
+# when it is called so (China's and Taiwan's "CST"), else these, which name one offset. Ambiguous ones (CST:
+# US Central, China; BST: British summer, Bangladesh; IST: India, Israel, Ireland) count only as the page's own.
 _ZONES = {name: hours * 3600 for name, hours in {
-    "UTC": 0, "GMT": 0, "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7,
-    "BST": 1, "CET": 1, "CEST": 2, "EET": 2, "EEST": 3, "MSK": 3, "JST": 9, "KST": 9, "AEST": 10, "AEDT": 11,
+    "UTC": 0, "GMT": 0, "EST": -5, "EDT": -4, "CDT": -5, "MST": -7, "MDT": -6, "PST": -8, "PDT": -7,
+    "CET": 1, "CEST": 2, "EET": 2, "EEST": 3, "MSK": 3, "JST": 9, "KST": 9, "AEST": 10, "AEDT": 11,
 }.items()}
+
+
+def _abbreviation(zone: str, name: str, offset: int | None) -> tzinfo | int | None:
+    """dateutil's ``tzinfos``: the offset a zone abbreviation names on a page read in ``zone``."""
+    own = to_zone(zone) if zone else None
+    if own is not None and name in {datetime(2024, month, 15, tzinfo=own).tzname() for month in (1, 7)}:
+        return own
+    return _ZONES.get(name)
 
 
 def _epoch(value: str) -> datetime | None:
