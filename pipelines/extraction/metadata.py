@@ -96,14 +96,23 @@ class PageMeta:
 
 
 def _prints_new_year(found: TrafilaturaMetadata, year: str) -> bool:
-    """Whether the page's address or text prints January 1st of ``year`` (in digits, or in English or German
-    words): htmldate, finding no day, falls back to a copyright year or any year, as January 1st."""
-    text = (found._url or "") + " " + " ".join(found.tree.itertext())
-    return re.search(
-        rf"{year}[-/._]?0?1[-/._]?0?1(?!\d)|(?<!\d)0?1[-/._]0?1[-/._]{year}"
-        rf"|(?<!\d)1(?:st|\.)? (?:Jan(?:uary|uar)?\.?) {year}|Jan(?:uary)?\.? 1(?:st)?,? {year}",
-        text, re.IGNORECASE,
-    ) is not None
+    """Whether the page gives January 1st of ``year`` as a day: in its markup (htmldate's search without its
+    fallbacks: ``<time datetime>``, meta tags, the address), or printed in its text ("01.01.2024", "1 January
+    2024", "1. Januar", "1er janvier", "1 de enero", "1 января", "2024年1月1日"). htmldate, finding no day,
+    falls back to a copyright year or any year, as January 1st."""
+    if find_date(found.tree, **{**set_date_params(False), "url": found._url}) == f"{year}-01-01":
+        return True
+    return _new_year(year).search(" ".join(found.tree.itertext())) is not None
+
+
+@cache
+def _new_year(year: str) -> re.Pattern[str]:
+    return re.compile(
+        rf"{year}\s*[-/._年]\s*0?1\s*[-/._月]\s*0?1(?!\d)|(?<!\d)0?1\s*[-/._]\s*0?1\s*[-/._]\s*{year}"
+        rf"|(?<!\d)1(?:st|er|\.|º)?\s*(?:de\s+)?(?:jan(?:uary|uar|vier|\.)?|enero|gennaio|janeiro|januari"
+        rf"|stycznia|января|ledna|ocak|ιανουαρίου)\s*(?:de\s+)?{year}|jan(?:uary|\.)?\s+1(?:st)?,?\s+{year}",
+        re.IGNORECASE,
+    )
 
 
 def read_metadata(tree: HtmlElement, url: str, site_zone: str = "") -> PageMeta:
