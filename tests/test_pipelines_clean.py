@@ -510,6 +510,12 @@ def test_cleaning_never_empties_an_article():
     assert clean([Block(t) for t in text])[0] == []
     article, counts = clean_article(article)
     assert article.paragraphs == text and counts == {"emptied": 1} and article.cleaned == {"emptied": 1}
+    # a teaser that is only the paywall's notice is still marked paywalled
+    notice = "Il vous reste 85% de cet article à lire. La suite est réservée aux abonnés."
+    teaser = Article(url="https://www.lemonde.fr/a.html", site=SiteProfile(key="lemonde"), fetched=None,
+                     blocks=[Block(notice)], language="fr")
+    teaser, counts = clean_article(teaser)
+    assert counts == {"emptied": 1, "paywall": 1} and teaser.truncated and teaser.access == "paywalled"
 
 
 def test_a_page_without_a_language_gets_the_rules_of_the_language_its_text_reads_in():

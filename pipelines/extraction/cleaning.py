@@ -169,7 +169,8 @@ def clean_article(article: Article, rules: CleanRules | None = None) -> tuple[Ar
     if blocks or not article.blocks:
         article.blocks = blocks
     else:  # every block matched a rule: the rules' false alarm (a brief of credit lines), not an article of
-        counts = Counter(emptied=1)  # inserts; the text stays as extracted, and the run record says so
+        # inserts; the text stays as extracted, and the run record says so (a paywall notice still counts)
+        counts = Counter({"emptied": 1, **({"paywall": counts["paywall"]} if counts["paywall"] else {})})
     if counts.get("paywall"):  # the page printed where its text stops for non-subscribers
         article.truncated = True
         article.access = "paywalled"
