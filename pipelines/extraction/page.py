@@ -206,6 +206,10 @@ def decode_page(page: Page, options: ExtractOptions) -> str:
     ).startswith(("utf-16", "utf-32")):
         raise ExtractError("not_html", f"binary content: {page.url}")
     encoding, text = html_to_unicode(page.content_type or None, body)
+    if declared in ("utf-16", "utf-32") and not read_bom(body)[0]:
+        # the label without a byte order and no BOM: the order the NUL bytes show (WHATWG: little-endian)
+        encoding = f"{declared}-be" if body[:1] == b"\x00" else f"{declared}-le"
+        text = body.decode(encoding, errors="replace")
     if encoding in _LATIN and not body.isascii():
         # UTF-8 labelled Latin-1 (a server's default header, a template's old <meta>): Latin-1 reads any byte,
         # so no error shows it, and "été" became "Ã©tÃ©". Text in a Latin encoding is next to never valid
