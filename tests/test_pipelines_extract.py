@@ -83,6 +83,9 @@ def test_meta_tags_and_hints_fill_what_json_ld_lacks():
     # a January 1st the page prints stays
     ("https://news.example.com/2024/01/01/budget.html", "<footer>© 2024 Example News</footer>", "2024-01-01"),
     ("https://news.example.com/politics/budget.html", "<p>Published January 1, 2024</p>", "2024-01-01"),
+    ("https://news.example.com/politics/budget.html", "<p>Publié le 1er janvier 2024</p>", "2024-01-01"),
+    ("https://news.example.com/politics/budget.html", "<time datetime='2024-01-01T10:00'>Neujahr</time>",
+     "2024-01-01"),
 ])
 def test_a_year_alone_is_no_publication_date(url, printed, date):
     article = extract_page(page(article_html(body=PARAGRAPHS + printed), url=url))
@@ -272,7 +275,9 @@ def test_a_utf8_page_labelled_latin1_is_read_as_utf8(content_type, meta, footer)
     assert article.paragraphs == [f"{text}, point {n}." for n in range(6)]
 
 
-@pytest.mark.parametrize(("codec", "charset"), [("utf-16-le", "utf-16le"), ("utf-16-be", "UTF-16BE")])
+@pytest.mark.parametrize(("codec", "charset"), [
+    ("utf-16-le", "utf-16le"), ("utf-16-be", "UTF-16BE"), ("utf-16-le", "utf-16"), ("utf-16-be", "utf-16"),
+])
 def test_a_utf16_page_without_a_bom_is_read_as_its_header_says(codec, charset):
     # its NUL bytes made it "binary content"
     article = extract_page(page(article_html().encode(codec), content_type=f"text/html; charset={charset}"))

@@ -66,11 +66,20 @@ def test_a_time_without_an_offset_is_read_in_the_sites_zone_never_as_utc():
     ("2024-03-10T14:30:00 EST", datetime(2024, 3, 10, 19, 30, tzinfo=UTC)),  # a zone's abbreviation
     ("March 10, 2024 2:30 PM PDT", datetime(2024, 3, 10, 21, 30, tzinfo=UTC)),
     ("9999999999", None),  # a Unix time in the future: no date
+    ("10 Mar 2024 2:30 PM", datetime(2024, 3, 10, 14, 30, tzinfo=UTC)),  # not RFC 2822: its parser drops the PM
 ])
 def test_dates_as_pages_print_them(value, expected):
     from pipelines.extraction.values import parse_date
 
     assert parse_date(value) == expected
+
+
+def test_a_zone_abbreviation_is_first_the_pages_own():
+    # China's and Taiwan's zone call themselves CST, as US Central does: read as US time, 14 hours late
+    from pipelines.extraction.values import parse_date
+
+    assert parse_date("2024-03-10 23:30:00 CST", "Asia/Shanghai") == datetime(2024, 3, 10, 15, 30, tzinfo=UTC)
+    assert parse_date("2024-01-10 23:30:00 CST", "America/Chicago") == datetime(2024, 1, 11, 5, 30, tzinfo=UTC)
 
 
 def page_meta(head: str, url: str = "https://www.example.de/politik/2024/04/22/wahl.html", zone: str = ""):
@@ -318,6 +327,10 @@ def test_bylines_lose_their_words_and_keep_their_order():
     assert byline_names("By Jane Doe and Karim Saleh, Staff Writers") == ["Jane Doe", "Karim Saleh"]
     assert byline_names("Von Anna Beispiel, Korrespondentin in Paris") == ["Anna Beispiel"]
     assert byline_names("Martin Luther King, Jr.") == ["Martin Luther King Jr."]
+    # before the name, the role goes and the name stays; a name that begins with a role word stays whole
+    assert byline_names("Staff Writer Jane Doe") == ["Jane Doe"]
+    assert byline_names("Von Redakteurin Anna Beispiel, Korrespondentin in Paris") == ["Anna Beispiel"]
+    assert byline_names("Reporters Without Borders") == ["Reporters Without Borders"]
     # the publisher as byline: only where no source names a person
     assert choose_authors([["Lesotho Times"], ["Mohloai Mpesi"]], ["Lesotho Times"]) == ["Mohloai Mpesi"]
     assert choose_authors([["Associated Press"]], ["Associated Press", "apnews.com"]) == ["Associated Press"]
