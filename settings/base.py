@@ -157,6 +157,8 @@ REDIRECT_MAX_TIMES = 10  # a longer chain of redirects is given up (errors/too_m
 # sees responses as they came off the wire (compressed, redirects and errors included)
 DOWNLOADER_MIDDLEWARES = {
     "crawler.netguard.AddressGuardMiddleware": 50,
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+    "crawler.middlewares.offsite.OffsiteMiddleware": 50,  # Scrapy's, counting a redirect off the site's domains
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.retry.RetryAfterMiddleware": 550,
     "crawler.middlewares.redirects.RedirectLoopMiddleware": 610,  # sees redirects before RedirectMiddleware (600)

@@ -63,6 +63,23 @@ front_matter = {{ section = "world", categories = ["archive"], featured = false 
     assert record["skipped"]["duplicate"] > 0 and record["skipped"]["not_article_url"] > 0
 
 
+def test_an_article_that_redirects_off_the_sites_domains_is_counted(site, store, tmp_path):
+    # Scrapy filters the redirect to another domain when it is scheduled: no errback ran, nothing was counted
+    sites = tmp_path / "sites"
+    sites.mkdir()
+    (sites / "sample_away.toml").write_text(
+        f"""
+name = "Sample Away"
+domains = ["127.0.0.1"]
+pages = ["{site.url('/away.html')}"]
+article = '/away/'
+"""
+    )
+    crawl = scrapy("crawl", "sample_away", store=store, settings={"SITES_DIRS": str(sites)})
+    record = crawl.run_record()
+    assert record["skipped"].get("offsite") == 3 and not crawl.documents(), (record, crawl.stderr[-2000:])
+
+
 def test_inserts_added_to_article_bodies_are_all_removed(site_with_inserts, store):
     crawl = scrapy("crawl", "sitemap", "-a", f"url={site_with_inserts.url('/sitemap.xml')}", store=store)
     assert crawl.returncode == 0, crawl.stderr[-2000:]

@@ -198,6 +198,13 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(200, [("Content-Type", content_type)], body, coding, chunked=path.endswith(".xml"))
         if path.startswith("/moved/"):  # an old address that redirects to the article
             return self.reply(301, [("Location", base + path[len("/moved"):]), ("Content-Type", "text/html")], b"moved")
+        if path.startswith("/away/"):  # an address that redirects to the article on another host name
+            elsewhere = f"http://localhost:{self.server.server_address[1]}{path[len('/away'):]}"
+            return self.reply(301, [("Location", elsewhere), ("Content-Type", "text/html")], b"moved away")
+        if path == "/away.html":  # a section page listing three such addresses
+            links = "".join(f"<a href='/away{path}'>{n}</a>" for n, (path, _) in enumerate(self.site.articles()[:3]))
+            return self.reply(200, [("Content-Type", "text/html; charset=utf-8")],
+                              f"<html><body>{links}</body></html>".encode())
         if path not in self.site.pages:
             path = unquote(path)
         page = self.site.pages.get(path)
