@@ -13,6 +13,7 @@ import io
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from urllib.parse import urljoin
 
 import feedparser
 from lxml import etree
@@ -43,7 +44,22 @@ class SourceError(ValueError):
     """A sitemap or feed that cannot be read."""
 
 
-def parse_sitemap(body: bytes) -> Sitemap:
+def _absolute(base: str, url: str) -> str:
+    """A listed URL resolved against the source's address (relative and protocol-relative ones occur)."""
+    url = url.strip()
+    scheme, colon, rest = url.partition(":")
+    if colon and scheme.lower() in ("http", "https"):
+        return scheme.lower() + colon + rest  # "HTTP://…" too
+    if not base or not url:
+        return url
+    try:
+        return urljoin(base, url)
+    except ValueError:  # an unclosed IPv6 bracket: the spider counts it as a bad URL
+        return url
+
+
+def parse_sitemap(body: bytes, base: str = "") -> Sitemap:
+    """A sitemap's entries, their URLs resolved against ``base`` (the sitemap's own address)."""
     body = maybe_gunzip(body)
     parser = etree.XMLParser(
         recover=True, remove_comments=True, resolve_entities=False, no_network=True, huge_tree=False
@@ -69,7 +85,7 @@ def parse_sitemap(body: bytes) -> Sitemap:
             text = (child.text or "").strip()
             if text and name not in values:
                 values[name] = text
-        url = values.get("loc", "")
+        url = _absolute(base, values.get("loc", ""))
         if not url.startswith(("http://", "https://")):
             continue
         hints = {}
@@ -83,24 +99,27 @@ def parse_sitemap(body: bytes) -> Sitemap:
     return Sitemap(kind="index" if kind == "sitemapindex" else "urlset", entries=entries)
 
 
-def sitemaps_in_robots(body: bytes) -> list[str]:
+def sitemaps_in_robots(body: bytes, base: str = "") -> list[str]:
+    """The ``Sitemap:`` lines of a robots.txt, resolved against ``base`` (its address) as Scrapy's own reader does."""
     urls = []
     for line in body.decode("utf-8", "replace").splitlines():
         name, _, value = line.partition(":")
-        if name.strip().lower() == "sitemap" and value.strip().startswith(("http://", "https://")):
-            urls.append(value.strip())
+        if name.strip().lower() == "sitemap" and (url := _absolute(base, value)).startswith(("http://", "https://")):
+            urls.append(url)
     return urls
 
 
-def parse_feed(body: bytes) -> list[Entry]:
-    """Entries of an RSS 2.0, RSS 1.0 or Atom feed, newest information first as the feed gives it."""
-    parsed = feedparser.parse(io.BytesIO(body), sanitize_html=False, resolve_relative_uris=False)
+def parse_feed(body: bytes, base: str = "") -> list[Entry]:
+    """Entries of an RSS 2.0, RSS 1.0 or Atom feed, newest information first as the feed gives it; their URLs
+    resolved against ``xml:base``, else ``base`` (the feed's own address)."""
+    parsed = feedparser.parse(io.BytesIO(body), sanitize_html=False, resolve_relative_uris=False,
+                              response_headers={"content-location": base} if base else None)
     if not parsed.entries and (parsed.bozo or not parsed.version):
         reason = getattr(parsed, "bozo_exception", None) or "no entries and no feed version"
         raise SourceError(f"not a feed: {reason}")
     entries = []
     for item in parsed.entries:
-        url = (item.get("link") or item.get("id") or "").strip()
+        url = _absolute(base, item.get("link") or item.get("id") or "")
         if not url.startswith(("http://", "https://")):
             continue
         hints = {}

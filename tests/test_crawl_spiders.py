@@ -63,6 +63,15 @@ front_matter = {{ section = "world", categories = ["archive"], featured = false 
     assert record["skipped"]["duplicate"] > 0 and record["skipped"]["not_article_url"] > 0
 
 
+def test_a_sitemap_index_that_lists_itself_is_read_once(site, store):
+    # each listing of it requested it again (sources are not filtered as duplicates): the crawl never ended
+    crawl = scrapy("crawl", "sitemap", "-a", f"url={site.url('/sitemaps/loop.xml')}", "-a", "limit=3", store=store,
+                   timeout=60)
+    assert crawl.returncode == 0, crawl.stderr[-2000:]
+    assert len(crawl.documents()) == 3  # the news sitemap, listed by a relative <loc>, was read
+    assert crawl.run_record()["skipped"]["duplicate"] == 2  # the index's two listings of itself
+
+
 def test_an_article_that_redirects_off_the_sites_domains_is_counted(site, store, tmp_path):
     # Scrapy filters the redirect to another domain when it is scheduled: no errback ran, nothing was counted
     sites = tmp_path / "sites"

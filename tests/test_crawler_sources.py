@@ -63,6 +63,21 @@ def test_entities_are_not_expanded():
     assert all("root:" not in e.url for e in entries)
 
 
+def test_relative_urls_in_sources_are_resolved_against_the_sources_address():
+    # they were dropped without a word
+    base = "https://news.example.com/sitemaps/news.xml"
+    urlset = (b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>/2026/a.html</loc></url>'
+              b"<url><loc>//news.example.com/2026/b.html</loc></url><url><loc>HTTP://news.example.com/c</loc></url>"
+              b"</urlset>")
+    assert [e.url for e in parse_sitemap(urlset, base).entries] == [
+        "https://news.example.com/2026/a.html", "https://news.example.com/2026/b.html", "http://news.example.com/c"]
+    rss = b"<rss version='2.0'><channel><title>T</title><item><link>/2026/d.html</link></item></channel></rss>"
+    assert [e.url for e in parse_feed(rss, "https://news.example.com/rss.xml")] == [
+        "https://news.example.com/2026/d.html"]
+    assert sitemaps_in_robots(b"Sitemap: /sitemap.xml\n", "https://news.example.com/robots.txt") == [
+        "https://news.example.com/sitemap.xml"]
+
+
 def test_robots_txt_sitemap_lines():
     robots = b"User-agent: *\nDisallow: /search\nSitemap: https://news.example.com/sitemap.xml\nsitemap:https://news.example.com/news.xml\n"
     assert sitemaps_in_robots(robots) == ["https://news.example.com/sitemap.xml", "https://news.example.com/news.xml"]

@@ -63,6 +63,7 @@ class ArticleSpider(scrapy.Spider):
         self.limit = _positive_int(limit, "limit") if limit else 0
         self.requested_articles = 0
         self._seen: set[str] = set()
+        self._sources: set[str] = set()  # sitemaps, feeds and section pages requested in this run
         self._profiles: dict[tuple[str, str], SiteProfile] = {}
 
     @classmethod
@@ -196,24 +197,43 @@ class ArticleSpider(scrapy.Spider):
         callback = {ROLE_SITEMAP: self.parse_sitemap, ROLE_FEED: self.parse_feed, ROLE_LISTING: self.parse_listing}[
             role
         ]
+        # dont_filter: a source is read on every run, whatever a persistent duplicate filter remembers
+        self._sources.add(url)
         return scrapy.Request(
             url, callback=callback, errback=self.on_error, meta={"role": role, **meta}, dont_filter=True
         )
 
+    def listed_sitemap(self, url: str, listed_by: str, same_site_only: bool = True) -> scrapy.Request | None:
+        """A request for a sitemap that an index or robots.txt lists, or None when it is skipped (and counted):
+        one no URL, of another site (an index), or requested already in this run (an index that lists itself, or
+        two that list each other, looped for ever)."""
+        if url_problem(url):
+            reason = "bad_url"
+        elif same_site_only and not same_site(url, listed_by):
+            reason = "offsite"
+        elif url in self._sources:
+            reason = "duplicate"
+        else:
+            return self.source_request(url, ROLE_SITEMAP)
+        self.count_failure("skipped", reason, url, self.site_key(listed_by))
+        logger.debug("skipped (%s): sitemap %s listed by %s", reason, url, listed_by)
+        return None
+
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         if response.url.endswith("/robots.txt"):
-            for url in sources.sitemaps_in_robots(response.body):
-                yield self.source_request(url, ROLE_SITEMAP)
+            for url in sources.sitemaps_in_robots(response.body, response.url):
+                if request := self.listed_sitemap(url, response.url, same_site_only=False):
+                    yield request
             return
         try:
-            sitemap = sources.parse_sitemap(response.body)
+            sitemap = sources.parse_sitemap(response.body, response.url)
         except sources.SourceError as exc:
             self.count_error("bad_sitemap", f"{exc}: {response.url}", response.url)
             return
         if sitemap.kind == "index":
             for entry in sitemap.entries:
-                if same_site(entry.url, response.url):
-                    yield self.source_request(entry.url, ROLE_SITEMAP)
+                if request := self.listed_sitemap(entry.url, response.url):
+                    yield request
             return
         for entry in sitemap.entries:
             request = self.article_request(entry.url, entry.hints)
@@ -222,7 +242,7 @@ class ArticleSpider(scrapy.Spider):
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         try:
-            entries = sources.parse_feed(response.body)
+            entries = sources.parse_feed(response.body, response.url)
         except sources.SourceError as exc:
             self.count_error("bad_feed", f"{exc}: {response.url}", response.url)
             return

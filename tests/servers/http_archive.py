@@ -201,6 +201,11 @@ class Handler(BaseHTTPRequestHandler):
         if path.startswith("/away/"):  # an address that redirects to the article on another host name
             elsewhere = f"http://localhost:{self.server.server_address[1]}{path[len('/away'):]}"
             return self.reply(301, [("Location", elsewhere), ("Content-Type", "text/html")], b"moved away")
+        if path == "/sitemaps/loop.xml":  # a sitemap index that lists itself (and, relatively, the news sitemap)
+            items = "".join(f"<sitemap><loc>{loc}</loc></sitemap>" for loc in (base + path, "news.xml", base + path))
+            return self.reply(200, [("Content-Type", "application/xml")], (
+                '<?xml version="1.0" encoding="UTF-8"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/'
+                f'sitemap/0.9">{items}</sitemapindex>').encode())
         if path == "/away.html":  # a section page listing three such addresses
             links = "".join(f"<a href='/away{path}'>{n}</a>" for n, (path, _) in enumerate(self.site.articles()[:3]))
             return self.reply(200, [("Content-Type", "text/html; charset=utf-8")],
