@@ -63,6 +63,18 @@ def error_reason(failure: Failure) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower().strip("_") or "error"
 
 
+def error_detail(failure: Failure) -> str:
+    """What a failure says, in one line: twisted's connection failures carry a list of inner failures, whose
+    ``repr`` ("[<twisted.python.failure.Failure OpenSSL.SSL.Error: [...]>]") was the message."""
+    value = failure.value  # Scrapy's DownloadFailedError wraps twisted's ResponseFailed, which holds them
+    reasons = getattr(value, "reasons", None) or getattr(value.__cause__, "reasons", None)
+    if isinstance(reasons, list) and reasons and all(isinstance(r, Failure) for r in reasons):
+        message = "; ".join(f"{type(r.value).__name__}: {r.getErrorMessage()}" for r in reasons)
+    else:
+        message = failure.getErrorMessage() or type(failure.value).__name__
+    return " ".join(message.split())[:500]
+
+
 class ConfigError(Exception):
     """A bad site file, setting or spider argument."""
 

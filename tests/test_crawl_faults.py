@@ -36,6 +36,7 @@ RECORDED_AS = {
     "always-503": "http_503",
     "always-429": "http_429",
     "not-found": "http_404",
+    "not-modified": "http_304",  # was "bad_redirect", "HTTP 304 to 'nowhere'"
     "reset": "connection_lost",
     "reset-mid-body": "connection_lost",
     "stall": "timeout",
@@ -167,6 +168,14 @@ def test_fault_is_recorded_with_its_reason(fault_crawl, fault):
     assert fault_crawl.requests.get(f"/fault/{fault}"), f"{fault} was never fetched"
     mark = BLOCKED_REDIRECTS.get(fault) or fault_crawl.url(fault)
     assert any(mark in line for line in fault_crawl.crawl.stderr.splitlines()), f"no log line names {mark}"
+
+
+@pytest.mark.parametrize("fault", ["always-503", "stall", "reset"])
+def test_a_failure_after_its_retries_is_one_line_in_the_log(fault_crawl, fault):
+    # Scrapy's retry also logged "Gave up retrying …" as an error, with twisted's list of failures
+    url = re.compile(re.escape(fault_crawl.url(fault)) + r"(?![\w-])")  # not /fault/stall-body for /fault/stall
+    lines = [line for line in fault_crawl.crawl.stderr.splitlines() if url.search(line)]
+    assert len(lines) == 1 and "Failure" not in lines[0], lines
 
 
 def test_redirects_to_metadata_addresses_are_refused(fault_crawl):

@@ -13,7 +13,7 @@ from scrapy.exceptions import (
 )
 from twisted.python.failure import Failure
 
-from crawler.errors import error_reason
+from crawler.errors import error_detail, error_reason
 
 
 @pytest.mark.parametrize(
@@ -50,3 +50,20 @@ from crawler.errors import error_reason
 )
 def test_error_reason(exception, reason):
     assert error_reason(Failure(exception)) == reason
+
+
+def test_a_connection_failure_is_told_in_one_line_by_its_inner_reasons():
+    # the message was the repr of twisted's list of failures: "[<twisted.python.failure.Failure OpenSSL...>]"
+    from twisted.web._newclient import ResponseFailed
+
+    inner = Failure(ConnectionError("handshake failed:\n  wrong version number"))
+    try:
+        try:
+            raise ResponseFailed([inner])
+        except ResponseFailed as exc:
+            raise DownloadFailedError(str(exc)) from exc
+    except DownloadFailedError:
+        failure = Failure()
+    assert error_detail(failure) == "ConnectionError: handshake failed: wrong version number"
+    assert error_detail(Failure(DownloadTimeoutError("Getting http://a/ took longer than 2.0 seconds."))) == (
+        "Getting http://a/ took longer than 2.0 seconds.")

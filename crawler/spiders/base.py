@@ -20,7 +20,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler import sources
-from crawler.errors import ConfigError, error_reason
+from crawler.errors import ConfigError, error_detail, error_reason
 from crawler.sites import (
     DEFAULT_DENY,
     DEFAULT_FRONT_MATTER,
@@ -298,7 +298,7 @@ class ArticleSpider(scrapy.Spider):
         site = request.meta.get("site") or self.site_key(request.url)
         if failure.check(HttpError):
             status = failure.value.response.status
-            if 300 <= status < 400:  # a redirect Scrapy would not follow: no Location, or not to http(s)
+            if 300 <= status < 400 and status != 304:  # a redirect Scrapy would not follow: no Location, not http(s)
                 location = failure.value.response.headers.get(b"Location", b"").decode("latin-1")[:200]
                 self.count_error("bad_redirect", f"HTTP {status} to {location or 'nowhere'!r}: {request.url}",
                                  request.url, site)
@@ -310,7 +310,7 @@ class ArticleSpider(scrapy.Spider):
                 self.count_failure("skipped", reason.removeprefix("skipped/"), request.url, site)
                 logger.debug("%s: %s", reason, request.url)
             else:
-                detail = failure.getErrorMessage() or type(failure.value).__name__
+                detail = error_detail(failure)
                 self.count_error(reason, f"{reason}: {detail} ({request.url})", request.url, site)
 
     def request_dropped(self, request: scrapy.Request) -> None:

@@ -95,6 +95,12 @@ def not_found(handler: Handler) -> None:
     handler.reply(404, b"<html><body>no such page</body></html>")
 
 
+@fault("not-modified")
+def not_modified(handler: Handler) -> None:
+    """304 to a request that asked for no revalidation: no page, and no redirect either."""
+    handler.reply(304, b"")
+
+
 # --- broken connections -------------------------------------------------------------------
 
 
