@@ -113,7 +113,9 @@ def parse_feed(body: bytes, base: str = "") -> list[Entry]:
     """Entries of an RSS 2.0, RSS 1.0 or Atom feed, newest information first as the feed gives it; their URLs
     resolved against ``xml:base``, else ``base`` (the feed's own address)."""
     parsed = feedparser.parse(io.BytesIO(body), sanitize_html=False, resolve_relative_uris=False,
-                              response_headers={"content-location": base} if base else None)
+                              # with a content-type: feedparser flags a feed without one as broken (bozo)
+                              response_headers={"content-location": base, "content-type": "application/xml"}
+                              if base else None)
     if not parsed.entries and (parsed.bozo or not parsed.version):
         reason = getattr(parsed, "bozo_exception", None) or "no entries and no feed version"
         raise SourceError(f"not a feed: {reason}")

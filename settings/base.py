@@ -150,7 +150,6 @@ RETRY_BACKOFF_BASE = 1.0  # seconds; doubles with each retry of a request
 RETRY_BACKOFF_MAX = 30.0  # seconds
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]  # statuses worth a retry
 RETRY_TIMES = 3  # retries of a request, after its first attempt
-RETRY_GIVE_UP_LOG_LEVEL = "DEBUG"  # the spider's errback logs and counts a failure after its retries, in one line
 REDIRECT_MAX_TIMES = 10  # a longer chain of redirects is given up (errors/too_many_redirects)
 
 # --- components --------------------------------------------------------------------------------------

@@ -76,6 +76,9 @@ def test_relative_urls_in_sources_are_resolved_against_the_sources_address():
         "https://news.example.com/2026/d.html"]
     assert sitemaps_in_robots(b"Sitemap: /sitemap.xml\n", "https://news.example.com/robots.txt") == [
         "https://news.example.com/sitemap.xml"]
+    # a feed with no items, read with its address, is still a feed (not "no Content-type specified")
+    assert parse_feed(b"<rss version='2.0'><channel><title>T</title></channel></rss>",
+                      "https://news.example.com/rss.xml") == []
 
 
 def test_robots_txt_sitemap_lines():

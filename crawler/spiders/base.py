@@ -46,6 +46,11 @@ ROLE_ARTICLE = ARTICLE_ROLE  # "article": the archive's reader tells articles by
 ROLE_SITEMAP, ROLE_FEED, ROLE_LISTING = "sitemap", "feed", "listing"
 
 
+# the spider's errback logs and counts a failure after its retries, in one line: Scrapy's "Gave up retrying"
+# error for the same request is debug (requests without it, robots.txt, keep Scrapy's error)
+_ERRBACK_LOGS = {"give_up_log_level": "DEBUG"}
+
+
 class ArticleSpider(scrapy.Spider):
     """Base of all spiders: candidate URLs in, :class:`Page` items out."""
 
@@ -114,7 +119,7 @@ class ArticleSpider(scrapy.Spider):
             url,
             callback=self.parse_article,
             errback=self.on_error,
-            meta={"role": ROLE_ARTICLE, "hints": dict(hints or {}), "site": site},
+            meta={"role": ROLE_ARTICLE, "hints": dict(hints or {}), "site": site, **_ERRBACK_LOGS},
         )
 
     def site_key(self, url: str) -> str:
@@ -200,7 +205,8 @@ class ArticleSpider(scrapy.Spider):
         # dont_filter: a source is read on every run, whatever a persistent duplicate filter remembers
         self._sources.add(url)
         return scrapy.Request(
-            url, callback=callback, errback=self.on_error, meta={"role": role, **meta}, dont_filter=True
+            url, callback=callback, errback=self.on_error, meta={"role": role, **_ERRBACK_LOGS, **meta},
+            dont_filter=True,
         )
 
     def listed_sitemap(self, url: str, listed_by: str, same_site_only: bool = True) -> scrapy.Request | None:
