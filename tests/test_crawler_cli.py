@@ -38,6 +38,26 @@ def test_exit_codes_done_nothing_new_failed_and_mistake(site, store):
     assert mistake.returncode == 2 and mistake.stderr.strip() == "error: -a limit='none': expected a whole number"
 
 
+def test_articles_the_store_could_not_keep_fail_the_crawl(site, store):
+    # a full disk lost some articles, and the crawl exited 0: a scheduler saw success
+    (store / "articles" / "site_127_0_0_1").mkdir(parents=True)
+    (store / "articles" / "site_127_0_0_1" / "2019").write_text("a file where the articles of 2019 go")
+    lost = crawl(site, store)
+    assert lost.returncode == 1, lost.stderr[-2000:]
+    assert lost.stderr.strip().splitlines()[-1].startswith("error: the crawl failed: the store could not keep")
+    record = lost.run_record()
+    assert record["articles_stored"] and record["errors"]["store_failed/NotADirectoryError"]
+
+
+def test_a_run_record_that_cannot_be_written_fails_the_crawl(site, store):
+    # it stayed "running" for ever, and the crawl exited 0
+    store.mkdir(parents=True)
+    (store / "runs").write_text("a file where the run records go")
+    unrecorded = crawl(site, store, "-a", "limit=3")
+    assert unrecorded.returncode == 1, unrecorded.stderr[-2000:]
+    assert "error: the crawl failed: its run record could not be written" in unrecorded.stderr
+
+
 def test_work_failed_judges_the_run_record():
     assert work_failed({"pages_fetched": 0, "errors": {"dns": 2}}).startswith("nothing could be fetched (dns: 2)")
     assert work_failed({"pages_fetched": 9, "articles_stored": 0, "errors": {"http_500": 9}})
@@ -47,6 +67,8 @@ def test_work_failed_judges_the_run_record():
     )
     assert work_failed({"pages_fetched": 2, "articles_stored": 0, "errors": {}}) == ""  # nothing new
     assert work_failed({"pages_fetched": 9, "articles_stored": 8, "errors": {"http_404": 1}}) == ""
+    assert work_failed({"pages_fetched": 9, "articles_stored": 6, "errors": {"store_failed/OSError": 3}}) == (
+        "the store could not keep everything (store_failed/OSError: 3)")
 
 
 @pytest.mark.parametrize(("given", "known"), [("OUTPT_FORMAT", "OUTPUT_FORMAT"), ("STORE_URL", "STORE_URI"),

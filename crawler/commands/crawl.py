@@ -18,7 +18,7 @@ from scrapy.spiderloader import get_spider_loader
 from crawler.cli import EXIT_FAILED, ProjectCommand
 from crawler.config import check_settings, check_store
 from crawler.errors import ConfigError
-from crawler.extensions.runrecord import run_record, work_failed
+from crawler.extensions.runrecord import RECORD_NOT_WRITTEN, run_record, work_failed
 from crawler.extensions.spool import flush_before
 from crawler.frontier import FAILURES as FRONTIER_FAILURES
 from crawler.frontier import check_frontier
@@ -76,8 +76,12 @@ See docs/commands.md."""
 
 
 def crawl_failed(crawler: Any) -> str:
-    """Why a finished crawl failed ("" when it did its work): :func:`work_failed` of its figures."""
-    return work_failed(run_record(crawler.stats.get_stats(), {}, datetime.now(UTC)))
+    """Why a finished crawl failed ("" when it did its work): :func:`work_failed` of its figures, or a run record
+    that could not be written (it would say "running" for ever)."""
+    stats = crawler.stats.get_stats()
+    if stats.get(RECORD_NOT_WRITTEN):
+        return f"its run record could not be written ({stats[RECORD_NOT_WRITTEN]})"
+    return work_failed(run_record(stats, {}, datetime.now(UTC)))
 
 
 class Command(ProjectCommand, ScrapyCrawl):

@@ -69,18 +69,27 @@ def run_record(stats: dict[str, Any], base: dict[str, Any], now: datetime) -> di
     }
 
 
+RECORD_NOT_WRITTEN = "runrecord/not_written"  # why the last write of the run record failed, "" once written
+
+
 def work_failed(record: dict[str, Any]) -> str:
     """Why a finished run counts as failed (its exit code is 1), or "" when it did its work.
 
-    Nothing fetched at all (not even robots.txt: the network or the host is down), or
-    nothing stored while every article page failed. A run that found nothing new (all
-    articles fresh in the archive, or unchanged) did its work.
+    Nothing fetched at all (not even robots.txt: the network or the host is down), nothing
+    stored while every article page failed, or articles or archive records that the store could
+    not keep (a full disk; an upload neither made nor spooled): the crawl's own failure, which the
+    next run repeats, unlike a site's 404. A run that found nothing new (all articles fresh in the
+    archive, or unchanged) did its work.
     """
-    errors = sum(v for v in record.get("errors", {}).values() if isinstance(v, int))
+    counts = {k: v for k, v in record.get("errors", {}).items() if isinstance(v, int)}
+    errors = sum(counts.values())
     if not record.get("pages_fetched") and errors:
-        return f"nothing could be fetched ({_reasons(record['errors'])})"
+        return f"nothing could be fetched ({_reasons(counts)})"
     if not (record.get("articles_stored") or record.get("articles_unchanged")) and errors:
-        return f"nothing stored, every page failed ({_reasons(record['errors'])})"
+        return f"nothing stored, every page failed ({_reasons(counts)})"
+    lost = {k: v for k, v in counts.items() if k.startswith("store_failed/") or k == "archive_write"}
+    if lost:
+        return f"the store could not keep everything ({_reasons(lost)})"
     return ""
 
 
@@ -184,5 +193,8 @@ class RunRecord:
         data = (text + "\n").encode("utf-8")
         try:
             self.storage.put(self.key, data, "application/json")
-        except Exception as exc:  # the record must never crash the crawl it describes
+        except Exception as exc:  # the record must never crash the crawl it describes; the exit code says so
             logger.error("could not write the run record %s: %s", self.key, exc)
+            self.stats.set_value(RECORD_NOT_WRITTEN, str(exc)[:300])
+        else:
+            self.stats.set_value(RECORD_NOT_WRITTEN, "")
