@@ -25,7 +25,7 @@ from pipelines.document.render import parse_document, render, url_hash
 from pipelines.extract import page_not_article
 from pipelines.item import Document, Page
 from pipelines.report.fields import present_fields
-from pipelines.report.runlog import count_article, count_failure
+from pipelines.report.runlog import OLDER_COPY, count_article, count_failure
 from pipelines.storage import AppendLog, Storage, sha256_hex, storage_from_settings
 from pipelines.storage.index import VERDICTS, ArchiveIndex
 
@@ -192,6 +192,8 @@ class StorePipeline:
             logger.error("could not store %s: %s", item.url, exc)
             raise DropItem(f"not stored ({reason}): {item.url}", log_level="DEBUG") from None  # logged just above
         self.stats.inc_value(f"store/{outcome}")
+        if outcome == "stale":  # the store holds a newer text of the page (a replay of an older capture): counted
+            count_failure(self.stats, "skipped", OLDER_COPY, item.url, item.site, self.keep_urls)
         if outcome in ("stored", "revised", "unchanged"):
             count_article(self.stats, item.site, item.meta, len(item.body), outcome)
         if outcome != "unchanged":

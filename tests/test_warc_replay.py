@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import filecmp
 import io
+import itertools
 import json
 import random
 import shutil
@@ -351,3 +352,29 @@ def test_a_second_signal_forces_the_replay_to_stop_and_it_fails(tmp_path):
     for manifest in (store / "manifest").glob("*.jsonl"):
         for line in manifest.read_text().splitlines():
             assert (store / json.loads(line)["key"]).is_file()
+
+
+def test_an_older_capture_of_a_page_is_counted_not_dropped_silently(tmp_path):
+    # a replay kept the newer text (right) but said nothing of the older capture it passed over
+    from datetime import UTC, datetime
+
+    from pipelines.archive.writer import Exchange, exchange_records, warcinfo_record
+
+    with open(CORPUS_WARC, "rb") as stream:
+        first, second = itertools.islice(iter_exchanges(stream), 2)
+    url = "https://news.example/2026/01/council.html"
+
+    def capture(page, day: int) -> bytes:
+        return exchange_records(Exchange(url=url, site="news", fetched=datetime(2026, 1, day, 12, tzinfo=UTC),
+                                         status=200, headers=page.headers, body=page.body, meta={"role": "article"}))
+
+    both, older = tmp_path / "both.warc.gz", tmp_path / "older.warc.gz"
+    both.write_bytes(warcinfo_record(both.name, {"software": "test"}) + capture(first, 2) + capture(second, 1))
+    older.write_bytes(warcinfo_record(older.name, {"software": "test"}) + capture(second, 1))
+    store = tmp_path / "store"
+    replayed = scrapy("replay", str(both), store=store)  # the newer capture first, then the older one
+    assert replayed.returncode == 0, replayed.stderr[-2000:]
+    assert len(replayed.documents()) == 1 and replayed.run_record()["skipped"] == {"older_copy": 1}
+    again = scrapy("replay", str(older), store=store)  # the store holds the newer text already
+    record = again.run_record()
+    assert again.returncode == 0 and record["articles_stored"] == 0 and record["skipped"] == {"older_copy": 1}

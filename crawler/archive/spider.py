@@ -30,6 +30,7 @@ from crawler.spiders.base import ROLE_ARTICLE, ArticleSpider
 from pipelines.archive.files import ArchiveFile, ReadCounter, archive_files
 from pipelines.archive.reader import ArchivedResponse, is_article, iter_exchanges
 from pipelines.archive.select import Selection, Unit, file_captures, plan_units, published_pages
+from pipelines.report.runlog import OLDER_COPY
 from pipelines.storage import StorageError, storage_from_settings
 from pipelines.storage.index import manifest_records
 
@@ -172,7 +173,8 @@ class ReplaySpider(ArticleSpider):
                 continue
             response: ArchivedResponse = item
             stamp = response.fetched.isoformat()
-            if self.latest.get(response.url, "") > stamp:
+            if self.latest.get(response.url, "") > stamp:  # a newer capture of the page was replayed already
+                self.count_failure("skipped", OLDER_COPY, response.url, response.meta.get("site", ""))
                 continue
             self.latest[response.url] = stamp
             while self.waiting >= limit:  # backpressure: the engine has not taken the last ones yet

@@ -20,6 +20,8 @@ SITES = "sites/"
 
 
 URLS = "urls/"  # urls/<errors|skipped>/<reason>: the first URLs behind a reason, as a list of {url, site}
+# the skip of a capture older than one of the same page already replayed or stored: the newer text stays current
+OLDER_COPY = "older_copy"
 
 
 class Stats(Protocol):
