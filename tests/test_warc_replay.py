@@ -378,3 +378,22 @@ def test_an_older_capture_of_a_page_is_counted_not_dropped_silently(tmp_path):
     again = scrapy("replay", str(older), store=store)  # the store holds the newer text already
     record = again.run_record()
     assert again.returncode == 0 and record["articles_stored"] == 0 and record["skipped"] == {"older_copy": 1}
+
+
+def test_the_bytes_of_a_broken_archive_are_quoted_as_escapes(tmp_path):
+    # warcio quotes what it could not parse: raw gzip bytes in the log line and the run record (grep took the
+    # log for a binary file)
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    data = bytearray(CORPUS_WARC.read_bytes())
+    with open(CORPUS_WARC, "rb") as stream:
+        iterator = ArchiveIterator(stream)
+        offsets = [iterator.get_record_offset() for record in iterator if record.rec_type == "response"]
+    middle = offsets[10] + 100  # 20 bytes of the 11th response's gzip member, flipped
+    data[middle: middle + 20] = bytes(b ^ 0xFF for b in data[middle: middle + 20])
+    (archive / "broken.warc.gz").write_bytes(bytes(data))
+    replayed = scrapy("replay", str(archive), store=tmp_path / "store")
+    lines = [line for line in replayed.stderr.splitlines() if "broken.warc.gz" in line]
+    assert lines and all(line.isprintable() for line in lines), lines
+    entries = replayed.run_record()["urls"]["errors"]["unreadable_warc"]
+    assert entries and all(entry["archive"].isprintable() for entry in entries), entries

@@ -26,6 +26,7 @@ from scrapy.exceptions import CloseSpider
 
 from crawler.archive.replay import open_store_prefix
 from crawler.archive.work import ReplayWork
+from crawler.errors import printable
 from crawler.spiders.base import ROLE_ARTICLE, ArticleSpider
 from pipelines.archive.files import ArchiveFile, ReadCounter, archive_files
 from pipelines.archive.reader import ArchivedResponse, is_article, iter_exchanges
@@ -45,7 +46,7 @@ class UnitFailed(Exception):
     def __init__(self, file: str, cause: Exception):
         # warcio quotes the bytes it could not parse: one short line is enough to name the problem
         text = (str(cause).splitlines() or [type(cause).__name__])[0]
-        super().__init__(f"{file}: {text[:200]}{'…' if len(text) > 200 else ''}")
+        super().__init__(f"{file}: {printable(text)}")
         # botocore's and urllib3's errors (a body that stops coming) are no built-in ConnectionError
         unreachable = isinstance(cause, (StorageError, ConnectionError, TimeoutError)) or any(
             kind.__module__.split(".")[0] in ("botocore", "urllib3") for kind in type(cause).__mro__)
@@ -59,7 +60,7 @@ class RecordSkipped(Exception):
     reason = "unreadable_warc"
 
     def __init__(self, file: str, problem: str):
-        super().__init__(f"{file}: {problem}")
+        super().__init__(f"{file}: {printable(problem)}")
 
 
 class ReplaySpider(ArticleSpider):

@@ -23,7 +23,7 @@ from scrapy.exceptions import UsageError
 from crawler.cli import ProjectCommand
 from crawler.commands.crawl import crawler_process
 from crawler.config import check_settings
-from crawler.errors import ConfigError
+from crawler.errors import ConfigError, printable
 from crawler.sites import DEFAULT_FRONT_MATTER, get_site, host_key, load_sites, site_for_url, url_problem
 from pipelines.archive.files import is_archive, warc_sources
 from pipelines.archive.reader import READ_ERRORS, is_article, iter_exchanges
@@ -181,7 +181,7 @@ def archived_page(path: Path, wanted: str) -> str:
                     if is_article(response):
                         articles.add(response.url)
     except READ_ERRORS as exc:
-        raise ConfigError(f"{path}: not a readable WARC file ({exc})") from exc
+        raise ConfigError(f"{path}: not a readable WARC file ({printable(str(exc))})") from exc
     if wanted:
         if normalize_url(wanted) not in urls:
             raise ConfigError(f"{path}: no archived response for {wanted}")

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from scrapy.exceptions import UsageError
 
 from crawler.cli import ProjectCommand
-from crawler.errors import ConfigError
+from crawler.errors import ConfigError, printable
 from pipelines.archive.files import WACZ_SUFFIX, is_archive
 from pipelines.archive.reader import READ_ERRORS
 from pipelines.archive.wacz import (
@@ -69,7 +69,8 @@ class Command(ProjectCommand):
                 try:
                     captured |= response_times([warc])
                 except READ_ERRORS as exc:
-                    raise ConfigError(f"{storage.describe(key)}: not a readable WARC file ({exc})") from exc
+                    problem = printable(str(exc))
+                    raise ConfigError(f"{storage.describe(key)}: not a readable WARC file ({problem})") from exc
             if root is None:
                 pages, missing = archive_pages(warcs), 0
             else:
