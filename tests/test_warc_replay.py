@@ -397,3 +397,11 @@ def test_the_bytes_of_a_broken_archive_are_quoted_as_escapes(tmp_path):
     assert lines and all(line.isprintable() for line in lines), lines
     entries = replayed.run_record()["urls"]["errors"]["unreadable_warc"]
     assert entries and all(entry["archive"].isprintable() for entry in entries), entries
+
+
+def test_an_empty_archive_file_is_named_and_the_replay_fails(tmp_path):
+    # it replayed nothing, said nothing and exited 0, where a file of garbage is named and fails
+    (tmp_path / "empty.warc.gz").write_bytes(b"")
+    replayed = scrapy("replay", str(tmp_path / "empty.warc.gz"), store=tmp_path / "store")
+    assert replayed.returncode == 1 and replayed.run_record()["errors"] == {"unreadable_warc": 1}
+    assert "empty.warc.gz: the file is empty" in replayed.stderr

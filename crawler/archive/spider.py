@@ -209,14 +209,18 @@ class ReplaySpider(ArticleSpider):
             check = not self.selection.everything
             published = self.published() if check and self.selection.published else None
             skipped = partial(_put_skipped, records, unit.file)
+            responses = 0
             for start, end in unit.spans or [(0, None)]:
                 opened = file.open(self.read_bytes) if not unit.spans else file.open_range(start, end, self.read_bytes)
                 with opened as stream:
                     for response in iter_exchanges(stream, skipped):
+                        responses += 1
                         self.records_read.add(1)
                         # sitemaps, feeds and pages judged not articles stop here, not on the reactor
                         if is_article(response) and (not check or self.selection.wants_response(response, published)):
                             records.put(response)
+            if not responses and not unit.spans and file.size() == 0:  # no WARC at all, not one without pages
+                raise EOFError("the file is empty")
         except Exception as exc:  # a broken file, or a store that stopped answering: say which, go on
             records.put(UnitFailed(unit.file, exc))
         finally:
