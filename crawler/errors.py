@@ -63,13 +63,6 @@ def error_reason(failure: Failure) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower().strip("_") or "error"
 
 
-def printable(text: str, limit: int = 200) -> str:
-    """A message for one line of a log or an error: control characters and the raw bytes a parser quotes (a
-    broken gzip member's) written as escapes, and cut at ``limit`` characters."""
-    text = "".join(char if char.isprintable() else ascii(char)[1:-1] for char in text)
-    return text[:limit] + ("…" if len(text) > limit else "")
-
-
 def error_detail(failure: Failure) -> str:
     """What a failure says, in one line: twisted's connection failures carry a list of inner failures, whose
     ``repr`` ("[<twisted.python.failure.Failure OpenSSL.SSL.Error: [...]>]") was the message."""

@@ -380,6 +380,23 @@ def test_an_older_capture_of_a_page_is_counted_not_dropped_silently(tmp_path):
     assert again.returncode == 0 and record["articles_stored"] == 0 and record["skipped"] == {"older_copy": 1}
 
 
+def test_a_corrupt_gzip_member_costs_its_record_and_the_replay_reads_on(tmp_path):
+    # the first read error ended the file: every record after the damaged one was lost, with one count
+    data = bytearray(CORPUS_WARC.read_bytes())
+    with open(CORPUS_WARC, "rb") as stream:
+        iterator = ArchiveIterator(stream)
+        offsets = [iterator.get_record_offset() for record in iterator if record.rec_type == "response"]
+    for number in (10, 50):  # 20 bytes of two responses' gzip members, flipped
+        at = offsets[number] + 100
+        data[at: at + 20] = bytes(b ^ 0xFF for b in data[at: at + 20])
+    (tmp_path / "damaged.warc.gz").write_bytes(bytes(data))
+    replayed = scrapy("replay", str(tmp_path / "damaged.warc.gz"), store=tmp_path / "store")
+    record = replayed.run_record()
+    assert replayed.returncode == 0 and record["articles_stored"] == 88, replayed.stderr[-2000:]
+    assert record["errors"] == {"unreadable_warc": 2}
+    assert sum("unreadable, read on after them: " in line for line in replayed.stderr.splitlines()) == 2
+
+
 def test_the_bytes_of_a_broken_archive_are_quoted_as_escapes(tmp_path):
     # warcio quotes what it could not parse: raw gzip bytes in the log line and the run record (grep took the
     # log for a binary file)

@@ -26,12 +26,11 @@ from scrapy.exceptions import CloseSpider
 
 from crawler.archive.replay import open_store_prefix
 from crawler.archive.work import ReplayWork
-from crawler.errors import printable
 from crawler.spiders.base import ROLE_ARTICLE, ArticleSpider
 from pipelines.archive.files import ArchiveFile, ReadCounter, archive_files
 from pipelines.archive.reader import ArchivedResponse, is_article, iter_exchanges
 from pipelines.archive.select import Selection, Unit, file_captures, plan_units, published_pages
-from pipelines.report.runlog import OLDER_COPY
+from pipelines.report.runlog import OLDER_COPY, printable
 from pipelines.storage import StorageError, storage_from_settings
 from pipelines.storage.index import manifest_records
 

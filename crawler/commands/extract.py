@@ -23,7 +23,7 @@ from scrapy.exceptions import UsageError
 from crawler.cli import ProjectCommand
 from crawler.commands.crawl import crawler_process
 from crawler.config import check_settings
-from crawler.errors import ConfigError, printable
+from crawler.errors import ConfigError
 from crawler.sites import DEFAULT_FRONT_MATTER, get_site, host_key, load_sites, site_for_url, url_problem
 from pipelines.archive.files import is_archive, warc_sources
 from pipelines.archive.reader import READ_ERRORS, is_article, iter_exchanges
@@ -32,6 +32,7 @@ from pipelines.extraction.options import ExtractOptions
 from pipelines.extraction.page import ExtractError, decode_page, extract_and_clean, parse_html
 from pipelines.extraction.values import normalize_url
 from pipelines.item import Page, SiteProfile
+from pipelines.report.runlog import printable
 
 
 def document_for(page: Page, output_format: str, options: ExtractOptions | None = None) -> str:

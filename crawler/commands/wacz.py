@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from scrapy.exceptions import UsageError
 
 from crawler.cli import ProjectCommand
-from crawler.errors import ConfigError, printable
+from crawler.errors import ConfigError
 from pipelines.archive.files import WACZ_SUFFIX, is_archive
 from pipelines.archive.reader import READ_ERRORS
 from pipelines.archive.wacz import (
@@ -32,6 +32,7 @@ from pipelines.archive.wacz import (
     response_times,
     write_wacz,
 )
+from pipelines.report.runlog import printable
 from pipelines.storage import Storage, storage_from_settings
 
 

@@ -39,6 +39,8 @@ from warcio.bufferedreaders import ChunkedDataReader
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecordLoader
 
+from pipelines.report.runlog import printable
+
 logger = logging.getLogger(__name__)
 
 METADATA_TYPE = "application/warc-fields"  # WARC 1.1's type for metadata; indexers (pywb, cdxj-indexer) skip it
@@ -126,29 +128,78 @@ def iter_exchanges(stream: BinaryIO, skipped: Callable[[str], None] = _log_skipp
     what is wrong with it (by default, a warning in the log).
     """
     captures: dict[str, int] = {}  # payload digest, and "uri date", of each response -> its offset
-    pending: ArchivedResponse | None = None
-    iterator = WarcRecords(stream, check_digests=False)
-    for record in iterator:
-        kind = record.rec_type
-        if kind in CAPTURE_TYPES and pending is not None:
+    resumed = 0  # the last offset the reading resumed at, after damage
+    while True:
+        pending: ArchivedResponse | None = None
+        last = resumed  # the offset of the last record read whole
+        iterator = WarcRecords(stream, check_digests=False)
+        try:
+            for record in iterator:
+                kind = record.rec_type
+                if kind in CAPTURE_TYPES and pending is not None:
+                    yield pending
+                    pending = None
+                if problem := missing_uri(record):
+                    skipped(problem)
+                elif kind == "response" and record.http_headers is not None:
+                    pending = archived_response(record)
+                    offset = iterator.get_record_offset()  # after the payload: warcio reads the rest to know it
+                    captures[f"{pending.url} {record.rec_headers.get_header('WARC-Date')}"] = offset
+                    digest = record.rec_headers.get_header("WARC-Payload-Digest")
+                    if digest:
+                        captures[digest] = offset
+                elif kind == "revisit":
+                    pending = _resolve_revisit(record, captures, stream)
+                elif (kind == "metadata" and pending is not None
+                      and record.rec_headers.get_header("WARC-Concurrent-To") == pending.record_id):
+                    pending.meta = read_metadata(record) or pending.meta
+                last = iterator.get_record_offset()  # in the stream (warcio asks it where it is)
+        except READ_ERRORS as exc:
+            # a corrupt gzip member in the middle of the file: read on from the next member that holds a
+            # record (else, at the end of the file or in a stream that cannot seek, the error stands)
+            start = max(last, resumed) + 1
+            found = _next_member(stream, start)
+            if found is None:
+                raise
+            if pending is not None:  # read whole before the damage
+                yield pending
+            problem = printable(str(exc) or type(exc).__name__, 120)
+            skipped(f"bytes {start - 1}-{found} unreadable, read on after them: {problem}")
+            stream.seek(found)
+            resumed = found
+            continue
+        if pending is not None:
             yield pending
-            pending = None
-        if problem := missing_uri(record):
-            skipped(problem)
-        elif kind == "response" and record.http_headers is not None:
-            pending = archived_response(record)
-            offset = iterator.get_record_offset()
-            captures[f"{pending.url} {record.rec_headers.get_header('WARC-Date')}"] = offset
-            digest = record.rec_headers.get_header("WARC-Payload-Digest")
-            if digest:
-                captures[digest] = offset
-        elif kind == "revisit":
-            pending = _resolve_revisit(record, captures, stream)
-        elif (kind == "metadata" and pending is not None
-              and record.rec_headers.get_header("WARC-Concurrent-To") == pending.record_id):
-            pending.meta = read_metadata(record) or pending.meta
-    if pending is not None:
-        yield pending
+        return
+
+
+def _next_member(stream: BinaryIO, start: int, chunk: int = 1 << 20) -> int | None:
+    """The offset of the first gzip member at or after ``start`` that holds a WARC record, or None (a stream
+    that cannot seek, an uncompressed file, none left)."""
+    if not getattr(stream, "seekable", lambda: False)():
+        return None
+    position = start
+    while True:
+        stream.seek(position)
+        data = stream.read(chunk + 64)
+        if not data:
+            return None
+        at = data.find(GZIP_MAGIC)
+        while 0 <= at < min(len(data), chunk):
+            stream.seek(position + at)
+            head = stream.read(4096)
+            try:
+                if zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head).startswith(b"WARC/"):
+                    return position + at
+            except zlib.error:
+                pass
+            at = data.find(GZIP_MAGIC, at + 1)
+        if len(data) <= chunk:
+            return None
+        position += chunk
+
+
+GZIP_MAGIC = b"\x1f\x8b\x08"
 
 
 def archived_response(record) -> ArchivedResponse:

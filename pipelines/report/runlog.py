@@ -24,6 +24,13 @@ URLS = "urls/"  # urls/<errors|skipped>/<reason>: the first URLs behind a reason
 OLDER_COPY = "older_copy"
 
 
+def printable(text: str, limit: int = 200) -> str:
+    """A message for one line of a log, an error or a run record: control characters and the raw bytes a
+    parser quotes (a broken gzip member's) written as escapes, and cut at ``limit`` characters."""
+    text = "".join(char if char.isprintable() else ascii(char)[1:-1] for char in text)
+    return text[:limit] + ("…" if len(text) > limit else "")
+
+
 class Stats(Protocol):
     def inc_value(self, key: str, count: int = 1, start: int = 0) -> None: ...
     def get_value(self, key: str, default: Any = None) -> Any: ...
