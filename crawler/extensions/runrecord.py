@@ -195,6 +195,8 @@ class RunRecord:
             self.storage.put(self.key, data, "application/json")
         except Exception as exc:  # the record must never crash the crawl it describes; the exit code says so
             logger.error("could not write the run record %s: %s", self.key, exc)
-            self.stats.set_value(RECORD_NOT_WRITTEN, str(exc)[:300])
+            failure = str(exc)[:300]
         else:
-            self.stats.set_value(RECORD_NOT_WRITTEN, "")
+            failure = ""
+        if self.stats is not None:  # None: a record written outside a crawl (its tests)
+            self.stats.set_value(RECORD_NOT_WRITTEN, failure)
