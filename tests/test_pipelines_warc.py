@@ -213,3 +213,31 @@ def test_taking_back_a_cut_write_leaves_what_another_process_appended(tmp_path):
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.stdout.split() == ["failed"], result.stderr[-2000:]
     assert (tmp_path / "run.jsonl").read_bytes() == b"A from process 1\nB from process 2\n"
+
+
+def test_damage_in_the_middle_costs_one_record_and_the_pages_after_keep_their_metadata():
+    # each exchange is a response, a request and a metadata record, each its own gzip member
+    import random
+
+    from warcio.archiveiterator import ArchiveIterator
+
+    words = random.Random(1).choices(["council", "budget", "roads", "parks", "vote", "mayor"], k=6000)
+    data = warcinfo_record("t.warc.gz", {"software": "test"})
+    for number, role in enumerate(["article", "listing", "article", "article"]):
+        body = f"<p>{' '.join(words)} {number}</p>".encode()  # past 4 KB: damage late in the member too
+        data += exchange_records(Exchange(url=f"https://n.example/p{number}", site="n",
+                                          fetched=datetime(2026, 1, 1, number, tzinfo=UTC), status=200,
+                                          headers=[("Content-Type", "text/html")], body=body, meta={"role": role}))
+    records = [(offset, record.rec_type) for offset, record in
+               ((iterator.get_record_offset(), record) for iterator in [ArchiveIterator(io.BytesIO(data))]
+                for record in iterator)]
+    damaged = bytearray(data)
+    request_1 = [offset for offset, kind in records if kind == "request"][1]
+    response_2 = [offset for offset, kind in records if kind == "response"][2]
+    for at in (request_1 + 60, response_2 + 5000):  # the request of page 1; page 2's body, past its first 4 KB
+        damaged[at: at + 16] = bytes(b ^ 0xFF for b in damaged[at: at + 16])
+    skipped: list[str] = []
+    read = [(response.url[-2:], response.meta.get("role")) for response in
+            iter_exchanges(io.BytesIO(bytes(damaged)), skipped.append)]
+    assert read == [("p0", "article"), ("p1", "listing"), ("p3", "article")]
+    assert len(skipped) == 2 and all("read on after them" in problem for problem in skipped), skipped

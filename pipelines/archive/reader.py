@@ -129,9 +129,8 @@ def iter_exchanges(stream: BinaryIO, skipped: Callable[[str], None] = _log_skipp
     """
     captures: dict[str, int] = {}  # payload digest, and "uri date", of each response -> its offset
     resumed = 0  # the last offset the reading resumed at, after damage
+    pending: ArchivedResponse | None = None  # kept across a resumption: its metadata record may come after
     while True:
-        pending: ArchivedResponse | None = None
-        last = resumed  # the offset of the last record read whole
         iterator = WarcRecords(stream, check_digests=False)
         try:
             for record in iterator:
@@ -153,16 +152,15 @@ def iter_exchanges(stream: BinaryIO, skipped: Callable[[str], None] = _log_skipp
                 elif (kind == "metadata" and pending is not None
                       and record.rec_headers.get_header("WARC-Concurrent-To") == pending.record_id):
                     pending.meta = read_metadata(record) or pending.meta
-                last = iterator.get_record_offset()  # in the stream (warcio asks it where it is)
+                iterator.read_to_end()  # so that its offset is where the next record starts
         except READ_ERRORS as exc:
             # a corrupt gzip member in the middle of the file: read on from the next member that holds a
-            # record (else, at the end of the file or in a stream that cannot seek, the error stands)
-            start = max(last, resumed) + 1
+            # record (else, at the end of the file or in a stream that cannot seek, the error stands).
+            # warcio's offset: the end of the last record read whole, where the damaged one starts
+            start = max(iterator.offset, resumed) + 1
             found = _next_member(stream, start)
             if found is None:
                 raise
-            if pending is not None:  # read whole before the damage
-                yield pending
             problem = printable(str(exc) or type(exc).__name__, 120)
             skipped(f"bytes {start - 1}-{found} unreadable, read on after them: {problem}")
             stream.seek(found)
