@@ -86,23 +86,13 @@ class PageMeta:
             return None
         day = self.fallback.date or ""
         guess = parse_date(day, self.zone)
-        if guess is not None and day[4:] == "-01-01" and not _prints_new_year(self.fallback, day[:4]):
+        if guess is not None and day[4:] == "-01-01" and not self.fallback.gives_new_year(day[:4]):
             return None  # a year alone (a footer's "© 2024"), which htmldate gives as January 1st
         if guess is not None and len(day) == 10:
             for value in published_times(self.fallback.tree):
                 if value[:10] == day and len(value) > 10 and (timed := parse_date(value, self.zone)) is not None:
                     return timed
         return guess
-
-
-def _prints_new_year(found: TrafilaturaMetadata, year: str) -> bool:
-    """Whether the page gives January 1st of ``year`` as a day: in its markup (htmldate's search without its
-    fallbacks: ``<time datetime>``, meta tags, the address), or printed in its text ("01.01.2024", "1 January
-    2024", "1. Januar", "1er janvier", "1 de enero", "1 января", "2024年1月1日"). htmldate, finding no day,
-    falls back to a copyright year or any year, as January 1st."""
-    if find_date(found.tree, **{**set_date_params(False), "url": found._url}) == f"{year}-01-01":
-        return True
-    return _new_year(year).search(" ".join(found.tree.itertext())) is not None
 
 
 @cache
@@ -252,6 +242,15 @@ class TrafilaturaMetadata:
     @cached_property
     def date(self) -> str | None:
         return _trimmed(find_date(self.tree, **{**set_date_params(True), "url": self._url}))
+
+    def gives_new_year(self, year: str) -> bool:
+        """Whether the page gives January 1st of ``year`` as a day: in its markup (htmldate's search without its
+        fallbacks: ``<time datetime>``, meta tags, the address), or printed in its text ("01.01.2024", "1 January
+        2024", "1. Januar", "1er janvier", "1 de enero", "1 января", "2024年1月1日"). htmldate, finding no day,
+        falls back to a copyright year or any year, as January 1st."""
+        if find_date(self.tree, **{**set_date_params(False), "url": self._url}) == f"{year}-01-01":
+            return True
+        return _new_year(year).search(" ".join(self.tree.itertext())) is not None
 
     @cached_property
     def sitename(self) -> str | None:
