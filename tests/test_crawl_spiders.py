@@ -33,10 +33,18 @@ def test_urls_spider(site, store, tmp_path):
     assert sorted(p.name for p in (store / "articles").iterdir()) == ["sample"]
 
 
-def test_site_spider_from_a_site_file(site, store, tmp_path):
+def site_files(tmp_path, key: str, text: str):
+    """A folder of site files (SITES_DIRS) holding one, ``<key>.toml``."""
     sites = tmp_path / "sites"
     sites.mkdir()
-    (sites / "sample_news.toml").write_text(
+    (sites / f"{key}.toml").write_text(text)
+    return sites
+
+
+def test_site_spider_from_a_site_file(site, store, tmp_path):
+    sites = site_files(
+        tmp_path,
+        "sample_news",
         f"""
 name = "Sample News"
 domains = ["127.0.0.1"]
@@ -45,7 +53,7 @@ sitemaps = ["{site.url('/sitemap.xml')}"]
 pages = ["{site.url('/')}"]
 article = '/www\\.[a-z]+\\.com/'
 front_matter = {{ section = "world", categories = ["archive"], featured = false }}
-"""
+""",
     )
     listed = scrapy("list", store=store, settings={"SITES_DIRS": str(sites)})
     assert "sample_news" in listed.stdout.split()
@@ -74,16 +82,12 @@ def test_a_sitemap_index_that_lists_itself_is_read_once(site, store):
 
 def test_an_article_that_redirects_off_the_sites_domains_is_counted(site, store, tmp_path):
     # Scrapy filters the redirect to another domain when it is scheduled: no errback ran, nothing was counted
-    sites = tmp_path / "sites"
-    sites.mkdir()
-    (sites / "sample_away.toml").write_text(
-        f"""
+    sites = site_files(tmp_path, "sample_away", f"""
 name = "Sample Away"
 domains = ["127.0.0.1"]
 pages = ["{site.url('/away.html')}"]
 article = '/away/'
-"""
-    )
+""")
     crawl = scrapy("crawl", "sample_away", store=store, settings={"SITES_DIRS": str(sites)})
     record = crawl.run_record()
     assert record["skipped"].get("offsite") == 3 and not crawl.documents(), (record, crawl.stderr[-2000:])
