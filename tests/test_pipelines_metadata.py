@@ -309,6 +309,21 @@ def test_a_day_alone_takes_no_time_of_another_story_or_a_comment(before, story_t
                                                    else "2026-01-27T00:00:00+00:00")
 
 
+@pytest.mark.parametrize("printed", [
+    "2024-03-10 14:30 UTC+1", "2024-03-10 14:30 GMT+01:00", "10.03.2024 14:30 (UTC+1)", "March 10, 2024 2:30 PM GMT+1",
+    "Sun, 10 Mar 2024 14:30:00 +01:00", "2024-03-10 19:00 UTC+05:30", "2024-03-10 10:30 GMT-3",
+    "March 10, 2024 8:30 AM -0500",
+])
+def test_an_offset_written_after_utc_or_gmt_or_with_a_colon_is_read(printed):
+    # "UTC+1" is an hour ahead of UTC as pages mean it (dateutil reads it as POSIX's, an hour behind), and
+    # a numeric offset read by dateutil was dropped: the time was read in the site's zone
+    html = ("<html lang='en'><head><meta charset='utf-8'><title>Council backs new housing plan</title>"
+            f"<meta property='article:published_time' content='{printed}'></head><body>{_STORY}</body></html>")
+    page = Page(url="https://www.news.example/local/housing-100.html", body=html.encode(),
+                site=SiteProfile(key="news", timezone="America/New_York"), fetched=datetime.now(UTC))
+    assert extract_page(page).date.isoformat() == "2024-03-10T13:30:00+00:00"
+
+
 def test_bylines_lose_their_words_and_keep_their_order():
     from pipelines.extraction.headline import byline_names, choose_authors
 

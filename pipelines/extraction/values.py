@@ -34,6 +34,7 @@ def parse_date(value: str, zone: str = "") -> datetime | None:
     parsed: datetime | None = _epoch(value)
     if parsed is not None:
         return parsed
+    value = _GMT_OFFSET.sub(_iso_offset, value)
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
@@ -64,6 +65,9 @@ _RFC2822 = re.compile(  # "Sun, 10 Mar 2024 14:30:00 +0000", and no more ("… 2
     r"(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}"
     r"(?:\s+\d{1,2}:\d\d(?::\d\d)?(?:\s+(?:[+-]\d{4}|(?!AM\b|PM\b)[A-Za-z]{1,5}))?)?"
 )
+# "14:30 UTC+1", "GMT+01:00", "(UTC+05:30)", "GMT-3": pages mean UTC plus that offset, but dateutil reads them as
+# POSIX zones ("UTC+1" is an hour *behind* UTC). Not after a "/": "Etc/GMT+1" is a POSIX zone's name.
+_GMT_OFFSET = re.compile(r"(?<![\w/])\(?(?:UTC|GMT)\s?([+-])(\d{1,2})(?::?(\d\d))?(?![\d:])\)?")
 _DOTTED = re.compile(r"\d{1,2}\.\d{1,2}\.\d{2,4}\b")
 _EPOCH = re.compile(r"(\d{10})(\d{3})?(?:\.\d+)?")
 # zone abbreviations printed after a time ("14:30 EST"), which dateutil reads as UTC: the page's own zone's
@@ -75,8 +79,19 @@ _ZONES = {name: hours * 3600 for name, hours in {
 }.items()}
 
 
-def _abbreviation(zone: str, name: str, offset: int | None) -> tzinfo | int | None:
-    """dateutil's ``tzinfos``: the offset a zone abbreviation names on a page read in ``zone``."""
+def _iso_offset(match: re.Match[str]) -> str:
+    """A "UTC+1" as the "+01:00" it means; as it was if no offset is that far from UTC."""
+    hours, minutes = int(match[2]), int(match[3] or 0)
+    return f"{match[1]}{hours:02d}:{minutes:02d}" if hours <= 14 and minutes < 60 else match[0]
+
+
+def _abbreviation(zone: str, name: str | None, offset: int | None) -> tzinfo | int | None:
+    """dateutil's ``tzinfos``: the offset a zone abbreviation names on a page read in ``zone``.
+
+    dateutil calls it for every offset it finds, written as a number too ("+01:00", no name): that one stands.
+    """
+    if name is None:  # bounded as zones are: dateutil takes "UTC+25" for an offset of 25 hours
+        return offset if offset is not None and abs(offset) <= 14 * 3600 else None
     own = to_zone(zone) if zone else None
     if own is not None and name in {datetime(2024, month, 15, tzinfo=own).tzname() for month in (1, 7)}:
         return own
