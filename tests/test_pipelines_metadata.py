@@ -309,6 +309,40 @@ def test_a_day_alone_takes_no_time_of_another_story_or_a_comment(before, story_t
                                                    else "2026-01-27T00:00:00+00:00")
 
 
+_OWN_TIME = "<time datetime='2024-03-10T14:30:00+01:00'>10. März 2024, 14:30</time>"
+_OTHER_TIME = "<time datetime='2024-03-10T07:04:00+01:00'>10.03.2024</time>"
+_BUDGET = "".join(f"<p>Der Landtag hat am Sonntag lange über das Budget des Landes beraten, Teil {n} der Debatte.</p>"
+                  for n in range(6))
+
+
+@pytest.mark.parametrize(("body", "date"), [
+    # the story's own <time> in its header, in its <article> or in the box around the headline; the sidebar's
+    # latest news print times of the same day, before the story or after it
+    (f"<aside><h2>Neu</h2>{_OTHER_TIME}</aside><article><header><h1>Landtag beschließt Budget</h1>{_OWN_TIME}"
+     f"</header>{_BUDGET}</article>", "2024-03-10T13:30:00+00:00"),
+    (f"<div class='head'><h1>Landtag beschließt Budget</h1><p class='meta'>Von Anna Beispiel, {_OWN_TIME}</p></div>"
+     f"{_BUDGET}<article class='teaser'><h2>Neu</h2>{_OTHER_TIME}</article>", "2024-03-10T13:30:00+00:00"),
+    # an update printed first is not the publication
+    (f"<article><h1>Landtag beschließt Budget</h1><p class='updated'>Aktualisiert: <time "
+     f"datetime='2024-03-10T18:00:00+01:00'>18:00</time></p>{_OWN_TIME}{_BUDGET}</article>",
+     "2024-03-10T13:30:00+00:00"),
+    # no time of the story's own: another story's, a teaser's or a related one's after the body, stays the day
+    (f"<article class='teaser'><h2>Neu</h2>{_OTHER_TIME}</article><div><h1>Landtag beschließt Budget</h1>"
+     f"{_BUDGET}</div>", "2024-03-10T00:00:00+00:00"),
+    (f"<div class='main'><h1>Landtag beschließt Budget</h1>{_BUDGET}<div class='more'><h3>Neu</h3>{_OTHER_TIME}"
+     "</div></div>", "2024-03-10T00:00:00+00:00"),
+    (f"<article><h1>Landtag beschließt Budget</h1>{_BUDGET}<article><h2>Neu</h2>{_OTHER_TIME}</article></article>",
+     "2024-03-10T00:00:00+00:00"),
+])
+def test_a_day_alone_gets_its_time_from_the_storys_own_time_element(body, date):
+    # no JSON-LD, no meta date: the day-precision search gives the day, the story's header prints the time
+    html = ("<html lang='de'><head><meta charset='utf-8'><title>Landtag beschließt Budget</title></head><body>"
+            f"{body}</body></html>")
+    page = Page(url="https://www.landesspiegel.example/2024/03/10/landtag-budget/", body=html.encode(),
+                site=SiteProfile(key="li"), fetched=datetime.now(UTC))
+    assert extract_page(page).date.isoformat() == date
+
+
 @pytest.mark.parametrize("printed", [
     "2024-03-10 14:30 UTC+1", "2024-03-10 14:30 GMT+01:00", "10.03.2024 14:30 (UTC+1)", "March 10, 2024 2:30 PM GMT+1",
     "Sun, 10 Mar 2024 14:30:00 +01:00", "2024-03-10 19:00 UTC+05:30", "2024-03-10 10:30 GMT-3",

@@ -10,6 +10,7 @@ htmldate) fills what is left, field by field, only where it is needed.
 from __future__ import annotations
 
 import html
+import itertools
 import json
 import logging
 import re
@@ -80,7 +81,8 @@ class PageMeta:
         """Found by heuristics (htmldate: URL, text; often day precision only): after a sitemap or feed date.
 
         A day alone gets its time of day from the story's ``<time class="published">`` of that day (the hAtom
-        microformat WordPress themes print), which the day-precision search passes over.
+        microformat WordPress themes print), else from another ``<time datetime>`` of that day in the story's
+        header (:func:`story_times`), which the day-precision search passes over.
         """
         if self.fallback is None:
             return None
@@ -89,7 +91,8 @@ class PageMeta:
         if guess is not None and day[4:] == "-01-01" and not self.fallback.gives_new_year(day[:4]):
             return None  # a year alone (a footer's "© 2024"), which htmldate gives as January 1st
         if guess is not None and len(day) == 10:
-            for value in published_times(self.fallback.tree):
+            tree = self.fallback.tree
+            for value in itertools.chain(published_times(tree), story_times(tree)):
                 if value[:10] == day and len(value) > 10 and (timed := parse_date(value, self.zone)) is not None:
                     return timed
         return guess
@@ -635,6 +638,57 @@ def published_times(tree: HtmlElement) -> list[str]:
     elif (story := _story([_article_of(time) for time in times])) is not None:
         times = [time for time in times if _article_of(time) in (None, story)]
     return [time.get("datetime", "").strip() for time in times]
+
+
+_DATED = XPath("descendant::time[@datetime]")
+_UPDATED = re.compile(r"updat|modif|aktualisiert|actualiz|mis à jour", re.IGNORECASE)
+
+
+def story_times(tree: HtmlElement) -> Iterator[str]:
+    """The ``datetime`` of the ``<time>`` elements of the story's header: those of the smallest box around a
+    headline (an ``<h1>``) that holds some, up to the headline's ``<article>``; found lazily.
+
+    A page prints many times of the same day (related stories, the sidebar's latest news, comments): a box that
+    holds another headline, or, around a headline outside any ``<article>``, an ``<article>`` (a teaser card),
+    is no story's header, nor is ``<body>``. Times of an update, a comment, an ``<aside>`` or ``<nav>`` or
+    another story's ``<article>`` do not count.
+    """
+    for h1 in tree.iter("h1"):
+        story = _article_of(h1)
+        for box in h1.iterancestors():
+            if box.tag in ("body", "html") or _HEADLINES(box) > 1 or (story is None and _HOLDS_ARTICLE(box)):
+                break
+            if _DATED(box):
+                yield from _header_times(box, story)
+                return
+            if box is story:
+                break
+
+
+def _header_times(box: HtmlElement, story: HtmlElement | None) -> Iterator[str]:
+    """The times of ``box`` before the story's second paragraph (the first may be a lead): the end of a story
+    lists related ones, often under no element of their own."""
+    paragraphs = 0
+    for element in box.iter("p", "time"):
+        if element.tag == "p" and len(element.text_content()) >= PARAGRAPH_CHARS:
+            paragraphs += 1
+            if paragraphs > 1:
+                return
+        elif element.tag == "time" and _article_of(element) is story and not _not_published(element):
+            yield element.get("datetime", "").strip()
+
+
+PARAGRAPH_CHARS = 80  # a paragraph of a story, not a byline ("Von Anna Beispiel, 10.03.2024 14:30")
+_HEADLINES = XPath("count(descendant::h1)")
+_HOLDS_ARTICLE = XPath("boolean(descendant::article)")
+
+
+def _not_published(time: HtmlElement) -> bool:
+    """Whether a ``<time>`` is no story's publication: an update's, a comment's, or in an aside or a menu."""
+    parent = time.getparent()
+    classes = f"{time.get('class', '')} {time.get('itemprop', '')} {'' if parent is None else parent.get('class', '')}"
+    return (_UPDATED.search(classes) is not None or _in_comments(time)
+            or next(time.iterancestors("aside", "nav"), None) is not None)
 
 
 def byline_element_author(tree: HtmlElement) -> list[str]:
