@@ -358,6 +358,50 @@ def test_an_offset_written_after_utc_or_gmt_or_with_a_colon_is_read(printed):
     assert extract_page(page).date.isoformat() == "2024-03-10T13:30:00+00:00"
 
 
+@pytest.mark.parametrize(("lang", "byline", "authors"), [
+    # the role after the name, with the place it is at: the place is no author, in any of the corpora's languages
+    ("es", "Por Juan Pérez, corresponsal en Madrid", "Juan Pérez"),
+    ("es", "Por Juan Pérez, enviado especial a Kiev, y Ana López", "Juan Pérez, Ana López"),
+    ("es", "Por Juan Pérez y agencias", "Juan Pérez"),
+    ("fr", "Par Jean Dupont, correspondant à Paris", "Jean Dupont"),
+    ("fr", "Par Jeanne Dupont, envoyée spéciale à Kiev", "Jeanne Dupont"),
+    ("de", "Von Max Muster, Korrespondent in Berlin", "Max Muster"),
+    ("de", "Von Anna Beispiel, Sonderberichterstatterin in Kiew", "Anna Beispiel"),
+    ("it", "Di Mario Rossi, inviato a Roma", "Mario Rossi"),
+    ("pt", "Por João Silva, correspondente em Lisboa", "João Silva"),
+    ("en", "By Jane Doe, correspondent in Kyiv", "Jane Doe"),
+    ("en", "By Jane Doe, Washington correspondent, and John Smith, Staff Photographer", "Jane Doe, John Smith"),
+    ("no", "Av Kari Nordmann, korrespondent i Berlin", "Kari Nordmann"),
+    ("da", "Af Trine Jensen, udsendt medarbejder", "Trine Jensen"),
+    ("sv", "Av Erik Svensson, utrikesreporter", "Erik Svensson"),
+    ("tr", "Yazan Ali Veli, Ankara muhabiri", "Ali Veli"),
+    ("ru", "Автор Андрей Колесников, специальный корреспондент", "Андрей Колесников"),
+    # a name with a role word in it is a name
+    ("en", "By Jane Doe and Tom Writer", "Jane Doe, Tom Writer"),
+])
+def test_a_writers_role_and_place_are_no_author_in_any_language(lang, byline, authors):
+    html = (f"<html lang='{lang}'><head><meta charset='utf-8'><title>Council backs new housing plan</title>"
+            "<meta name='author' content='news.example'></head><body><article><h1>Council backs new housing plan</h1>"
+            f"<div class='byline'>{byline}</div>{_STORY}</article></body></html>")
+    page = Page(url="https://www.news.example/local/housing-100.html", body=html.encode(),
+                site=SiteProfile(key="news"), fetched=datetime.now(UTC))
+    assert extract_page(page).author == authors
+
+
+@pytest.mark.parametrize(("lang", "author", "authors"), [
+    # Korean and Japanese print the role after the name, spaced or not
+    ("ko", "배윤경 기자, 이상현 기자", "배윤경, 이상현"), ("ja", "松岡大地記者", "松岡大地"),
+    ("ja", "青山直篤 ワシントン特派員", "青山直篤"),
+    ("es", "Juan Pérez, corresponsal en Madrid", "Juan Pérez"),
+])
+def test_a_role_in_the_author_metadata_is_no_author(lang, author, authors):
+    html = (f"<html lang='{lang}'><head><meta charset='utf-8'><title>Council backs new housing plan</title>"
+            f"<meta name='author' content='{author}'></head><body><article>{_STORY}</article></body></html>")
+    page = Page(url="https://www.news.example/local/housing-100.html", body=html.encode(),
+                site=SiteProfile(key="news"), fetched=datetime.now(UTC))
+    assert extract_page(page).author == authors
+
+
 def test_bylines_lose_their_words_and_keep_their_order():
     from pipelines.extraction.headline import byline_names, choose_authors
 

@@ -126,7 +126,7 @@ _BY = re.compile(
     r"|por|di|door|av|af|fra|przez|od|yazan|от|автор)\s*[:：]?\s+",
     re.IGNORECASE,
 )
-_AND = re.compile(r"\s+(?:and|und|og|et|y|e|i|en|ve|и|och|a|&)\s+|\s*[,;/]\s*|\s*、\s*", re.IGNORECASE)
+_AND = re.compile(r"\s*,?\s+(?:and|und|og|et|y|e|i|en|ve|и|och|a|&)\s+|\s*[,;/]\s*|\s*、\s*", re.IGNORECASE)
 _INITIALS = re.compile(r"\s*\((?:[\w.]{1,6})\)\s*$")
 _CREDIT = re.compile(r"\((?:image|photo|foto|bild)s?:|getty images|istock|shutterstock|reuters/", re.IGNORECASE)
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)+$")
@@ -149,14 +149,19 @@ def byline_names(raw: str | Iterable[str], publisher_names: Iterable[str] = (), 
 def _field_names(field: str, publishers: list[str], domains: bool, names: list[str]) -> list[str]:
     """The names of one byline field not among ``names`` yet."""
     found: list[str] = []
-    for part in _AND.split(_BY.sub("", field)):
+    field = _BY.sub("", field)
+    if _ROLE.fullmatch(field):  # a role given apart from the name ("corresponsal en Madrid"): whole, before "en"
+        return []
+    for part in _AND.split(_ROLE_AFTER_COMMA.sub("", field)):  # "…, corresponsal en Madrid, y …"
         part = _INITIALS.sub("", _BY.sub("", part)).strip(" .·-–—:")
+        if _HANGUL_HAN.search(part):
+            part = _ROLE_AFTER_NAME.sub("", part)
         if _SUFFIX.fullmatch(part) and found:  # "Martin Luther King, Jr.": the comma is no second name
             found[-1] = f"{found[-1]} {part}{'.' if part[-1] == 'r' else ''}"
             continue
         if not part or _CREDIT.search(part) or _SLUG.match(part) or (_DOMAIN.search(part) and not domains):
             continue
-        if _ROLE.fullmatch(part):  # "Jane Doe, Staff Writer": what they are, not who
+        if _ROLE.fullmatch(part) or (_AGENCY.fullmatch(part) and found):  # what they are, not who
             continue
         part = _ROLE_BEFORE.sub("", part, count=1) if _ROLE_BEFORE.match(part) else part
         key = _norm(part)
@@ -168,17 +173,55 @@ def _field_names(field: str, publishers: list[str], domains: bool, names: list[s
 
 
 _SUFFIX = re.compile(r"(?:[JjSs]r|JR|SR|II|III|IV)$")
-# a writer's role ("Staff Writer", "Korrespondentin"); not the newsroom ("Redaktion", "Rédaction"), which some
-# sites name as author
+_HANGUL_HAN = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af]")
+# a writer's role ("Staff Writer", "Korrespondentin", "enviado especial", "inviata") in the languages of the news
+# corpora: correspondent, special envoy, staff writer, reporter, editor, photographer. Not the newsroom ("Redaktion",
+# "Rédaction"), which some sites name as author. German and Nordic compounds ("Auslandskorrespondentin",
+# "Sportreporter", "utenriksmedarbeider") take any first part.
 _ROLE_WORDS = (
     r"(?:(?:senior|chief|staff|foreign|political|business|sports?|contributing|deputy|managing|associate|national"
-    r"|local|special)\s+)*(?:writers?|reporters?|correspondents?|editors?|contributors?|columnists?|journalists?"
-    r"|redakteur(?:in)?|korrespondent(?:in)?|correspondante?|corresponsal|envoyée? spéciale?)"
+    r"|local|special|our|freie?r?|unser(?:e|er)?|notre|nuestr[oa]|noss[oa]|nostr[oa]|vår|vores|utsända?|udsendte?"
+    r"|utsendte?|särskilt|særligt?|özel|foto|специальн(?:ый|ая)|собственн(?:ый|ая)|наш(?:а)?)\s+)*"
+    r"(?:writers?|reporters?|correspondents?|editors?|contributors?|columnists?|photographers?|photojournalists?"
+    r"|[^\W\d_]*(?:korrespondent(?:in|innen|en|er)?|redakteur(?:in|innen|e)?|reporter(?:in|innen|en|e)?"
+    r"|fotograf(?:in|innen|en|er)?|journalist(?:in|innen|en|er|ar|erne)?|berichterstatter(?:in)?"
+    r"|redakt(?:ø|ö)r(?:en|er|erna)?|medarbe(?:ider|jder|tare)(?:en|e|ne)?)"  # de, da, no, sv
+    r"|correspondante?s?|envoyée?s?\s+spéciale?s?|envoyés\s+spéciaux|rédact(?:eur|rice)s?|journalistes?"
+    r"|photographes?"  # fr
+    r"|corresponsal(?:es)?|enviad[oa]s?(?:\s+especia(?:l|les|is))?|redact(?:or|ora|ores|oras)|reporter[oa]s?"
+    r"|periodistas?|fotógraf[oa]s?"  # es
+    r"|correspondentes?|repórter(?:es)?|jornalistas?|redat(?:or|ora|ores|oras)"  # pt
+    r"|corrispondent[ei]|inviat[oaie](?:\s+special[ei])?|redatt(?:ore|ori|rice|rici)|giornalist[aie]"
+    r"|fotograf[oaie]"  # it
+    r"|muhabir(?:i|imiz)?|editör(?:ü)?|fotoğrafçı(?:sı)?"  # tr
+    r"|корреспондент(?:ка|ы)?|спецкор|собкор|журналист(?:ка)?|редактор|обозреватель|репорт[её]р|фотограф"  # ru
+    r"|(?:izi|i)ntatheli"  # zu, xh: journalist
+    r")"
 )
-# a part that is only a role, where it is ("…, Korrespondentin in Paris", "…, Special to The Post")
-_ROLE = re.compile(rf"{_ROLE_WORDS}(?:\s+(?:in|at|for|to|en|à|für|de|da|di|w)\b.*)?|special to\b.*", re.IGNORECASE)
+# news agencies as a byline's co-author ("Juan Pérez y agencias", "Anna Beispiel mit Agenturen"): no one's name
+_WITH = r"(?:with|mit|avec|con|com|med|ile|с)\s+"
+_AGENCIES = r"(?:agencies|wires|agenturen|agences|agencias|agências|agenzie|byråer|bureauer|ajanslar|агентства)"
+# where a role is: "…, Korrespondentin in Paris", "corresponsal en Madrid", "inviato a Roma", "Special to The Post"
+_AT = (r"(?:in|at|for|to|from|on|für|aus|bei|im|à|en|au|aux|de|des|du|pour|chez|a|desde|para|del|al|em|no|na|do|da"
+       r"|di|per|dal|i|på|for|fra|från|til|för|ved|в|во|из|по|на|w)")
+# a part that is only a role ("Staff Writers"), and where it is: "…, Korrespondentin in Paris", "corresponsal en
+# Madrid", "inviato a Roma", "Kyiv-Korrespondent", "Special to The Post"
+_ROLE_AT = rf"(?:[^\W\d_][\w.’']*-)?{_ROLE_WORDS}(?:\s+{_AT}\b[^,;|•]*)?|special to\b[^,;|•]*"
+_ROLE = re.compile(_ROLE_AT, re.IGNORECASE)
+_AGENCY = re.compile(rf"(?:{_WITH})?{_AGENCIES}", re.IGNORECASE)
+# after a name and a comma, a place or desk may come before a correspondent's or editor's role ("…, Washington
+# correspondent", "…, Europe Editor", "…, Ankara muhabiri"); not before a writer's ("Tom Writer" is a name), nor
+# alone ("Guardian staff reporter" is the byline). Agencies after a name: "…, agencias", "… mit Agenturen"
+_DESK = r"(?:(?:[^\W\d_][\w.’'-]*\s+){1,3}(?:correspondents?|editors?|\w*korrespondent\w*|corresponsal|correspondante?"
+_DESK += r"|corrispondente|correspondente|корреспондент|muhabiri))"
+_ROLE_AFTER_COMMA = re.compile(
+    rf"\s*[,;]\s*(?:{_ROLE_AT}|{_DESK}|(?:{_WITH})?{_AGENCIES})\s*(?=[,;]|$)|\s+{_WITH}{_AGENCIES}\s*$", re.IGNORECASE
+)
 # a role before the name ("Staff Writer Jane Doe", "Editor: John Smith"): one writer's, so singular
 _ROLE_BEFORE = re.compile(rf"(?:{_ROLE_WORDS}(?<!s))\s*:?\s+(?=[^\W\d_])", re.IGNORECASE)
+# Korean and Japanese print the role after the name, spaced or not ("배윤경 기자", "松岡大地記者",
+# "青山直篤 ワシントン特派員")
+_ROLE_AFTER_NAME = re.compile(r"(?:\s+\S*)?(?:특파원|기자|記者|特派員|編集委員|カメラマン)$")
 # a byline's fields: "By Jane Doe | jdoe@post.example | The Denver Post", "By Anna Beispiel • Updated 3 hours ago"
 _FIELDS = re.compile(r"\s+[|•]\s+")
 _NOT_A_NAME = re.compile(r"\d|@")  # a date, a reading time, an e-mail address
