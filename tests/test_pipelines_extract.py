@@ -194,6 +194,9 @@ def test_broken_json_ld_is_ignored():
     # a stray </body> and </html> inside the story (a template's footer, a pasted embed): browsers ignore them,
     # libxml2 ended the page at the </html> and left what followed the </body> outside the body
     PARAGRAPHS.replace("<p>Paragraph 2", "</body><p>Paragraph 2").replace("<p>Paragraph 4", "</HTML ><p>Paragraph 4"),
+    # ... after a script that writes them and a comment that names them, which are no tags (and stay in place)
+    PARAGRAPHS.replace("<p>Paragraph 1", "<script>w.document.write('<body>' + t + '</body></html>')</script>"
+                       "<!-- </body> --><p>Paragraph 1").replace("<p>Paragraph 2", "</body><p>Paragraph 2"),
     # the story 300 elements deep (libxml2 stops at 256 levels without its huge-tree option)
     "<div>" * 300 + PARAGRAPHS + "</div>" * 300,
 ])

@@ -424,13 +424,52 @@ _PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, collect_id
 
 
 # libxml2 (2.14) ends the document at the first </html> and puts what follows a </body> outside the body;
-# browsers ignore both where they stray into the middle of a page (a template's footer, a pasted embed)
+# browsers ignore both where they stray into the middle of a page (a template's footer, a pasted embed).
+# Not where they are no tags: in a comment or in the text of an element whose content libxml2 and browsers read
+# as text (a JSON-LD articleBody or a document.write() quoting HTML, a <title>), where the words were lost.
+# <noscript> is not one of those: libxml2 reads its content as markup, where a </body> ends the body as anywhere.
 _END_TAGS = re.compile(r"</(?:body|html)\s*>", re.IGNORECASE)
+_TEXT_ELEMENTS = ("script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes")
+_COMMENT_OR_TEXT = re.compile(rf"<!--|<({'|'.join(_TEXT_ELEMENTS)})(?=[\s/>])", re.IGNORECASE)
+_TEXT_END = {name: re.compile(rf"</{name}(?=[\s/>])", re.IGNORECASE) for name in _TEXT_ELEMENTS}
+_COMMENT_END = re.compile(r"-?->|.*?--!?>", re.DOTALL)  # "<!-->" and "<!--->" are whole comments
+_COMMENTS = re.compile(r"<!--.*?--!?>", re.DOTALL)  # after </html>: a cache plugin's "served from cache"
+
+
+def drop_stray_end_tags(text: str) -> str:
+    """``text`` without the ``</body>`` and ``</html>`` tags that stand in its markup, outside comments and
+    elements read as text.
+
+    Most pages have theirs at the end only (a cache plugin's comment may follow), which needs no look at the
+    rest: the comments and text elements are sought only up to the last one before the end. That look is
+    needed on 0 of the 90 dev corpus pages and 6 of the 115 fundus-dev ones; the removal costs 0.13 ms a page
+    on the dev pages (0.14 ms for the bare substitution before), 0.30 on fundus-dev's (0.28); the look on
+    every page would cost 0.47 ms (dev).
+    """
+    found = list(_END_TAGS.finditer(text))
+    limit, end = 0, len(text)
+    for tag in reversed(found):  # the page's closing tags: nothing but white space and comments after them
+        if _COMMENTS.sub("", text[tag.end():end]).strip():
+            limit = tag.end()
+            break
+        end = tag.start()
+    if not limit:
+        return text[:end] + _END_TAGS.sub("", text[end:])
+    kept, at = [], 0
+    while at < limit and (item := _COMMENT_OR_TEXT.search(text, at, limit)) is not None:
+        kept.append(_END_TAGS.sub("", text[at:item.start()]))
+        closing = _TEXT_END[item[1].lower()].search(text, item.end()) if item[1] else _COMMENT_END.match(
+            text, item.end())
+        # one never closed stays markup, as before (browsers would read the rest of the page as its text)
+        at = closing.end() if closing is not None else item.end()
+        kept.append(text[item.start():at])
+    kept.append(_END_TAGS.sub("", text[at:]))
+    return "".join(kept)
 
 
 def parse_html(text: str) -> lxml.html.HtmlElement:
     # lxml refuses str input with an XML encoding declaration; drop it, the text is decoded already
-    text = _END_TAGS.sub("", re.sub(r"^\s*<\?xml[^>]*\?>", "", text, count=1))
+    text = drop_stray_end_tags(re.sub(r"^\s*<\?xml[^>]*\?>", "", text, count=1))
     try:
         tree = lxml.html.document_fromstring(text, parser=_PARSER)
     except (lxml.etree.ParserError, ValueError) as exc:
