@@ -431,9 +431,21 @@ _PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, collect_id
 _END_TAGS = re.compile(r"</(?:body|html)\s*>", re.IGNORECASE)
 _TEXT_ELEMENTS = ("script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes")
 _COMMENT_OR_TEXT = re.compile(rf"<!--|<({'|'.join(_TEXT_ELEMENTS)})(?=[\s/>])", re.IGNORECASE)
-_TEXT_END = {name: re.compile(rf"</{name}(?=[\s/>])", re.IGNORECASE) for name in _TEXT_ELEMENTS}
-_COMMENT_END = re.compile(r"-?->|.*?--!?>", re.DOTALL)  # "<!-->" and "<!--->" are whole comments
-_COMMENTS = re.compile(r"<!--.*?--!?>", re.DOTALL)  # after </html>: a cache plugin's "served from cache"
+# where each ends; "" the comment's ("<!-->" and "<!--->" are whole ones)
+_TEXT_END = {name: re.compile(rf"</{name}(?=[\s/>])", re.IGNORECASE) for name in _TEXT_ELEMENTS} | {
+    "": re.compile(r"(?<=<!--)-?>|--!?>")
+}
+
+
+def _blank(text: str) -> bool:
+    """Whether ``text`` holds only white space and comments (after </html>: a cache plugin's "served from cache")."""
+    at = 0
+    while (start := text.find("<!--", at)) >= 0:
+        end = text.find("-->", start + 2)  # "<!-->" is a whole comment
+        if text[at:start].strip() or end < 0:
+            return False
+        at = end + 3
+    return not text[at:].strip()
 
 
 def drop_stray_end_tags(text: str) -> str:
@@ -449,18 +461,19 @@ def drop_stray_end_tags(text: str) -> str:
     found = list(_END_TAGS.finditer(text))
     limit, end = 0, len(text)
     for tag in reversed(found):  # the page's closing tags: nothing but white space and comments after them
-        if _COMMENTS.sub("", text[tag.end():end]).strip():
+        if not _blank(text[tag.end():end]):
             limit = tag.end()
             break
         end = tag.start()
     if not limit:
         return text[:end] + _END_TAGS.sub("", text[end:])
-    kept, at = [], 0
+    kept, at, unclosed = [], 0, set()
     while at < limit and (item := _COMMENT_OR_TEXT.search(text, at, limit)) is not None:
         kept.append(_END_TAGS.sub("", text[at:item.start()]))
-        closing = _TEXT_END[item[1].lower()].search(text, item.end()) if item[1] else _COMMENT_END.match(
-            text, item.end())
-        # one never closed stays markup, as before (browsers would read the rest of the page as its text)
+        name = (item[1] or "").lower()
+        closing = None if name in unclosed else _TEXT_END[name].search(text, item.end())
+        if closing is None:  # one never closed stays markup, as before (browsers read the rest as its text)
+            unclosed.add(name)  # nor will a later one be: not searched again to the end of the page
         at = closing.end() if closing is not None else item.end()
         kept.append(text[item.start():at])
     kept.append(_END_TAGS.sub("", text[at:]))
