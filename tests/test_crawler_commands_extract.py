@@ -11,6 +11,7 @@ from pipelines.archive.reader import iter_exchanges
 from pipelines.document.render import parse_document
 from tests.helpers import CORPUS_WARC, scrapy
 from tests.record import PAGES
+from tests.test_pipelines_extract import article_html
 
 FOREIGN = Path(__file__).parent / "fixtures" / "foreign"
 
@@ -65,6 +66,16 @@ def test_a_saved_html_gz_takes_the_pages_own_canonical_url(tmp_path):
     broken.write_bytes(b"<html>not gzip</html>")
     failed = extract(str(broken), tmp=tmp_path)
     assert failed.returncode == 2 and failed.stderr.strip().startswith(f"error: {broken}: ")
+
+
+def test_a_saved_page_with_a_base_takes_its_relative_canonical_url(tmp_path):
+    # a browser reads the relative link against the page's <base href>; without the base it names no address
+    head = "<base href='https://news.example.com/en/'><link rel='canonical' href='2026/11/21/budget.html'>"
+    saved = tmp_path / "page.html"
+    saved.write_text(article_html(head))
+    done = extract(str(saved), tmp=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert parse_document(done.stdout)[0]["url"] == "https://news.example.com/en/2026/11/21/budget.html"
 
 
 def test_an_archive_that_is_no_warc_is_named_in_one_line(tmp_path):

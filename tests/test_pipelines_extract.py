@@ -21,7 +21,10 @@ PARAGRAPHS = "".join(
 )
 
 
-def page(html: str | bytes, url: str = "https://news.example.com/2026/11/21/budget.html", **kw) -> Page:
+PAGE_URL = "https://news.example.com/2026/11/21/budget.html"
+
+
+def page(html: str | bytes, url: str = PAGE_URL, **kw) -> Page:
     body = html.encode() if isinstance(html, str) else html
     return Page(url=url, body=body, site=SiteProfile(key="example", source=kw.pop("source", "")), fetched=FETCHED,
                 content_type=kw.pop("content_type", "text/html; charset=utf-8"), **kw)
@@ -122,6 +125,50 @@ def test_an_amp_or_print_view_takes_its_articles_canonical_url():
     assert extract_page(amp).url == "https://news.example.com/2026/11/21/budget"
 
 
+RELATIVE = "<link rel='canonical' href='2026/budget.html'><meta property='og:image' content='img/a.jpg'>"
+
+
+@pytest.mark.parametrize(("base", "image", "url"), [
+    # relative URLs resolve against the page's <base href> as a browser resolves them (Chromium checked)
+    ("<base href='https://news.example.com/en/'>",
+     "https://news.example.com/en/img/a.jpg", "https://news.example.com/en/2026/budget.html"),
+    ("<base href='/en/'>",  # itself relative: read against the page's URL
+     "https://news.example.com/en/img/a.jpg", "https://news.example.com/en/2026/budget.html"),
+    # a base on a CDN: the canonical URL it gives is the CDN's, another site's, refused as any offsite one
+    ("<base href='https://cdn.example/x/'>", "https://cdn.example/x/img/a.jpg", PAGE_URL),
+    ("<base target='_blank'><base href='//static.news.example.com/en/'><base href='https://other.example/'>",
+     "https://static.news.example.com/en/img/a.jpg", "https://static.news.example.com/en/2026/budget.html"),
+    # no base, or one a browser ignores: the page's own URL
+    ("", "https://news.example.com/2026/11/21/img/a.jpg", "https://news.example.com/2026/11/21/2026/budget.html"),
+    ("<base href='javascript:void(0)'>", "https://news.example.com/2026/11/21/img/a.jpg",
+     "https://news.example.com/2026/11/21/2026/budget.html"),
+    ("<base href='data:text/html,x'>", "https://news.example.com/2026/11/21/img/a.jpg",
+     "https://news.example.com/2026/11/21/2026/budget.html"),
+    ("<base href='http://[broken/'>", "https://news.example.com/2026/11/21/img/a.jpg",
+     "https://news.example.com/2026/11/21/2026/budget.html"),
+    ("<noscript><base href='https://news.example.com/en/'></noscript>",
+     "https://news.example.com/2026/11/21/img/a.jpg", "https://news.example.com/2026/11/21/2026/budget.html"),
+])
+def test_relative_urls_in_the_metadata_resolve_against_the_document_base(base, image, url):
+    article = extract_page(page(article_html(base + RELATIVE)))
+    assert (article.image, article.url) == (image, url)
+
+
+@pytest.mark.parametrize("canonical", ["<link rel='canonical' href='./'>", "<meta property='og:url' content='.'>"])
+def test_a_base_does_not_make_the_home_page_the_articles_canonical_url(canonical):
+    article = extract_page(page(article_html("<base href='https://www.news.example.com/'>" + canonical)))
+    assert article.url == PAGE_URL
+
+
+def test_the_json_ld_article_named_by_a_relative_url_is_read_against_the_base():
+    other = {"@type": "NewsArticle", "headline": "Another story", "url": "https://news.example.com/other.html"}
+    own = {"@type": "NewsArticle", "headline": "Council passes the budget", "url": "2026/budget.html"}
+    head = ("<base href='https://news.example.com/en/'><link rel='canonical' href='2026/budget.html'>"
+            f"<script type='application/ld+json'>{json.dumps([other, own])}</script>")
+    article = extract_page(page(article_html(head)))
+    assert (article.url, article.title) == ("https://news.example.com/en/2026/budget.html", "Council passes the budget")
+
+
 @pytest.mark.parametrize(
     "body, content_type, reason",
     [
@@ -194,6 +241,9 @@ def test_broken_json_ld_is_ignored():
     # a stray </body> and </html> inside the story (a template's footer, a pasted embed): browsers ignore them,
     # libxml2 ended the page at the </html> and left what followed the </body> outside the body
     PARAGRAPHS.replace("<p>Paragraph 2", "</body><p>Paragraph 2").replace("<p>Paragraph 4", "</HTML ><p>Paragraph 4"),
+    # ... after a script that writes them and a comment that names them, which are no tags (and stay in place)
+    PARAGRAPHS.replace("<p>Paragraph 1", "<script>w.document.write('<body>' + t + '</body></html>')</script>"
+                       "<!-- </body> --><p>Paragraph 1").replace("<p>Paragraph 2", "</body><p>Paragraph 2"),
     # the story 300 elements deep (libxml2 stops at 256 levels without its huge-tree option)
     "<div>" * 300 + PARAGRAPHS + "</div>" * 300,
 ])

@@ -357,3 +357,13 @@ def test_table_cells_of_an_html_article_body_keep_their_words_apart():
             "<tr><td>Pro</td><td>499 Euro</td></tr></table>" + "".join(f"<p>{p}</p>" for p in ps[3:]))
     text = "\n".join(extract(shell_with_body(body), DE.url).paragraphs)
     assert "ModellPreis" not in text and "Pro499" not in text
+
+
+def test_an_article_body_that_quotes_end_tags_keeps_them():
+    # a literal "</body>" in the JSON-LD's text (a story about web pages): the removal of stray end tags from the
+    # page's markup took it out of the script's text too, and with it the words the article printed
+    key = "de_Golem_2025_09_09"
+    paragraphs = [*CASES[key].paragraphs]
+    paragraphs[2] = ("Die Seite endet mit </body> und </html>, danach darf nichts mehr kommen. " + paragraphs[2])
+    result = extract(shell_page(key, "\n\n".join(paragraphs)), CASES[key].url)
+    assert result.body_from == "ld" and result.paragraphs == paragraphs

@@ -111,9 +111,10 @@ def _new_year(year: str) -> re.Pattern[str]:
 def read_metadata(tree: HtmlElement, url: str, site_zone: str = "") -> PageMeta:
     """The page's metadata; times without an offset are read in ``site_zone``, else in the page's own zone."""
     tags = meta_tags(tree)
+    base = document_base(tree, url)
     objects = list(json_ld_objects(tree))
     types = frozenset(t for obj in objects for t in _types(obj))
-    article, own = own_article([obj for obj in objects if ARTICLE_TYPES & set(_types(obj))], tree, url, tags)
+    article, own = own_article([obj for obj in objects if ARTICLE_TYPES & set(_types(obj))], tree, url, tags, base)
     fallback = TrafilaturaMetadata(tree, url)
     language = _language(
         tree.get("lang")
@@ -126,7 +127,7 @@ def read_metadata(tree: HtmlElement, url: str, site_zone: str = "") -> PageMeta:
         og_type=_first(tags, "og:type").lower(), ld_types=types, ld_article=article, ld_own=own, meta_tags=tags,
         fallback=fallback,
     )
-    meta.url = canonical_url(tree, url, tags, article)
+    meta.url = canonical_url(tree, url, tags, article, base)
     site_names = _site_names(tags, article, url)
     # in order of trust; trafilatura's title search (8 ms a page) only when the JSON-LD has no headline
     meta.title = choose_title(
@@ -148,7 +149,7 @@ def read_metadata(tree: HtmlElement, url: str, site_zone: str = "") -> PageMeta:
         or parse_date(_text(article.get("dateCreated")), zone)
     )
     image = _first(tags, "og:image", "og:image:url", "twitter:image") or _ld_image(article.get("image"))
-    meta.image = _absolute(url, image or (fallback.image or ""))
+    meta.image = _absolute(base, image or (fallback.image or ""))
     meta.site_names = site_names
     ld_authors = _ld_name_list(article.get("author"))
     shown = cache(lambda: shown_authors(tree))
@@ -341,7 +342,7 @@ def meta_tags(tree: HtmlElement) -> dict[str, list[str]]:
 
 
 def own_article(
-    articles: list[dict[str, Any]], tree: HtmlElement, url: str, tags: dict[str, list[str]]
+    articles: list[dict[str, Any]], tree: HtmlElement, url: str, tags: dict[str, list[str]], base: str = ""
 ) -> tuple[dict[str, Any], bool]:
     """The page's own article object among its JSON-LD's, and whether it names this page.
 
@@ -349,13 +350,14 @@ def own_article(
     whose ``url``, ``@id`` or ``mainEntityOfPage`` is the page's address (fetched, canonical, og:url) is the
     page's, else the one whose headline the page's title or ``<h1>`` gives; else the first, naming nothing. A
     page's only article object is its own (syndicated copies keep their first publisher's address and headline).
+    Relative addresses are read against ``base``, the page's :func:`document_base` (its URL by default).
     """
     if len(articles) < 2:
         return (articles[0], True) if articles else ({}, False)
     def address(value: Any) -> str:
         if not isinstance(value, str) or not value.strip() or value.strip().startswith("#"):
             return ""
-        return page_key(_absolute(url, value.strip().split("#")[0]))
+        return page_key(_absolute(base or url, value.strip().split("#")[0]))
 
     addresses = {address(value) for value in (url, *tree.xpath("//link[@rel='canonical']/@href"),
                                               *tags.get("og:url", []))} - {""}
@@ -463,15 +465,21 @@ def _first_date(values: Any, zone: str = "") -> datetime | None:
     return None
 
 
-def canonical_url(tree: HtmlElement, url: str, tags: dict[str, list[str]], article: dict[str, Any]) -> str:
+def canonical_url(
+    tree: HtmlElement, url: str, tags: dict[str, list[str]], article: dict[str, Any], base: str = ""
+) -> str:
     """The page's canonical URL when it stays on the fetched site, else the fetched URL.
 
     A page may claim any canonical URL; accepting one on another site would let
     it overwrite that site's articles in the store. One of its own home page (a
     template's og:url) would give all its articles one address, one store key.
+    A relative one is read against ``base``, the page's :func:`document_base`
+    (its URL by default), as browsers and search engines read it; both checks
+    compare the result with the fetched URL, never with the base (a base on a
+    CDN makes a relative canonical URL one of the CDN's: refused).
     """
     for candidate in _url_candidates(tree, tags, article):
-        absolute = _absolute(url, candidate.strip()) if candidate else ""
+        absolute = _absolute(base or url, candidate.strip()) if candidate else ""
         if absolute and same_site(absolute, url) and not _home_page(absolute, url):
             return normalize_url(absolute)
     return normalize_url(url)
@@ -487,13 +495,37 @@ def _home_page(candidate: str, url: str) -> bool:
 
 def declared_url(tree: HtmlElement) -> str:
     """The absolute URL a page gives itself (canonical link, og:url, JSON-LD), or "": where a saved page was
-    published."""
+    published. A relative one counts when the page's ``<base href>`` is absolute."""
     article = next((obj for obj in json_ld_objects(tree) if ARTICLE_TYPES & set(_types(obj))), {})
+    base = document_base(tree, "")
     for candidate in _url_candidates(tree, meta_tags(tree), article):
-        candidate = (candidate or "").strip()
-        if candidate.startswith(("http://", "https://")) and _absolute(candidate, candidate):
-            return normalize_url(candidate)
+        if absolute := _absolute(base, (candidate or "").strip()):
+            return normalize_url(absolute)
     return ""
+
+
+_IGNORED_BASES = ("javascript:", "data:")
+
+
+def document_base(tree: HtmlElement, url: str) -> str:
+    """The URL the page's relative URLs resolve against, as browsers take it (HTML's document base URL): the
+    ``href`` of its first ``<base>`` that has one, itself read against the page's ``url``; ``url`` without one.
+
+    A javascript: or data: base is ignored, as Chromium ignores it; so is one that does not parse (HTML's rule;
+    Chromium resolves nothing against it). One in a ``<noscript>`` or ``<template>`` is no element for a browser.
+    Another scheme (ftp:) is kept: what resolves against it is no web address, and is dropped as such.
+    """
+    for element in tree.iter("base"):
+        href = element.get("href")
+        if href is None or any(parent.tag in ("noscript", "template") for parent in element.iterancestors()):
+            continue
+        try:
+            base = urljoin(url, href.strip())
+            _ = urlsplit(base).hostname  # raises for a broken host such as "http://[oops"
+        except ValueError:
+            return url
+        return url if base.lower().startswith(_IGNORED_BASES) else base
+    return url
 
 
 def _url_candidates(tree: HtmlElement, tags: dict[str, list[str]], article: dict[str, Any]) -> list[str]:
