@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -119,9 +120,12 @@ def damaged_copies(folder: Path) -> dict[str, int]:
     (folder / "cut-in-payload.warc.gz").write_bytes(data[: spans[60][0] + spans[60][1] // 2])
     # a gzip member broken at its start, one broken partway
     damaged_corpus(folder / "corrupt.warc.gz", [spans[10][0] + 100, spans[big][0] + 40000])
+    plain = gzip.decompress(data)  # an uncompressed WARC cut short in the 70th response's payload
+    (folder / "cut-plain.warc").write_bytes(plain[: [m.start() for m in re.finditer(rb"WARC-Type: response\r\n",
+                                                                                    plain)][69] + 5000])
     (folder / "empty.warc.gz").write_bytes(b"")
     (folder / "no-warc.warc.gz").write_bytes(b"<html><p>a page saved under the wrong name</p></html>\n" * 20)
-    return {"cut-in-headers": 40, "cut-in-payload": 60, "corrupt": 88}
+    return {"cut-in-headers.warc.gz": 40, "cut-in-payload.warc.gz": 60, "corrupt.warc.gz": 88, "cut-plain.warc": 69}
 
 
 def test_damaged_warc_files_are_packed_as_replay_reads_them_named_and_the_package_validates(tmp_path):
@@ -132,16 +136,16 @@ def test_damaged_warc_files_are_packed_as_replay_reads_them_named_and_the_packag
     done = wacz(str(folder), "-o", str(target), tmp=tmp_path)
     assert done.returncode == 1, done.stderr[-3000:]
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 5 and all(line.startswith("error: ") for line in lines), lines
+    assert len(lines) == 6 and all(line.startswith("error: ") for line in lines), lines
     for name in kept:
-        (line,) = [line for line in lines if f"{folder / name}.warc.gz:" in line]
+        (line,) = [line for line in lines if f"{folder / name}:" in line]
         assert "damaged WARC file" in line and "unreadable" in line, line
     assert next(line for line in lines if "corrupt.warc.gz" in line).count("unreadable, read on after them") == 2
     for name in ("empty", "no-warc"):
         (line,) = [line for line in lines if f"{folder / name}.warc.gz:" in line]
         assert "not a readable WARC file" in line and line.endswith("left out"), line
     assert "Error -3" not in done.stderr.replace("read on after them: Error -3", "")  # no warcio noise
-    assert done.stdout.startswith(f"wrote {target}: 4 WARC file(s)")
+    assert done.stdout.startswith(f"wrote {target}: 5 WARC file(s)")
 
     validation = run_tool("wacz", "validate", "-f", str(target))
     assert validation.returncode == 0 and "Validation succeeded" in validation.stdout, validation.stdout[-2000:]
@@ -149,7 +153,7 @@ def test_damaged_warc_files_are_packed_as_replay_reads_them_named_and_the_packag
     assert len(pages) == sum(kept.values()) + 3  # every article read whole, and the sound file's 3 pages
     with zipfile.ZipFile(target) as package:
         assert sorted(n for n in package.namelist() if n.startswith("archive/")) == [
-            f"archive/{name}.warc.gz" for name in sorted([*kept, "sound"])]
+            f"archive/{name}" for name in sorted([*kept, "sound.warc.gz"])]
     replayed = scrapy("replay", str(target), store=tmp_path / "replayed")  # the package reads back whole
     assert replayed.returncode == 0 and replayed.run_record()["errors"] == {}, replayed.stderr[-2000:]
     with open(CORPUS_WARC, "rb") as stream:

@@ -117,6 +117,9 @@ def keep_whole_records(warc: Path) -> str:
         spans = list(whole_records(stream, problems.append))
         if not problems:
             return ""
+        stream.seek(0)
+        # a gzip member holds its record's closing CRLF CRLF; warcio leaves it out of an uncompressed record
+        ending = b"" if stream.read(2) == b"\x1f\x8b" else b"\r\n\r\n"
         kept = warc.with_name(f".{warc.name}.kept")
         with open(kept, "wb") as out:
             for start, length in spans:
@@ -124,6 +127,7 @@ def keep_whole_records(warc: Path) -> str:
                 while length > 0 and (chunk := stream.read(min(length, 1 << 20))):
                     out.write(chunk)
                     length -= len(chunk)
+                out.write(ending)
     kept.replace(warc)
     return f"{len(spans)} whole records packed, " + "; ".join(problems)
 
