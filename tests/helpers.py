@@ -153,3 +153,26 @@ def original_url(served: str, truth: dict[str, str]) -> str | None:
         if tail == f"/{original.netloc}{original.path or '/'}" + (f"?{original.query}" if original.query else ""):
             return url
     return None
+
+
+def corpus_responses() -> list[tuple[int, int]]:
+    """(offset, length) of each response record of the corpus WARC (90, one gzip member each): where to damage it."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    spans = []
+    with open(CORPUS_WARC, "rb") as stream:
+        iterator = ArchiveIterator(stream)
+        for record in iterator:
+            iterator.read_to_end()
+            if record.rec_type == "response":
+                spans.append((iterator.get_record_offset(), iterator.get_record_length()))
+    return spans
+
+
+def damaged_corpus(path: Path, at: list[int]) -> Path:
+    """A copy of the corpus WARC at ``path`` with 20 bytes flipped at each offset of ``at``: corrupt gzip members."""
+    data = bytearray(CORPUS_WARC.read_bytes())
+    for start in at:
+        data[start: start + 20] = bytes(b ^ 0xFF for b in data[start: start + 20])
+    path.write_bytes(bytes(data))
+    return path

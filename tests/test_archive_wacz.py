@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import zipfile
 from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
 from pipelines.archive.reader import iter_exchanges
-from tests.helpers import Crawl, decoded_body, scrapy
+from tests.helpers import CORPUS_WARC, Crawl, corpus_responses, damaged_corpus, decoded_body, scrapy
 from tests.record import PAGES
 from tests.servers.archive_tools import Wayback, run_tool
 from tests.test_warc_replay import same_tree
@@ -99,15 +100,78 @@ def test_mistakes_are_one_line_and_exit_2(tmp_path):
     empty = wacz(str(tmp_path / "empty"), "-o", str(tmp_path / "x.wacz"), tmp=tmp_path)
     assert empty.returncode == 2 and empty.stderr.strip().splitlines()[-1].endswith("no WARC files there")
     assert not (tmp_path / "x.wacz").exists()
-    mixed = tmp_path / "mixed"  # a good WARC and one that is not a WARC at all
-    mixed.mkdir()
-    (mixed / "good.warc.gz").write_bytes((FOREIGN / "wget.warc.gz").read_bytes())
-    (mixed / "corrupt.warc.gz").write_bytes(b"garbage\n")
-    corrupt = wacz(str(mixed), "-o", str(tmp_path / "x.wacz"), tmp=tmp_path)
+    (tmp_path / "corrupt.warc.gz").write_bytes(b"garbage\n")  # the one file named is not a WARC at all
+    corrupt = wacz(str(tmp_path / "corrupt.warc.gz"), "-o", str(tmp_path / "x.wacz"), tmp=tmp_path)
     assert corrupt.returncode == 2, corrupt.stderr[-2000:]
-    assert corrupt.stderr.startswith(f"error: {mixed / 'corrupt.warc.gz'}: not a readable WARC file")
+    assert corrupt.stderr.startswith(f"error: {tmp_path / 'corrupt.warc.gz'}: not a readable WARC file")
     assert corrupt.stderr.count("\n") == 1
     assert not (tmp_path / "x.wacz").exists() and not list(tmp_path.glob("wacz-*"))  # no package, no leftovers
+
+
+def damaged_copies(folder: Path) -> dict[str, int]:
+    """Copies of the corpus WARC (90 articles), damaged as copies and disks damage files, in ``folder`` beside a
+    sound WARC of another tool's; the articles each still holds whole."""
+    data = CORPUS_WARC.read_bytes()
+    spans = corpus_responses()
+    big = next(number for number in range(20, 90) if spans[number][1] > 60000)  # more than warcio's 16 KB block
+    folder.mkdir()
+    (folder / "sound.warc.gz").write_bytes((FOREIGN / "wget.warc.gz").read_bytes())
+    (folder / "cut-in-headers.warc.gz").write_bytes(data[: spans[40][0] + 300])  # a copy cut short
+    (folder / "cut-in-payload.warc.gz").write_bytes(data[: spans[60][0] + spans[60][1] // 2])
+    # a gzip member broken at its start, one broken partway
+    damaged_corpus(folder / "corrupt.warc.gz", [spans[10][0] + 100, spans[big][0] + 40000])
+    plain = gzip.decompress(data)  # an uncompressed WARC cut short in the 70th response's payload
+    (folder / "cut-plain.warc").write_bytes(plain[: [m.start() for m in re.finditer(rb"WARC-Type: response\r\n",
+                                                                                    plain)][69] + 5000])
+    (folder / "empty.warc.gz").write_bytes(b"")
+    (folder / "no-warc.warc.gz").write_bytes(b"<html><p>a page saved under the wrong name</p></html>\n" * 20)
+    return {"cut-in-headers.warc.gz": 40, "cut-in-payload.warc.gz": 60, "corrupt.warc.gz": 88, "cut-plain.warc": 69}
+
+
+def test_damaged_warc_files_are_packed_as_replay_reads_them_named_and_the_package_validates(tmp_path):
+    # one damaged file among good ones packaged nothing (exit 2), and one cut short was packaged without a word
+    folder = tmp_path / "warcs"
+    kept = damaged_copies(folder)
+    target = tmp_path / "x.wacz"
+    done = wacz(str(folder), "-o", str(target), tmp=tmp_path)
+    assert done.returncode == 1, done.stderr[-3000:]
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 6 and all(line.startswith("error: ") for line in lines), lines
+    for name in kept:
+        (line,) = [line for line in lines if f"{folder / name}:" in line]
+        assert "damaged WARC file" in line and "unreadable" in line, line
+    assert next(line for line in lines if "corrupt.warc.gz" in line).count("unreadable, read on after them") == 2
+    for name in ("empty", "no-warc"):
+        (line,) = [line for line in lines if f"{folder / name}.warc.gz:" in line]
+        assert "not a readable WARC file" in line and line.endswith("left out"), line
+    assert "Error -3" not in done.stderr.replace("read on after them: Error -3", "")  # no warcio noise
+    assert done.stdout.startswith(f"wrote {target}: 5 WARC file(s)")
+
+    validation = run_tool("wacz", "validate", "-f", str(target))
+    assert validation.returncode == 0 and "Validation succeeded" in validation.stdout, validation.stdout[-2000:]
+    pages = package_pages(target)
+    assert len(pages) == sum(kept.values()) + 3  # every article read whole, and the sound file's 3 pages
+    with zipfile.ZipFile(target) as package:
+        assert sorted(n for n in package.namelist() if n.startswith("archive/")) == [
+            f"archive/{name}" for name in sorted([*kept, "sound.warc.gz"])]
+    replayed = scrapy("replay", str(target), store=tmp_path / "replayed")  # the package reads back whole
+    assert replayed.returncode == 0 and replayed.run_record()["errors"] == {}, replayed.stderr[-2000:]
+    with open(CORPUS_WARC, "rb") as stream:
+        last = list(iter_exchanges(stream))[-1]  # after both corrupt members
+    with Wayback(tmp_path / "pywb", [target]) as wayback:
+        status, _, body = wayback.raw(last.url, last.fetched.strftime("%Y%m%d%H%M%S"))
+    assert status == 200 and body in (decoded_body(last), last.body)
+
+
+def test_a_folder_of_damaged_files_only_packages_nothing_and_fails(tmp_path):
+    folder = tmp_path / "warcs"
+    folder.mkdir()
+    (folder / "empty.warc.gz").write_bytes(b"")
+    (folder / "no-warc.warc").write_bytes(b"not a WARC\n")
+    done = wacz(str(folder), "-o", str(tmp_path / "x.wacz"), tmp=tmp_path)
+    assert done.returncode == 1 and done.stderr.strip().splitlines()[-1] == (
+        "error: nothing packaged: every WARC file there is damaged"), done.stderr[-2000:]
+    assert not (tmp_path / "x.wacz").exists() and not list(tmp_path.glob("wacz-*"))
 
 
 def test_archive_cdxj_writes_an_index_beside_each_warc_file(site, tmp_path):

@@ -18,7 +18,9 @@ from pipelines.storage import StorageError
 from tests.helpers import (
     CORPUS_WARC,
     SAMPLE_SITES,
+    corpus_responses,
     corpus_truth,
+    damaged_corpus,
     read_documents,
     scrapy,
     scrapy_command,
@@ -382,15 +384,9 @@ def test_an_older_capture_of_a_page_is_counted_not_dropped_silently(tmp_path):
 
 def test_a_corrupt_gzip_member_costs_its_record_and_the_replay_reads_on(tmp_path):
     # the first read error ended the file: every record after the damaged one was lost, with one count
-    data = bytearray(CORPUS_WARC.read_bytes())
-    with open(CORPUS_WARC, "rb") as stream:
-        iterator = ArchiveIterator(stream)
-        offsets = [iterator.get_record_offset() for record in iterator if record.rec_type == "response"]
-    for number in (10, 50):  # 20 bytes of two responses' gzip members, flipped
-        at = offsets[number] + 100
-        data[at: at + 20] = bytes(b ^ 0xFF for b in data[at: at + 20])
-    (tmp_path / "damaged.warc.gz").write_bytes(bytes(data))
-    replayed = scrapy("replay", str(tmp_path / "damaged.warc.gz"), store=tmp_path / "store")
+    spans = corpus_responses()
+    damaged = damaged_corpus(tmp_path / "damaged.warc.gz", [spans[10][0] + 100, spans[50][0] + 100])
+    replayed = scrapy("replay", str(damaged), store=tmp_path / "store")
     record = replayed.run_record()
     assert replayed.returncode == 0 and record["articles_stored"] == 88, replayed.stderr[-2000:]
     assert record["errors"] == {"unreadable_warc": 2}
@@ -422,3 +418,26 @@ def test_an_empty_archive_file_is_named_and_the_replay_fails(tmp_path):
     replayed = scrapy("replay", str(tmp_path / "empty.warc.gz"), store=tmp_path / "store")
     assert replayed.returncode == 1 and replayed.run_record()["errors"] == {"unreadable_warc": 1}
     assert "empty.warc.gz: the file is empty" in replayed.stderr
+
+
+def test_a_gzip_member_broken_partway_is_our_one_line_not_warcios_noise(tmp_path):
+    # warcio wrote "Error -3 while decompressing data: incorrect data check" to stderr once per 16 KB block
+    # it read (hundreds of lines beside ours), and the record read as cut short
+    start, length = max(corpus_responses(), key=lambda span: span[1])  # a member well past warcio's first block
+    damaged = damaged_corpus(tmp_path / "damaged.warc.gz", [start + length // 2])
+    replayed = scrapy("replay", str(damaged), store=tmp_path / "store")
+    record = replayed.run_record()
+    assert replayed.returncode == 0 and record["articles_stored"] == 89, replayed.stderr[-2000:]
+    assert record["errors"] == {"unreadable_warc": 1}
+    ours = [line for line in replayed.stderr.splitlines() if "Error -3" in line]
+    assert len(ours) == 1 and "damaged.warc.gz: bytes " in ours[0], ours[:5]
+    assert "read on after them: Error -3 while decompressing data" in ours[0]
+
+
+def test_a_file_cut_short_in_a_records_headers_is_named_not_taken_for_its_end(tmp_path):
+    # warcio takes a record cut in its WARC headers for the end of the file: the replay said nothing
+    (tmp_path / "cut.warc.gz").write_bytes(CORPUS_WARC.read_bytes()[: corpus_responses()[40][0] + 300])
+    replayed = scrapy("replay", str(tmp_path / "cut.warc.gz"), store=tmp_path / "store")
+    record = replayed.run_record()
+    assert record["articles_stored"] == 40 and record["errors"] == {"unreadable_warc": 1}, replayed.stderr[-2000:]
+    assert "cut.warc.gz: bytes " in replayed.stderr and "the file ends inside a record" in replayed.stderr

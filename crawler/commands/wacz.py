@@ -7,7 +7,11 @@ manifests. Given a directory of WARCs without a store around it, the pages
 are the archived article responses instead. A stored article whose response
 is not in these WARCs is left out of the list and counted.
 
-Exit codes: 0 written, 2 a user's mistake (no WARC there, a file there that is no WARC, no -o FILE.wacz).
+A damaged WARC file (a corrupt gzip member, cut short) is packaged with the records that read whole, as
+replay reads it; a file with none (empty, no WARC) is left out. Each is named in one line on stderr.
+
+Exit codes: 0 written, 1 written without what damaged files lost (or nothing: every file damaged),
+2 a user's mistake (no WARC there, the one file named is no WARC, no -o FILE.wacz).
 """
 
 from __future__ import annotations
@@ -22,12 +26,13 @@ from urllib.parse import urlsplit
 
 from scrapy.exceptions import UsageError
 
-from crawler.cli import ProjectCommand
+from crawler.cli import EXIT_FAILED, ProjectCommand
 from crawler.errors import ConfigError
 from pipelines.archive.files import WACZ_SUFFIX, is_archive
 from pipelines.archive.reader import READ_ERRORS
 from pipelines.archive.wacz import (
     archive_pages,
+    keep_whole_records,
     manifest_pages,
     response_times,
     write_wacz,
@@ -64,14 +69,25 @@ class Command(ProjectCommand):
             raise FileNotFoundError(f"{args[0]}: no WARC files there")
         target = Path(opts.output)
         with tempfile.TemporaryDirectory(prefix="wacz-", dir=target.resolve().parent) as tmp:
-            warcs = [copy_out(storage, key, Path(tmp) / archive_name(key, warc_prefix)) for key in keys]
-            captured = set()
-            for key, warc in zip(keys, warcs, strict=True):  # each file read once here, so a bad one is named
+            warcs, damaged = [], []
+            for key in keys:  # each file checked here, so that a damaged one is named
+                warc = copy_out(storage, key, Path(tmp) / archive_name(key, warc_prefix))
                 try:
-                    captured |= response_times([warc])
+                    if problem := keep_whole_records(warc):
+                        damaged.append(f"{storage.describe(key)}: damaged WARC file, {printable(problem)}")
+                    warcs.append(warc)
                 except READ_ERRORS as exc:
-                    problem = printable(str(exc))
-                    raise ConfigError(f"{storage.describe(key)}: not a readable WARC file ({problem})") from exc
+                    unreadable = f"{storage.describe(key)}: not a readable WARC file ({printable(str(exc))})"
+                    if len(keys) == 1:  # the one file named is no WARC: the user's mistake
+                        raise ConfigError(unreadable) from exc
+                    damaged.append(f"{unreadable}: left out")
+            for line in damaged:
+                sys.stderr.write(f"error: {line}\n")
+            if not warcs:
+                sys.stderr.write("error: nothing packaged: every WARC file there is damaged\n")
+                self.exitcode = EXIT_FAILED
+                return
+            captured = response_times(warcs)
             if root is None:
                 pages, missing = archive_pages(warcs), 0
             else:
@@ -88,6 +104,8 @@ class Command(ProjectCommand):
         if missing:
             sys.stderr.write(f"warning: {missing} stored article(s) have no archived response in these WARC files "
                              "(archived elsewhere, or crawled with ARCHIVE_ENABLED off): not listed as pages\n")
+        if damaged:  # what could be read is packaged; the package is not the whole archive
+            self.exitcode = EXIT_FAILED
 
 
 def locate(location: str, settings: Any) -> tuple[Storage, str, str | None]:

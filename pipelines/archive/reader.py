@@ -35,9 +35,10 @@ from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
-from warcio.bufferedreaders import ChunkedDataReader
+from warcio.bufferedreaders import ChunkedDataReader, DecompressingBufferedReader
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecordLoader
+from warcio.utils import BUFF_SIZE
 
 from pipelines.report.runlog import printable
 
@@ -62,7 +63,8 @@ CAPTURE_TYPES = ("response", "revisit")  # the records that are captures of a UR
 
 
 class _RecordLoader(ArcWarcRecordLoader):
-    """warcio's record loader, reading a record without a target URI as one without HTTP headers.
+    """warcio's record loader, reading a record without a target URI as one without HTTP headers, and
+    refusing a record that is not a WARC record.
 
     warcio 1.8 calls ``uri.startswith`` on the missing header (AttributeError); the fix was offered
     upstream (webrecorder/warcio pull request 203) and closed unmerged.
@@ -71,14 +73,38 @@ class _RecordLoader(ArcWarcRecordLoader):
     def load_http_headers(self, rec_type, uri, stream, length):
         return super().load_http_headers(rec_type, uri or "", stream, length)
 
+    def parse_record_stream(self, stream, *args: Any, **kwargs: Any):
+        record = super().parse_record_stream(stream, *args, **kwargs)
+        if record.format != "warc":  # warcio takes any line of words for an ARC header: a file of text or HTML
+            raise ArchiveLoadFailed(f"not a WARC record: {record.rec_headers.get_header('uri') or ''}…")
+        return record
+
+
+class _Decompressor(DecompressingBufferedReader):
+    """warcio's gzip reader, raising the zlib error of a member that breaks off partway (corrupt bytes in it).
+
+    warcio 1.8 writes it to stderr, once per block read (hundreds of "Error -3 while decompressing data"
+    lines beside our one; it has no option to keep quiet), and hands out nothing more: the record reads as
+    cut short. Raised, it is a read error like any other, which :func:`iter_exchanges` names in one line
+    and reads on after. A stream whose first block is no gzip is still read as uncompressed, as warcio does.
+    """
+
+    def _decompress(self, data: bytes) -> bytes:
+        if self.decompressor and data and self.num_block_read:
+            return self.decompressor.decompress(data)
+        return super()._decompress(data)
+
 
 class WarcRecords(ArchiveIterator):
     """warcio's ArchiveIterator that reads on past a record without ``WARC-Target-URI`` (see
-    :func:`missing_uri`)."""
+    :func:`missing_uri`), refuses a file that is not a WARC, and raises on a corrupt gzip member
+    (:class:`_Decompressor`)."""
 
-    def __init__(self, stream: BinaryIO, *, verify_http: bool = False, arc2warc: bool = False, **options: Any):
-        super().__init__(stream, verify_http=verify_http, arc2warc=arc2warc, **options)
+    def __init__(self, stream: BinaryIO, *, verify_http: bool = False, arc2warc: bool = False,
+                 block_size: int = BUFF_SIZE, **options: Any):
+        super().__init__(stream, verify_http=verify_http, arc2warc=arc2warc, block_size=block_size, **options)
         self.loader = _RecordLoader(verify_http=verify_http, arc2warc=arc2warc)
+        self.reader = _Decompressor(self.fh, block_size=block_size)  # before the first record: none read yet
 
 
 def missing_uri(record, kinds: tuple[str, ...] = CAPTURE_TYPES) -> str:
@@ -154,21 +180,85 @@ def iter_exchanges(stream: BinaryIO, skipped: Callable[[str], None] = _log_skipp
                     pending.meta = read_metadata(record) or pending.meta
                 iterator.read_to_end()  # so that its offset is where the next record starts
         except READ_ERRORS as exc:
-            # a corrupt gzip member in the middle of the file: read on from the next member that holds a
-            # record (else, at the end of the file or in a stream that cannot seek, the error stands).
-            # warcio's offset: the end of the last record read whole, where the damaged one starts
-            start = max(iterator.offset, resumed) + 1
-            found = _next_member(stream, start)
+            found = _read_on(stream, max(iterator.offset, resumed), exc, skipped)
             if found is None:
                 raise
-            problem = printable(str(exc) or type(exc).__name__, 120)
-            skipped(f"bytes {start - 1}-{found} unreadable, read on after them: {problem}")
-            stream.seek(found)
             resumed = found
             continue
         if pending is not None:
             yield pending
+        _check_tail(stream, iterator.offset, skipped)
         return
+
+
+def whole_records(stream: BinaryIO, skipped: Callable[[str], None] = _log_skipped) -> Iterator[tuple[int, int]]:
+    """(offset, length) of each record of a WARC stream that reads whole, reading on past damage as
+    :func:`iter_exchanges` does (``skipped`` is told of each damaged part): what a copy of a damaged file
+    keeps. A record cut short by the end of the file is not whole. A file with no WARC record raises."""
+    end, found = 0, 0  # where the last whole record ends; how many there were
+    while True:
+        iterator = WarcRecords(stream, check_digests=False, no_record_parse=True)
+        try:
+            for record in iterator:
+                iterator.read_to_end()
+                # warcio hands out what is there without a word: a record cut in its payload, or in its
+                # headers (no Content-Length, which every WARC record has: warcio reads it to the end)
+                if getattr(record.raw_stream, "limit", 0) > 0 or not record.rec_headers.get_header("Content-Length"):
+                    raise RecordCutShort(f"a {record.rec_type} record is cut short")
+                found += 1
+                end = iterator.get_record_offset() + iterator.get_record_length()
+                yield iterator.get_record_offset(), iterator.get_record_length()
+        except READ_ERRORS as exc:
+            at = _read_on(stream, end, exc, skipped)
+            if at is None:
+                if not found:
+                    raise
+                size = stream.seek(0, 2)
+                skipped(f"bytes {end}-{size} unreadable: {read_error(exc)}")
+                return
+            end = at
+            continue
+        if not found:
+            raise EOFError("the file is empty" if not stream.tell() else "no WARC record in it")
+        _check_tail(stream, end, skipped)
+        return
+
+
+def _read_on(stream: BinaryIO, start: int, exc: BaseException, skipped: Callable[[str], None]) -> int | None:
+    """Where to read on after a read error at ``start`` (warcio's offset: the end of the last record read
+    whole, where the damaged one starts), the stream put there; None when there is nowhere (the end of the
+    file, a stream that cannot seek, an uncompressed file): the error stands.
+
+    A corrupt gzip member in the middle of the file costs its record: the reading goes on at the next
+    member that holds one.
+    """
+    found = _next_member(stream, start + 1)
+    if found is None:
+        return None
+    skipped(f"bytes {start}-{found} unreadable, read on after them: {read_error(exc)}")
+    stream.seek(found)
+    return found
+
+
+def read_error(exc: BaseException) -> str:
+    """A read error in one short line. warcio reads a gzip member that fails at its first block as
+    uncompressed, and quotes its raw bytes as the "first line" of a record: it is a corrupt member."""
+    text = str(exc) or type(exc).__name__
+    if "record, first line: " in text and GZIP_MAGIC.decode("latin-1")[:2] in text:
+        return "a corrupt gzip member (it does not decompress)"
+    return printable(text, 120)
+
+
+def _check_tail(stream: BinaryIO, end: int, skipped: Callable[[str], None]) -> None:
+    """Tell ``skipped`` of bytes after the last record (from ``end``) that hold none: a file cut short in a
+    record's headers, which warcio takes for the end of the file without a word."""
+    if not getattr(stream, "seekable", lambda: False)():
+        return
+    size = stream.seek(0, 2)
+    if size > end:
+        stream.seek(end)
+        if stream.read(64).strip():  # blank lines after the last record of an uncompressed file are no loss
+            skipped(f"bytes {end}-{size} unreadable: the file ends inside a record")
 
 
 def _next_member(stream: BinaryIO, start: int, chunk: int = 1 << 20) -> int | None:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from pipelines.archive.files import index_name
-from pipelines.archive.reader import WarcRecords, is_article, iter_exchanges, missing_uri
+from pipelines.archive.reader import WarcRecords, is_article, iter_exchanges, missing_uri, whole_records
 from pipelines.document.render import iso_utc
 from pipelines.storage import Storage
 
@@ -101,6 +101,35 @@ def write_cdxj_beside(storage: Storage, key: str) -> str:
     index_key = index_name(key)
     storage.put(index_key, lines.encode("utf-8"), "text/plain; charset=utf-8")
     return index_key
+
+
+def keep_whole_records(warc: Path) -> str:
+    """What is wrong with a local WARC file (in one line), having rewritten it with only the records that
+    read whole, each byte for byte, when it is damaged; "" for a sound file, left as it is.
+
+    A package holds what replay reads of a damaged file (a corrupt gzip member costs its record, a file
+    cut short its last one), and no damaged bytes: pywb and `wacz validate` index every WARC in a package
+    and stop at the first broken record. The damaged original stays where it was. Raises a read error
+    (:data:`pipelines.archive.reader.READ_ERRORS`) when not one record reads: an empty file, no WARC.
+    """
+    problems: list[str] = []
+    with open(warc, "rb") as stream:
+        spans = list(whole_records(stream, problems.append))
+        if not problems:
+            return ""
+        stream.seek(0)
+        # a gzip member holds its record's closing CRLF CRLF; warcio leaves it out of an uncompressed record
+        ending = b"" if stream.read(2) == b"\x1f\x8b" else b"\r\n\r\n"
+        kept = warc.with_name(f".{warc.name}.kept")
+        with open(kept, "wb") as out:
+            for start, length in spans:
+                stream.seek(start)
+                while length > 0 and (chunk := stream.read(min(length, 1 << 20))):
+                    out.write(chunk)
+                    length -= len(chunk)
+                out.write(ending)
+    kept.replace(warc)
+    return f"{len(spans)} whole records packed, " + "; ".join(problems)
 
 
 def timestamp14(iso: str) -> str:
