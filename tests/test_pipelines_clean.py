@@ -367,6 +367,20 @@ def test_a_paragraph_that_only_begins_another_is_no_pull_quote():
     assert clean([TEXT[0], short, longer, TEXT[1]])[0] == [TEXT[0], short, longer, TEXT[1]]
 
 
+def test_a_pull_quote_deep_in_a_page_of_ten_thousand_paragraphs_is_removed_and_nothing_else():
+    # a live blog or a transcript, each short entry sought in all the others: a quote lifted from entry 8,999 at
+    # paragraph 9,000 goes, as does an entry that is the end of another; entries that share words with all the
+    # others, or begin another as text but not as words, stay
+    entries = [f"Update {i}: speaker {i % 7} told the hearing that item {i} of the agenda was approved after a vote."
+               for i in range(10_000)]
+    entries[5000] = "Update 50: speaker 1 told the hearing that item 5"  # begins entry 50 as text, not as words
+    entries[6000] = "speaker 3 told the hearing that item 9999 of the agenda was approved after a vote."  # 9,999's end
+    quote = "told the hearing that item 8999 of the agenda was approved"
+    paragraphs = [*entries[:9000], f"“{quote.capitalize()}”", *entries[9000:]]
+    kept, counts = clean(paragraphs)
+    assert kept == entries[:6000] + entries[6001:] and counts["repeat"] == 2
+
+
 def test_question_put_to_every_guest_is_structure_and_stays():
     question = "What do you cook when friends come over for dinner on a weekday evening?"
     paragraphs = [question, "Pasta, always.", question, "A big salad with bread.", question, "Soup and cheese."]

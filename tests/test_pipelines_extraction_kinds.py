@@ -276,6 +276,25 @@ def test_article_text_in_a_hidden_container_is_kept(wrapper):
 @pytest.mark.parametrize(
     "wrapper",
     [
+        # a chrome word inside another word of the name ("rank", "search", "comment", "share", "author", "nav")
+        # made the hidden article a menu, and it went
+        '<div hidden class="article-rest category-frankreich"></div>',
+        '<div style="display:none" class="research-report"></div>',
+        '<div hidden class="commentary-body"></div>',
+        '<div hidden id="sharepoint-content"></div>',
+        '<div hidden class="authority-report"></div>',
+        '<div hidden class="text-unavailable-offline"></div>',
+    ],
+)
+def test_hidden_article_text_named_with_a_word_that_holds_a_chrome_word_is_kept(wrapper):
+    key = "de_NDR_2025_06_18"
+    result = extract(hide_paragraphs(CASES[key].html, wrapper, 2), CASES[key].url)
+    assert recall(key, result.paragraphs) > 0.9
+
+
+@pytest.mark.parametrize(
+    "wrapper",
+    [
         # the rest of the article behind a "read more" button, hidden by attributes, which trafilatura dropped
         # (a block hidden by its class alone is left to trafilatura: prune.HIDDEN_CANDIDATES says why)
         '<div aria-hidden="true" class="article-more"></div>',
@@ -316,9 +335,12 @@ def test_a_hidden_copy_of_the_shown_text_is_not_kept_twice():
     assert len(texts) == len(set(texts))
 
 
-def test_a_hidden_menu_or_consent_layer_still_goes():
+@pytest.mark.parametrize(
+    "name", ["cookie-consent", "meganav-panel", "c-social-sharebar", "mostPopular", "navBar", "recentComments"]
+)
+def test_a_hidden_menu_or_consent_layer_still_goes(name):
     key = "us_APNews_2023_04_28"
-    layer = ('<div hidden class="cookie-consent"><p>' + "We and our partners use cookies to store and access "
+    layer = (f'<div hidden class="{name}"><p>' + "We and our partners use cookies to store and access "
              "personal data such as browsing data for purposes such as serving and personalizing content. " * 4
              + "</p></div>")
     html = CASES[key].html.decode().replace("</body>", layer + "</body>")

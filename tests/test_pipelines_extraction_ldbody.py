@@ -16,6 +16,7 @@ import lxml.html
 import pytest
 
 from crawler.extensions.runrecord import run_record
+from pipelines.document.render import to_document
 from pipelines.extraction.ldbody import split_paragraphs
 from pipelines.extraction.page import ExtractError
 from pipelines.item import Page, SiteProfile
@@ -325,6 +326,31 @@ def test_an_article_body_that_is_itself_an_excerpt_leaves_the_document_truncated
     result = extract(page("es", ES.title, main, lds), ES.url)
     # 140 words of 1,400 from an excerpt in the JSON-LD were passed off as the whole article (truncated: false)
     assert result.truncated
+
+
+def front_matter(article) -> str:
+    return to_document(article).text.split("\n---\n", 1)[0]
+
+
+def test_a_whole_article_body_followed_by_an_insert_ending_in_an_ellipsis_is_not_truncated():
+    key = "es_ElPais_2024_10_15"
+    first = html.escape(CASES[key].paragraphs[0])
+    insert = "LEE TAMBIÉN: Los países de la UE endurecen su política migratoria…"
+    page = shell_page(key, "\n\n".join([*CASES[key].paragraphs, insert]))
+    page = page.replace(f"<p>{first}</p>", f"<p>{first[:90]}…</p>")
+    result = extract(page, CASES[key].url)  # the page shows the start of the article, cut with "…"
+    # the insert goes in cleaning; its "…" marked the whole stored text truncated
+    assert result.paragraphs == CASES[key].paragraphs
+    assert "truncated" not in front_matter(result)
+
+
+def test_an_article_body_cut_before_a_copyright_line_is_truncated():
+    key = "es_ElPais_2024_10_15"
+    excerpt = "\n\n".join(CASES[key].paragraphs[:4]) + " […]\n\n© EDICIONES EL PAÍS S.L. Todos los derechos reservados."
+    result = extract(shell_page(key, excerpt), CASES[key].url)
+    # the copyright line goes in cleaning; the stored text ends at the cut, which the flag missed
+    assert result.paragraphs[-1].endswith("[…]")
+    assert "truncated: true" in front_matter(result)
 
 
 def shell_with_body(body: str) -> str:

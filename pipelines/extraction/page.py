@@ -104,8 +104,7 @@ def extract_page(page: Page, options: ExtractOptions = ExtractOptions()) -> Arti
         page_type=verdict.kind,
         page_url=page.url,
         access="paywalled" if access.paywalled else "",
-        # an articleBody that ends in "…" is itself an excerpt: the archive holds more than the teaser, not all
-        truncated=is_truncated(access, words) or (body_from == "ld" and excerpt(blocks)),
+        truncated=is_truncated(access, words),  # and an excerpt: extract_and_clean judges the text it stores
         body_from=body_from,
     )
 
@@ -187,6 +186,11 @@ def extract_and_clean(page: Page, options: ExtractOptions = ExtractOptions(), cl
     article = extract_page(page, options)
     if cleaning:
         article, _ = clean_article(article)
+    # an articleBody that ends in "…" is itself an excerpt: the archive holds more than the teaser, not all.
+    # Judged on the text stored: an insert ending in "…" after the whole article ("LEE TAMBIÉN: …") goes in
+    # cleaning and made a whole text truncated; a copyright line after the "[…]" went too and hid the cut
+    if article.body_from == "ld" and excerpt(article.blocks):
+        article.truncated = True
     return article
 
 
