@@ -381,6 +381,18 @@ def test_a_pull_quote_deep_in_a_page_of_ten_thousand_paragraphs_is_removed_and_n
     assert kept == entries[:6000] + entries[6001:] and counts["repeat"] == 2
 
 
+@pytest.mark.timeout(60)  # the index once compared each entry with every other that opened alike: 74 s here
+def test_a_pull_quote_in_a_transcript_whose_entries_all_open_alike_is_removed_and_nothing_else():
+    # a hearing's transcript or a live blog whose 20,000 entries open with the same eight words: a quote lifted
+    # from one goes, the entries (some the end of a longer one as words, none as a whole) stay
+    opening = "From the hearing room of the city council:"
+    entries = [f"{opening} item {i} of the agenda was approved{' after a vote' * (i % 5)}." for i in range(20_000)]
+    quote = f"{opening} item 8999 of the agenda was approved"
+    paragraphs = [*entries[:9000], f"“{quote}”", *entries[9000:]]
+    kept, counts = clean(paragraphs)
+    assert kept == entries and counts["repeat"] == 1
+
+
 def test_question_put_to_every_guest_is_structure_and_stays():
     question = "What do you cook when friends come over for dinner on a weekday evening?"
     paragraphs = [question, "Pasta, always.", question, "A big salad with bread.", question, "Soup and cheese."]

@@ -411,7 +411,8 @@ def _inside_longer(keys: list[str], min_words: int, max_words: int) -> set[str]:
     Searching the whole text for each key is quick while they are few (0.06 ms a dev page), and took 4 s
     on a page of 10,000 paragraphs (a live blog, a transcript), where a worker may time out and lose the
     article. Past ``SEARCHED_KEYS`` keys, each is indexed by its first ``min_words`` tokens and looked up
-    at each token of the longer keys: time linear in the page's tokens (0.2 s on that page).
+    at each token of the longer keys, one set lookup per key size: time linear in the page's tokens (0.2 s on that
+    page), however many keys share their first words.
     """
     occurrences = Counter(keys)
     candidates = [key for key in occurrences if min_words <= (key.count(" ") + 1 if key else 0) <= max_words]
@@ -420,16 +421,19 @@ def _inside_longer(keys: list[str], min_words: int, max_words: int) -> set[str]:
         joined = " " + " \n ".join(keys) + " "
         return {key for key in candidates if joined.count(f" {key} ") > occurrences[key]}
     span = max(min_words, 1)
-    by_start: dict[str, list[tuple[str, int]]] = {}
+    # the sizes of the keys that start with each first ``span`` tokens: at a token, each size is one set lookup,
+    # never one comparison per key (thousands of entries of a live blog may open with the same words)
+    sizes: dict[str, set[int]] = {}
     for key in candidates:
-        by_start.setdefault(" ".join(key.split(" ", span)[:span]), []).append((key, key.count(" ") + 1))
-    firsts = {start.split(" ", 1)[0] for start in by_start}
+        sizes.setdefault(" ".join(key.split(" ", span)[:span]), set()).add(key.count(" ") + 1)
+    wanted = set(candidates)
+    firsts = {start.split(" ", 1)[0] for start in sizes}
     found: set[str] = set()
     for text in occurrences:
         tokens = text.split(" ")
         for at in compress(range(len(tokens) - span + 1), map(firsts.__contains__, tokens)):  # a loop in C
-            for key, size in by_start.get(" ".join(tokens[at : at + span]), ()):
-                if size < len(tokens) and key not in found and " ".join(tokens[at : at + size]) == key:
+            for size in sizes.get(" ".join(tokens[at : at + span]), ()):
+                if size < len(tokens) and (key := " ".join(tokens[at : at + size])) in wanted:
                     found.add(key)
     return found
 
