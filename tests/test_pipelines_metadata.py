@@ -347,6 +347,9 @@ def test_a_day_alone_gets_its_time_from_the_storys_own_time_element(body, date):
     "2024-03-10 14:30 UTC+1", "2024-03-10 14:30 GMT+01:00", "10.03.2024 14:30 (UTC+1)", "March 10, 2024 2:30 PM GMT+1",
     "Sun, 10 Mar 2024 14:30:00 +01:00", "2024-03-10 19:00 UTC+05:30", "2024-03-10 10:30 GMT-3",
     "March 10, 2024 8:30 AM -0500",
+    # glued to the time, or after a zone's name we do not know or that names several
+    "2024-03-10 14:30GMT+1", "2024-03-10T14:30UTC+01:00", "March 10, 2024 19:00 IST (GMT+5:30)",
+    "2024-03-10 20:30 WIB (UTC+7)", "2024-03-10 20:30 WIB +07:00",
 ])
 def test_an_offset_written_after_utc_or_gmt_or_with_a_colon_is_read(printed):
     # "UTC+1" is an hour ahead of UTC as pages mean it (dateutil reads it as POSIX's, an hour behind), and

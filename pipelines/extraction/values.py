@@ -66,8 +66,9 @@ _RFC2822 = re.compile(  # "Sun, 10 Mar 2024 14:30:00 +0000", and no more ("… 2
     r"(?:\s+\d{1,2}:\d\d(?::\d\d)?(?:\s+(?:[+-]\d{4}|(?!AM\b|PM\b)[A-Za-z]{1,5}))?)?"
 )
 # "14:30 UTC+1", "GMT+01:00", "(UTC+05:30)", "GMT-3": pages mean UTC plus that offset, but dateutil reads them as
-# POSIX zones ("UTC+1" is an hour *behind* UTC). Not after a "/": "Etc/GMT+1" is a POSIX zone's name.
-_GMT_OFFSET = re.compile(r"(?<![\w/])\(?(?:UTC|GMT)\s?([+-])(\d{1,2})(?::?(\d\d))?(?![\d:])\)?")
+# POSIX zones ("UTC+1" is an hour *behind* UTC). Not after a "/": "Etc/GMT+1" is a POSIX zone's name; nor after a
+# letter, but after a digit ("14:30GMT+1": dateutil reads it as POSIX's there too).
+_GMT_OFFSET = re.compile(r"(?<![^\W\d_]|/)\(?(?:UTC|GMT)\s?([+-])(\d{1,2})(?::?(\d\d))?(?![\d:])\)?")
 _DOTTED = re.compile(r"\d{1,2}\.\d{1,2}\.\d{2,4}\b")
 _EPOCH = re.compile(r"(\d{10})(\d{3})?(?:\.\d+)?")
 # zone abbreviations printed after a time ("14:30 EST"), which dateutil reads as UTC: the page's own zone's
@@ -88,14 +89,17 @@ def _iso_offset(match: re.Match[str]) -> str:
 def _abbreviation(zone: str, name: str | None, offset: int | None) -> tzinfo | int | None:
     """dateutil's ``tzinfos``: the offset a zone abbreviation names on a page read in ``zone``.
 
-    dateutil calls it for every offset it finds, written as a number too ("+01:00", no name): that one stands.
+    dateutil calls it for every offset it finds, written as a number too ("+01:00", no name): that one stands,
+    also after a name that we do not know or that names several ("14:30 IST (GMT+5:30)", "14:30 WIB +07:00"):
+    without it the time was read in the site's zone.
     """
-    if name is None:  # bounded as zones are: dateutil takes "UTC+25" for an offset of 25 hours
-        return offset if offset is not None and abs(offset) <= 14 * 3600 else None
+    written = offset if offset is not None and abs(offset) <= 14 * 3600 else None  # dateutil takes "UTC+25" too
+    if name is None:
+        return written
     own = to_zone(zone) if zone else None
     if own is not None and name in {datetime(2024, month, 15, tzinfo=own).tzname() for month in (1, 7)}:
         return own
-    return _ZONES.get(name)
+    return _ZONES.get(name, written)
 
 
 def _epoch(value: str) -> datetime | None:
