@@ -381,6 +381,12 @@ def test_an_offset_written_after_utc_or_gmt_or_with_a_colon_is_read(printed):
     ("ru", "Автор Андрей Колесников, специальный корреспондент", "Андрей Колесников"),
     # a name with a role word in it is a name
     ("en", "By Jane Doe and Tom Writer", "Jane Doe, Tom Writer"),
+    # the place ends where a second writer is named; a place may hold a conjunction
+    ("en", "By Jane Doe, correspondent in Paris and John Smith", "Jane Doe, John Smith"),
+    ("es", "Por Juan Pérez, corresponsal en Madrid y Ana López", "Juan Pérez, Ana López"),
+    ("it", "Di Mario Rossi, inviato a Kiev e Luca Bianchi", "Mario Rossi, Luca Bianchi"),
+    ("no", "Av Kari Nordmann, korrespondent i Berlin og Ola Nordmann", "Kari Nordmann, Ola Nordmann"),
+    ("en", "By Jane Doe, correspondent in Bosnia and Herzegovina", "Jane Doe"),
 ])
 def test_a_writers_role_and_place_are_no_author_in_any_language(lang, byline, authors):
     html = (f"<html lang='{lang}'><head><meta charset='utf-8'><title>Council backs new housing plan</title>"

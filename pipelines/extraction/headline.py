@@ -126,7 +126,8 @@ _BY = re.compile(
     r"|por|di|door|av|af|fra|przez|od|yazan|от|автор)\s*[:：]?\s+",
     re.IGNORECASE,
 )
-_AND = re.compile(r"\s*,?\s+(?:and|und|og|et|y|e|i|en|ve|и|och|a|&)\s+|\s*[,;/]\s*|\s*、\s*", re.IGNORECASE)
+_CONJUNCTION = r"(?:and|und|og|et|y|e|i|en|ve|и|och|a|&)"
+_AND = re.compile(rf"\s*,?\s+{_CONJUNCTION}\s+|\s*[,;/]\s*|\s*、\s*", re.IGNORECASE)
 _INITIALS = re.compile(r"\s*\((?:[\w.]{1,6})\)\s*$")
 _CREDIT = re.compile(r"\((?:image|photo|foto|bild)s?:|getty images|istock|shutterstock|reuters/", re.IGNORECASE)
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)+$")
@@ -206,7 +207,10 @@ _AT = (r"(?:in|at|for|to|from|on|für|aus|bei|im|à|en|au|aux|de|des|du|pour|che
        r"|di|per|dal|i|på|for|fra|från|til|för|ved|в|во|из|по|на|w)")
 # a part that is only a role ("Staff Writers"), and where it is: "…, Korrespondentin in Paris", "corresponsal en
 # Madrid", "inviato a Roma", "Kyiv-Korrespondent", "Special to The Post"
-_ROLE_AT = rf"(?:[^\W\d_][\w.’']*-)?{_ROLE_WORDS}(?:\s+{_AT}\b[^,;|•]*)?|special to\b[^,;|•]*"
+# the place runs to the field's end, not over a conjunction before a name of two words or more: "…, correspondent in
+# Paris and John Smith" names John Smith ("…, correspondent in Bosnia and Herzegovina" names no one)
+_PLACE = rf"(?:(?!\s+{_CONJUNCTION}\s+[^\s,;|•]+\s+[^\W\d_])[^,;|•])*"
+_ROLE_AT = rf"(?:[^\W\d_][\w.’']*-)?{_ROLE_WORDS}(?:\s+{_AT}\b{_PLACE})?|special to\b{_PLACE}"
 _ROLE = re.compile(_ROLE_AT, re.IGNORECASE)
 _AGENCY = re.compile(rf"(?:{_WITH})?{_AGENCIES}", re.IGNORECASE)
 # after a name and a comma, a place or desk may come before a correspondent's or editor's role ("…, Washington
@@ -215,7 +219,8 @@ _AGENCY = re.compile(rf"(?:{_WITH})?{_AGENCIES}", re.IGNORECASE)
 _DESK = r"(?:(?:[^\W\d_][\w.’'-]*\s+){1,3}(?:correspondents?|editors?|\w*korrespondent\w*|corresponsal|correspondante?"
 _DESK += r"|corrispondente|correspondente|корреспондент|muhabiri))"
 _ROLE_AFTER_COMMA = re.compile(
-    rf"\s*[,;]\s*(?:{_ROLE_AT}|{_DESK}|(?:{_WITH})?{_AGENCIES})\s*(?=[,;]|$)|\s+{_WITH}{_AGENCIES}\s*$", re.IGNORECASE
+    rf"\s*[,;]\s*(?:{_ROLE_AT}|{_DESK}|(?:{_WITH})?{_AGENCIES})\s*(?=[,;]|$|\s+{_CONJUNCTION}\s)|\s+{_WITH}{_AGENCIES}\s*$",
+    re.IGNORECASE,
 )
 # a role before the name ("Staff Writer Jane Doe", "Editor: John Smith"): one writer's, so singular
 _ROLE_BEFORE = re.compile(rf"(?:{_ROLE_WORDS}(?<!s))\s*:?\s+(?=[^\W\d_])", re.IGNORECASE)
