@@ -160,6 +160,16 @@ def test_a_base_does_not_make_the_home_page_the_articles_canonical_url(canonical
     assert article.url == PAGE_URL
 
 
+@pytest.mark.parametrize("base", ["<base href='/en/'>", "<base href='https://news.example.com/en/'>"])
+@pytest.mark.parametrize("canonical", ["<link rel='canonical' href='#'>", "<link rel='canonical' href='?'>",
+                                       "<link rel='canonical' href='./'>", "<meta property='og:url' content='.'>"])
+def test_a_base_does_not_make_its_section_the_articles_canonical_url(base, canonical):
+    # a template's "this page" read against a base of the site's section names the section: every article of it
+    # would be stored under one key, each overwriting the one before
+    article = extract_page(page(article_html(base + canonical)))
+    assert article.url == PAGE_URL
+
+
 def test_the_json_ld_article_named_by_a_relative_url_is_read_against_the_base():
     other = {"@type": "NewsArticle", "headline": "Another story", "url": "https://news.example.com/other.html"}
     own = {"@type": "NewsArticle", "headline": "Council passes the budget", "url": "2026/budget.html"}

@@ -476,11 +476,15 @@ def canonical_url(
     A relative one is read against ``base``, the page's :func:`document_base`
     (its URL by default), as browsers and search engines read it; both checks
     compare the result with the fetched URL, never with the base (a base on a
-    CDN makes a relative canonical URL one of the CDN's: refused).
+    CDN makes a relative canonical URL one of the CDN's: refused). One that is
+    the base itself ("#", "?", "./" read against a base of the site's section,
+    /en/) names the section, as the home page's does: all the section's
+    articles would get one store key.
     """
+    base_key = page_key(base) if base and page_key(base) != page_key(url) else ""
     for candidate in _url_candidates(tree, tags, article):
         absolute = _absolute(base or url, candidate.strip()) if candidate else ""
-        if absolute and same_site(absolute, url) and not _home_page(absolute, url):
+        if absolute and same_site(absolute, url) and not _home_page(absolute, url) and page_key(absolute) != base_key:
             return normalize_url(absolute)
     return normalize_url(url)
 
