@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from pipelines.extraction.metadata import declared_url
 from pipelines.extraction.options import ExtractOptions
-from pipelines.extraction.page import ExtractError, extract_and_clean, extract_page
+from pipelines.extraction.page import ExtractError, extract_and_clean, extract_page, parse_html
 from pipelines.extraction.quality import evaluate_corpus
 from pipelines.item import Page, SiteProfile
 from tests.helpers import FIXTURES
@@ -177,6 +178,20 @@ def test_the_json_ld_article_named_by_a_relative_url_is_read_against_the_base():
             f"<script type='application/ld+json'>{json.dumps([other, own])}</script>")
     article = extract_page(page(article_html(head)))
     assert (article.url, article.title) == ("https://news.example.com/en/2026/budget.html", "Council passes the budget")
+
+
+@pytest.mark.parametrize(("head", "url"), [
+    ("<base href='https://news.example.com/en/'><link rel='canonical' href='2026/budget.html'>",
+     "https://news.example.com/en/2026/budget.html"),
+    # an absolute address before one read against a CDN's base; the base itself names the section, not the page
+    ("<base href='https://cdn.example.net/assets/'><link rel='canonical' href='/2026/budget.html'>"
+     "<meta property='og:url' content='https://news.example.com/2026/budget.html'>", "https://news.example.com/2026/budget.html"),
+    ("<base href='https://news.example.com/en/'><link rel='canonical' href='#'>", ""),
+    ("<base href='https://news.example.com/en/'><link rel='canonical' href='./'>"
+     "<meta property='og:url' content='https://news.example.com/en/2026/budget.html'>", "https://news.example.com/en/2026/budget.html"),
+])
+def test_a_saved_pages_own_address_is_the_articles(head, url):
+    assert declared_url(parse_html(article_html(head))) == url
 
 
 @pytest.mark.parametrize(

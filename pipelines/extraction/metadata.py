@@ -499,11 +499,17 @@ def _home_page(candidate: str, url: str) -> bool:
 
 def declared_url(tree: HtmlElement) -> str:
     """The absolute URL a page gives itself (canonical link, og:url, JSON-LD), or "": where a saved page was
-    published. A relative one counts when the page's ``<base href>`` is absolute."""
+    published. A relative one counts when the page's ``<base href>`` is absolute, after the absolute ones (a base
+    on a CDN puts a relative one there), and not when it is the base itself (a template's "#" or "./" against a
+    base of a section names the section: every page saved from it would be stored as one)."""
     article = next((obj for obj in json_ld_objects(tree) if ARTICLE_TYPES & set(_types(obj))), {})
+    candidates = [(candidate or "").strip() for candidate in _url_candidates(tree, meta_tags(tree), article)]
+    for candidate in candidates:
+        if candidate.startswith(("http://", "https://")) and _absolute(candidate, candidate):
+            return normalize_url(candidate)
     base = document_base(tree, "")
-    for candidate in _url_candidates(tree, meta_tags(tree), article):
-        if absolute := _absolute(base, (candidate or "").strip()):
+    for candidate in candidates:
+        if (absolute := _absolute(base, candidate)) and page_key(absolute) != page_key(base):
             return normalize_url(absolute)
     return ""
 
