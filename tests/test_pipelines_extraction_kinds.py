@@ -284,6 +284,9 @@ def test_article_text_in_a_hidden_container_is_kept(wrapper):
         '<div hidden id="sharepoint-content"></div>',
         '<div hidden class="authority-report"></div>',
         '<div hidden class="text-unavailable-offline"></div>',
+        # the terms a CMS files the post under, in its class (WordPress's post_class): a topic, not the block's role
+        '<div hidden class="post hentry category-privacy tag-cookies tag-share-buyback"></div>',
+        '<div hidden class="entry category-search-engines"></div>',
     ],
 )
 def test_hidden_article_text_named_with_a_word_that_holds_a_chrome_word_is_kept(wrapper):

@@ -120,13 +120,16 @@ _CHROME_PART = re.compile(
     r"|profile|info|name)?s?",
 )
 _NAME_PART = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+")  # "navBar" -> "nav", "Bar"; "HTMLParser" -> "HTML", "Parser"
+# a post's class names the terms it is filed under (WordPress's post_class: "category-privacy tag-cookies"): its
+# topics, which say nothing of the block's role
+_TERMS = re.compile(r"(?<!\S)(?:category|tag)-\S*", re.IGNORECASE)
 _NEVER_ARTICLE = ("script", "style", "template", "noscript", "nav", "aside", "footer", "header", "form", "dialog")
 HIDDEN_ARTICLE_WORDS = 60  # a hidden element with this much paragraph text may be the article
 
 
 def holds_article_text(element: HtmlElement) -> bool:
     """A hidden element whose paragraphs are article text that the page shows nowhere else."""
-    names = f"{element.get('class', '')} {element.get('id', '')}"
+    names = _TERMS.sub("", f"{element.get('class', '')} {element.get('id', '')}")
     if element.tag in _NEVER_ARTICLE or _CHROME.search(names):
         return False
     if any(_CHROME_PART.fullmatch(part.lower()) for part in _NAME_PART.findall(names)):
