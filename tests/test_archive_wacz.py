@@ -197,3 +197,57 @@ def test_metadata_records_of_older_archives_are_no_captures_either(tmp_path):
     with zipfile.ZipFile(target) as package:
         index = gzip.decompress(package.read("indexes/index.cdx.gz")).decode().splitlines()
     assert [json.loads(line.split(" ", 2)[2])["mime"] for line in index] == ["text/html"]
+
+
+def test_a_gzip_warc_damaged_in_its_first_member_packs_every_other_record_readable(tmp_path):
+    # its first bytes are no gzip magic any more: the records kept were written as uncompressed ones, each
+    # followed by CRLF CRLF between gzip members, and pywb and wacz validate read one capture of 90
+    folder = tmp_path / "warcs"
+    folder.mkdir()
+    damaged_corpus(folder / "corpus.warc.gz", [0])  # the warcinfo record's gzip header
+    target = tmp_path / "x.wacz"
+    done = wacz(str(folder), "-o", str(target), tmp=tmp_path)
+    assert done.returncode == 1 and "damaged WARC file" in done.stderr, done.stderr[-2000:]
+    validation = run_tool("wacz", "validate", "-f", str(target))
+    assert validation.returncode == 0 and "Validation succeeded" in validation.stdout, validation.stdout[-2000:]
+    assert len(package_pages(target)) == 90
+    with zipfile.ZipFile(target) as package:
+        assert len(gzip.decompress(package.read("indexes/index.cdx.gz")).decode().splitlines()) == 90
+
+
+def test_a_warc_gzipped_whole_is_named_with_its_cure_not_packed_cut(tmp_path):
+    # one gzip stream for all records, as `gzip file.warc` writes it: was called damaged and cut to its first
+    # record (an offset read from the wrong stream: a package of garbage and a traceback, or "[Errno 22]")
+    plain = gzip.decompress(CORPUS_WARC.read_bytes())
+    second = plain.index(b"WARC/1.", 10)
+    for name, data in (("whole.warc.gz", plain), ("no-warcinfo.warc.gz", plain[second:])):
+        (tmp_path / name).write_bytes(gzip.compress(data))
+        done = wacz(str(tmp_path / name), "-o", str(tmp_path / "x.wacz"), tmp=tmp_path)
+        assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr[-2000:]
+        assert "records share a gzip member" in done.stderr and "warcio recompress" in done.stderr
+        assert not (tmp_path / "x.wacz").exists()
+
+
+def test_a_last_record_with_a_short_content_length_is_packed_unchanged(tmp_path):
+    # warcio reads past the bytes a miscounted Content-Length leaves after a record of an uncompressed file, and
+    # so does replay; after the last record they were taken for a record cut short, and the file repacked
+    plain = gzip.decompress((FOREIGN / "wget.warc.gz").read_bytes())
+    last = plain.rindex(b"WARC/1.")
+    length = re.compile(rb"\r\nContent-Length: (\d+)\r\n").search(plain, last)
+    assert length
+    quirk = plain[: length.start(1)] + str(int(length.group(1)) - 8).encode() + plain[length.end(1):]
+    (tmp_path / "wget.warc").write_bytes(quirk)
+    target = tmp_path / "x.wacz"
+    done = wacz(str(tmp_path / "wget.warc"), "-o", str(target), tmp=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    with zipfile.ZipFile(target) as package:
+        assert package.read("archive/wget.warc") == quirk
+
+
+def test_a_folder_whose_one_file_is_empty_fails_as_damage_not_as_a_mistake(tmp_path):
+    folder = tmp_path / "warcs"
+    folder.mkdir()
+    (folder / "a.warc.gz").write_bytes(b"")  # exit 2 ("a user's mistake") only because the folder held one file
+    done = wacz(str(folder), "-o", str(tmp_path / "x.wacz"), tmp=tmp_path)
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert done.stderr.strip().splitlines()[-1] == "error: nothing packaged: every WARC file there is damaged"

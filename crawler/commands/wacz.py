@@ -61,7 +61,8 @@ class Command(ProjectCommand):
         if not opts.output.endswith(WACZ_SUFFIX):
             raise UsageError("-o FILE.wacz: where to write the package")
         storage, warc_prefix, root = locate(args[0], self.settings)
-        if is_archive(warc_prefix):  # one file
+        one_file = is_archive(warc_prefix)
+        if one_file:
             keys = [warc_prefix] if not warc_prefix.endswith(WACZ_SUFFIX) else []
         else:
             keys = sorted(k for k in storage.list(warc_prefix) if is_archive(k) and not k.endswith(WACZ_SUFFIX))
@@ -78,7 +79,7 @@ class Command(ProjectCommand):
                     warcs.append(warc)
                 except READ_ERRORS as exc:
                     unreadable = f"{storage.describe(key)}: not a readable WARC file ({printable(str(exc))})"
-                    if len(keys) == 1:  # the one file named is no WARC: the user's mistake
+                    if one_file:  # the one file named is no WARC: the user's mistake (a folder's one file: damage)
                         raise ConfigError(unreadable) from exc
                     damaged.append(f"{unreadable}: left out")
             for line in damaged:

@@ -58,6 +58,12 @@ class RecordCutShort(ArchiveLoadFailed):
     """
 
 
+class OneGzipStream(ArchiveLoadFailed):
+    """A WARC compressed as one gzip stream, not one gzip member per record (``gzip file.warc``, some tools):
+    sound, but warcio, pywb and `wacz validate` read no further than its first record, and a record's
+    offset in it says nothing. No damage to cut out: the whole file is named, with its cure."""
+
+
 ARTICLE_ROLE = "article"  # the role our metadata records give an article page (crawler.spiders.base)
 CAPTURE_TYPES = ("response", "revisit")  # the records that are captures of a URL, and need it
 
@@ -201,6 +207,9 @@ def whole_records(stream: BinaryIO, skipped: Callable[[str], None] = _log_skippe
         try:
             for record in iterator:
                 iterator.read_to_end()
+                if iterator.reader.decompressor is not None and iterator.next_line:  # the member goes on
+                    raise OneGzipStream("records share a gzip member (the whole file compressed at once?), where "
+                                        "WARC readers need a member per record: recompress it (warcio recompress)")
                 # warcio hands out what is there without a word: a record cut in its payload, or in its
                 # headers (no Content-Length, which every WARC record has: warcio reads it to the end)
                 if getattr(record.raw_stream, "limit", 0) > 0 or not record.rec_headers.get_header("Content-Length"):
@@ -209,6 +218,8 @@ def whole_records(stream: BinaryIO, skipped: Callable[[str], None] = _log_skippe
                 end = iterator.get_record_offset() + iterator.get_record_length()
                 yield iterator.get_record_offset(), iterator.get_record_length()
         except READ_ERRORS as exc:
+            if isinstance(exc, OneGzipStream):
+                raise
             at = _read_on(stream, end, exc, skipped)
             if at is None:
                 if not found:
@@ -220,7 +231,7 @@ def whole_records(stream: BinaryIO, skipped: Callable[[str], None] = _log_skippe
             continue
         if not found:
             raise EOFError("the file is empty" if not stream.tell() else "no WARC record in it")
-        _check_tail(stream, end, skipped)
+        _check_tail(stream, iterator.offset, skipped)  # after the blank lines and stray bytes warcio reads past
         return
 
 

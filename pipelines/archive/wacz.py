@@ -30,7 +30,14 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from pipelines.archive.files import index_name
-from pipelines.archive.reader import WarcRecords, is_article, iter_exchanges, missing_uri, whole_records
+from pipelines.archive.reader import (
+    GZIP_MAGIC,
+    WarcRecords,
+    is_article,
+    iter_exchanges,
+    missing_uri,
+    whole_records,
+)
 from pipelines.document.render import iso_utc
 from pipelines.storage import Storage
 
@@ -117,12 +124,13 @@ def keep_whole_records(warc: Path) -> str:
         spans = list(whole_records(stream, problems.append))
         if not problems:
             return ""
-        stream.seek(0)
-        # a gzip member holds its record's closing CRLF CRLF; warcio leaves it out of an uncompressed record
-        ending = b"" if stream.read(2) == b"\x1f\x8b" else b"\r\n\r\n"
         kept = warc.with_name(f".{warc.name}.kept")
         with open(kept, "wb") as out:
             for start, length in spans:
+                stream.seek(start)
+                # a gzip member holds its record's closing CRLF CRLF; warcio leaves it out of an uncompressed
+                # record. Asked of each record, not of the file's first bytes: those may be the damaged ones
+                ending = b"" if stream.read(2) == GZIP_MAGIC[:2] else b"\r\n\r\n"
                 stream.seek(start)
                 while length > 0 and (chunk := stream.read(min(length, 1 << 20))):
                     out.write(chunk)
