@@ -6,13 +6,27 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import shutil
+import signal
+import subprocess
+import time
 import zipfile
 from pathlib import Path
 
+import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from pipelines.archive.reader import iter_exchanges
-from tests.helpers import CORPUS_WARC, Crawl, corpus_responses, damaged_corpus, decoded_body, scrapy
+from tests.helpers import (
+    CORPUS_WARC,
+    ROOT,
+    Crawl,
+    corpus_responses,
+    damaged_corpus,
+    decoded_body,
+    scrapy,
+    scrapy_command,
+)
 from tests.record import PAGES
 from tests.servers.archive_tools import Wayback, run_tool
 from tests.test_warc_replay import same_tree
@@ -251,3 +265,21 @@ def test_a_folder_whose_one_file_is_empty_fails_as_damage_not_as_a_mistake(tmp_p
     done = wacz(str(folder), "-o", str(tmp_path / "x.wacz"), tmp=tmp_path)
     assert done.returncode == 1, done.stderr[-2000:]
     assert done.stderr.strip().splitlines()[-1] == "error: nothing packaged: every WARC file there is damaged"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_packing_stopped_by_a_signal_leaves_no_package_and_no_copies(signum, tmp_path):
+    # the WARC files are copied into a temporary directory beside the package first: as large as the archive
+    folder = tmp_path / "warcs"
+    folder.mkdir()
+    for n in range(20):  # seconds of work: the signal comes while the copies are there
+        shutil.copy(CORPUS_WARC, folder / f"crawl-{n:02d}.warc.gz")
+    command = scrapy_command("wacz", str(folder), "-o", str(tmp_path / "x.wacz"), store=tmp_path / "store")
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while not list(tmp_path.glob("wacz-*")) and process.poll() is None:
+        time.sleep(0.01)
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 1, stderr[-2000:]
+    assert stderr == "error: stopped before the package was written: nothing written\n"
+    assert not (tmp_path / "x.wacz").exists() and not list(tmp_path.glob("wacz-*"))

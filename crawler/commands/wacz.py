@@ -10,14 +10,18 @@ is not in these WARCs is left out of the list and counted.
 A damaged WARC file (a corrupt gzip member, cut short) is packaged with the records that read whole, as
 replay reads it; a file with none (empty, no WARC) is left out. Each is named in one line on stderr.
 
-Exit codes: 0 written, 1 written without what damaged files lost (or nothing: every file damaged),
-2 a user's mistake (no WARC there, the one file named is no WARC, no -o FILE.wacz).
+SIGTERM stops it as Ctrl-C does: no package, and the temporary copies of the WARC files (as large as
+the archive) are removed.
+
+Exit codes: 0 written, 1 written without what damaged files lost (or nothing: every file damaged, or
+stopped), 2 a user's mistake (no WARC there, the one file named is no WARC, no -o FILE.wacz).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -56,6 +60,16 @@ class Command(ProjectCommand):
         parser.add_argument("--title", default="", help="the package's title (default: the location)")
 
     def run_checked(self, args: list[str], opts: Any) -> None:
+        previous = signal.signal(signal.SIGTERM, _stop)  # as Ctrl-C: the temporary directory is removed on the way out
+        try:
+            self.package(args, opts)
+        except KeyboardInterrupt:
+            sys.stderr.write("error: stopped before the package was written: nothing written\n")
+            self.exitcode = EXIT_FAILED
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+    def package(self, args: list[str], opts: Any) -> None:
         if len(args) != 1:
             raise UsageError("give one WARC directory, store directory or s3:// prefix")
         if not opts.output.endswith(WACZ_SUFFIX):
@@ -107,6 +121,10 @@ class Command(ProjectCommand):
                              "(archived elsewhere, or crawled with ARCHIVE_ENABLED off): not listed as pages\n")
         if damaged:  # what could be read is packaged; the package is not the whole archive
             self.exitcode = EXIT_FAILED
+
+
+def _stop(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 def locate(location: str, settings: Any) -> tuple[Storage, str, str | None]:
