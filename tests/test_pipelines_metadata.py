@@ -387,6 +387,11 @@ def test_an_offset_written_after_utc_or_gmt_or_with_a_colon_is_read(printed):
     ("it", "Di Mario Rossi, inviato a Kiev e Luca Bianchi", "Mario Rossi, Luca Bianchi"),
     ("no", "Av Kari Nordmann, korrespondent i Berlin og Ola Nordmann", "Kari Nordmann, Ola Nordmann"),
     ("en", "By Jane Doe, correspondent in Bosnia and Herzegovina", "Jane Doe"),
+    # "Editor" is a surname too: capitalised after a name, a co-author; a desk's editor is written lowercase or
+    # with a desk's word ("Europe editor", "Science Editor")
+    ("en", "By Jane Doe, Tom Editor", "Jane Doe, Tom Editor"),
+    ("en", "By Jane Doe, Europe editor, Tom Editor and Ann Writer", "Jane Doe, Tom Editor, Ann Writer"),
+    ("en", "By Jane Doe, Science Editor", "Jane Doe"),
 ])
 def test_a_writers_role_and_place_are_no_author_in_any_language(lang, byline, authors):
     html = (f"<html lang='{lang}'><head><meta charset='utf-8'><title>Council backs new housing plan</title>"

@@ -181,7 +181,9 @@ _HANGUL_HAN = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af]")
 # "Sportreporter", "utenriksmedarbeider") take any first part.
 _ROLE_WORDS = (
     r"(?:(?:senior|chief|staff|foreign|political|business|sports?|contributing|deputy|managing|associate|national"
-    r"|local|special|our|freie?r?|unser(?:e|er)?|notre|nuestr[oa]|noss[oa]|nostr[oa]|vår|vores|utsända?|udsendte?"
+    r"|local|special|world|europe|international|diplomatic|economics|science|technology|health|politics|security"
+    r"|defen[cs]e|culture|arts|media|environment|climate|education|our|freie?r?|unser(?:e|er)?|notre|nuestr[oa]"
+    r"|noss[oa]|nostr[oa]|vår|vores|utsända?|udsendte?"
     r"|utsendte?|särskilt|særligt?|özel|foto|специальн(?:ый|ая)|собственн(?:ый|ая)|наш(?:а)?)\s+)*"
     r"(?:writers?|reporters?|correspondents?|editors?|contributors?|columnists?|photographers?|photojournalists?"
     r"|[^\W\d_]*(?:korrespondent(?:in|innen|en|er)?|redakteur(?:in|innen|e)?|reporter(?:in|innen|en|e)?"
@@ -214,10 +216,11 @@ _ROLE_AT = rf"(?:[^\W\d_][\w.’']*-)?{_ROLE_WORDS}(?:\s+{_AT}\b{_PLACE})?|speci
 _ROLE = re.compile(_ROLE_AT, re.IGNORECASE)
 _AGENCY = re.compile(rf"(?:{_WITH})?{_AGENCIES}", re.IGNORECASE)
 # after a name and a comma, a place or desk may come before a correspondent's or editor's role ("…, Washington
-# correspondent", "…, Europe Editor", "…, Ankara muhabiri"); not before a writer's ("Tom Writer" is a name), nor
-# alone ("Guardian staff reporter" is the byline). Agencies after a name: "…, agencias", "… mit Agenturen"
-_DESK = r"(?:(?:[^\W\d_][\w.’'-]*\s+){1,3}(?:correspondents?|editors?|\w*korrespondent\w*|corresponsal|correspondante?"
-_DESK += r"|corrispondente|correspondente|корреспондент|muhabiri))"
+# correspondent", "…, Europe editor", "…, Ankara muhabiri"); not before a writer's ("Tom Writer" is a name), nor
+# alone ("Guardian staff reporter" is the byline). "Editor" is a surname too: capitalised after a word, it is a
+# co-author ("Jane Doe, Tom Editor"), as no one is called "Correspondent". Agencies: "…, agencias", "… mit Agenturen"
+_DESK = r"(?:(?:[^\W\d_][\w.’'-]*\s+){1,3}(?:correspondents?|(?-i:editors?)|\w*korrespondent\w*|corresponsal"
+_DESK += r"|correspondante?|corrispondente|correspondente|корреспондент|muhabiri))"
 _ROLE_AFTER_COMMA = re.compile(
     rf"\s*[,;]\s*(?:{_ROLE_AT}|{_DESK}|(?:{_WITH})?{_AGENCIES})\s*(?=[,;]|$|\s+{_CONJUNCTION}\s)|\s+{_WITH}{_AGENCIES}\s*$",
     re.IGNORECASE,
