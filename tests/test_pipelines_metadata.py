@@ -406,6 +406,10 @@ def test_a_writers_role_and_place_are_no_author_in_any_language(lang, byline, au
     # Korean and Japanese print the role after the name, spaced or not
     ("ko", "배윤경 기자, 이상현 기자", "배윤경, 이상현"), ("ja", "松岡大地記者", "松岡大地"),
     ("ja", "青山直篤 ワシントン特派員", "青山直篤"),
+    # the given name glued to the role stays: Japanese spaces the family name from the given name
+    ("ja", "山田 太郎記者", "山田 太郎"), ("ja", "山田 太郎 記者", "山田 太郎"), ("ja", "記者 山田太郎", "山田太郎"),
+    ("ja", "山田 太郎 社会部記者", "山田 太郎"), ("ja", "青山直篤 北京特派員", "青山直篤"),
+    ("ko", "홍길동 기자", "홍길동"), ("zh", "本报记者 张三", "张三"),
     ("es", "Juan Pérez, corresponsal en Madrid", "Juan Pérez"),
 ])
 def test_a_role_in_the_author_metadata_is_no_author(lang, author, authors):

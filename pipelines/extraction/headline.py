@@ -156,7 +156,7 @@ def _field_names(field: str, publishers: list[str], domains: bool, names: list[s
     for part in _AND.split(_ROLE_AFTER_COMMA.sub("", field)):  # "…, corresponsal en Madrid, y …"
         part = _INITIALS.sub("", _BY.sub("", part)).strip(" .·-–—:")
         if _HANGUL_HAN.search(part):
-            part = _ROLE_AFTER_NAME.sub("", part)
+            part = _without_cjk_role(part)
         if _SUFFIX.fullmatch(part) and found:  # "Martin Luther King, Jr.": the comma is no second name
             found[-1] = f"{found[-1]} {part}{'.' if part[-1] == 'r' else ''}"
             continue
@@ -227,9 +227,28 @@ _ROLE_AFTER_COMMA = re.compile(
 )
 # a role before the name ("Staff Writer Jane Doe", "Editor: John Smith"): one writer's, so singular
 _ROLE_BEFORE = re.compile(rf"(?:{_ROLE_WORDS}(?<!s))\s*:?\s+(?=[^\W\d_])", re.IGNORECASE)
-# Korean and Japanese print the role after the name, spaced or not ("배윤경 기자", "松岡大地記者",
-# "青山直篤 ワシントン特派員")
-_ROLE_AFTER_NAME = re.compile(r"(?:\s+\S*)?(?:특파원|기자|記者|特派員|編集委員|カメラマン)$")
+# Korean, Japanese and Chinese print the role glued to the name, after or before it, spaced or not ("배윤경 기자",
+# "松岡大地記者", "山田 太郎記者", "青山直篤 ワシントン特派員", "記者 山田太郎", "本报记者 张三")
+_CJK_ROLES = r"(?:특파원|기자|記者|记者|特派員|特派员|編集委員|カメラマン)"
+_ROLE_AFTER_NAME = re.compile(rf"(?:\s+(?P<at>\S+?))?\s*(?P<role>{_CJK_ROLES})$")
+_ROLE_BEFORE_NAME = re.compile(rf"^\S*?{_CJK_ROLES}\s*[:：]?\s*(?=\S)")
+# the word before the role is where the writer is ("ワシントン特派員", "워싱턴 특파원", "社会部記者"), not the given
+# name ("山田 太郎記者"), when it is a foreign place (katakana, Hangul: Korean writes a name unspaced), a desk or bureau
+# (部, 局), or a correspondent's place after a whole name ("青山直篤 北京特派員": three letters or more before it)
+_PLACE_WORD = re.compile(r"[\u30a0-\u30ff]+|[\uac00-\ud7af]+|\S*[部局]")
+
+
+def _without_cjk_role(part: str) -> str:
+    """A name without the role glued to it: "山田 太郎記者" is 山田 太郎, "青山直篤 ワシントン特派員" is 青山直篤."""
+    role = _ROLE_AFTER_NAME.search(part)
+    if not role:  # before the name only where none is after it: "山田太郎記者 鈴木花子記者" is two writers
+        return _ROLE_BEFORE_NAME.sub("", part, count=1)
+    name, at = part[: role.start()], role["at"]
+    if at and not (_PLACE_WORD.fullmatch(at) or (role["role"] in ("特派員", "特派员", "특파원") and _words(name) >= 2)):
+        name = part[: role.end("at")]  # the given name, spaced from the family name
+    return name
+
+
 # a byline's fields: "By Jane Doe | jdoe@post.example | The Denver Post", "By Anna Beispiel • Updated 3 hours ago"
 _FIELDS = re.compile(r"\s+[|•]\s+")
 _NOT_A_NAME = re.compile(r"\d|@")  # a date, a reading time, an e-mail address
