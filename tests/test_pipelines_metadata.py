@@ -392,6 +392,12 @@ def test_an_offset_written_after_utc_or_gmt_or_with_a_colon_is_read(printed):
     ("en", "By Jane Doe, Tom Editor", "Jane Doe, Tom Editor"),
     ("en", "By Jane Doe, Europe editor, Tom Editor and Ann Writer", "Jane Doe, Tom Editor, Ann Writer"),
     ("en", "By Jane Doe, Science Editor", "Jane Doe"),
+    # the chief editor's role is one role, after the name or before it
+    ("en", "By Jane Doe, Editor-in-Chief", "Jane Doe"),
+    ("en", "By Jane Doe, editor-at-large", "Jane Doe"),
+    ("es", "Por Juan Pérez, redactor jefe", "Juan Pérez"),
+    # "from our correspondent" is a role: the name after it stays
+    ("de", "Von unserem Korrespondenten Max Muster", "Max Muster"),
 ])
 def test_a_writers_role_and_place_are_no_author_in_any_language(lang, byline, authors):
     html = (f"<html lang='{lang}'><head><meta charset='utf-8'><title>Council backs new housing plan</title>"
@@ -410,6 +416,16 @@ def test_a_writers_role_and_place_are_no_author_in_any_language(lang, byline, au
     ("ja", "山田 太郎記者", "山田 太郎"), ("ja", "山田 太郎 記者", "山田 太郎"), ("ja", "記者 山田太郎", "山田太郎"),
     ("ja", "山田 太郎 社会部記者", "山田 太郎"), ("ja", "青山直篤 北京特派員", "青山直篤"),
     ("ko", "홍길동 기자", "홍길동"), ("zh", "本报记者 张三", "张三"),
+    # the chief editor's role before the name is one role
+    ("en", "Editor-in-Chief John Smith", "John Smith"), ("fr", "Rédactrice en chef Marie Dupont", "Marie Dupont"),
+    ("it", "Caporedattore Luca Bianchi", "Luca Bianchi"),
+    # "from our correspondent" is the role: the name after it stays, and a role alone is no author (none is better)
+    ("fr", "De notre correspondant à Rome, Marie Dupont", "Marie Dupont"),
+    ("it", "Dal nostro corrispondente Luca Bianchi", "Luca Bianchi"),
+    ("fr", "De notre correspondant à Rome", ""), ("fr", "Avec notre envoyé spécial à Kyiv", ""),
+    ("it", "Dal nostro inviato", ""), ("es", "De nuestra enviada especial en Kiev", ""),
+    ("de", "Von unserem Korrespondenten", ""), ("en", "From our correspondent in Delhi", ""),
+    ("en", "Editor-in-Chief", ""),
     ("es", "Juan Pérez, corresponsal en Madrid", "Juan Pérez"),
 ])
 def test_a_role_in_the_author_metadata_is_no_author(lang, author, authors):

@@ -127,7 +127,8 @@ _BY = re.compile(
     re.IGNORECASE,
 )
 _CONJUNCTION = r"(?:and|und|og|et|y|e|i|en|ve|и|och|a|&)"
-_AND = re.compile(rf"\s*,?\s+{_CONJUNCTION}\s+|\s*[,;/]\s*|\s*、\s*", re.IGNORECASE)
+# Dutch "en" is "and", French "en chef" no: "Rédactrice en chef Marie Dupont" is one writer
+_AND = re.compile(rf"\s*,?\s+{_CONJUNCTION}\s+(?!chef\b)|\s*[,;/]\s*|\s*、\s*", re.IGNORECASE)
 _INITIALS = re.compile(r"\s*\((?:[\w.]{1,6})\)\s*$")
 _CREDIT = re.compile(r"\((?:image|photo|foto|bild)s?:|getty images|istock|shutterstock|reuters/", re.IGNORECASE)
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)+$")
@@ -179,22 +180,31 @@ _HANGUL_HAN = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af]")
 # corpora: correspondent, special envoy, staff writer, reporter, editor, photographer. Not the newsroom ("Redaktion",
 # "Rédaction"), which some sites name as author. German and Nordic compounds ("Auslandskorrespondentin",
 # "Sportreporter", "utenriksmedarbeider") take any first part.
+# "From our correspondent", "De notre correspondant à Rome", "Von unserem Korrespondenten", "Dal nostro inviato": the
+# whole phrase is the role (no one is named by it)
+_OUR = (r"(?:(?:from|with|de|avec|von|vom|dal(?:la)?|del(?:la)?|da|от)\s+)?(?:our|notre|nos|nuestr[oa]s?|noss[oa]s?"
+        r"|nostr[oa]|unser(?:e|er|em|en)?|vår|vores|наш(?:а|его|ей)?)\s+")
+# "Editor-in-Chief", "editor at large", "rédacteur en chef" (taken whole where found, "?+": "en chef" is no place
+# "en"), "redactor jefe", "redator-chefe", "caporedattore": one role, no name ("Chefredakteur" is a compound)
+_IN_CHIEF = r"(?:-in-chief|-at-large|\s+in\s+chief|\s+at\s+large)?"
 _ROLE_WORDS = (
-    r"(?:(?:senior|chief|staff|foreign|political|business|sports?|contributing|deputy|managing|associate|national"
-    r"|local|special|world|europe|international|diplomatic|economics|science|technology|health|politics|security"
-    r"|defen[cs]e|culture|arts|media|environment|climate|education|our|freie?r?|unser(?:e|er)?|notre|nuestr[oa]"
-    r"|noss[oa]|nostr[oa]|vår|vores|utsända?|udsendte?"
-    r"|utsendte?|särskilt|særligt?|özel|foto|специальн(?:ый|ая)|собственн(?:ый|ая)|наш(?:а)?)\s+)*"
-    r"(?:writers?|reporters?|correspondents?|editors?|contributors?|columnists?|photographers?|photojournalists?"
+    rf"(?:{_OUR})?(?:(?:senior|chief|staff|foreign|political|business|sports?|contributing|deputy|managing|associate"
+    r"|national|local|special|world|europe|international|diplomatic|economics|science|technology|health|politics"
+    r"|security|defen[cs]e|culture|arts|media|environment|climate|education|freie?r?|utsända?|udsendte?"
+    r"|utsendte?|särskilt|særligt?|özel|foto|специальн(?:ый|ая)|собственн(?:ый|ая))\s+)*"
+    rf"(?:writers?|reporters?|correspondents?|editors?{_IN_CHIEF}|contributors?|columnists?|photographers?"
+    r"|photojournalists?"
     r"|[^\W\d_]*(?:korrespondent(?:in|innen|en|er)?|redakteur(?:in|innen|e)?|reporter(?:in|innen|en|e)?"
     r"|fotograf(?:in|innen|en|er)?|journalist(?:in|innen|en|er|ar|erne)?|berichterstatter(?:in)?"
     r"|redakt(?:ø|ö)r(?:en|er|erna)?|medarbe(?:ider|jder|tare)(?:en|e|ne)?)"  # de, da, no, sv
-    r"|correspondante?s?|envoyée?s?\s+spéciale?s?|envoyés\s+spéciaux|rédact(?:eur|rice)s?|journalistes?"
+    r"|correspondante?s?|envoyée?s?\s+spéciale?s?|envoyés\s+spéciaux|rédact(?:eur|rice)s?(?:\s+en\s+chef)?+"
+    r"|journalistes?"
     r"|photographes?"  # fr
-    r"|corresponsal(?:es)?|enviad[oa]s?(?:\s+especia(?:l|les|is))?|redact(?:or|ora|ores|oras)|reporter[oa]s?"
+    r"|corresponsal(?:es)?|enviad[oa]s?(?:\s+especia(?:l|les|is))?|redact(?:or|ora|ores|oras)(?:\s+jef[ae]s?)?"
+    r"|reporter[oa]s?"
     r"|periodistas?|fotógraf[oa]s?"  # es
-    r"|correspondentes?|repórter(?:es)?|jornalistas?|redat(?:or|ora|ores|oras)"  # pt
-    r"|corrispondent[ei]|inviat[oaie](?:\s+special[ei])?|redatt(?:ore|ori|rice|rici)|giornalist[aie]"
+    r"|correspondentes?|repórter(?:es)?|jornalistas?|redat(?:or|ora|ores|oras)(?:-chefe)?"  # pt
+    r"|corrispondent[ei]|inviat[oaie](?:\s+special[ei])?|(?:capo)?redatt(?:ore|ori|rice|rici)|giornalist[aie]"
     r"|fotograf[oaie]"  # it
     r"|muhabir(?:i|imiz)?|editör(?:ü)?|fotoğrafçı(?:sı)?"  # tr
     r"|корреспондент(?:ка|ы)?|спецкор|собкор|журналист(?:ка)?|редактор|обозреватель|репорт[её]р|фотограф"  # ru
