@@ -251,7 +251,7 @@ _PLACE_WORD = re.compile(r"[\u30a0-\u30ff]+|[\uac00-\ud7af]+|\S*[部局]")
 def _without_cjk_role(part: str) -> str:
     """A name without the role glued to it: "山田 太郎記者" is 山田 太郎, "青山直篤 ワシントン特派員" is 青山直篤."""
     role = _ROLE_AFTER_NAME.search(part)
-    if not role:  # before the name only where none is after it: "山田太郎記者 鈴木花子記者" is two writers
+    if not role:  # a role before the name only where none ends it: "記者 山田太郎", "本报记者 张三"
         return _ROLE_BEFORE_NAME.sub("", part, count=1)
     name, at = part[: role.start()], role["at"]
     if at and not (_PLACE_WORD.fullmatch(at) or (role["role"] in ("特派員", "特派员", "특파원") and _words(name) >= 2)):
