@@ -121,7 +121,7 @@ def keep_whole_records(warc: Path) -> str:
     """
     problems: list[str] = []
     with open(warc, "rb") as stream:
-        spans = list(whole_records(stream, problems.append))
+        spans = [(start, length) for start, length, _ in whole_records(stream, problems.append)]
         if not problems:
             return ""
         kept = warc.with_name(f".{warc.name}.kept")
