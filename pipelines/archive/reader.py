@@ -366,14 +366,14 @@ def _next_record_line(stream: BinaryIO, start: int, chunk: int = 1 << 20) -> int
     while True:
         stream.seek(position)
         data = stream.read(chunk + 16)
-        for match in WARC_LINE.finditer(data, 0, chunk + 1):
+        for match in WARC_LINE.finditer(data):  # the last few may come again in the next block: no harm
             stream.seek(position + match.end())
             head = stream.read(1 << 16).split(b"\r\n\r\n", 1)[0]
             lines = re.split(rb"\r\n(?![ \t])", head)
             names = {line.split(b":", 1)[0].strip().lower() for line in lines}
             if all(HEADER_LINE.fullmatch(line) for line in lines) and {b"warc-type", b"content-length"} <= names:
                 return position + match.start()
-        if len(data) <= chunk + 1:
+        if len(data) < chunk + 16:
             return None
         position += chunk
 
