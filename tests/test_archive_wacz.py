@@ -155,7 +155,9 @@ def test_damaged_warc_files_are_packed_as_replay_reads_them_named_and_the_packag
     for name in kept:
         (line,) = [line for line in lines if f"{folder / name}:" in line]
         assert "damaged WARC file" in line and "unreadable" in line, line
-    assert next(line for line in lines if "corrupt.warc.gz" in line).count("unreadable, read on after them") == 2
+    corrupt = next(line for line in lines if "corrupt.warc.gz" in line)
+    assert corrupt.count("unreadable, read on after them") == 2
+    assert "damaged WARC file, 269 whole records packed" in corrupt, corrupt  # the two responses only
     for name in ("empty", "no-warc"):
         (line,) = [line for line in lines if f"{folder / name}.warc.gz:" in line]
         assert "not a readable WARC file" in line and line.endswith("left out"), line

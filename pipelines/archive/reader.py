@@ -168,7 +168,7 @@ def iter_exchanges(stream: BinaryIO, skipped: Callable[[str], None] = _log_skipp
     resumed = 0  # the last offset the reading resumed at, after damage
     pending: ArchivedResponse | None = None  # kept across a resumption: its metadata record may come after
     pending_at = -1  # the offset of pending's record
-    last: tuple[int, int] | None = None  # (offset, length) of the last record read
+    last: tuple[int, int] | None = None  # (offset, length) of the last record read, if it was not gzip
     while True:
         iterator = WarcRecords(stream, check_digests=False)
         try:
@@ -193,11 +193,12 @@ def iter_exchanges(stream: BinaryIO, skipped: Callable[[str], None] = _log_skipp
                       and record.rec_headers.get_header("WARC-Concurrent-To") == pending.record_id):
                     pending.meta = read_metadata(record) or pending.meta
                 iterator.read_to_end()  # so that its offset is where the next record starts
-                last = (iterator.get_record_offset(), iterator.get_record_length())
+                last = None if iterator.reader.decompressor else (iterator.get_record_offset(),
+                                                                   iterator.get_record_length())
         except READ_ERRORS as exc:
             start = max(iterator.offset, resumed)
             compressed = iterator.reader.decompressor is not None
-            if _overran(stream, last, compressed):  # the last record read is part of the damage
+            if _overran(stream, last):  # the last record read is part of the damage
                 start = max(last[0], resumed)  # type: ignore[index]
                 pending = None if pending_at == start else pending
             found = _read_on(stream, start, exc, skipped, compressed)
@@ -219,6 +220,7 @@ def whole_records(stream: BinaryIO, skipped: Callable[[str], None] = _log_skippe
     given out when the next one reads). A file with no WARC record raises."""
     end, found = 0, 0  # where the last whole record ends; how many there were
     held = None  # the last whole record, given out once the one after it reads (or the file ends)
+    plain = False  # whether it was read uncompressed
     while True:
         iterator = WarcRecords(stream, check_digests=False, no_record_parse=True)
         try:
@@ -235,12 +237,13 @@ def whole_records(stream: BinaryIO, skipped: Callable[[str], None] = _log_skippe
                     yield held
                 found += 1
                 held = (iterator.get_record_offset(), iterator.get_record_length(), record)
+                plain = iterator.reader.decompressor is None
                 end = held[0] + held[1]
         except READ_ERRORS as exc:
             if isinstance(exc, OneGzipStream):
                 raise
             compressed = iterator.reader.decompressor is not None
-            if held is not None and _overran(stream, held[:2], compressed):
+            if held is not None and plain and _overran(stream, held[:2]):
                 end, found, held = held[0], found - 1, None
             at = _read_on(stream, end, exc, skipped, compressed)
             if at is None:
@@ -263,12 +266,12 @@ def whole_records(stream: BinaryIO, skipped: Callable[[str], None] = _log_skippe
         return
 
 
-def _overran(stream: BinaryIO, record: tuple[int, int] | None, compressed: bool) -> bool:
-    """Whether the last record of an uncompressed file read before a read error is damaged too: its
+def _overran(stream: BinaryIO, record: tuple[int, int] | None) -> bool:
+    """Whether the last record read before a read error, uncompressed, is damaged too: its
     Content-Length did not end at the CRLF CRLF that closes every record (a wrong length, bytes missing
     from it), so that it took in the start of the next record, or left its own end behind for the error.
     Asked only after an error: a length a few bytes short that warcio reads past is no damage (wget's)."""
-    if compressed or record is None or not getattr(stream, "seekable", lambda: False)():
+    if record is None or not getattr(stream, "seekable", lambda: False)():
         return False
     stream.seek(record[0] + record[1])
     return stream.read(4) != b"\r\n\r\n"
