@@ -176,3 +176,41 @@ def damaged_corpus(path: Path, at: list[int]) -> Path:
         data[start: start + 20] = bytes(b ^ 0xFF for b in data[start: start + 20])
     path.write_bytes(bytes(data))
     return path
+
+
+EMBEDDED_URL = "https://embedded.example/page"
+
+
+def damaged_plain_corpus(path: Path, how: str) -> Path:
+    """The corpus WARC uncompressed (90 articles), its 45th response record damaged ``how``: its ``WARC/1.1``
+    line garbled ("garbled"), its Content-Length 300 bytes too long ("long") or 400 bytes of its payload lost
+    ("missing"). After the damage, a sound record whose payload is itself a WARC record (an archived WARC file:
+    "\\r\\nWARC/1.1\\r\\n" in a payload), of a page at :data:`EMBEDDED_URL` that no reader may take for a capture."""
+    import gzip
+    import re
+
+    data = gzip.decompress(CORPUS_WARC.read_bytes())
+    response = [m.start() for m in re.finditer(rb"\r\nWARC-Type: response\r\n", data)][44]
+    start = data.rindex(b"WARC/1.1\r\n", 0, response)
+    if how == "garbled":
+        data = data[:start] + b"WXRC" + data[start + 4:]
+    elif how == "long":
+        length = re.compile(rb"\r\nContent-Length: (\d+)\r\n").search(data, start)
+        assert length
+        data = data[: length.start(1)] + str(int(length.group(1)) + 300).encode() + data[length.end(1):]
+    else:
+        data = data[: start + 3000] + data[start + 3400:]
+    first = data.index(b"\r\nWARC-Type: response\r\n")  # the first article's HTTP response, at another URL
+    length = re.compile(rb"\r\nContent-Length: (\d+)\r\n\r\n").search(data, first)
+    assert length
+    http = data[length.end(): length.end() + int(length.group(1))]
+    inner = (b"WARC/1.1\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:00000000-0000-4000-8000-000000000001>\r\n"
+             b"WARC-Date: 2026-01-01T00:00:00Z\r\nWARC-Target-URI: " + EMBEDDED_URL.encode()
+             + b"\r\nContent-Type: application/http; msgtype=response\r\nContent-Length: "
+             + str(len(http)).encode() + b"\r\n\r\n" + http + b"\r\n\r\n")
+    outer = (b"WARC/1.1\r\nWARC-Type: resource\r\nWARC-Record-ID: <urn:uuid:00000000-0000-4000-8000-000000000002>\r\n"
+             b"WARC-Date: 2026-01-01T00:00:00Z\r\nWARC-Target-URI: https://files.example/old.warc\r\n"
+             b"Content-Type: application/warc\r\nContent-Length: " + str(len(inner)).encode() + b"\r\n\r\n"
+             + inner + b"\r\n\r\n")
+    path.write_bytes(data + outer)
+    return path

@@ -23,6 +23,7 @@ from tests.helpers import (
     Crawl,
     corpus_responses,
     damaged_corpus,
+    damaged_plain_corpus,
     decoded_body,
     scrapy,
     scrapy_command,
@@ -154,7 +155,9 @@ def test_damaged_warc_files_are_packed_as_replay_reads_them_named_and_the_packag
     for name in kept:
         (line,) = [line for line in lines if f"{folder / name}:" in line]
         assert "damaged WARC file" in line and "unreadable" in line, line
-    assert next(line for line in lines if "corrupt.warc.gz" in line).count("unreadable, read on after them") == 2
+    corrupt = next(line for line in lines if "corrupt.warc.gz" in line)
+    assert corrupt.count("unreadable, read on after them") == 2
+    assert "damaged WARC file, 269 whole records packed" in corrupt, corrupt  # the two responses only
     for name in ("empty", "no-warc"):
         (line,) = [line for line in lines if f"{folder / name}.warc.gz:" in line]
         assert "not a readable WARC file" in line and line.endswith("left out"), line
@@ -283,3 +286,28 @@ def test_a_packing_stopped_by_a_signal_leaves_no_package_and_no_copies(signum, t
     assert process.returncode == 1, stderr[-2000:]
     assert stderr == "error: stopped before the package was written: nothing written\n"
     assert not (tmp_path / "x.wacz").exists() and not list(tmp_path.glob("wacz-*"))
+
+
+def test_uncompressed_warc_files_damaged_in_a_middle_record_pack_every_other_record_and_validate(tmp_path):
+    # the first read error ended each file: 135 of its 271 records packed, 44 of its 90 pages listed
+    folder = tmp_path / "warcs"
+    folder.mkdir()
+    for how in ("garbled", "long", "missing"):
+        damaged_plain_corpus(folder / f"{how}.warc", how)
+    target = tmp_path / "x.wacz"
+    done = wacz(str(folder), "-o", str(target), tmp=tmp_path)
+    assert done.returncode == 1, done.stderr[-3000:]
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 3 and all(line.count("unreadable, read on after them") == 1 for line in lines), lines
+    assert done.stdout.startswith(f"wrote {target}: 3 WARC file(s), 89 captures, {3 * 89} pages"), done.stdout
+    validation = run_tool("wacz", "validate", "-f", str(target))
+    assert validation.returncode == 0 and "Validation succeeded" in validation.stdout, validation.stdout[-2000:]
+    with zipfile.ZipFile(target) as package:
+        index = gzip.decompress(package.read("indexes/index.cdx.gz")).decode().splitlines()
+        copies = [package.read(f"archive/{how}.warc") for how in ("garbled", "long", "missing")]
+    # each file's 89 responses and the resource that holds an archived WARC file, not the record inside it
+    assert len(index) == 3 * 90 and not any("embedded.example" in line for line in index)
+    # the corpus records but the damaged one, the resource, and the record held in it
+    assert [copy.count(b"WARC/1.1\r\n") for copy in copies] == [270 + 1 + 1] * 3
+    replayed = scrapy("replay", str(target), store=tmp_path / "replayed")  # the repaired copies read back whole
+    assert replayed.returncode == 0 and replayed.run_record()["errors"] == {}, replayed.stderr[-2000:]

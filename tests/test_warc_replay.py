@@ -10,6 +10,7 @@ import random
 import shutil
 from pathlib import Path
 
+import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from crawler.archive.spider import UnitFailed
@@ -17,10 +18,12 @@ from pipelines.archive.reader import iter_exchanges
 from pipelines.storage import StorageError
 from tests.helpers import (
     CORPUS_WARC,
+    EMBEDDED_URL,
     SAMPLE_SITES,
     corpus_responses,
     corpus_truth,
     damaged_corpus,
+    damaged_plain_corpus,
     read_documents,
     scrapy,
     scrapy_command,
@@ -441,3 +444,28 @@ def test_a_file_cut_short_in_a_records_headers_is_named_not_taken_for_its_end(tm
     record = replayed.run_record()
     assert record["articles_stored"] == 40 and record["errors"] == {"unreadable_warc": 1}, replayed.stderr[-2000:]
     assert "cut.warc.gz: bytes " in replayed.stderr and "the file ends inside a record" in replayed.stderr
+
+
+@pytest.mark.parametrize("how", ["garbled", "long", "missing"])
+def test_a_damaged_record_of_an_uncompressed_warc_costs_that_record_and_the_replay_reads_on(how, tmp_path):
+    # the first read error ended the file: replay stored 44 of 90 articles. A payload that holds a WARC record
+    # (an archived WARC file) after the damage is read as the payload it is, not as a capture
+    damaged = damaged_plain_corpus(tmp_path / "damaged.warc", how)
+    replayed = scrapy("replay", str(damaged), store=tmp_path / "store")
+    record = replayed.run_record()
+    assert replayed.returncode == 0 and record["articles_stored"] == 89, replayed.stderr[-2000:]
+    assert record["errors"] == {"unreadable_warc": 1}
+    (line,) = [line for line in replayed.stderr.splitlines() if "unreadable, read on after them: " in line]
+    assert "damaged.warc: bytes " in line, line
+    assert EMBEDDED_URL not in read_documents(tmp_path / "store")
+
+
+def test_a_gzip_member_broken_in_its_header_is_named_a_corrupt_member_not_quoted(tmp_path):
+    # its first bytes, where the gzip magic was, were quoted as the "first line" of a record: ['àt÷ÿÿÿÿÿýü\x13B$m…']
+    damaged = damaged_corpus(tmp_path / "damaged.warc.gz", [corpus_responses()[10][0]])
+    replayed = scrapy("replay", str(damaged), store=tmp_path / "store")
+    record = replayed.run_record()
+    assert record["articles_stored"] == 89 and record["errors"] == {"unreadable_warc": 1}, replayed.stderr[-2000:]
+    (line,) = [line for line in replayed.stderr.splitlines() if "damaged.warc.gz: bytes " in line]
+    assert "read on after them: a corrupt gzip member (it does not decompress)" in line, line
+    assert "first line" not in line and line.isascii(), line

@@ -38,7 +38,6 @@ from pipelines.archive.wacz import (
     archive_pages,
     keep_whole_records,
     manifest_pages,
-    response_times,
     write_wacz,
 )
 from pipelines.report.runlog import printable
@@ -85,10 +84,11 @@ class Command(ProjectCommand):
         target = Path(opts.output)
         with tempfile.TemporaryDirectory(prefix="wacz-", dir=target.resolve().parent) as tmp:
             warcs, damaged = [], []
+            captured: set[tuple[str, str]] = set()
             for key in keys:  # each file checked here, so that a damaged one is named
                 warc = copy_out(storage, key, Path(tmp) / archive_name(key, warc_prefix))
                 try:
-                    if problem := keep_whole_records(warc):
+                    if problem := keep_whole_records(warc, captured):
                         damaged.append(f"{storage.describe(key)}: damaged WARC file, {printable(problem)}")
                     warcs.append(warc)
                 except READ_ERRORS as exc:
@@ -102,7 +102,6 @@ class Command(ProjectCommand):
                 sys.stderr.write("error: nothing packaged: every WARC file there is damaged\n")
                 self.exitcode = EXIT_FAILED
                 return
-            captured = response_times(warcs)
             if root is None:
                 pages, missing = archive_pages(warcs), 0
             else:

@@ -103,8 +103,13 @@ class _Decompressor(DecompressingBufferedReader):
 
 class WarcRecords(ArchiveIterator):
     """warcio's ArchiveIterator that reads on past a record without ``WARC-Target-URI`` (see
-    :func:`missing_uri`), refuses a file that is not a WARC, and raises on a corrupt gzip member
-    (:class:`_Decompressor`)."""
+    :func:`missing_uri`), refuses a file that is not a WARC, raises on a corrupt gzip member
+    (:class:`_Decompressor`), and keeps quiet about a record followed by no blank line."""
+
+    # warcio writes three lines to stderr for a record of an uncompressed file not followed by its blank line:
+    # a length that ran past the record is damage we name in one line (:func:`_overran`); a few bytes short,
+    # that warcio reads past, is no loss (wget's)
+    INC_RECORD = ""
 
     def __init__(self, stream: BinaryIO, *, verify_http: bool = False, arc2warc: bool = False,
                  block_size: int = BUFF_SIZE, **options: Any):
@@ -162,6 +167,8 @@ def iter_exchanges(stream: BinaryIO, skipped: Callable[[str], None] = _log_skipp
     captures: dict[str, int] = {}  # payload digest, and "uri date", of each response -> its offset
     resumed = 0  # the last offset the reading resumed at, after damage
     pending: ArchivedResponse | None = None  # kept across a resumption: its metadata record may come after
+    pending_at = -1  # the offset of pending's record
+    last: tuple[int, int] | None = None  # (offset, length) of the last record read, if it was not gzip
     while True:
         iterator = WarcRecords(stream, check_digests=False)
         try:
@@ -174,22 +181,30 @@ def iter_exchanges(stream: BinaryIO, skipped: Callable[[str], None] = _log_skipp
                     skipped(problem)
                 elif kind == "response" and record.http_headers is not None:
                     pending = archived_response(record)
-                    offset = iterator.get_record_offset()  # after the payload: warcio reads the rest to know it
+                    offset = pending_at = iterator.get_record_offset()  # after the payload: warcio reads the rest
                     captures[f"{pending.url} {record.rec_headers.get_header('WARC-Date')}"] = offset
                     digest = record.rec_headers.get_header("WARC-Payload-Digest")
                     if digest:
                         captures[digest] = offset
                 elif kind == "revisit":
                     pending = _resolve_revisit(record, captures, stream)
+                    pending_at = iterator.get_record_offset()
                 elif (kind == "metadata" and pending is not None
                       and record.rec_headers.get_header("WARC-Concurrent-To") == pending.record_id):
                     pending.meta = read_metadata(record) or pending.meta
                 iterator.read_to_end()  # so that its offset is where the next record starts
+                last = None if iterator.reader.decompressor else (iterator.get_record_offset(),
+                                                                   iterator.get_record_length())
         except READ_ERRORS as exc:
-            found = _read_on(stream, max(iterator.offset, resumed), exc, skipped)
+            start = max(iterator.offset, resumed)
+            compressed = iterator.reader.decompressor is not None
+            if _overran(stream, last):  # the last record read is part of the damage
+                start = max(last[0], resumed)  # type: ignore[index]
+                pending = None if pending_at == start else pending
+            found = _read_on(stream, start, exc, skipped, compressed)
             if found is None:
                 raise
-            resumed = found
+            resumed, last = found, None
             continue
         if pending is not None:
             yield pending
@@ -197,11 +212,15 @@ def iter_exchanges(stream: BinaryIO, skipped: Callable[[str], None] = _log_skipp
         return
 
 
-def whole_records(stream: BinaryIO, skipped: Callable[[str], None] = _log_skipped) -> Iterator[tuple[int, int]]:
-    """(offset, length) of each record of a WARC stream that reads whole, reading on past damage as
-    :func:`iter_exchanges` does (``skipped`` is told of each damaged part): what a copy of a damaged file
-    keeps. A record cut short by the end of the file is not whole. A file with no WARC record raises."""
+def whole_records(stream: BinaryIO, skipped: Callable[[str], None] = _log_skipped) -> Iterator[tuple[int, int, Any]]:
+    """(offset, length, record) of each record of a WARC stream that reads whole (the record's payload read
+    already: its headers are there to see), reading on past damage as :func:`iter_exchanges` does
+    (``skipped`` is told of each damaged part): what a copy of a damaged file keeps. A record cut short by
+    the end of the file is not whole, nor one of an uncompressed file whose length ran past its end (it is
+    given out when the next one reads). A file with no WARC record raises."""
     end, found = 0, 0  # where the last whole record ends; how many there were
+    held = None  # the last whole record, given out once the one after it reads (or the file ends)
+    plain = False  # whether it was read uncompressed
     while True:
         iterator = WarcRecords(stream, check_digests=False, no_record_parse=True)
         try:
@@ -214,48 +233,84 @@ def whole_records(stream: BinaryIO, skipped: Callable[[str], None] = _log_skippe
                 # headers (no Content-Length, which every WARC record has: warcio reads it to the end)
                 if getattr(record.raw_stream, "limit", 0) > 0 or not record.rec_headers.get_header("Content-Length"):
                     raise RecordCutShort(f"a {record.rec_type} record is cut short")
+                if held is not None:
+                    yield held
                 found += 1
-                end = iterator.get_record_offset() + iterator.get_record_length()
-                yield iterator.get_record_offset(), iterator.get_record_length()
+                held = (iterator.get_record_offset(), iterator.get_record_length(), record)
+                plain = iterator.reader.decompressor is None
+                end = held[0] + held[1]
         except READ_ERRORS as exc:
             if isinstance(exc, OneGzipStream):
                 raise
-            at = _read_on(stream, end, exc, skipped)
+            compressed = iterator.reader.decompressor is not None
+            if held is not None and plain and _overran(stream, held[:2]):
+                end, found, held = held[0], found - 1, None
+            at = _read_on(stream, end, exc, skipped, compressed)
             if at is None:
+                if held is not None:
+                    yield held
                 if not found:
                     raise
                 size = stream.seek(0, 2)
-                skipped(f"bytes {end}-{size} unreadable: {read_error(exc)}")
+                skipped(f"bytes {end}-{size} unreadable: {read_error(exc, _gzipped(stream))}")
                 return
-            end = at
+            if held is not None:
+                yield held
+            end, held = at, None
             continue
+        if held is not None:
+            yield held
         if not found:
             raise EOFError("the file is empty" if not stream.tell() else "no WARC record in it")
         _check_tail(stream, iterator.offset, skipped)  # after the blank lines and stray bytes warcio reads past
         return
 
 
-def _read_on(stream: BinaryIO, start: int, exc: BaseException, skipped: Callable[[str], None]) -> int | None:
-    """Where to read on after a read error at ``start`` (warcio's offset: the end of the last record read
-    whole, where the damaged one starts), the stream put there; None when there is nowhere (the end of the
-    file, a stream that cannot seek, an uncompressed file): the error stands.
+def _overran(stream: BinaryIO, record: tuple[int, int] | None) -> bool:
+    """Whether the last record read before a read error, uncompressed, is damaged too: its
+    Content-Length did not end at the CRLF CRLF that closes every record (a wrong length, bytes missing
+    from it), so that it took in the start of the next record, or left its own end behind for the error.
+    Asked only after an error: a length a few bytes short that warcio reads past is no damage (wget's)."""
+    if record is None or not getattr(stream, "seekable", lambda: False)():
+        return False
+    stream.seek(record[0] + record[1])
+    return stream.read(4) != b"\r\n\r\n"
+
+
+def _gzipped(stream: BinaryIO) -> bool:
+    stream.seek(0)
+    return stream.read(2) == GZIP_MAGIC[:2]
+
+
+def _read_on(stream: BinaryIO, start: int, exc: BaseException, skipped: Callable[[str], None],
+             compressed: bool = True) -> int | None:
+    """Where to read on after a read error at ``start`` (where the damaged record starts), the stream put
+    there; None when there is nowhere (the end of the file, a stream that cannot seek): the error stands.
 
     A corrupt gzip member in the middle of the file costs its record: the reading goes on at the next
-    member that holds one.
+    member that holds one. In an uncompressed file (``compressed`` false: what warcio read last was not
+    gzip), damage costs the record it is in: the reading goes on at the next line that starts a record.
+    Sought only here, after damage: a payload may hold such a line (an archived WARC, a page quoting one).
     """
-    found = _next_member(stream, start + 1)
+    found = None if compressed else _next_record_line(stream, start + 1)
+    member = found is None
+    if member:
+        found = _next_member(stream, start + 1)
     if found is None:
         return None
-    skipped(f"bytes {start}-{found} unreadable, read on after them: {read_error(exc)}")
+    # bytes read as uncompressed before a gzip member: a member that did not decompress, its header too
+    skipped(f"bytes {start}-{found} unreadable, read on after them: "
+            f"{read_error(exc, member and not compressed)}")
     stream.seek(found)
     return found
 
 
-def read_error(exc: BaseException) -> str:
+def read_error(exc: BaseException, corrupt_member: bool = False) -> str:
     """A read error in one short line. warcio reads a gzip member that fails at its first block as
-    uncompressed, and quotes its raw bytes as the "first line" of a record: it is a corrupt member."""
+    uncompressed, and quotes its raw bytes as the "first line" of a record: it is a corrupt member (said
+    so when the caller knows the bytes lie among gzip members, or the gzip magic is in them)."""
     text = str(exc) or type(exc).__name__
-    if "record, first line: " in text and GZIP_MAGIC.decode("latin-1")[:2] in text:
+    if "record, first line: " in text and (corrupt_member or GZIP_MAGIC.decode("latin-1")[:2] in text):
         return "a corrupt gzip member (it does not decompress)"
     return printable(text, 120)
 
@@ -299,6 +354,31 @@ def _next_member(stream: BinaryIO, start: int, chunk: int = 1 << 20) -> int | No
 
 
 GZIP_MAGIC = b"\x1f\x8b\x08"
+# a line that starts a WARC record, and the header lines after it up to the blank line that ends them
+WARC_LINE = re.compile(rb"(?<=\n)WARC/1\.[01]\r\n")
+HEADER_LINE = re.compile(rb"[!#-'*+.0-9A-Z^-z|~-]+:[^\r\n]*(?:\r\n[ \t][^\r\n]*)*")
+
+
+def _next_record_line(stream: BinaryIO, start: int, chunk: int = 1 << 20) -> int | None:
+    """The offset of the first line at or after ``start`` of an uncompressed file that starts a WARC record
+    (``WARC/1.0`` or ``WARC/1.1``, then header lines that parse, with a WARC-Type and a Content-Length),
+    or None (a stream that cannot seek, none left)."""
+    if not getattr(stream, "seekable", lambda: False)() or start < 1:
+        return None
+    position = start - 1  # the newline before
+    while True:
+        stream.seek(position)
+        data = stream.read(chunk + 16)
+        for match in WARC_LINE.finditer(data):  # the last few may come again in the next block: no harm
+            stream.seek(position + match.end())
+            head = stream.read(1 << 16).split(b"\r\n\r\n", 1)[0]
+            lines = re.split(rb"\r\n(?![ \t])", head)
+            names = {line.split(b":", 1)[0].strip().lower() for line in lines}
+            if all(HEADER_LINE.fullmatch(line) for line in lines) and {b"warc-type", b"content-length"} <= names:
+                return position + match.start()
+        if len(data) < chunk + 16:
+            return None
+        position += chunk
 
 
 def archived_response(record) -> ArchivedResponse:

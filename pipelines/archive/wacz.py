@@ -110,9 +110,11 @@ def write_cdxj_beside(storage: Storage, key: str) -> str:
     return index_key
 
 
-def keep_whole_records(warc: Path) -> str:
+def keep_whole_records(warc: Path, captured: set[tuple[str, str]] | None = None) -> str:
     """What is wrong with a local WARC file (in one line), having rewritten it with only the records that
-    read whole, each byte for byte, when it is damaged; "" for a sound file, left as it is.
+    read whole, each byte for byte, when it is damaged; "" for a sound file, left as it is. ``captured``
+    gets the :func:`response_times` of the records kept: the file is read once for both (a second pass
+    cost 2.5 s per 90 MB of gzip WARC).
 
     A package holds what replay reads of a damaged file (a corrupt gzip member costs its record, a file
     cut short its last one), and no damaged bytes: pywb and `wacz validate` index every WARC in a package
@@ -121,7 +123,12 @@ def keep_whole_records(warc: Path) -> str:
     """
     problems: list[str] = []
     with open(warc, "rb") as stream:
-        spans = list(whole_records(stream, problems.append))
+        spans, captures = [], []
+        for start, length, record in whole_records(stream, problems.append):
+            spans.append((start, length))
+            captures.append(_capture(record))
+        if captured is not None:  # not before: a file that raises is left out
+            captured.update(capture for capture in captures if capture)
         if not problems:
             return ""
         kept = warc.with_name(f".{warc.name}.kept")
@@ -146,16 +153,18 @@ def timestamp14(iso: str) -> str:
 
 def response_times(warcs: list[Path]) -> set[tuple[str, str]]:
     """(url, 14-digit WARC-Date) of every response and revisit record: what a reader of the package can open."""
-    found = set()
+    found: set[tuple[str, str]] = set()
     for warc in warcs:
         with open(warc, "rb") as stream:
-            for record in WarcRecords(stream, check_digests=False):
-                if record.rec_type in ("response", "revisit") and not missing_uri(record):
-                    headers = record.rec_headers
-                    found.add(
-                        (headers.get_header("WARC-Target-URI"), timestamp14(headers.get_header("WARC-Date") or ""))
-                    )
+            found.update(filter(None, map(_capture, WarcRecords(stream, check_digests=False, no_record_parse=True))))
     return found
+
+
+def _capture(record) -> tuple[str, str] | None:
+    if record.rec_type in ("response", "revisit") and not missing_uri(record):
+        headers = record.rec_headers
+        return headers.get_header("WARC-Target-URI"), timestamp14(headers.get_header("WARC-Date") or "")
+    return None
 
 
 def manifest_pages(lines: list[dict[str, Any]], captured: set[tuple[str, str]]) -> tuple[list[Page], int]:
