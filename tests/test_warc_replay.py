@@ -273,7 +273,7 @@ def test_a_record_without_target_uri_is_logged_counted_and_the_replay_goes_on(tm
 
 def test_readers_of_the_archive_read_past_a_record_without_target_uri(tmp_path):
     from crawler.archive.replay import WarcIndex
-    from pipelines.archive.wacz import cdxj_index, response_times
+    from pipelines.archive.wacz import cdxj_index, keep_whole_records
 
     warc = corpus_with_records_without_uri(tmp_path / "mixed.warc.gz")
     skipped: list[str] = []
@@ -283,7 +283,9 @@ def test_readers_of_the_archive_read_past_a_record_without_target_uri(tmp_path):
     assert skipped[0].startswith("response record <urn:uuid:") and skipped[0].endswith("has no WARC-Target-URI")
     index = WarcIndex([warc])
     assert len(index) == len(urls) and len(index.skipped) == 2
-    assert {url for url, _ in response_times([warc])} == urls
+    captured: set[tuple[str, str]] = set()
+    assert keep_whole_records(warc, captured) == ""  # no damage: the file stays as it is
+    assert {url for url, _ in captured} == urls
     assert len(cdxj_index(warc).splitlines()) == len(urls)  # the two are left out of the index, not its end
 
 
