@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import gzip
+import io
 import re
+import sqlite3
+import threading
 from datetime import UTC, datetime
 
-from pipelines.browse.archived import _decoded, inert_html
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from pipelines.browse.archived import WarcLocator, _decoded, inert_html
 from pipelines.browse.search import SearchIndex, fts_query
 from pipelines.document.render import to_document
 from pipelines.item import Article, Block, SiteProfile
 from pipelines.storage.index import ArchiveIndex
 from pipelines.storage.local import LocalStorage
 from pipelines.store import ArticleStore
+from tests.servers.encodings import CODINGS, encode
 
 FETCHED = datetime(2026, 11, 21, 8, tzinfo=UTC)
 
@@ -107,3 +114,27 @@ def test_archived_bodies_are_decoded_as_sent():
     assert _decoded(gzip.compress(b"<p>hi</p>"), [("Content-Encoding", "gzip")]) == b"<p>hi</p>"
     bomb = gzip.compress(b"\0" * (80 * 1024 * 1024))
     assert len(_decoded(bomb, [("Content-Encoding", "gzip")])) == 64 * 1024 * 1024
+
+
+def test_an_archived_page_is_shown_in_every_coding_a_site_sends(tmp_path):
+    # the browse page shows a stored article's archived page; the WARC keeps each body as it came off the wire
+    storage = LocalStorage(tmp_path)
+    path = tmp_path / "warc" / "news" / "run1-000.warc.gz"
+    path.parent.mkdir(parents=True)
+    urls = {}
+    with open(path, "wb") as out:
+        writer = WARCWriter(out, gzip=True)
+        for coding in CODINGS:
+            header, body = encode(f"<html><body><p>Texte archivé, {coding}.</p></body></html>".encode(), coding)
+            http = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8"),
+                                               *([("Content-Encoding", header)] if header else [])],
+                                    protocol="HTTP/1.1")
+            urls[coding] = f"https://news.example.com/{coding}.html"
+            writer.write_record(writer.create_warc_record(urls[coding], "response", payload=io.BytesIO(body),
+                                                          http_headers=http,
+                                                          warc_headers_dict={"WARC-Date": "2026-11-21T08:00:00Z"}))
+    locator = WarcLocator(sqlite3.connect(":memory:", check_same_thread=False), threading.Lock(), storage)
+    for coding, url in urls.items():
+        page = locator.find([url], "2026-11-21T08:00:00Z", "news", "run1")
+        assert page is not None and page.status == 200, coding
+        assert f"Texte archivé, {coding}." in page.html, coding

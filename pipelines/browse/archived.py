@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
+import sys
 import threading
 import zlib
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ import lxml.html
 from lxml_html_clean import Cleaner
 from w3lib.encoding import html_to_unicode
 
-from pipelines.archive.reader import WarcRecords, missing_uri
+from pipelines.archive.reader import WarcRecords, archived_response, missing_uri
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS warc_files (key TEXT PRIMARY KEY, size INTEGER NOT NULL);
@@ -122,15 +123,13 @@ class WarcLocator:
             for record in WarcRecords(stream, check_digests=False):
                 if record.rec_type != "response":
                     return None
-                headers = list(record.http_headers.headers) if record.http_headers else []
-                content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
-                body = _decoded(record.content_stream().read(), headers)
-                _, text = html_to_unicode(content_type, body)
-                status = (record.http_headers.get_statuscode() or "0").strip()
-                return ArchivedPage(url=record.rec_headers.get_header("WARC-Target-URI"),
-                                    date=record.rec_headers.get_header("WARC-Date") or "",
-                                    status=int(status) if status.isdigit() else 0, html=text,
-                                    warc=self.storage.describe(key))
+                # the payload as sent, decoded once here: warcio's content_stream() fails on br with the brotli
+                # package (warcio issue 73) and leaves zstd coded
+                response = archived_response(record)
+                content_type = next((v for k, v in response.headers if k.lower() == "content-type"), "")
+                _, text = html_to_unicode(content_type, _decoded(response.body, response.headers))
+                return ArchivedPage(url=response.url, date=record.rec_headers.get_header("WARC-Date") or "",
+                                    status=response.status, html=text, warc=self.storage.describe(key))
         return None
 
 
@@ -165,27 +164,39 @@ MAX_DECODED = 64 * 1024 * 1024  # an archived body inflating past this is shown 
 
 
 def _decoded(body: bytes, headers: list[tuple[str, Any]]) -> bytes:
-    """The body as the browser would read it: the archive keeps bodies as they came off the wire."""
-    encoding = next((v.lower().strip() for k, v in headers if k.lower() == "content-encoding"), "")
-    try:
-        if encoding in ("gzip", "x-gzip"):
-            return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(body, MAX_DECODED)
-        if encoding == "deflate":
-            try:
-                return zlib.decompressobj().decompress(body, MAX_DECODED)
-            except zlib.error:  # raw deflate, as some servers send it
-                return zlib.decompressobj(-zlib.MAX_WBITS).decompress(body, MAX_DECODED)
-        if encoding == "br":
-            import brotli  # Scrapy's own brotli support brings it
-
-            return brotli.decompress(body)[:MAX_DECODED]
-        if encoding == "zstd":
-            import zstandard
-
-            return zstandard.ZstdDecompressor().decompress(body, max_output_size=MAX_DECODED)
-    except (ImportError, zlib.error, ValueError, OSError) as exc:  # shown as it is, said in the log
-        logger.warning("archived body not decoded (%s): %s", encoding, exc)
+    """The body as the browser would read it: the archive keeps bodies as they came off the wire, in the
+    codings the server listed, applied in that order ("gzip, br"): undone last first."""
+    codings = [coding.strip().lower() for name, value in headers if name.lower() == "content-encoding"
+               for coding in str(value).split(",") if coding.strip()]
+    for coding in reversed(codings):
+        try:
+            body = _decode(body, coding)
+        except (ImportError, zlib.error, ValueError, OSError) as exc:  # shown as it is, said in the log
+            logger.warning("archived body not decoded (%s): %s", coding, exc)
+            break
     return body
+
+
+def _decode(body: bytes, coding: str) -> bytes:
+    if coding in ("gzip", "x-gzip"):
+        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(body, MAX_DECODED)
+    if coding == "deflate":
+        try:
+            return zlib.decompressobj().decompress(body, MAX_DECODED)
+        except zlib.error:  # raw deflate, as some servers send it
+            return zlib.decompressobj(-zlib.MAX_WBITS).decompress(body, MAX_DECODED)
+    if coding == "br":
+        import brotli  # Scrapy's own brotli support brings it
+
+        return brotli.decompress(body)[:MAX_DECODED]
+    if coding == "zstd":  # Scrapy's own zstd support brings the backport (the standard library's from 3.14)
+        if sys.version_info >= (3, 14):
+            from compression import zstd
+        else:
+            from backports import zstd
+
+        return zstd.ZstdDecompressor().decompress(body, max_length=MAX_DECODED)
+    return body  # identity, or a coding no browser knows
 
 
 def _skip(stream, offset: int) -> None:
