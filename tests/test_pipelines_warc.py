@@ -241,3 +241,27 @@ def test_damage_in_the_middle_costs_one_record_and_the_pages_after_keep_their_me
             iter_exchanges(io.BytesIO(bytes(damaged)), skipped.append)]
     assert read == [("p0", "article"), ("p1", "listing"), ("p3", "article")]
     assert len(skipped) == 2 and all("read on after them" in problem for problem in skipped), skipped
+
+
+def handmade_record(uri: str, body: bytes, number: int) -> bytes:
+    http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+    return (b"WARC/1.1\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:%08d-0000-4000-8000-000000000000>\r\n"
+            b"WARC-Date: 2026-01-01T00:00:00Z\r\nWARC-Target-URI: %s\r\n"
+            b"Content-Type: application/http; msgtype=response\r\nContent-Length: %d\r\n\r\n"
+            % (number, uri.encode(), len(http))) + http + b"\r\n\r\n"
+
+
+def test_a_corrupt_member_of_a_gzip_warc_is_never_searched_as_an_uncompressed_file():
+    # warcio reads a member that does not decompress as plain bytes; taking the file for an uncompressed one
+    # then searched the rest of it for record lines: a stored (level 0) member quoting a record gave that
+    # record out instead of its own, and every damaged member cost a scan to the end of the file
+    body = b"<html>" + b"x" * 2000 + b"</html>"
+    quoted = handmade_record("https://embedded.example/fake", b"<html>fake</html>", 99)
+    members = [gzip.compress(handmade_record(f"https://{name}.example/", text, number), compresslevel=0)
+               for number, (name, text) in enumerate([("a", body), ("bad", body),
+                                                      ("b", b"<pre>\r\n" + quoted + b"</pre>"), ("c", body)])]
+    members[1] = members[1][:10] + bytes(byte ^ 0xFF for byte in members[1][10:30]) + members[1][30:]
+    problems: list[str] = []
+    urls = [response.url for response in iter_exchanges(io.BytesIO(b"".join(members)), problems.append)]
+    assert urls == ["https://a.example/", "https://b.example/", "https://c.example/"]
+    assert len(problems) == 1 and problems[0].endswith("a corrupt gzip member (it does not decompress)")

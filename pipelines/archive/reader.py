@@ -169,6 +169,7 @@ def iter_exchanges(stream: BinaryIO, skipped: Callable[[str], None] = _log_skipp
     pending: ArchivedResponse | None = None  # kept across a resumption: its metadata record may come after
     pending_at = -1  # the offset of pending's record
     last: tuple[int, int] | None = None  # (offset, length) of the last record read, if it was not gzip
+    gzipped = False  # whether a record of the file was read from a gzip member
     while True:
         iterator = WarcRecords(stream, check_digests=False)
         try:
@@ -193,11 +194,12 @@ def iter_exchanges(stream: BinaryIO, skipped: Callable[[str], None] = _log_skipp
                       and record.rec_headers.get_header("WARC-Concurrent-To") == pending.record_id):
                     pending.meta = read_metadata(record) or pending.meta
                 iterator.read_to_end()  # so that its offset is where the next record starts
+                gzipped = gzipped or iterator.reader.decompressor is not None
                 last = None if iterator.reader.decompressor else (iterator.get_record_offset(),
                                                                    iterator.get_record_length())
         except READ_ERRORS as exc:
             start = max(iterator.offset, resumed)
-            compressed = iterator.reader.decompressor is not None
+            compressed = _compressed(stream, iterator, gzipped)
             if _overran(stream, last):  # the last record read is part of the damage
                 start = max(last[0], resumed)  # type: ignore[index]
                 pending = None if pending_at == start else pending
@@ -221,6 +223,7 @@ def whole_records(stream: BinaryIO, skipped: Callable[[str], None] = _log_skippe
     end, found = 0, 0  # where the last whole record ends; how many there were
     held = None  # the last whole record, given out once the one after it reads (or the file ends)
     plain = False  # whether it was read uncompressed
+    gzipped = False  # whether a record of the file was read from a gzip member
     while True:
         iterator = WarcRecords(stream, check_digests=False, no_record_parse=True)
         try:
@@ -238,11 +241,12 @@ def whole_records(stream: BinaryIO, skipped: Callable[[str], None] = _log_skippe
                 found += 1
                 held = (iterator.get_record_offset(), iterator.get_record_length(), record)
                 plain = iterator.reader.decompressor is None
+                gzipped = gzipped or not plain
                 end = held[0] + held[1]
         except READ_ERRORS as exc:
             if isinstance(exc, OneGzipStream):
                 raise
-            compressed = iterator.reader.decompressor is not None
+            compressed = _compressed(stream, iterator, gzipped)
             if held is not None and plain and _overran(stream, held[:2]):
                 end, found, held = held[0], found - 1, None
             at = _read_on(stream, end, exc, skipped, compressed)
@@ -275,6 +279,14 @@ def _overran(stream: BinaryIO, record: tuple[int, int] | None) -> bool:
         return False
     stream.seek(record[0] + record[1])
     return stream.read(4) != b"\r\n\r\n"
+
+
+def _compressed(stream: BinaryIO, iterator: Any, gzipped: bool) -> bool:
+    """Whether a file met damage in is a gzip WARC: a member read before, the one being read, or its first
+    bytes. warcio reads a member that does not decompress as uncompressed bytes; searched for record lines
+    as an uncompressed file is, a gzip file cost a scan to its end at each damaged member (quadratic), and
+    a member stored uncompressed (gzip level 0) that quotes a record gave that record out."""
+    return gzipped or iterator.reader.decompressor is not None or _gzipped(stream)
 
 
 def _gzipped(stream: BinaryIO) -> bool:
