@@ -311,8 +311,7 @@ def _read_on(stream: BinaryIO, start: int, exc: BaseException, skipped: Callable
     if found is None:
         return None
     # bytes read as uncompressed before a gzip member: a member that did not decompress, its header too
-    skipped(f"bytes {start}-{found} unreadable, read on after them: "
-            f"{read_error(exc, member and not compressed)}")
+    skipped(f"bytes {start}-{found} unreadable, read on after them: {read_error(exc, member)}")
     stream.seek(found)
     return found
 
