@@ -246,6 +246,7 @@ _ROLE_BEFORE_NAME = re.compile(rf"^\S*?{_CJK_ROLES}\s*[:：]?\s*(?=\S)")
 # name ("山田 太郎記者"), when it is a foreign place (katakana, Hangul: Korean writes a name unspaced), a desk or bureau
 # (部, 局), or a correspondent's place after a whole name ("青山直篤 北京特派員": three letters or more before it)
 _PLACE_WORD = re.compile(r"[\u30a0-\u30ff]+|[\uac00-\ud7af]+|\S*[部局]")
+_HANGUL = re.compile(r"[\uac00-\ud7af]+")
 
 
 def _without_cjk_role(part: str) -> str:
@@ -254,7 +255,10 @@ def _without_cjk_role(part: str) -> str:
     if not role:  # a role before the name only where none ends it: "記者 山田太郎", "本报记者 张三"
         return _ROLE_BEFORE_NAME.sub("", part, count=1)
     name, at = part[: role.start()], role["at"]
-    if at and not (_PLACE_WORD.fullmatch(at) or (role["role"] in ("特派員", "特派员", "특파원") and _words(name) >= 2)):
+    correspondent = role["role"] in ("特派員", "特派员", "특파원")
+    if at and _HANGUL.fullmatch(at) and (not correspondent or name.rstrip().endswith(")")):
+        return at  # Korean writes a name unspaced; before it, a dateline or outlet: "(서울=연합뉴스) 홍길동 기자"
+    if at and not (_PLACE_WORD.fullmatch(at) or (correspondent and _words(name) >= 2)):
         name = part[: role.end("at")]  # the given name, spaced from the family name
     return name
 
