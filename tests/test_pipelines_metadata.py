@@ -394,6 +394,7 @@ def test_an_offset_written_after_utc_or_gmt_or_with_a_colon_is_read(printed):
     ("en", "By Jane Doe, Science Editor", "Jane Doe"),
     # the chief editor's role is one role, after the name or before it
     ("en", "By Jane Doe, Editor-in-Chief", "Jane Doe"),
+    ("en", "By Jon Sopel, North America Editor", "Jon Sopel"), ("en", "By Jane Doe, BBC Europe Editor", "Jane Doe"),
     ("en", "By Jane Doe, editor-at-large", "Jane Doe"),
     ("es", "Por Juan Pérez, redactor jefe", "Juan Pérez"),
     # "from our correspondent" is a role: the name after it stays

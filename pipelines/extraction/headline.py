@@ -230,7 +230,9 @@ _AGENCY = re.compile(rf"(?:{_WITH})?{_AGENCIES}", re.IGNORECASE)
 # alone ("Guardian staff reporter" is the byline). "Editor" is a surname too: capitalised after a word, it is a
 # co-author ("Jane Doe, Tom Editor"), as no one is called "Correspondent". Agencies: "…, agencias", "… mit Agenturen"
 _DESK = r"(?:(?:[^\W\d_][\w.’'-]*\s+){1,3}(?:correspondents?|(?-i:editors?)|\w*korrespondent\w*|corresponsal"
-_DESK += r"|correspondante?|corrispondente|correspondente|корреспондент|muhabiri))"
+_DESK += r"|correspondante?|corrispondente|correspondente|корреспондент|muhabiri)"
+# a capitalised Editor after one word is a surname ("Tom Editor"), after two or three a desk ("North America Editor")
+_DESK += r"|(?:[^\W\d_][\w.’'-]*\s+){2,3}(?-i:Editors?))"
 _ROLE_AFTER_COMMA = re.compile(
     rf"\s*[,;]\s*(?:{_ROLE_AT}|{_DESK}|(?:{_WITH})?{_AGENCIES})\s*(?=[,;]|$|\s+{_CONJUNCTION}\s)|\s+{_WITH}{_AGENCIES}\s*$",
     re.IGNORECASE,
