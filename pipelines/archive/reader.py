@@ -368,24 +368,24 @@ GZIP_MAGIC = b"\x1f\x8b\x08"
 # a line that starts a WARC record, and the header lines after it up to the blank line that ends them
 WARC_LINE = re.compile(rb"(?<=\n)WARC/1\.[01]\r\n")
 HEADER_LINE = re.compile(rb"[!#-'*+.0-9A-Z^-z|~-]+:[^\r\n]*(?:\r\n[ \t][^\r\n]*)*")
+RECORD_HEAD = re.compile(rb"(?:" + HEADER_LINE.pattern + rb"\r\n)+\r\n")
+RECORD_HEAD_MAX = 1 << 16  # the most a record's header lines are looked at for
 
 
 def _next_record_line(stream: BinaryIO, start: int, chunk: int = 1 << 20) -> int | None:
     """The offset of the first line at or after ``start`` of an uncompressed file that starts a WARC record
     (``WARC/1.0`` or ``WARC/1.1``, then header lines that parse, with a WARC-Type and a Content-Length),
-    or None (a stream that cannot seek, none left)."""
+    or None (a stream that cannot seek, none left). Each candidate's header lines are matched in the block
+    read, stopping at the first that is no header: linear, even through a payload of "WARC/1.1" lines."""
     if not getattr(stream, "seekable", lambda: False)() or start < 1:
         return None
     position = start - 1  # the newline before
     while True:
         stream.seek(position)
-        data = stream.read(chunk + 16)
-        for match in WARC_LINE.finditer(data):  # the last few may come again in the next block: no harm
-            stream.seek(position + match.end())
-            head = stream.read(1 << 16).split(b"\r\n\r\n", 1)[0]
-            lines = re.split(rb"\r\n(?![ \t])", head)
-            names = {line.split(b":", 1)[0].strip().lower() for line in lines}
-            if all(HEADER_LINE.fullmatch(line) for line in lines) and {b"warc-type", b"content-length"} <= names:
+        data = stream.read(chunk + 16 + RECORD_HEAD_MAX)
+        for match in WARC_LINE.finditer(data, 0, chunk + 16):  # the last few may come again in the next block
+            head = RECORD_HEAD.match(data, match.end())
+            if head and re.search(rb"(?im)^warc-type:", head[0]) and re.search(rb"(?im)^content-length:", head[0]):
                 return position + match.start()
         if len(data) < chunk + 16:
             return None
