@@ -11,7 +11,7 @@ long and clean enough that jusText is not asked, the comparison gives back what 
 and it is not run: the same article, page for page (tested on the bench and kinds pages; none
 differs on the dev and fundus-dev pages either), for less CPU.
 
-Measured side by side (``python -m bench.comparison``: extraction and cleaning in one process,
+Measured side by side (``python -m bench.extraction comparison``: extraction and cleaning in one process,
 alternating, medians): the 90 bench pages 22.7 against 23.8 ms a page, **4.7% less CPU** (10 pairs;
 left out in 42 of their 95 extractions); the 205 dev and fundus-dev pages 31.6 against 33.9 ms,
 6.5% less (6 pairs; left out in 104 of 221).
