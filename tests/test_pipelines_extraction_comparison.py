@@ -126,6 +126,36 @@ def test_the_bound_leaves_out_scripts_and_styles():
     assert comparison.readable_size(plain) <= comparison.readable_size(scripted) <= comparison.readable_size(plain) + 3
 
 
+WORDS = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu", "nu",
+         "xi", "omicron", "pi", "rho", "sigma", "tau"]
+STORY = "".join(
+    "<p>" + " ".join(f"{WORDS[(i * 7 + k) % len(WORDS)]}{i}{k}" for k in range(30)) + ", and so on.</p>"
+    for i in range(4)
+)
+RAW_TEXT = {  # what libxml2 reads as raw text: readability's round trip leaves "&amp;" and "&lt;" in it
+    "xmp": "<xmp>" + "if (a && b) { x = y & z; } " * 34 + "</xmp>",
+    "plaintext": "<plaintext>" + "a < b " * 120,
+    "noembed": "<noembed>" + "Tom &amp; Jerry &amp; co " * 30 + "</noembed>",
+    "noframes": "<noframes>" + "<b>R&amp;D</b> " * 80 + "</noframes>",
+}
+
+
+@pytest.mark.parametrize("tag", RAW_TEXT)
+def test_a_page_with_raw_text_elements_is_always_compared(tag):
+    """A code sample in <xmp> after the story: trafilatura takes readability's text, which holds it."""
+    html = (f"<html><head><title>Story</title></head><body><article class='content'><h1>Story</h1>{STORY}"
+            f"{RAW_TEXT[tag]}</article></body></html>")
+    case = type("Case", (), {"url": f"https://example.com/{tag}", "html": html})
+    comparison.install()
+    shortcut = trafilatura.core.compare_extraction
+    trafilatura.core.compare_extraction = shortcut.__wrapped__
+    try:
+        expected = article(case)
+    finally:
+        trafilatura.core.compare_extraction = shortcut
+    assert article(case) == expected
+
+
 PRECISION = Extractor(precision=True)
 
 

@@ -4,7 +4,8 @@ After its own extractor, trafilatura (unless asked to be ``fast``) runs readabil
 copy of the page and keeps readability's text instead of its own when that is more than twice
 as long, or when its own has no paragraph text; for a short or unclean result it asks jusText
 too. Readability's text is made of the page's text: it drops script and style and keeps a
-subset of the rest, in order, and writes "VIDEO" into a video's iframe. So it can never be
+subset of the rest, in order, and writes "VIDEO" into a video's iframe (pages with elements whose
+text does not survive its round trip, :data:`RAW_TEXT`, are always compared). So it can never be
 longer than the page's whole text without its scripts and styles, plus six characters an
 iframe (:func:`readable_size`). When that is at most twice the extracted text, and the text is
 long and clean enough that jusText is not asked, the comparison gives back what it was given,
@@ -32,6 +33,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 VIDEO = len(" VIDEO")  # what readability may add in an iframe: the word and a space before it
+# Elements whose content libxml2 reads as raw text. Readability's article is written out as XML and parsed
+# again as HTML: in these, "&" comes back as "&amp;" and "<" as "&lt;" (after <plaintext>, every closing tag
+# that follows too), so readability's text can be longer than the page's. Pages with them are compared.
+RAW_TEXT = ("xmp", "plaintext", "noembed", "noframes")
 _SIGNATURE = ["cleaned_tree", "raw_tree", "body", "text", "options"]  # trafilatura 2.3's compare_extraction
 
 
@@ -76,6 +81,8 @@ def cannot_change(raw_tree: HtmlElement, body: Any, text: str, options: Any) -> 
     size, least = len(text), options.min_extracted_size
     if size < least or body.xpath(SANITIZED_XPATH):
         return False
+    if next(raw_tree.iter(*RAW_TEXT), None) is not None:
+        return False
     most = readable_size(raw_tree)
     if most > 2 * size:
         return False
@@ -85,7 +92,9 @@ def cannot_change(raw_tree: HtmlElement, body: Any, text: str, options: Any) -> 
 
 
 def readable_size(tree: HtmlElement) -> int:
-    """The most characters readability's text of ``tree`` can hold, as trafilatura measures it (spaces collapsed).
+    """The most characters readability's text of ``tree`` can hold, as trafilatura measures it (spaces collapsed),
+    for a tree without :data:`RAW_TEXT` elements and decoded as :func:`pipelines.extraction.page.decode_page` does
+    (which makes U+000B and U+000C spaces: XML writes them as U+FFFD).
 
     The page's text, spaces collapsed, less each script's and style's: taking a run of text out of a
     string removes its characters and the spaces inside it, and never adds one. Readability's text is
