@@ -14,11 +14,11 @@ from copy import copy
 import lxml.etree
 import lxml.html
 import pytest
-import trafilatura.core
 from trafilatura.external import try_readability
 from trafilatura.settings import Extractor
 from trafilatura.utils import trim
 
+from bench.extraction import comparison_switch
 from pipelines.extraction import comparison
 from pipelines.extraction.corpus import load_cases
 from pipelines.extraction.page import ExtractError, extract_and_clean, parse_html
@@ -31,22 +31,12 @@ PAGES = [*load_cases(CORPUS), *load_cases(KINDS)]
 
 
 @pytest.fixture
-def original():
-    """trafilatura's own comparison, and a list of whether the shortcut would leave out each call of it."""
-    assert comparison.install()
-    shortcut = trafilatura.core.compare_extraction
-    own = shortcut.__wrapped__
-    left_out: list[bool] = []
-
-    def counting(cleaned_tree, raw_tree, body, text, options):
-        left_out.append(comparison.cannot_change(raw_tree, body, text, options))
-        return own(cleaned_tree, raw_tree, body, text, options)
-
-    trafilatura.core.compare_extraction = counting
-    try:
-        yield left_out
-    finally:
-        trafilatura.core.compare_extraction = shortcut
+def switch():
+    """trafilatura's own comparison, counting in ``switch.count`` whether the shortcut would leave out each call;
+    ``switch(True)`` puts the shortcut back (``switch(False)``: the comparison alone)."""
+    switch = comparison_switch()
+    yield switch
+    switch(True)
 
 
 def article(case) -> object:
@@ -58,22 +48,16 @@ def article(case) -> object:
         return exc.reason
 
 
-def test_the_same_article_on_every_page_with_the_comparison_left_out_where_it_cannot_change_it(original):
+def test_the_same_article_on_every_page_with_the_comparison_left_out_where_it_cannot_change_it(switch):
     with_comparison = [article(case) for case in PAGES]
-    calls, left_out = len(original), sum(original)
-    trafilatura.core.compare_extraction = comparison_shortcut()
+    calls, left_out = len(switch.count), sum(switch.count)
+    switch(True)
     without = [article(case) for case in PAGES]
     assert sum(isinstance(a, str) for a in with_comparison) < len(PAGES) / 10  # pages, not a list of failures
     for case, before, after in zip(PAGES, with_comparison, without):
         assert after == before, case.url
     # the saving: 42 of the 95 extractions of the bench pages when this was written
     assert left_out >= calls / 3, (left_out, calls)
-
-
-def comparison_shortcut():
-    comparison.install.cache_clear()
-    assert comparison.install()
-    return trafilatura.core.compare_extraction
 
 
 def readability_size(tree: lxml.html.HtmlElement) -> int:
@@ -141,18 +125,14 @@ RAW_TEXT = {  # what libxml2 reads as raw text: readability's round trip leaves 
 
 
 @pytest.mark.parametrize("tag", RAW_TEXT)
-def test_a_page_with_raw_text_elements_is_always_compared(tag):
+def test_a_page_with_raw_text_elements_is_always_compared(tag, switch):
     """A code sample in <xmp> after the story: trafilatura takes readability's text, which holds it."""
     html = (f"<html><head><title>Story</title></head><body><article class='content'><h1>Story</h1>{STORY}"
             f"{RAW_TEXT[tag]}</article></body></html>")
     case = type("Case", (), {"url": f"https://example.com/{tag}", "html": html})
-    comparison.install()
-    shortcut = trafilatura.core.compare_extraction
-    trafilatura.core.compare_extraction = shortcut.__wrapped__
-    try:
-        expected = article(case)
-    finally:
-        trafilatura.core.compare_extraction = shortcut
+    switch(False)
+    expected = article(case)
+    switch(True)
     assert article(case) == expected
 
 
