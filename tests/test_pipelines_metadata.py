@@ -429,6 +429,13 @@ def test_a_writers_role_and_place_are_no_author_in_any_language(lang, byline, au
     ("fr", "De notre correspondant à Rome", ""), ("fr", "Avec notre envoyé spécial à Kyiv", ""),
     ("it", "Dal nostro inviato", ""), ("es", "De nuestra enviada especial en Kiev", ""),
     ("de", "Von unserem Korrespondenten", ""), ("en", "From our correspondent in Delhi", ""),
+    ("nl", "Van onze correspondent", ""), ("nl", "Van onze correspondent Jan de Vries", "Jan de Vries"),
+    # in the case the preposition asks for ("от" + genitive), with its adjectives
+    ("ru", "От нашего корреспондента", ""), ("ru", "От собственного корреспондента", ""),
+    ("ru", "От нашего специального корреспондента Ивана Петрова", "Ивана Петрова"),
+    # the place or desk between "our" and the role
+    ("en", "By our Rome correspondent", ""), ("en", "From our Middle East correspondent", ""),
+    ("en", "Jane Doe, our Rome correspondent", "Jane Doe"),
     ("en", "Editor-in-Chief", ""),
     ("es", "Juan Pérez, corresponsal en Madrid", "Juan Pérez"),
 ])

@@ -180,10 +180,12 @@ _HANGUL_HAN = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af]")
 # corpora: correspondent, special envoy, staff writer, reporter, editor, photographer. Not the newsroom ("Redaktion",
 # "Rédaction"), which some sites name as author. German and Nordic compounds ("Auslandskorrespondentin",
 # "Sportreporter", "utenriksmedarbeider") take any first part.
-# "From our correspondent", "De notre correspondant à Rome", "Von unserem Korrespondenten", "Dal nostro inviato": the
-# whole phrase is the role (no one is named by it)
-_OUR = (r"(?:(?:from|with|de|avec|von|vom|dal(?:la)?|del(?:la)?|da|от)\s+)?(?:our|notre|nos|nuestr[oa]s?|noss[oa]s?"
-        r"|nostr[oa]|unser(?:e|er|em|en)?|vår|vores|наш(?:а|его|ей)?)\s+")
+# "From our correspondent", "De notre correspondant à Rome", "Von unserem Korrespondenten", "Dal nostro inviato",
+# "Van onze correspondent", "От нашего корреспондента" (its cases): the whole phrase is the role (no one is named by it)
+_OUR = (r"(?:(?:from|with|de|avec|von|vom|dal(?:la)?|del(?:la)?|da|van|от)\s+)?(?:our|notre|nos|nuestr[oa]s?"
+        r"|noss[oa]s?|nostr[oa]|unser(?:e|er|em|en)?|onze|vår|vores|наш(?:а|его|ей|ему|им)?)\s+"
+        # "our Rome correspondent", "our Middle East editor": the place or desk between, capitalised
+        r"(?:(?-i:[A-ZÀ-ÖØ-ÞА-ЯЁ][\w.'’-]*)\s+){0,2}?")
 # "Editor-in-Chief", "editor at large", "rédacteur en chef" (taken whole where found, "?+": "en chef" is no place
 # "en"), "redactor jefe", "redator-chefe", "caporedattore": one role, no name ("Chefredakteur" is a compound)
 _IN_CHIEF = r"(?:-in-chief|-at-large|\s+in\s+chief|\s+at\s+large)?"
@@ -191,7 +193,7 @@ _ROLE_WORDS = (
     rf"(?:{_OUR})?(?:(?:senior|chief|staff|foreign|political|business|sports?|contributing|deputy|managing|associate"
     r"|national|local|special|world|europe|international|diplomatic|economics|science|technology|health|politics"
     r"|security|defen[cs]e|culture|arts|media|environment|climate|education|freie?r?|utsända?|udsendte?"
-    r"|utsendte?|särskilt|særligt?|özel|foto|специальн(?:ый|ая)|собственн(?:ый|ая))\s+)*"
+    r"|utsendte?|särskilt|særligt?|özel|foto|специальн(?:ый|ая|ого|ой|ому|ым)|собственн(?:ый|ая|ого|ой|ому|ым))\s+)*"
     rf"(?:writers?|reporters?|correspondents?|editors?{_IN_CHIEF}|contributors?|columnists?|photographers?"
     r"|photojournalists?"
     r"|[^\W\d_]*(?:korrespondent(?:in|innen|en|er)?|redakteur(?:in|innen|e)?|reporter(?:in|innen|en|e)?"
@@ -207,7 +209,8 @@ _ROLE_WORDS = (
     r"|corrispondent[ei]|inviat[oaie](?:\s+special[ei])?|(?:capo)?redatt(?:ore|ori|rice|rici)|giornalist[aie]"
     r"|fotograf[oaie]"  # it
     r"|muhabir(?:i|imiz)?|editör(?:ü)?|fotoğrafçı(?:sı)?"  # tr
-    r"|корреспондент(?:ка|ы)?|спецкор|собкор|журналист(?:ка)?|редактор|обозреватель|репорт[её]р|фотограф"  # ru
+    r"|корреспондент(?:ка|ки|ку|кой|ы|а|у|ом|ов)?|спецкор(?:а|у|ом)?|собкор(?:а|у|ом)?"
+    r"|журналист(?:ка)?|редактор|обозреватель|репорт[её]р|фотограф"  # ru
     r"|(?:izi|i)ntatheli"  # zu, xh: journalist
     r")"
 )
