@@ -436,6 +436,10 @@ def test_a_writers_role_and_place_are_no_author_in_any_language(lang, byline, au
     # the place or desk between "our" and the role
     ("en", "By our Rome correspondent", ""), ("en", "From our Middle East correspondent", ""),
     ("en", "Jane Doe, our Rome correspondent", "Jane Doe"),
+    # a one-word desk before a capitalised Editor, as "Business Editor" ("Tom Editor" is a name); Dutch roles
+    ("en", "Jane Doe, Tech Editor", "Jane Doe"), ("en", "Jane Doe, Weekend Editor", "Jane Doe"),
+    ("nl", "Jan de Vries, hoofdredacteur", "Jan de Vries"), ("nl", "Redacteur en Chef Jan de Vries", "Jan de Vries"),
+    ("nl", "Jan de Vries, verslaggever", "Jan de Vries"),
     ("en", "Editor-in-Chief", ""),
     ("es", "Juan Pérez, corresponsal en Madrid", "Juan Pérez"),
 ])

@@ -193,6 +193,10 @@ _ROLE_WORDS = (
     rf"(?:{_OUR})?(?:(?:senior|chief|staff|foreign|political|business|sports?|contributing|deputy|managing|associate"
     r"|national|local|special|world|europe|international|diplomatic|economics|science|technology|health|politics"
     r"|security|defen[cs]e|culture|arts|media|environment|climate|education|freie?r?|utsända?|udsendte?"
+    # one-word desks: "Jane Doe, Tech Editor" is one writer, as "Business Editor" was ("Tom Editor" stays a name)
+    r"|tech|weekend|opinion|metro|audience|features?|digital|news|city|travel|food|fashion|books|music|film|money"
+    r"|property|crime|legal|data|graphics|video|night|executive|web|online|home|comment|letters|entertainment"
+    r"|lifestyle|style|energy|transport|markets|finance|economy|investigations?|social|photo|picture"
     r"|utsendte?|särskilt|særligt?|özel|foto|специальн(?:ый|ая|ого|ой|ому|ым)|собственн(?:ый|ая|ого|ой|ому|ым))\s+)*"
     rf"(?:writers?|reporters?|correspondents?|editors?{_IN_CHIEF}|contributors?|columnists?|photographers?"
     r"|photojournalists?"
@@ -202,6 +206,7 @@ _ROLE_WORDS = (
     r"|correspondante?s?|envoyée?s?\s+spéciale?s?|envoyés\s+spéciaux|rédact(?:eur|rice)s?(?:\s+en\s+chef)?+"
     r"|journalistes?"
     r"|photographes?"  # fr
+    r"|[^\W\d_]*redacteur(?:en|e|s)?(?:\s+en\s+chef)?+|verslaggever(?:s|ster|sters)?|fotogra(?:af|fen)"  # nl
     r"|corresponsal(?:es)?|enviad[oa]s?(?:\s+especia(?:l|les|is))?|redact(?:or|ora|ores|oras)(?:\s+jef[ae]s?)?"
     r"|reporter[oa]s?"
     r"|periodistas?|fotógraf[oa]s?"  # es
