@@ -417,6 +417,10 @@ def test_a_writers_role_and_place_are_no_author_in_any_language(lang, byline, au
     ("ja", "山田 太郎記者", "山田 太郎"), ("ja", "山田 太郎 記者", "山田 太郎"), ("ja", "記者 山田太郎", "山田太郎"),
     ("ja", "山田 太郎 社会部記者", "山田 太郎"), ("ja", "青山直篤 北京特派員", "青山直篤"),
     ("ko", "홍길동 기자", "홍길동"), ("zh", "本报记者 张三", "张三"),
+    # Chinese spaces one reporter from the next (Japanese spaces the given name), Korean lists with a middle dot
+    ("zh", "本报记者 张三 李四", "张三, 李四"), ("zh", "记者 张三 李四 王五", "张三, 李四, 王五"),
+    ("ja", "記者 山田 太郎", "山田 太郎"), ("ko", "김철수·이영희 기자", "김철수, 이영희"),
+    ("zh", "记者 唐纳德·特朗普", "唐纳德·特朗普"),
     # Korean: the word before 기자 is the name (a dateline or outlet before it is not); before 특파원, a place
     ("ko", "(서울=연합뉴스) 홍길동 기자", "홍길동"), ("ko", "매일경제 배윤경 기자", "배윤경"),
     ("ko", "(도쿄=연합뉴스) 김철수 특파원", "김철수"), ("ko", "김철수 워싱턴 특파원", "김철수"),

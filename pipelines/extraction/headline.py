@@ -154,23 +154,22 @@ def _field_names(field: str, publishers: list[str], domains: bool, names: list[s
     field = _BY.sub("", field)
     if _ROLE.fullmatch(field):  # a role given apart from the name ("corresponsal en Madrid"): whole, before "en"
         return []
-    for part in _AND.split(_ROLE_AFTER_COMMA.sub("", field)):  # "…, corresponsal en Madrid, y …"
-        part = _INITIALS.sub("", _BY.sub("", part)).strip(" .·-–—:")
-        if _HANGUL_HAN.search(part):
-            part = _without_cjk_role(part)
-        if _SUFFIX.fullmatch(part) and found:  # "Martin Luther King, Jr.": the comma is no second name
-            found[-1] = f"{found[-1]} {part}{'.' if part[-1] == 'r' else ''}"
-            continue
-        if not part or _CREDIT.search(part) or _SLUG.match(part) or (_DOMAIN.search(part) and not domains):
-            continue
-        if _ROLE.fullmatch(part) or (_AGENCY.fullmatch(part) and found):  # what they are, not who
-            continue
-        part = _ROLE_BEFORE.sub("", part, count=1) if _ROLE_BEFORE.match(part) else part
-        key = _norm(part)
-        if not key or any(_same_name(key, publisher) for publisher in publishers):
-            continue
-        if key not in {_norm(n) for n in [*names, *found]}:
-            found.append(part)
+    for piece in _AND.split(_ROLE_AFTER_COMMA.sub("", field)):  # "…, corresponsal en Madrid, y …"
+        piece = _INITIALS.sub("", _BY.sub("", piece)).strip(" .·-–—:")
+        for part in _cjk_names(piece) if _HANGUL_HAN.search(piece) else [piece]:
+            if _SUFFIX.fullmatch(part) and found:  # "Martin Luther King, Jr.": the comma is no second name
+                found[-1] = f"{found[-1]} {part}{'.' if part[-1] == 'r' else ''}"
+                continue
+            if not part or _CREDIT.search(part) or _SLUG.match(part) or (_DOMAIN.search(part) and not domains):
+                continue
+            if _ROLE.fullmatch(part) or (_AGENCY.fullmatch(part) and found):  # what they are, not who
+                continue
+            part = _ROLE_BEFORE.sub("", part, count=1) if _ROLE_BEFORE.match(part) else part
+            key = _norm(part)
+            if not key or any(_same_name(key, publisher) for publisher in publishers):
+                continue
+            if key not in {_norm(n) for n in [*names, *found]}:
+                found.append(part)
     return found
 
 
@@ -257,6 +256,22 @@ _ROLE_BEFORE_NAME = re.compile(rf"^\S*?{_CJK_ROLES}\s*[:：]?\s*(?=\S)")
 # (部, 局), or a correspondent's place after a whole name ("青山直篤 北京特派員": three letters or more before it)
 _PLACE_WORD = re.compile(r"[\u30a0-\u30ff]+|[\uac00-\ud7af]+|\S*[部局]")
 _HANGUL = re.compile(r"[\uac00-\ud7af]+")
+
+
+# Chinese spaces one reporter's name from the next ("本报记者 张三 李四"), never a family name from a given name, and
+# writes 记者 (Japanese writes 記者 and spaces 山田 太郎); Korean lists names with a middle dot ("김철수·이영희 기자")
+_HAN_NAMES = re.compile(r"[\u4e00-\u9fff]{2,4}(?:\s+[\u4e00-\u9fff]{2,4})+")
+_HANGUL_NAMES = re.compile(r"[\uac00-\ud7af]{2,4}(?:·[\uac00-\ud7af]{2,4})+")
+
+
+def _cjk_names(part: str) -> list[str]:
+    """The names of a part in Chinese, Japanese or Korean, without their role: "本报记者 张三 李四" is two."""
+    name = _without_cjk_role(part)
+    if "记者" in part and _HAN_NAMES.fullmatch(name):
+        return name.split()
+    if _HANGUL_NAMES.fullmatch(name):
+        return name.split("·")
+    return [name]
 
 
 def _without_cjk_role(part: str) -> str:
