@@ -81,27 +81,29 @@ def cannot_change(raw_tree: HtmlElement, body: Any, text: str, options: Any) -> 
     size, least = len(text), options.min_extracted_size
     if size < least or body.xpath(SANITIZED_XPATH):
         return False
-    if next(raw_tree.iter(*RAW_TEXT), None) is not None:
-        return False
     most = readable_size(raw_tree)
-    if most > 2 * size:
+    if most is None or most > 2 * size:
         return False
     return most <= 2 * least or (
         bool(body.xpath(".//p//text()")) and len(body.findall(".//table")) <= len(body.findall(".//p"))
     )
 
 
-def readable_size(tree: HtmlElement) -> int:
+def readable_size(tree: HtmlElement) -> int | None:
     """The most characters readability's text of ``tree`` can hold, as trafilatura measures it (spaces collapsed),
-    for a tree without :data:`RAW_TEXT` elements and decoded as :func:`pipelines.extraction.page.decode_page` does
-    (which makes U+000B and U+000C spaces: XML writes them as U+FFFD).
+    for a tree decoded as :func:`pipelines.extraction.page.decode_page` does (which makes U+000B and U+000C
+    spaces: XML writes them as U+FFFD); None for a tree with :data:`RAW_TEXT` elements, which has no such bound.
 
     The page's text, spaces collapsed, less each script's and style's: taking a run of text out of a
     string removes its characters and the spaces inside it, and never adds one. Readability's text is
     such a string with runs taken out, plus "VIDEO" in an iframe.
     """
     size = len(" ".join(tostring(tree, method="text", encoding="unicode").split()))
-    for element in tree.iter("script", "style"):
-        if element.text:
+    for element in tree.iter("script", "style", "iframe", *RAW_TEXT):
+        if element.tag == "iframe":
+            size += VIDEO
+        elif element.tag in RAW_TEXT:
+            return None
+        elif element.text:
             size -= len(" ".join(element.text.split()))
-    return size + VIDEO * sum(1 for _ in tree.iter("iframe"))
+    return size

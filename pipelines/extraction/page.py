@@ -424,11 +424,12 @@ def _not_xml_reference(match: re.Match[str]) -> str:
 # comments go at parsing, as trafilatura's own parser drops them: text after a comment inside a paragraph
 # ("recovered <a>from</a><!-- -->, but …") was lost otherwise. huge_tree: libxml2 otherwise drops what lies
 # deeper than 256 elements (old table layouts, unclosed <div>s); the page is at most ExtractOptions.max_bytes anyway
-_PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False, huge_tree=True)
+_PARSER_OPTIONS = {"remove_comments": True, "remove_pis": True, "collect_ids": False, "huge_tree": True}
+_PARSER = lxml.html.HTMLParser(**_PARSER_OPTIONS)
 # Every element an lxml.html HtmlElement, its class found in C: lxml.html's own lookup is a Python method, called
 # each time Python code (trafilatura's, readability's, ours) first touches an element, to give form fields their
-# own classes, which nothing here uses. The same articles; 22.2 against 23.2 ms of extraction CPU a bench page,
-# 4.2% less (27.9 against 29.3 ms, 4.5%, on dev and fundus-dev; `python -m bench.extraction lookup`)
+# own classes, which nothing here uses. The same articles, 2.9-4.2% less extraction CPU a bench page over four
+# runs (22.2 against 23.2 ms in the first), 3.2-4.5% on dev and fundus-dev (`python -m bench.extraction lookup`)
 _PARSER.set_element_class_lookup(lxml.etree.ElementDefaultClassLookup(
     element=lxml.html.HtmlElement, comment=lxml.html.HtmlComment, pi=lxml.html.HtmlProcessingInstruction,
     entity=lxml.html.HtmlEntity,
