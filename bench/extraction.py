@@ -51,7 +51,7 @@ def comparison_switch() -> Callable[[bool], None]:
 
 def lookup_switch() -> Callable[[bool], None]:
     ours = page._PARSER
-    theirs = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False, huge_tree=True)
+    theirs = lxml.html.HTMLParser(**page._PARSER_OPTIONS)  # lxml.html's own element lookup
 
     def switch(on: bool) -> None:
         page._PARSER = ours if on else theirs
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("part", choices=PARTS)
     parser.add_argument("--pairs", type=int, default=6)
     parser.add_argument("corpus", nargs="*", type=Path, default=[CORPUS], help="corpus folders (the bench pages)")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)  # the folders after --pairs too
     cases = [case for folder in args.corpus for case in load_cases(folder)]
     switch = PARTS[args.part]()
     reference = [predict((case, "project")) for case in cases]  # without the part
