@@ -444,6 +444,10 @@ def test_a_writers_role_and_place_are_no_author_in_any_language(lang, byline, au
     ("en", "Jane Doe, Tech Editor", "Jane Doe"), ("en", "Jane Doe, Weekend Editor", "Jane Doe"),
     ("nl", "Jan de Vries, hoofdredacteur", "Jan de Vries"), ("nl", "Redacteur en Chef Jan de Vries", "Jan de Vries"),
     ("nl", "Jan de Vries, verslaggever", "Jan de Vries"),
+    # Dutch names the desk or post after the role: "redacteur buitenland" is no second author ("Redacteur Jan" is)
+    ("nl", "Jan de Vries, redacteur buitenland", "Jan de Vries"), ("nl", "Redacteur buitenland", ""),
+    ("nl", "Jan de Vries, correspondent Midden-Oosten en Piet Jansen", "Jan de Vries, Piet Jansen"),
+    ("nl", "Jan de Vries, verslaggever economie", "Jan de Vries"),
     ("en", "Editor-in-Chief", ""),
     ("es", "Juan Pérez, corresponsal en Madrid", "Juan Pérez"),
 ])

@@ -229,7 +229,11 @@ _AT = (r"(?:in|at|for|to|from|on|für|aus|bei|im|à|en|au|aux|de|des|du|pour|che
 # the place runs to the field's end, not over a conjunction before a name of two words or more: "…, correspondent in
 # Paris and John Smith" names John Smith ("…, correspondent in Bosnia and Herzegovina" names no one)
 _PLACE = rf"(?:(?!\s+{_CONJUNCTION}\s+[^\s,;|•]+\s+[^\W\d_])[^,;|•])*"
-_ROLE_AT = rf"(?:[^\W\d_][\w.’']*-)?{_ROLE_WORDS}(?:\s+{_AT}\b{_PLACE})?|special to\b{_PLACE}"
+# Dutch names the desk or the post after the role, with no preposition: "redacteur buitenland", "verslaggever
+# economie" (a desk in lower case: a capitalised word after "Redacteur" is a name), "correspondent Midden-Oosten"
+_NL_DESK = (r"(?:(?<=redacteur)|(?<=verslaggever)|(?<=verslaggeefster))\s+(?-i:[^\W\d_A-ZÀ-Þ][\w-]*)"
+            r"|(?<=correspondent)\s+(?-i:[A-ZÀ-Þ][\w-]*)")
+_ROLE_AT = rf"(?:[^\W\d_][\w.’']*-)?{_ROLE_WORDS}(?:\s+{_AT}\b{_PLACE}|{_NL_DESK})?|special to\b{_PLACE}"
 _ROLE = re.compile(_ROLE_AT, re.IGNORECASE)
 _AGENCY = re.compile(rf"(?:{_WITH})?{_AGENCIES}", re.IGNORECASE)
 # after a name and a comma, a place or desk may come before a correspondent's or editor's role ("…, Washington
