@@ -159,6 +159,52 @@ def test_a_bold_opening_of_the_first_paragraph_is_no_lead():
     assert result.paragraphs == paragraphs and all(block.kind != "lead" for block in result.blocks)
 
 
+_BERICHT = [
+    "Die Füchse haben am Mittwochabend in eigener Halle das Viertelfinale des Pokals erreicht und dabei den"
+    " Gegner aus Eisenach von der ersten Minute an beherrscht.",
+    "Trainer und Mannschaft zeigten sich nach dem Spiel erleichtert, denn zwei Stammspieler fehlten wegen"
+    " Verletzungen, und der Kader war ohnehin schon knapp besetzt.",
+    "Im Viertelfinale wartet nun ein Gegner aus der ersten Liga, das Los wird am Sonntag in Köln gezogen, die"
+    " Spiele finden im Februar statt.",
+]
+_VORSPANN = ("Die Füchse stehen im Pokal-Viertelfinale. Als Gidsel den Ball ins Tor rollt, sind die"
+             " Kräfteverhältnisse gegen Eisenach eindeutig geklärt.")
+
+
+def _described_page(ld_description: str, og_description: str, printed: str, after: str = "") -> str:
+    return f"""<!doctype html><html lang="de"><head><meta charset="utf-8"><title>Füchse im Viertelfinale</title>
+<meta property="og:description" content="{og_description}"><meta name="description" content="{og_description}">
+<meta property="og:type" content="article">
+<script type="application/ld+json">{{"@context": "https://schema.org", "@type": "NewsArticle",
+"headline": "Füchse im Viertelfinale", "datePublished": "2025-12-03T21:30:00+01:00",
+"description": "{ld_description}"}}</script></head>
+<body><main><article><h1>Füchse im Viertelfinale</h1>{printed}
+<figure><img src="/bild.jpg" alt=""><figcaption>Der Kapitän sichert den Ball gegen einen Eisenacher.</figcaption>
+</figure><div class="article-body">{"".join(f"<p>{p}</p>" for p in _BERICHT)}</div>{after}</article></main>
+</body></html>"""
+
+
+def test_the_standfirst_is_found_by_whichever_description_the_page_prints():
+    # the JSON-LD's description is a photo's caption, the og: one the standfirst printed under the headline
+    # (after a dateline in its own span): it was lost, as only the first description was looked for
+    printed = f'<div class="intro"><span>Berlin.</span> <span>{_VORSPANN}</span></div>'
+    html = _described_page("Der Kapitän sichert den Ball gegen einen Eisenacher.", _VORSPANN, printed)
+    result = extract(html, "https://www.zeitung.example/sport/article1/fuechse.html")
+    assert result.blocks[0].kind == "lead" and result.paragraphs[1:] == _BERICHT
+    assert _VORSPANN in result.paragraphs[0]
+    # a JSON-LD description that copies the body's opening is no standfirst either: the printed one is
+    html = _described_page(_BERICHT[0], _VORSPANN, printed)
+    assert extract(html, "https://www.zeitung.example/sport/article1/fuechse.html").paragraphs[1:] == _BERICHT
+
+
+def test_a_description_printed_only_after_the_body_is_no_lead():
+    # the og: description printed as a teaser after the story (a box of the site's other pages): no standfirst
+    after = f'<aside class="teaser"><p>{_VORSPANN}</p></aside>'
+    html = _described_page(_BERICHT[0], _VORSPANN, "", after)
+    result = extract(html, "https://www.zeitung.example/sport/article1/fuechse.html")
+    assert all(block.kind != "lead" for block in result.blocks) and result.paragraphs[:3] == _BERICHT
+
+
 def test_classes_of_the_whole_page_do_not_make_the_lead_a_caption():
     case = CASES["de_NetzpolitikOrg_2024_04_28"]  # <body class="… caption …">, <article class="… has-media …">
     assert article(case.key).paragraphs[0] == case.summary[0]

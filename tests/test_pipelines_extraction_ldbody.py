@@ -138,7 +138,9 @@ def test_a_real_page_cut_to_its_teaser_keeps_the_article_from_its_own_json_ld():
     result = extract(lxml.html.tostring(tree, encoding="unicode"), CASES[key].url)
     assert result.body_from == "ld" and not result.truncated
     assert recall(key, result.paragraphs) > 0.95
-    assert result.paragraphs[1].startswith("Anfang März war das.")  # split at "…gefahren.Anfang März …"
+    # the standfirst the page prints under its headline (its description tag's text) comes first
+    assert result.blocks[0].kind == "lead" and result.paragraphs[0].startswith("Die Ex-Außenministerin tritt")
+    assert result.paragraphs[2].startswith("Anfang März war das.")  # split at "…gefahren.Anfang März …"
 
 
 def test_an_article_body_that_is_the_same_text_as_the_page_changes_nothing():

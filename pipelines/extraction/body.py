@@ -11,7 +11,7 @@ docs/extraction.md for the measurements behind both rules).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from copy import copy
 from dataclasses import replace
 from functools import lru_cache
@@ -227,18 +227,25 @@ LEAD_SHARE = 0.5  # a printed standfirst shorter than its description holds at l
 LEAD_WORDS = 8  # and this many words
 
 
-def printed_lead(tree: HtmlElement, description: str, blocks: list[Block]) -> Block | None:
-    """The page's description as its lead, when the page prints it as text and the body lacks it.
+def printed_lead(tree: HtmlElement, descriptions: Iterable[str], blocks: list[Block]) -> Block | None:
+    """The first of the page's descriptions that the page prints as text before the body, as its lead.
 
-    Publishers put the standfirst in the description meta tag and print it
-    above the text, where precision extraction leaves it out (docs/extraction.md
-    gives how often each rule keeps it). A copy printed as a photo caption is no lead.
+    Publishers put the standfirst in a description tag and print it above the
+    text, where precision extraction leaves it out (docs/extraction.md gives how
+    often each rule keeps it). They write their descriptions apart (JSON-LD,
+    og:, the description tag), and the first is not always the one printed: one
+    publisher's JSON-LD gives a photo's caption. A copy printed as a photo
+    caption is no lead.
     """
-    wanted = key(description.rstrip("…. "))
-    if not wanted or text_size(description) < 8:
-        return None
-    if any(wanted in key(block.text) for block in blocks):
-        return None
+    body = [key(block.text) for block in blocks]
+    # one in the body is kept already, or is the body's opening copied (no standfirst): the next may be printed
+    keys = dict.fromkeys(k for text in descriptions if (k := key(text.rstrip("…. "))) and text_size(text) >= 8
+                         and not any(k in block for block in body))
+    return next(filter(None, (_printed(tree, k, blocks) for k in keys)), None)
+
+
+def _printed(tree: HtmlElement, wanted: str, blocks: list[Block]) -> Block | None:
+    """The block that prints the description whose key is ``wanted`` before the body, if any."""
     first = key(blocks[0].text) if blocks else ""
     body_opening = " ".join(first.split()[:3])
     opening = " ".join(wanted.split()[:3])

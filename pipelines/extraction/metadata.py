@@ -47,6 +47,8 @@ ARTICLE_TYPES = frozenset(
         "Report", "TechArticle", "SatiricalArticle", "ScholarlyArticle", "SocialMediaPosting", "Review",
     }
 )
+# Meta tags that describe the article, in order of trust (after the JSON-LD article's own description).
+DESCRIPTION_META = ("og:description", "description", "twitter:description")
 # Meta tags that carry a precise publication time, in order of trust.
 DATE_META = (
     "article:published_time", "datePublished", "og:article:published_time", "article.published",
@@ -60,6 +62,9 @@ class PageMeta:
     url: str = ""
     title: str = ""
     description: str = ""
+    # every description the page gives, in order of trust (JSON-LD, og:, the description tag, twitter:):
+    # publishers write them apart, and the first is not always the standfirst the page prints (a photo's caption)
+    descriptions: list[str] = field(default_factory=list, repr=False)
     date: datetime | None = None  # from the page's own metadata
     image: str = ""
     author: str = ""
@@ -135,11 +140,14 @@ def read_metadata(tree: HtmlElement, url: str, site_zone: str = "") -> PageMeta:
     )
     meta.title = drop_confirmed_suffix(meta.title, [*tags.get("og:title", []), *tags.get("twitter:title", []),
                                                     *(h1.text_content() for h1 in tree.iter("h1"))])
-    meta.description = (
-        _text(article.get("description"))
-        or _first(tags, "og:description", "description", "twitter:description")
-        or (fallback.description or "")
-    )
+    meta.descriptions = list(dict.fromkeys(
+        text for text in (_text(article.get("description")),
+                          *(_clean_text(value) for name in DESCRIPTION_META for value in tags.get(name, [])))
+        if text
+    ))
+    if not meta.descriptions and fallback.description:
+        meta.descriptions = [fallback.description]
+    meta.description = next(iter(meta.descriptions), "")
     meta.zone = zone
     meta.date = (
         parse_date(_text(article.get("datePublished")), zone)

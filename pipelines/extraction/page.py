@@ -79,7 +79,7 @@ def extract_page(page: Page, options: ExtractOptions = ExtractOptions()) -> Arti
     )
     if not verdict.is_article and verdict.kind != "empty":
         raise ExtractError(f"not_article/{verdict.kind}", f"not an article ({verdict.kind}): {page.url}")
-    if meta.description and (lead := printed_lead(tree, meta.description, blocks)) is not None:
+    if (lead := printed_lead(tree, meta.descriptions, blocks)) is not None:
         blocks.insert(0, lead)
     author = take_byline(blocks, meta)
     words = sum(text_size(block.text) for block in blocks)
