@@ -413,6 +413,8 @@ def test_a_writers_role_and_place_are_no_author_in_any_language(lang, byline, au
     # Korean and Japanese print the role after the name, spaced or not
     ("ko", "배윤경 기자, 이상현 기자", "배윤경, 이상현"), ("ja", "松岡大地記者", "松岡大地"),
     ("ja", "青山直篤 ワシントン特派員", "青山直篤"),
+    # a given name in katakana before 記者 is the name's, not a place: places come before 特派員
+    ("ja", "田中 マリア記者", "田中 マリア"), ("ja", "田中 マリア 記者", "田中 マリア"),
     # the given name glued to the role stays: Japanese spaces the family name from the given name
     ("ja", "山田 太郎記者", "山田 太郎"), ("ja", "山田 太郎 記者", "山田 太郎"), ("ja", "記者 山田太郎", "山田太郎"),
     ("ja", "山田 太郎 社会部記者", "山田 太郎"), ("ja", "青山直篤 北京特派員", "青山直篤"),

@@ -256,9 +256,11 @@ _CJK_ROLES = r"(?:특파원|기자|記者|记者|特派員|特派员|編集委�
 _ROLE_AFTER_NAME = re.compile(rf"(?:\s+(?P<at>\S+?))?\s*(?P<role>{_CJK_ROLES})$")
 _ROLE_BEFORE_NAME = re.compile(rf"^\S*?{_CJK_ROLES}\s*[:：]?\s*(?=\S)")
 # the word before the role is where the writer is ("ワシントン特派員", "워싱턴 특파원", "社会部記者"), not the given
-# name ("山田 太郎記者"), when it is a foreign place (katakana, Hangul: Korean writes a name unspaced), a desk or bureau
-# (部, 局), or a correspondent's place after a whole name ("青山直篤 北京特派員": three letters or more before it)
+# name ("山田 太郎記者"), when it is a desk or bureau (部, 局), or before a correspondent's role a foreign place
+# (katakana, Hangul: Korean writes a name unspaced) or a place after a whole name ("青山直篤 北京特派員": three
+# letters or more before it). Before 記者 a katakana word is a given name ("田中 マリア記者")
 _PLACE_WORD = re.compile(r"[\u30a0-\u30ff]+|[\uac00-\ud7af]+|\S*[部局]")
+_DESK_WORD = re.compile(r"\S*[部局]")
 _HANGUL = re.compile(r"[\uac00-\ud7af]+")
 
 
@@ -287,7 +289,8 @@ def _without_cjk_role(part: str) -> str:
     correspondent = role["role"] in ("特派員", "特派员", "특파원")
     if at and _HANGUL.fullmatch(at) and (not correspondent or name.rstrip().endswith(")")):
         return at  # Korean writes a name unspaced; before it, a dateline or outlet: "(서울=연합뉴스) 홍길동 기자"
-    if at and not (_PLACE_WORD.fullmatch(at) or (correspondent and _words(name) >= 2)):
+    place = _PLACE_WORD if correspondent else _DESK_WORD
+    if at and not (place.fullmatch(at) or (correspondent and _words(name) >= 2)):
         name = part[: role.end("at")]  # the given name, spaced from the family name
     return name
 
