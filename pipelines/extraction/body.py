@@ -237,16 +237,19 @@ def printed_lead(tree: HtmlElement, descriptions: Iterable[str], blocks: list[Bl
     publisher's JSON-LD gives a photo's caption. A copy printed as a photo
     caption is no lead.
     """
+    keys = dict.fromkeys(k for text in descriptions if (k := key(text.rstrip("…. "))) and text_size(text) >= 8)
+    if not keys:
+        return None
     body = [key(block.text) for block in blocks]
+    first = body[0] if body else ""
     # one in the body is kept already, or is the body's opening copied (no standfirst): the next may be printed
-    keys = dict.fromkeys(k for text in descriptions if (k := key(text.rstrip("…. "))) and text_size(text) >= 8
-                         and not any(k in block for block in body))
-    return next(filter(None, (_printed(tree, k, blocks) for k in keys)), None)
+    printed = (_printed(tree, k, first) for k in keys if not any(k in block for block in body))
+    return next(filter(None, printed), None)
 
 
-def _printed(tree: HtmlElement, wanted: str, blocks: list[Block]) -> Block | None:
-    """The block that prints the description whose key is ``wanted`` before the body, if any."""
-    first = key(blocks[0].text) if blocks else ""
+def _printed(tree: HtmlElement, wanted: str, first: str) -> Block | None:
+    """The block that prints the description whose key is ``wanted`` before the body (whose first block's key
+    is ``first``), if any."""
     body_opening = " ".join(first.split()[:3])
     opening = " ".join(wanted.split()[:3])
     seen: set[HtmlElement] = set()  # the elements, not their id(): lxml reuses the id of a proxy it freed

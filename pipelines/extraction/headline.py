@@ -259,8 +259,8 @@ _ROLE_BEFORE_NAME = re.compile(rf"^\S*?{_CJK_ROLES}\s*[:：]?\s*(?=\S)")
 # name ("山田 太郎記者"), when it is a desk or bureau (部, 局), or before a correspondent's role a foreign place
 # (katakana, Hangul: Korean writes a name unspaced) or a place after a whole name ("青山直篤 北京特派員": three
 # letters or more before it). Before 記者 a katakana word is a given name ("田中 マリア記者")
-_PLACE_WORD = re.compile(r"[\u30a0-\u30ff]+|[\uac00-\ud7af]+|\S*[部局]")
 _DESK_WORD = re.compile(r"\S*[部局]")
+_PLACE_WORD = re.compile(rf"[\u30a0-\u30ff]+|[\uac00-\ud7af]+|{_DESK_WORD.pattern}")
 _HANGUL = re.compile(r"[\uac00-\ud7af]+")
 
 
