@@ -555,3 +555,46 @@ def test_entries_that_are_the_articles_own_children_are_all_kept():
             f'<h1>Élections : les résultats en direct</h1>{entries}</article></main></body></html>')
     text = "\n".join(extract(html, URL).paragraphs)
     assert all(entry in text for _, entry in FR)
+
+
+_ZH_STORY = "".join(
+    f"<p>台北市政府今天宣布，明年起將擴大公共運輸補助，市民每月通勤費用最多可減少一千元，第{n}階段的細節將於下月公布，"
+    f"議會也將在本週審查相關預算與配套措施。</p>"
+    for n in "一二三四"
+)
+_KO_STORY = "".join(
+    f"<p>서울시는 내년부터 대중교통 지원을 확대해 시민의 월 통근 비용을 최대 만 원까지 줄이겠다고 오늘 밝혔다. "
+    f"{n}단계 세부 내용은 다음 달 발표되며 시의회는 이번 주 관련 예산을 심사한다.</p>"
+    for n in range(1, 5)
+)
+
+
+@pytest.mark.parametrize(
+    "lang, inside, author, printed",
+    [
+        # Taiwan: the reporters and where they reported from, bracketed, above the story
+        ("zh-TW", f"<h1>北市擴大通勤補助</h1><p>〔記者王小明、李大華／台北報導〕</p>{_ZH_STORY}", "王小明, 李大華",
+         "記者王小明"),
+        ("zh-TW", f"<h1>北市擴大通勤補助</h1>{_ZH_STORY}<p>文／王小明</p>", "王小明", "文／王小明"),
+        # Korea: the reporter's name and role end the story
+        ("ko", f"<h1>서울시 통근 지원 확대</h1>{_KO_STORY}<p>김철수 기자</p>", "김철수", "김철수 기자"),
+    ],
+)
+def test_a_byline_in_chinese_or_korean_printed_as_a_paragraph_names_the_authors(lang, inside, author, printed):
+    html = (f"<html lang='{lang}'><head><meta charset='utf-8'><title>News</title></head>"
+            f"<body><article>{inside}</article></body></html>")
+    result = extract(html, "https://news.example.tw/2026/11/21/story.html")
+    assert result.author == author
+    assert not any(printed in p for p in result.paragraphs) and len(result.paragraphs) == 4
+
+
+@pytest.mark.parametrize("lang, inside", [
+    ("zh-TW", f"<h1>北市擴大通勤補助</h1><p>記者會現場</p>{_ZH_STORY}"),
+    ("ko", f"<h1>서울시 통근 지원 확대</h1><p>기자간담회</p>{_KO_STORY}"),
+])
+def test_a_press_conference_is_no_reporter(lang, inside):
+    # 記者會 and 기자간담회 (a press conference, a briefing) hold the word for reporter: the line names no one
+    html = (f"<html lang='{lang}'><head><meta charset='utf-8'><title>News</title></head>"
+            f"<body><article>{inside}</article></body></html>")
+    result = extract(html, "https://news.example.tw/2026/11/21/story.html")
+    assert result.author == ""

@@ -423,6 +423,12 @@ def test_a_writers_role_and_place_are_no_author_in_any_language(lang, byline, au
     ("zh", "本报记者 张三 李四", "张三, 李四"), ("zh", "记者 张三 李四 王五", "张三, 李四, 王五"),
     ("ja", "記者 山田 太郎", "山田 太郎"), ("ko", "김철수·이영희 기자", "김철수, 이영희"),
     ("zh", "记者 唐纳德·特朗普", "唐纳德·特朗普"),
+    # Taiwan and Hong Kong: where it was reported from after a slash, who wrote it before one, the byline bracketed
+    ("zh-TW", "記者王小明／台北報導", "王小明"), ("zh-TW", "〔記者王小明、李大華／台北即時報導〕", "王小明, 李大華"),
+    ("zh-TW", "聯合報記者王小明/綜合報導", "王小明"), ("zh-TW", "文／王小明", "王小明"),
+    ("zh-TW", "撰文：王小明", "王小明"), ("zh-TW", "圖、文／王小明", "王小明"),
+    # a place and a day glued to the name cannot be told from it: no author rather than "王小明台北5日電"
+    ("zh-TW", "（中央社記者王小明台北5日電）", ""),
     # Korean: the word before 기자 is the name (a dateline or outlet before it is not); before 특파원, a place
     ("ko", "(서울=연합뉴스) 홍길동 기자", "홍길동"), ("ko", "매일경제 배윤경 기자", "배윤경"),
     ("ko", "(도쿄=연합뉴스) 김철수 특파원", "김철수"), ("ko", "김철수 워싱턴 특파원", "김철수"),

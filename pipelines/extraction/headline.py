@@ -152,6 +152,8 @@ def _field_names(field: str, publishers: list[str], domains: bool, names: list[s
     """The names of one byline field not among ``names`` yet."""
     found: list[str] = []
     field = _BY.sub("", field)
+    if _HAN.search(field):
+        field = _CJK_WRITTEN_BY.sub("", _CJK_REPORTED.sub("", _CJK_BRACKETS.sub(r"\1", field)))
     if _ROLE.fullmatch(field):  # a role given apart from the name ("corresponsal en Madrid"): whole, before "en"
         return []
     for piece in _AND.split(_ROLE_AFTER_COMMA.sub("", field)):  # "…, corresponsal en Madrid, y …"
@@ -161,6 +163,8 @@ def _field_names(field: str, publishers: list[str], domains: bool, names: list[s
                 found[-1] = f"{found[-1]} {part}{'.' if part[-1] == 'r' else ''}"
                 continue
             if not part or _CREDIT.search(part) or _SLUG.match(part) or (_DOMAIN.search(part) and not domains):
+                continue
+            if _HAN.search(part) and _DIGIT.search(part):  # a dateline glued to a name ("王小明台北5日電")
                 continue
             if _ROLE.fullmatch(part) or (_AGENCY.fullmatch(part) and found):  # what they are, not who
                 continue
@@ -175,6 +179,21 @@ def _field_names(field: str, publishers: list[str], domains: bool, names: list[s
 
 _SUFFIX = re.compile(r"(?:[JjSs]r|JR|SR|II|III|IV)$")
 _HANGUL_HAN = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af]")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_DIGIT = re.compile(r"\d")
+# Chinese (Taiwan, Hong Kong) brackets a byline and ends it with where the story was reported from, after a slash
+# ("〔記者王小明、李大華／台北報導〕", "記者王小明/台北即時報導"), and names who wrote it before one ("文／王小明",
+# "撰文：王小明", "圖、文／王小明")
+_CJK_BRACKETS = re.compile(r"^[〔【（(「]\s*(.*?)\s*[〕】）)」]$")
+_CJK_REPORTED = re.compile(r"\s*[／/]\s*[^／/、,，\s]{0,12}(?:報導|報道|报道|電|电|編譯|编译)$")
+_CJK_WRITER = r"(?:圖、?文|文、?圖|图、?文|文、?图|撰文|作者|文字|文)\s*[／/：:]"
+_CJK_WRITTEN_BY = re.compile(rf"^{_CJK_WRITER}\s*")
+# a byline in Chinese, Japanese or Korean: a reporter's role (not a press conference: 記者會, 記者会見, 기자회견) or
+# who wrote it, and names of two to four letters (Japanese spaces the given name: "山田 太郎")
+_CJK_REPORTER = r"특파원|기자(?!회견|간담회|단)|記者(?![會会])|记者(?![會会])|特派員|特派员"
+_CJK_BYLINE = re.compile(rf"{_CJK_REPORTER}|^[〔【（(「]?\s*{_CJK_WRITER}")
+_CJK_NAME = re.compile(r"[\u4e00-\u9fff]{2,4}|[\uac00-\ud7af]{2,4}"
+                       r"|[\u4e00-\u9fff]{1,3} [\u4e00-\u9fff\u3040-\u30ff]{1,4}")
 # a writer's role ("Staff Writer", "Korrespondentin", "enviado especial", "inviata") in the languages of the news
 # corpora: correspondent, special envoy, staff writer, reporter, editor, photographer. Not the newsroom ("Redaktion",
 # "Rédaction"), which some sites name as author. German and Nordic compounds ("Auslandskorrespondentin",
@@ -252,7 +271,7 @@ _ROLE_AFTER_COMMA = re.compile(
 _ROLE_BEFORE = re.compile(rf"(?:{_ROLE_WORDS}(?<!s))\s*:?\s+(?=[^\W\d_])", re.IGNORECASE)
 # Korean, Japanese and Chinese print the role glued to the name, after or before it, spaced or not ("배윤경 기자",
 # "松岡大地記者", "山田 太郎記者", "青山直篤 ワシントン特派員", "記者 山田太郎", "本报记者 张三")
-_CJK_ROLES = r"(?:특파원|기자|記者|记者|特派員|特派员|編集委員|カメラマン)"
+_CJK_ROLES = r"(?:특파원|기자(?!회견|간담회|단)|記者|记者|特派員|特派员|編集委員|カメラマン)"
 _ROLE_AFTER_NAME = re.compile(rf"(?:\s+(?P<at>\S+?))?\s*(?P<role>{_CJK_ROLES})$")
 _ROLE_BEFORE_NAME = re.compile(rf"^\S*?{_CJK_ROLES}\s*[:：]?\s*(?=\S)")
 # the word before the role is where the writer is ("ワシントン特派員", "워싱턴 특파원", "社会部記者"), not the given
@@ -343,10 +362,14 @@ _NAME_WORD = re.compile(r"^[^\W\d_][\w'’.-]*$")
 
 
 def byline_block(text: str, title: str = "") -> list[str]:
-    """The names of a paragraph that is only a byline ("Von Nina Magoley", "Mathatisi Sebusi/Mohalenyane Phakela")."""
+    """The names of a paragraph that is only a byline ("Von Nina Magoley", "Mathatisi Sebusi/Mohalenyane Phakela",
+    "〔記者王小明／台北報導〕", "김철수 기자")."""
     text = " ".join(text.split())
     if not text or len(text) > 90 or text.rstrip().endswith((".", "!", "?", ":")) or _norm(text) == _norm(title):
         return []
+    if _CJK_BYLINE.search(text):
+        names = byline_names(text)
+        return names if len(text) <= 40 and names and all(_CJK_NAME.fullmatch(name) for name in names) else []
     prefixed = _BY.match(text) is not None
     names = byline_names(text)
     if not names:
@@ -361,9 +384,9 @@ def byline_block(text: str, title: str = "") -> list[str]:
 
 
 def is_byline(text: str) -> bool:
-    """Whether a text opens with a byline's word ("By", "Von", "Par", "Text:"): a share bar's "Twitter Facebook"
-    reads as a name too."""
-    return _BY.match(text) is not None
+    """Whether a text opens with a byline's word ("By", "Von", "Par", "Text:") or names a reporter's role in
+    Chinese, Japanese or Korean ("記者王小明", "김철수 기자"): a share bar's "Twitter Facebook" reads as a name too."""
+    return _BY.match(text) is not None or _CJK_BYLINE.search(text) is not None
 
 
 def is_publisher(names: list[str], publisher_names: Iterable[str]) -> bool:

@@ -113,13 +113,13 @@ def take_byline(blocks: list[Block], meta: PageMeta) -> str:
     """Take a byline printed as a paragraph near the top or at the end out of the body.
 
     It names the authors when the metadata names none, or only the publisher. Near the top
-    but after the first paragraph, only a line that reads as a byline counts ("Von …", "A/B"):
+    but after the first paragraph, only a line that reads as a byline counts ("Von …", "A/B", "記者王小明"):
     a short heading of capitalised words looks like names too. Without "By" or "/", an item of a list
     of names (the last of a list of winners) and a line above the headline that names the section, a tag
     or a topic (a kicker: "Middle East Crisis") are no byline; a list of one item and a name above the
     headline ("Maureen Dowd") are.
     """
-    from pipelines.extraction.headline import byline_block, is_publisher
+    from pipelines.extraction.headline import byline_block, is_byline, is_publisher
 
     known = [name.strip() for name in meta.author.split(",") if name.strip()]
     unnamed = not known or is_publisher(known, meta.site_names)
@@ -134,7 +134,7 @@ def take_byline(blocks: list[Block], meta: PageMeta) -> str:
             return meta.author
         if not unnamed:
             continue
-        if "/" in text or text.split()[0].casefold() in _BYLINE_WORDS or (
+        if "/" in text or text.split()[0].casefold() in _BYLINE_WORDS or is_byline(text) or (
             index in (0, last) and not _in_a_list(blocks, index) and not _kicker(blocks, index, names, meta)
         ):
             del blocks[index]
