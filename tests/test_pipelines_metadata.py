@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -209,6 +210,30 @@ def test_a_printed_byline_names_the_author_when_the_metadata_names_only_the_publ
     page = Page(url="https://www.mdr.example/nachrichten/feuerwehr-100.html", body=html.encode(),
                 site=SiteProfile(key="mdr"), fetched=datetime.now(UTC))
     assert extract_page(page).author == author
+
+
+@pytest.mark.parametrize(("author_page", "link", "author"), [
+    # WordPress publishes under the site's account (the JSON-LD author's page): the writer is the name printed above
+    # the story, whether or not the page links the account too
+    ("/author/admin/", False, "JANE DOE"), ("/author/admin/", True, "JANE DOE"),
+    # a writer's own author page: the metadata's author stays, and so does the line
+    ("/author/tom-writer/", True, "Tom Writer"),
+])
+def test_an_author_that_is_the_sites_account_gives_way_to_the_printed_byline(author_page, link, author):
+    name = "Tom Writer" if "tom" in author_page else "Newsdesk D"
+    person = json.dumps({"@context": "https://schema.org", "@type": "NewsArticle", "headline": "Council backs plan",
+                         "author": {"@id": f"https://news.example.org{author_page}", "name": name}})
+    html = ("<html lang='en'><head><meta charset='utf-8'><title>Council backs plan</title>"
+            f"<script type='application/ld+json'>{person}</script></head><body><div class='title'>"
+            "<h1>Council backs plan</h1>" + (f"<p class='meta'>by <a rel='author' href='{author_page}'>{name}</a></p>"
+                                              if link else "")
+            + "</div><article><p><strong>JANE DOE</strong></p>"
+            + "".join(f"<p>The council voted on Monday after a long debate about the plans, part {n}.</p>"
+                      for n in range(6)) + "</article></body></html>")
+    url = "https://news.example.org/2024/11/05/council-backs-housing-plan/"
+    result = extract_page(Page(url=url, body=html.encode(), site=SiteProfile(key="news"), fetched=datetime.now(UTC)))
+    assert result.author == author
+    assert any(p == "JANE DOE" for p in result.paragraphs) == (author != "JANE DOE")
 
 
 _STORY = ("<h1>Council backs new housing plan</h1>"

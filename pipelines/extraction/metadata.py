@@ -75,6 +75,8 @@ class PageMeta:
     og_type: str = ""
     ld_types: frozenset[str] = frozenset()
     site_names: list[str] = field(default_factory=list, repr=False)  # what the site calls itself
+    # authors that are the site's account ("/author/admin/"), not a writer: a printed byline names the writer
+    accounts: list[str] = field(default_factory=list, repr=False)
     zone: str = ""  # where times without an offset were read: the site's zone, the page's offset, or its country's
     ld_article: dict[str, Any] = field(default_factory=dict, repr=False)  # the page's JSON-LD article object
     ld_own: bool = False  # ld_article names this page (its address, or the headline the page prints): see own_article
@@ -159,6 +161,7 @@ def read_metadata(tree: HtmlElement, url: str, site_zone: str = "") -> PageMeta:
     image = _first(tags, "og:image", "og:image:url", "twitter:image") or _ld_image(article.get("image"))
     meta.image = _absolute(base, image or (fallback.image or ""))
     meta.site_names = site_names
+    meta.accounts = account_authors(article)
     ld_authors = _ld_name_list(article.get("author"))
     shown = cache(lambda: shown_authors(tree))
     # the page prints one more author than its JSON-LD lists (a co-author); more are other articles' authors
@@ -173,7 +176,7 @@ def read_metadata(tree: HtmlElement, url: str, site_zone: str = "") -> PageMeta:
         choose_authors(
             [ld_authors, _meta_author(tags).split(", "), shown, lambda: (fallback.author or "").split("; "),
              lambda: profile_link_author(tree), lambda: byline_element_author(tree)],
-            site_names,
+            [*site_names, *meta.accounts],
         )
     )
     meta.language = language
@@ -628,6 +631,23 @@ def _ld_name_list(value: Any) -> list[str]:
         if isinstance(name, str) and name.strip() and not _is_url(name.strip()):
             names.append(_clean_text(name))
     return names
+
+
+# the slugs of a site's own account on an author page's address: what a CMS publishes under, no writer's name
+_ACCOUNTS = frozenset({"admin", "administrator", "webmaster", "siteadmin", "wpadmin", "superadmin"})
+_AUTHOR_PAGE = re.compile(r"/(?:author|authors|autor|autoren|auteur|autore)/([^/?#]+)/?(?:[?#]|$)", re.IGNORECASE)
+
+
+def account_authors(article: dict[str, Any]) -> list[str]:
+    """The JSON-LD authors whose page is the site's account ("Ilanga D" at /author/admin/). The page's
+    ``rel=author`` links say it too, but reading them costs a scan of the whole page (0.26 ms)."""
+    def account(url: Any) -> bool:
+        match = _AUTHOR_PAGE.search(url) if isinstance(url, str) else None
+        return match is not None and match[1].lower() in _ACCOUNTS
+
+    items = article.get("author")
+    return [name for item in (items if isinstance(items, list) else [items]) if isinstance(item, dict)
+            and (account(item.get("url")) or account(item.get("@id"))) for name in _ld_name_list(item)]
 
 
 _AUTHOR_LABELS = (

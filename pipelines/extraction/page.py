@@ -122,7 +122,7 @@ def take_byline(blocks: list[Block], meta: PageMeta) -> str:
     from pipelines.extraction.headline import byline_block, is_byline, is_publisher
 
     known = [name.strip() for name in meta.author.split(",") if name.strip()]
-    unnamed = not known or is_publisher(known, meta.site_names)
+    unnamed = not known or is_publisher(known, [*meta.site_names, *meta.accounts])
     last = len(blocks) - 1
     for index in dict.fromkeys(i for i in (0, 1, 2, last) if 0 <= i <= last and last > 0):
         text = blocks[index].text
