@@ -598,3 +598,14 @@ def test_a_press_conference_is_no_reporter(lang, inside):
             f"<body><article>{inside}</article></body></html>")
     result = extract(html, "https://news.example.tw/2026/11/21/story.html")
     assert result.author == ""
+
+
+def test_a_line_opening_with_a_byline_word_that_goes_on_in_prose_is_no_byline():
+    # Indonesian "oleh" is "by", and "oleh karena itu" is "therefore": a name's words are capitalised
+    story = "".join(f"<p>Pemerintah kota mengumumkan bahwa jalan utama akan ditutup selama perbaikan jembatan, "
+                    f"tahap {n}, dan warga diminta menggunakan rute lain selama dua minggu ke depan.</p>"
+                    for n in range(1, 5))
+    html = ("<html lang='id'><head><meta charset='utf-8'><title>News</title></head><body><article>"
+            f"<h1>Jalan utama ditutup</h1>{story}<p>Oleh karena itu waspada</p></article></body></html>")
+    result = extract(html, "https://news.example.id/2026/11/21/jalan-ditutup.html")
+    assert result.author == "" and result.paragraphs[-1] == "Oleh karena itu waspada"

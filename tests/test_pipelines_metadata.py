@@ -424,6 +424,13 @@ def test_an_offset_written_after_utc_or_gmt_or_with_a_colon_is_read(printed):
     ("es", "Por Juan Pérez, redactor jefe", "Juan Pérez"),
     # "from our correspondent" is a role: the name after it stays
     ("de", "Von unserem Korrespondenten Max Muster", "Max Muster"),
+    # "by", "written by", "by the pen of" in more of the languages of the news
+    ("id", "Oleh: Budi Santoso", "Budi Santoso"), ("id", "Ditulis oleh Budi Santoso", "Budi Santoso"),
+    ("ar", "بقلم: محمد أحمد", "محمد أحمد"), ("ar", "كتب: محمد أحمد", "محمد أحمد"), ("he", "מאת דני כהן", "דני כהן"),
+    ("fi", "Teksti: Matti Meikäläinen", "Matti Meikäläinen"), ("hu", "Írta: Kovács János", "Kovács János"),
+    ("vi", "Tác giả: Nguyễn Văn An", "Nguyễn Văn An"), ("pl", "Autorka: Anna Nowak", "Anna Nowak"),
+    ("pl", "Napisała Anna Nowak", "Anna Nowak"), ("no", "Skrevet av Ola Nordmann", "Ola Nordmann"),
+    ("es", "Escrito por María López", "María López"), ("tr", "Yazar: Ahmet Yılmaz", "Ahmet Yılmaz"),
 ])
 def test_a_writers_role_and_place_are_no_author_in_any_language(lang, byline, authors):
     html = (f"<html lang='{lang}'><head><meta charset='utf-8'><title>Council backs new housing plan</title>"

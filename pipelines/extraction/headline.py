@@ -121,9 +121,13 @@ def _words(text: str) -> int:
 # --- bylines -----------------------------------------------------------------------------------
 
 # the longer words first: "Text und Fotos: Anna Meier" lost only "Text" and kept "und Fotos:"
+# and "written by", "by the pen of" in the languages of the news: Indonesian, Scandinavian, Romance, Polish, Finnish,
+# Hungarian, Turkish, Vietnamese, Hebrew, Arabic ("كتب", "wrote", only before a colon: it is "books" too)
 _BY = re.compile(
-    r"^\s*(?:text und fotos?|text & fotos?|reporting by|written by|words by|by|texte?|von|autor(?:in)?|author|par"
-    r"|por|di|door|av|af|fra|przez|od|yazan|от|автор)\s*[:：]?\s+",
+    r"^\s*(?:text und fotos?|text & fotos?|reporting by|written by|words by|ditulis oleh|skrevet av|skrevet af"
+    r"|skrivet av|escrito por|scritto da|écrit par|by|texte?|teksti|von|autor(?:in|ka)?|author|kirjoittaja|par|por"
+    r"|di|door|av|af|fra|przez|od|napisał[a]?|oleh|penulis|yazan|yazar|írta|tác giả|от|автор|מאת|بقلم"
+    r"|كتبت?(?=\s*[:：]))\s*[:：]?\s+",
     re.IGNORECASE,
 )
 _CONJUNCTION = r"(?:and|und|og|et|y|e|i|en|ve|и|och|a|&)"
@@ -379,6 +383,8 @@ def byline_block(text: str, title: str = "") -> list[str]:
         if not 2 <= len(words) <= 4 or not all(_NAME_WORD.match(word) for word in words):
             return []
         if not prefixed and not all(word[0].isupper() for word in words):
+            return []
+        if words[0][0].islower() or words[-1][0].islower():  # "Yazar ve gazeteci …", "Oleh karena itu …": prose
             return []
     return names
 
