@@ -431,6 +431,10 @@ def test_an_offset_written_after_utc_or_gmt_or_with_a_colon_is_read(printed):
     ("vi", "Tác giả: Nguyễn Văn An", "Nguyễn Văn An"), ("pl", "Autorka: Anna Nowak", "Anna Nowak"),
     ("pl", "Napisała Anna Nowak", "Anna Nowak"), ("no", "Skrevet av Ola Nordmann", "Ola Nordmann"),
     ("es", "Escrito por María López", "María López"), ("tr", "Yazar: Ahmet Yılmaz", "Ahmet Yılmaz"),
+    ("pt", "Texto: João Silva", "João Silva"), ("no", "Tekst og foto: Ola Nordmann", "Ola Nordmann"),
+    ("ru", "Текст: Иван Петров", "Иван Петров"), ("it", "A cura di Mario Rossi", "Mario Rossi"),
+    ("fr", "Propos recueillis par Marie Dupont", "Marie Dupont"), ("de", "Ein Kommentar von Max Muster", "Max Muster"),
+    ("ja", "取材・文／山田太郎", "山田太郎"), ("ja", "文・山田太郎", "山田太郎"),
 ])
 def test_a_writers_role_and_place_are_no_author_in_any_language(lang, byline, authors):
     html = (f"<html lang='{lang}'><head><meta charset='utf-8'><title>Council backs new housing plan</title>"

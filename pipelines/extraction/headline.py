@@ -124,10 +124,11 @@ def _words(text: str) -> int:
 # and "written by", "by the pen of" in the languages of the news: Indonesian, Scandinavian, Romance, Polish, Finnish,
 # Hungarian, Turkish, Vietnamese, Hebrew, Arabic ("كتب", "wrote", only before a colon: it is "books" too)
 _BY = re.compile(
-    r"^\s*(?:text und fotos?|text & fotos?|reporting by|written by|words by|ditulis oleh|skrevet av|skrevet af"
-    r"|skrivet av|escrito por|scritto da|écrit par|by|texte?|teksti|von|autor(?:in|ka)?|author|kirjoittaja|par|por"
-    r"|di|door|av|af|fra|przez|od|napisał[a]?|oleh|penulis|yazan|yazar|írta|tác giả|от|автор|מאת|بقلم"
-    r"|كتبت?(?=\s*[:：]))\s*[:：]?\s+",
+    r"^\s*(?:(?:texte?|texto|testo|tekst|teksti|текст)(?:\s*(?:und|og|och|y|e|et|and|&)\s*(?:fotos?|photos?|bilder?))?"
+    r"|reporting by|written by|words by|ditulis oleh|skrevet av|skrevet af|skrivet av|escrito por|redactado por"
+    r"|scritto da|a cura di|écrit par|propos recueillis par|(?:ein\s+)?kommentar von|by|von|autor(?:in|ka)?|author"
+    r"|kirjoittaja|par|por|di|door|av|af|fra|przez|od|napisał[a]?|oleh|penulis|yazan|yazar|írta|tác giả|от|автор"
+    r"|מאת|بقلم|كتبت?(?=\s*[:：]))\s*[:：]?\s+",
     re.IGNORECASE,
 )
 _CONJUNCTION = r"(?:and|und|og|et|y|e|i|en|ve|и|och|a|&)"
@@ -187,10 +188,10 @@ _HAN = re.compile(r"[\u4e00-\u9fff]")
 _DIGIT = re.compile(r"\d")
 # Chinese (Taiwan, Hong Kong) brackets a byline and ends it with where the story was reported from, after a slash
 # ("〔記者王小明、李大華／台北報導〕", "記者王小明/台北即時報導"), and names who wrote it before one ("文／王小明",
-# "撰文：王小明", "圖、文／王小明")
+# "撰文：王小明", "圖、文／王小明"); Japanese writes "文・山田太郎", "取材・文／山田太郎"
 _CJK_BRACKETS = re.compile(r"^[〔【（(「]\s*(.*?)\s*[〕】）)」]$")
 _CJK_REPORTED = re.compile(r"\s*[／/]\s*[^／/、,，\s]{0,12}(?:報導|報道|报道|電|电|編譯|编译)$")
-_CJK_WRITER = r"(?:圖、?文|文、?圖|图、?文|文、?图|撰文|作者|文字|文)\s*[／/：:]"
+_CJK_WRITER = r"(?:圖、?文|文、?圖|图、?文|文、?图|撰文|作者|文字|(?:取材・)?文)\s*[／/：:・]"
 _CJK_WRITTEN_BY = re.compile(rf"^{_CJK_WRITER}\s*")
 # a byline in Chinese, Japanese or Korean: a reporter's role (not a press conference: 記者會, 記者会見, 기자회견) or
 # who wrote it, and names of two to four letters (Japanese spaces the given name: "山田 太郎")
