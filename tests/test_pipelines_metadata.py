@@ -189,6 +189,24 @@ def test_a_headline_the_h1_prints_whole_after_a_kicker_keeps_its_end():
     assert extract_page(page).title == headline
 
 
+@pytest.mark.parametrize(("lang", "title", "site", "headline"), [
+    # Chinese and Japanese set the site's name after a full-width bar, unspaced, or (mainland portals) an underscore
+    ("zh-TW", "北市擴大通勤補助｜聯合新聞網", "聯合新聞網", "北市擴大通勤補助"),
+    ("zh-CN", "北京出台新规_新浪新闻", "新浪新闻", "北京出台新规"),
+    ("ja", "東京都が新制度を発表｜NHKニュース", "NHK", "東京都が新制度を発表"),
+    ("zh-TW", "北市擴大通勤補助 - 自由時報電子報", "自由時報電子報", "北市擴大通勤補助"),
+])
+def test_the_site_name_comes_off_a_title_in_chinese_or_japanese(lang, title, site, headline):
+    html = (f"<html lang='{lang}'><head><meta charset='utf-8'><title>{title}</title>"
+            f"<meta property='og:site_name' content='{site}'></head><body><article>"
+            + "".join(f"<p>市政府今天宣布，明年起將擴大公共運輸補助，市民每月通勤費用最多可減少一千元，"
+                      f"第{n}階段的細節將於下月公布。</p>" for n in "一二三四")
+            + "</article></body></html>")
+    page = Page(url="https://news.example.tw/2026/11/21/story.html", body=html.encode(), site=SiteProfile(key="tw"),
+                fetched=datetime.now(UTC))
+    assert extract_page(page).title == headline
+
+
 @pytest.mark.parametrize(("byline", "author"), [
     # the metadata names only the publisher's domain; the page prints the writer in an element classed "author"
     ("<p class='author'>von <a href='mailto:anna.beispiel@mdr.example'>Anna Beispiel, MDR THÜRINGEN</a></p>",

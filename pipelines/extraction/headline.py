@@ -14,9 +14,12 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 
-_SEPARATORS = re.compile(r"\s+(?:[|–—·»:]{1,2}|-|::|/)\s+")
-_TRAILING_SEPARATOR = re.compile(r"\s*(?:[|–—·»:]{1,2}|-|::|/)$")
-_LEADING_SEPARATOR = re.compile(r"^(?:[|–—·»:]{1,2}|-|::|/)\s*")
+_SEPARATOR = r"(?:[|–—·»:]{1,2}|-|::|/)"
+# spaced; or a full-width bar, which Chinese and Japanese titles set unspaced ("見出し｜NHKニュース"), or an underscore
+# between two letters of those scripts ("标题_新浪新闻")
+_SEPARATORS = re.compile(rf"\s+{_SEPARATOR}\s+|\s*[｜︱]\s*|(?<=[^\x00-\x7f])_(?=[^\x00-\x7f])")
+_TRAILING_SEPARATOR = re.compile(rf"\s*(?:{_SEPARATOR}|[｜︱_])$")
+_LEADING_SEPARATOR = re.compile(rf"^(?:{_SEPARATOR}|[｜︱_])\s*")
 _DATE_PART = re.compile(r"^\W*\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\W*$")
 _TOKEN = re.compile(r"\w+")
 
