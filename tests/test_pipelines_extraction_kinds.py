@@ -588,14 +588,18 @@ def test_a_byline_in_chinese_or_korean_printed_as_a_paragraph_names_the_authors(
     assert not any(printed in p for p in result.paragraphs) and len(result.paragraphs) == 4
 
 
-@pytest.mark.parametrize("lang, inside", [
-    ("zh-TW", f"<h1>北市擴大通勤補助</h1><p>記者會現場</p>{_ZH_STORY}"),
-    ("ko", f"<h1>서울시 통근 지원 확대</h1><p>기자간담회</p>{_KO_STORY}"),
+@pytest.mark.parametrize("lang, line", [
+    # 記者會 and 기자간담회 (a press conference, a briefing) hold the word for reporter
+    ("zh-TW", "記者會現場"), ("ko", "기자간담회"),
+    # a column's label (a reporter's notes), Reporters Without Borders, prose: a byline must be framed as one
+    ("zh-TW", "記者手記"), ("ko", "기자수첩"), ("zh-TW", "無國界記者"), ("zh-TW", "他向記者表示"),
+    # a picture's credit names the photographer
+    ("zh-TW", "（記者李大華攝）"), ("zh-TW", "照片：記者李大華"),
 ])
-def test_a_press_conference_is_no_reporter(lang, inside):
-    # 記者會 and 기자간담회 (a press conference, a briefing) hold the word for reporter: the line names no one
+def test_a_line_with_the_word_for_reporter_is_no_byline_unless_framed_as_one(lang, line):
+    story = _KO_STORY if lang == "ko" else _ZH_STORY
     html = (f"<html lang='{lang}'><head><meta charset='utf-8'><title>News</title></head>"
-            f"<body><article>{inside}</article></body></html>")
+            f"<body><article><h1>北市擴大通勤補助</h1><p>{line}</p>{story}</article></body></html>")
     result = extract(html, "https://news.example.tw/2026/11/21/story.html")
     assert result.author == ""
 
@@ -609,3 +613,14 @@ def test_a_line_opening_with_a_byline_word_that_goes_on_in_prose_is_no_byline():
             f"<h1>Jalan utama ditutup</h1>{story}<p>Oleh karena itu waspada</p></article></body></html>")
     result = extract(html, "https://news.example.id/2026/11/21/jalan-ditutup.html")
     assert result.author == "" and result.paragraphs[-1] == "Oleh karena itu waspada"
+
+
+def test_a_heading_after_the_first_paragraph_that_opens_with_a_preposition_is_no_byline():
+    # Polish "od" is "by" and "from": "Od Nowego Roku" (from the new year) heads a section, it names no one
+    story = "".join(f"<p>Rada miasta przyjęła w poniedziałek nowy plan budżetu po długiej debacie o parkach, "
+                    f"bibliotekach i drogach, część {n}.</p>" for n in range(1, 5))
+    html = ("<html lang='pl'><head><meta charset='utf-8'><title>News</title></head><body><article>"
+            f"<h1>Rada przyjęła plan</h1><p>Pierwszy akapit mówi, że radni głosowali długo nad planem.</p>"
+            f"<p>Od Nowego Roku</p>{story}</article></body></html>")
+    result = extract(html, "https://news.example.pl/2026/11/21/plan.html")
+    assert result.author == "" and "Od Nowego Roku" in result.paragraphs

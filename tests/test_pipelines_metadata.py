@@ -453,6 +453,9 @@ def test_an_offset_written_after_utc_or_gmt_or_with_a_colon_is_read(printed):
     ("ru", "Текст: Иван Петров", "Иван Петров"), ("it", "A cura di Mario Rossi", "Mario Rossi"),
     ("fr", "Propos recueillis par Marie Dupont", "Marie Dupont"), ("de", "Ein Kommentar von Max Muster", "Max Muster"),
     ("ja", "取材・文／山田太郎", "山田太郎"), ("ja", "文・山田太郎", "山田太郎"),
+    ("de", "Text und Bild: Anna Meier", "Anna Meier"), ("sv", "Text och bild: Anna Meier", "Anna Meier"),
+    # the photographer's part of a byline comes off
+    ("zh-TW", "文／王小明、圖／李大華", "王小明"),
 ])
 def test_a_writers_role_and_place_are_no_author_in_any_language(lang, byline, authors):
     html = (f"<html lang='{lang}'><head><meta charset='utf-8'><title>Council backs new housing plan</title>"

@@ -127,7 +127,7 @@ def _words(text: str) -> int:
 # and "written by", "by the pen of" in the languages of the news: Indonesian, Scandinavian, Romance, Polish, Finnish,
 # Hungarian, Turkish, Vietnamese, Hebrew, Arabic ("كتب", "wrote", only before a colon: it is "books" too)
 _BY = re.compile(
-    r"^\s*(?:(?:texte?|texto|testo|tekst|teksti|текст)(?:\s*(?:und|og|och|y|e|et|and|&)\s*(?:fotos?|photos?|bilder?))?"
+    r"^\s*(?:(?:texte?|texto|testo|tekst|teksti|текст)(?:\s*(?:und|og|och|y|e|et|and|&)\s*(?:fotos?|photos?|bild(?:er|e)?))?"
     r"|reporting by|written by|words by|ditulis oleh|skrevet av|skrevet af|skrivet av|escrito por|redactado por"
     r"|scritto da|a cura di|écrit par|propos recueillis par|(?:ein\s+)?kommentar von|by|von|autor(?:in|ka)?|author"
     r"|kirjoittaja|par|por|di|door|av|af|fra|przez|od|napisał[a]?|oleh|penulis|yazan|yazar|írta|tác giả|от|автор"
@@ -136,7 +136,7 @@ _BY = re.compile(
 )
 _CONJUNCTION = r"(?:and|und|og|et|y|e|i|en|ve|и|och|a|&)"
 # Dutch "en" is "and", French "en chef" no: "Rédactrice en chef Marie Dupont" is one writer
-_AND = re.compile(rf"\s*,?\s+{_CONJUNCTION}\s+(?!chef\b)|\s*[,;/]\s*|\s*、\s*", re.IGNORECASE)
+_AND = re.compile(rf"\s*,?\s+{_CONJUNCTION}\s+(?!chef\b)|\s*[,;/／]\s*|\s*、\s*", re.IGNORECASE)
 _INITIALS = re.compile(r"\s*\((?:[\w.]{1,6})\)\s*$")
 _CREDIT = re.compile(r"\((?:image|photo|foto|bild)s?:|getty images|istock|shutterstock|reuters/", re.IGNORECASE)
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)+$")
@@ -161,7 +161,10 @@ def _field_names(field: str, publishers: list[str], domains: bool, names: list[s
     found: list[str] = []
     field = _BY.sub("", field)
     if _HAN.search(field):
-        field = _CJK_WRITTEN_BY.sub("", _CJK_REPORTED.sub("", _CJK_BRACKETS.sub(r"\1", field)))
+        field = _CJK_BRACKETS.sub(r"\1", field)
+        if _CJK_PHOTO_CREDIT.search(field):
+            return []
+        field = _CJK_WRITTEN_BY.sub("", _CJK_REPORTED.sub("", _CJK_PHOTOGRAPHER.sub("", field)))
     if _ROLE.fullmatch(field):  # a role given apart from the name ("corresponsal en Madrid"): whole, before "en"
         return []
     for piece in _AND.split(_ROLE_AFTER_COMMA.sub("", field)):  # "…, corresponsal en Madrid, y …"
@@ -172,7 +175,7 @@ def _field_names(field: str, publishers: list[str], domains: bool, names: list[s
                 continue
             if not part or _CREDIT.search(part) or _SLUG.match(part) or (_DOMAIN.search(part) and not domains):
                 continue
-            if _HAN.search(part) and _DIGIT.search(part):  # a dateline glued to a name ("王小明台北5日電")
+            if _HAN.search(part) and _DIGIT.search(part):
                 continue
             if _ROLE.fullmatch(part) or (_AGENCY.fullmatch(part) and found):  # what they are, not who
                 continue
@@ -188,7 +191,12 @@ def _field_names(field: str, publishers: list[str], domains: bool, names: list[s
 _SUFFIX = re.compile(r"(?:[JjSs]r|JR|SR|II|III|IV)$")
 _HANGUL_HAN = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af]")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
-_DIGIT = re.compile(r"\d")
+# a dateline glued to a name ("王小明台北5日電", "台北五日電"): no name holds a digit
+_DIGIT = re.compile(r"\d|[〇一二三四五六七八九十]{1,3}日[電电]")
+# who took the pictures, not who wrote: a caption's credit ("（記者李大華攝）", "記者王小明／攝影", "照片：記者李大華")
+# is no byline, and in a byline the photographer's part comes off ("文／王小明、圖／李大華")
+_CJK_PHOTO_CREDIT = re.compile(r"^(?:照片|圖片|图片|圖|图|攝影|摄影)\s*[：:／/]|[／/]\s*(?:攝影|摄影)$|[攝摄]$")
+_CJK_PHOTOGRAPHER = re.compile(r"[、，,]\s*(?:照片|圖片|图片|圖|图|攝影|摄影)\s*[：:／/][^、，,]*")
 # Chinese (Taiwan, Hong Kong) brackets a byline and ends it with where the story was reported from, after a slash
 # ("〔記者王小明、李大華／台北報導〕", "記者王小明/台北即時報導"), and names who wrote it before one ("文／王小明",
 # "撰文：王小明", "圖、文／王小明"); Japanese writes "文・山田太郎", "取材・文／山田太郎"
@@ -200,6 +208,13 @@ _CJK_WRITTEN_BY = re.compile(rf"^{_CJK_WRITER}\s*")
 # who wrote it, and names of two to four letters (Japanese spaces the given name: "山田 太郎")
 _CJK_REPORTER = r"특파원|기자(?!회견|간담회|단)|記者(?![會会])|记者(?![會会])|特派員|特派员"
 _CJK_BYLINE = re.compile(rf"{_CJK_REPORTER}|^[〔【（(「]?\s*{_CJK_WRITER}")
+# a line that no class marks as a byline is one only when framed as one: bracketed, ending in where the story was
+# reported from, opening with who wrote it, or a role spaced from the name ("本报记者 张三", "홍길동 기자"); else
+# "記者手記", "기자수첩" (a column), "無國界記者" (Reporters Without Borders), "他向記者表示" read as bylines
+_CJK_FRAMED = re.compile(
+    rf"^[〔【（(「].*[〕】）)」]$|{_CJK_REPORTED.pattern}|^{_CJK_WRITER}|^\S{{0,4}}?(?:{_CJK_REPORTER})\s+\S"
+    rf"|^\S+\s+(?:{_CJK_REPORTER})$"
+)
 _CJK_NAME = re.compile(r"[\u4e00-\u9fff]{2,4}|[\uac00-\ud7af]{2,4}"
                        r"|[\u4e00-\u9fff]{1,3} [\u4e00-\u9fff\u3040-\u30ff]{1,4}")
 # a writer's role ("Staff Writer", "Korrespondentin", "enviado especial", "inviata") in the languages of the news
@@ -369,13 +384,16 @@ def choose_authors(sources: Iterable[list[str] | Callable[[], list[str]]], publi
 _NAME_WORD = re.compile(r"^[^\W\d_][\w'’.-]*$")
 
 
-def byline_block(text: str, title: str = "") -> list[str]:
+def byline_block(text: str, title: str = "", classed: bool = False) -> list[str]:
     """The names of a paragraph that is only a byline ("Von Nina Magoley", "Mathatisi Sebusi/Mohalenyane Phakela",
-    "〔記者王小明／台北報導〕", "김철수 기자")."""
+    "〔記者王小明／台北報導〕", "김철수 기자"); ``classed``: an element the page classes as a byline, where a reporter's
+    role in Chinese, Japanese or Korean is enough ("記者王小明"), which in a plain paragraph must be framed."""
     text = " ".join(text.split())
     if not text or len(text) > 90 or text.rstrip().endswith((".", "!", "?", ":")) or _norm(text) == _norm(title):
         return []
     if _CJK_BYLINE.search(text):
+        if not classed and not _CJK_FRAMED.search(text):
+            return []
         names = byline_names(text)
         return names if len(text) <= 40 and names and all(_CJK_NAME.fullmatch(name) for name in names) else []
     prefixed = _BY.match(text) is not None
@@ -391,6 +409,11 @@ def byline_block(text: str, title: str = "") -> list[str]:
         if words[0][0].islower() or words[-1][0].islower():  # "Yazar ve gazeteci …", "Oleh karena itu …": prose
             return []
     return names
+
+
+def is_cjk_byline(text: str) -> bool:
+    """Whether a line reads as a byline in Chinese, Japanese or Korean, framed as one ("〔記者王小明／台北報導〕")."""
+    return _CJK_BYLINE.search(text) is not None and _CJK_FRAMED.search(text) is not None
 
 
 def is_byline(text: str) -> bool:

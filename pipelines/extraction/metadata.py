@@ -790,7 +790,7 @@ def byline_element_author(tree: HtmlElement) -> list[str]:
         if _in_comments(element):
             continue
         text = " ".join(" ".join(element.itertext()).split())  # "Von<a>Name</a>": words apart
-        names = byline_block(text) if is_byline(text) else []
+        names = byline_block(text, classed=True) if is_byline(text) else []
         if names and all(not name.split()[0][0].islower() and not name.split()[-1][0].islower() for name in names):
             return names
     return []

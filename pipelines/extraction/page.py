@@ -119,7 +119,7 @@ def take_byline(blocks: list[Block], meta: PageMeta) -> str:
     or a topic (a kicker: "Middle East Crisis") are no byline; a list of one item and a name above the
     headline ("Maureen Dowd") are.
     """
-    from pipelines.extraction.headline import byline_block, is_byline, is_publisher
+    from pipelines.extraction.headline import byline_block, is_cjk_byline, is_publisher
 
     known = [name.strip() for name in meta.author.split(",") if name.strip()]
     unnamed = not known or is_publisher(known, [*meta.site_names, *meta.accounts])
@@ -134,7 +134,7 @@ def take_byline(blocks: list[Block], meta: PageMeta) -> str:
             return meta.author
         if not unnamed:
             continue
-        if "/" in text or text.split()[0].casefold() in _BYLINE_WORDS or is_byline(text) or (
+        if "/" in text or text.split()[0].casefold() in _BYLINE_WORDS or is_cjk_byline(text) or (
             index in (0, last) and not _in_a_list(blocks, index) and not _kicker(blocks, index, names, meta)
         ):
             del blocks[index]
