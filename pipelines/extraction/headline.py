@@ -195,24 +195,27 @@ _HAN = re.compile(r"[\u4e00-\u9fff]")
 _DIGIT = re.compile(r"\d|[〇一二三四五六七八九十]{1,3}日[電电]")
 # who took the pictures, not who wrote: a caption's credit ("（記者李大華攝）", "記者王小明／攝影", "照片：記者李大華")
 # is no byline, and in a byline the photographer's part comes off ("文／王小明、圖／李大華")
-_CJK_PHOTO_CREDIT = re.compile(r"^(?:照片|圖片|图片|圖|图|攝影|摄影)\s*[：:／/]|[／/]\s*(?:攝影|摄影)$|[攝摄]$")
-_CJK_PHOTOGRAPHER = re.compile(r"[、，,]\s*(?:照片|圖片|图片|圖|图|攝影|摄影)\s*[：:／/][^、，,]*")
+_CJK_PHOTO = r"(?:照片|圖片|图片|圖|图|攝影|摄影)\s*[：:／/]"
+_CJK_PHOTO_CREDIT = re.compile(rf"^{_CJK_PHOTO}|[／/]\s*(?:攝影|摄影)$|[攝摄]$")
+_CJK_PHOTOGRAPHER = re.compile(rf"[、，,]\s*{_CJK_PHOTO}[^、，,]*")
 # Chinese (Taiwan, Hong Kong) brackets a byline and ends it with where the story was reported from, after a slash
 # ("〔記者王小明、李大華／台北報導〕", "記者王小明/台北即時報導"), and names who wrote it before one ("文／王小明",
 # "撰文：王小明", "圖、文／王小明"); Japanese writes "文・山田太郎", "取材・文／山田太郎"
-_CJK_BRACKETS = re.compile(r"^[〔【（(「]\s*(.*?)\s*[〕】）)」]$")
+_OPEN, _CLOSE = "[〔【（(「]", "[〕】）)」]"
+_CJK_BRACKETS = re.compile(rf"^{_OPEN}\s*(.*?)\s*{_CLOSE}$")
 _CJK_REPORTED = re.compile(r"\s*[／/]\s*[^／/、,，\s]{0,12}(?:報導|報道|报道|電|电|編譯|编译)$")
 _CJK_WRITER = r"(?:圖、?文|文、?圖|图、?文|文、?图|撰文|作者|文字|(?:取材・)?文)\s*[／/：:・]"
 _CJK_WRITTEN_BY = re.compile(rf"^{_CJK_WRITER}\s*")
 # a byline in Chinese, Japanese or Korean: a reporter's role (not a press conference: 記者會, 記者会見, 기자회견) or
 # who wrote it, and names of two to four letters (Japanese spaces the given name: "山田 太郎")
-_CJK_REPORTER = r"특파원|기자(?!회견|간담회|단)|記者(?![會会])|记者(?![會会])|特派員|特派员"
-_CJK_BYLINE = re.compile(rf"{_CJK_REPORTER}|^[〔【（(「]?\s*{_CJK_WRITER}")
+_KO_ROLES = r"특파원|기자(?!회견|간담회|단)"
+_CJK_REPORTER = rf"{_KO_ROLES}|記者(?![會会])|记者(?![會会])|特派員|特派员"
+_CJK_BYLINE = re.compile(rf"{_CJK_REPORTER}|^{_OPEN}?\s*{_CJK_WRITER}")
 # a line that no class marks as a byline is one only when framed as one: bracketed, ending in where the story was
 # reported from, opening with who wrote it, or a role spaced from the name ("本报记者 张三", "홍길동 기자"); else
 # "記者手記", "기자수첩" (a column), "無國界記者" (Reporters Without Borders), "他向記者表示" read as bylines
 _CJK_FRAMED = re.compile(
-    rf"^[〔【（(「].*[〕】）)」]$|{_CJK_REPORTED.pattern}|^{_CJK_WRITER}|^\S{{0,4}}?(?:{_CJK_REPORTER})\s+\S"
+    rf"^{_OPEN}.*{_CLOSE}$|{_CJK_REPORTED.pattern}|^{_CJK_WRITER}|^\S{{0,4}}?(?:{_CJK_REPORTER})\s+\S"
     rf"|^\S+\s+(?:{_CJK_REPORTER})$"
 )
 _CJK_NAME = re.compile(r"[\u4e00-\u9fff]{2,4}|[\uac00-\ud7af]{2,4}"
@@ -294,7 +297,7 @@ _ROLE_AFTER_COMMA = re.compile(
 _ROLE_BEFORE = re.compile(rf"(?:{_ROLE_WORDS}(?<!s))\s*:?\s+(?=[^\W\d_])", re.IGNORECASE)
 # Korean, Japanese and Chinese print the role glued to the name, after or before it, spaced or not ("배윤경 기자",
 # "松岡大地記者", "山田 太郎記者", "青山直篤 ワシントン特派員", "記者 山田太郎", "本报记者 张三")
-_CJK_ROLES = r"(?:특파원|기자(?!회견|간담회|단)|記者|记者|特派員|特派员|編集委員|カメラマン)"
+_CJK_ROLES = rf"(?:{_KO_ROLES}|記者|记者|特派員|特派员|編集委員|カメラマン)"
 _ROLE_AFTER_NAME = re.compile(rf"(?:\s+(?P<at>\S+?))?\s*(?P<role>{_CJK_ROLES})$")
 _ROLE_BEFORE_NAME = re.compile(rf"^\S*?{_CJK_ROLES}\s*[:：]?\s*(?=\S)")
 # the word before the role is where the writer is ("ワシントン特派員", "워싱턴 특파원", "社会部記者"), not the given

@@ -113,7 +113,7 @@ def take_byline(blocks: list[Block], meta: PageMeta) -> str:
     """Take a byline printed as a paragraph near the top or at the end out of the body.
 
     It names the authors when the metadata names none, or only the publisher. Near the top
-    but after the first paragraph, only a line that reads as a byline counts ("Von …", "A/B", "記者王小明"):
+    but after the first paragraph, only a line that reads as a byline counts ("Von …", "A/B", "〔記者王小明／台北〕"):
     a short heading of capitalised words looks like names too. Without "By" or "/", an item of a list
     of names (the last of a list of winners) and a line above the headline that names the section, a tag
     or a topic (a kicker: "Middle East Crisis") are no byline; a list of one item and a name above the
