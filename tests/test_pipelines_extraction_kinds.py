@@ -578,6 +578,9 @@ _KO_STORY = "".join(
         ("zh-TW", f"<h1>北市擴大通勤補助</h1>{_ZH_STORY}<p>文／王小明</p>", "王小明", "文／王小明"),
         # Korea: the reporter's name and role end the story
         ("ko", f"<h1>서울시 통근 지원 확대</h1>{_KO_STORY}<p>김철수 기자</p>", "김철수", "김철수 기자"),
+        # and often the reporter's e-mail address after the role
+        ("ko", f"<h1>서울시 통근 지원 확대</h1>{_KO_STORY}<p>김철수 기자 kimcs@news.example</p>", "김철수",
+         "김철수 기자"),
     ],
 )
 def test_a_byline_in_chinese_or_korean_printed_as_a_paragraph_names_the_authors(lang, inside, author, printed):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import unicodedata
 from datetime import UTC, datetime
 
 import pytest
@@ -456,6 +457,19 @@ def test_an_offset_written_after_utc_or_gmt_or_with_a_colon_is_read(printed):
     ("de", "Text und Bild: Anna Meier", "Anna Meier"), ("sv", "Text och bild: Anna Meier", "Anna Meier"),
     # the photographer's part of a byline comes off
     ("zh-TW", "文／王小明、圖／李大華", "王小明"),
+    # "and" in those languages; in lower case only: "Dan" is a given name
+    ("id", "Oleh: Budi Santoso dan Siti Aminah", "Budi Santoso, Siti Aminah"),
+    ("fi", "Teksti: Matti Meikäläinen ja Liisa Virtanen", "Matti Meikäläinen, Liisa Virtanen"),
+    ("hu", "Írta: Kovács János és Nagy Anna", "Kovács János, Nagy Anna"),
+    ("vi", "Tác giả: Nguyễn Văn An và Trần Thị Bình", "Nguyễn Văn An, Trần Thị Bình"),
+    ("pl", "Tekst: Anna Nowak oraz Jan Kowalski", "Anna Nowak, Jan Kowalski"),
+    ("vi", "By Nguyen Dan Que", "Nguyen Dan Que"),
+    # "text by" with its preposition; letters typed as a letter and an accent are the same letters (and come out
+    # composed)
+    ("es", "Texto de María López", "María López"), ("fr", "Texte et photos par Marie Dupont", "Marie Dupont"),
+    ("fr", unicodedata.normalize("NFD", "Écrit par Hélène Dupont"), "Hélène Dupont"),
+    # an e-mail address beside the name is no name
+    ("en", "By Jane Doe (jdoe@post.example)", "Jane Doe"), ("ko", "홍길동 기자 hong@news.example", "홍길동"),
 ])
 def test_a_writers_role_and_place_are_no_author_in_any_language(lang, byline, authors):
     html = (f"<html lang='{lang}'><head><meta charset='utf-8'><title>Council backs new housing plan</title>"

@@ -128,18 +128,22 @@ def _words(text: str) -> int:
 # Hungarian, Turkish, Vietnamese, Hebrew, Arabic ("كتب", "wrote", only before a colon: it is "books" too)
 _BY = re.compile(
     r"^\s*(?:(?:texte?|texto|testo|tekst|teksti|текст)(?:\s*(?:und|og|och|y|e|et|and|&)\s*(?:fotos?|photos?|bild(?:er|e)?))?"
+    r"(?:\s+(?:de|por|di|von|par|by|av|af))?"  # "Texto de María López", "Texte et photos par Marie Dupont"
     r"|reporting by|written by|words by|ditulis oleh|skrevet av|skrevet af|skrivet av|escrito por|redactado por"
     r"|scritto da|a cura di|écrit par|propos recueillis par|(?:ein\s+)?kommentar von|by|von|autor(?:in|ka)?|author"
     r"|kirjoittaja|par|por|di|door|av|af|fra|przez|od|napisał[a]?|oleh|penulis|yazan|yazar|írta|tác giả|от|автор"
     r"|מאת|بقلم|كتبت?(?=\s*[:：]))\s*[:：]?\s+",
     re.IGNORECASE,
 )
-_CONJUNCTION = r"(?:and|und|og|et|y|e|i|en|ve|и|och|a|&)"
+# Indonesian, Finnish, Hungarian, Vietnamese and Polish "and" in lower case only: "Dan" is a given name
+_CONJUNCTION = r"(?:and|und|og|et|y|e|i|en|ve|и|och|a|&|(?-i:dan|ja|és|và|oraz))"
 # Dutch "en" is "and", French "en chef" no: "Rédactrice en chef Marie Dupont" is one writer
 _AND = re.compile(rf"\s*,?\s+{_CONJUNCTION}\s+(?!chef\b)|\s*[,;/／]\s*|\s*、\s*", re.IGNORECASE)
 _INITIALS = re.compile(r"\s*\((?:[\w.]{1,6})\)\s*$")
 _CREDIT = re.compile(r"\((?:image|photo|foto|bild)s?:|getty images|istock|shutterstock|reuters/", re.IGNORECASE)
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)+$")
+# an e-mail address beside the name ("홍길동 기자 hong@news.example", "Jane Doe (jdoe@post.example)") is no name
+_EMAIL = re.compile(r"\s*[(<（]?[\w.+-]+@[\w-]+(?:\.[\w-]+)+[)>）]?")
 _DOMAIN = re.compile(
     r"\b[\w-]+\.(?:com|de|net|org|co\.uk|uk|fr|es|it|ch|at|jp|kr|no|se|dk|nl|pl|tw|in)\b", re.IGNORECASE
 )
@@ -151,9 +155,15 @@ def byline_names(raw: str | Iterable[str], publisher_names: Iterable[str] = (), 
     publishers = [_norm(name) for name in publisher_names if name and _norm(name)]
     names: list[str] = []
     for value in values:
-        for field in _byline_fields(" ".join((value or "").split())):
+        for field in _byline_fields(_plain(value or "")):
             names.extend(_field_names(field, publishers, domains, names))
     return names
+
+
+def _plain(text: str) -> str:
+    """A byline's text in one line, composed ("Écrit par" typed as E and an accent is the same words), without
+    e-mail addresses."""
+    return " ".join(_EMAIL.sub(" ", unicodedata.normalize("NFC", text)).split())
 
 
 def _field_names(field: str, publishers: list[str], domains: bool, names: list[str]) -> list[str]:
@@ -391,7 +401,7 @@ def byline_block(text: str, title: str = "", classed: bool = False) -> list[str]
     """The names of a paragraph that is only a byline ("Von Nina Magoley", "Mathatisi Sebusi/Mohalenyane Phakela",
     "〔記者王小明／台北報導〕", "김철수 기자"); ``classed``: an element the page classes as a byline, where a reporter's
     role in Chinese, Japanese or Korean is enough ("記者王小明"), which in a plain paragraph must be framed."""
-    text = " ".join(text.split())
+    text = _plain(text)
     if not text or len(text) > 90 or text.rstrip().endswith((".", "!", "?", ":")) or _norm(text) == _norm(title):
         return []
     if _CJK_BYLINE.search(text):
@@ -416,12 +426,14 @@ def byline_block(text: str, title: str = "", classed: bool = False) -> list[str]
 
 def is_cjk_byline(text: str) -> bool:
     """Whether a line reads as a byline in Chinese, Japanese or Korean, framed as one ("〔記者王小明／台北報導〕")."""
+    text = _plain(text)
     return _CJK_BYLINE.search(text) is not None and _CJK_FRAMED.search(text) is not None
 
 
 def is_byline(text: str) -> bool:
     """Whether a text opens with a byline's word ("By", "Von", "Par", "Text:") or names a reporter's role in
     Chinese, Japanese or Korean ("記者王小明", "김철수 기자"): a share bar's "Twitter Facebook" reads as a name too."""
+    text = unicodedata.normalize("NFC", text)
     return _BY.match(text) is not None or _CJK_BYLINE.search(text) is not None
 
 
