@@ -480,6 +480,23 @@ def test_a_writers_role_and_place_are_no_author_in_any_language(lang, byline, au
     assert extract_page(page).author == authors
 
 
+@pytest.mark.parametrize(("lang", "outlet", "byline", "authors"), [
+    # the newspaper named as author in its own script (the site's name is in English): the byline names the writer
+    ("zh-TW", "台北時報", "記者王小明／台北報導", "王小明"), ("ja", "日本経済新聞社", "山田太郎記者", "山田太郎"),
+    ("ko", "연합뉴스", "홍길동 기자", "홍길동"),
+    # no one named: the publisher stands, as the page names it
+    ("zh-TW", "台北時報", "", "台北時報"),
+])
+def test_a_newspaper_named_as_author_in_its_own_script_gives_way_to_the_byline(lang, outlet, byline, authors):
+    html = (f"<html lang='{lang}'><head><meta charset='utf-8'><title>Council backs new housing plan</title>"
+            f"<meta property='og:site_name' content='News Example'><meta name='author' content='{outlet}'></head>"
+            f"<body><article><h1>Council backs new housing plan</h1><div class='byline'>{byline}</div>{_STORY}"
+            "</article></body></html>")
+    page = Page(url="https://www.news.example/local/housing-100.html", body=html.encode(),
+                site=SiteProfile(key="news"), fetched=datetime.now(UTC))
+    assert extract_page(page).author == authors
+
+
 @pytest.mark.parametrize(("lang", "author", "authors"), [
     # Korean and Japanese print the role after the name, spaced or not
     ("ko", "배윤경 기자, 이상현 기자", "배윤경, 이상현"), ("ja", "松岡大地記者", "松岡大地"),

@@ -187,6 +187,8 @@ def _field_names(field: str, publishers: list[str], domains: bool, names: list[s
                 continue
             if _HAN.search(part) and _DIGIT.search(part):
                 continue
+            if not domains and _CJK_OUTLET.search(part):  # the publisher, named in its own script
+                continue
             if _ROLE.fullmatch(part) or (_AGENCY.fullmatch(part) and found):  # what they are, not who
                 continue
             part = _ROLE_BEFORE.sub("", part, count=1) if _ROLE_BEFORE.match(part) else part
@@ -203,6 +205,11 @@ _HANGUL_HAN = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af]")
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 # a dateline glued to a name ("王小明台北5日電", "台北五日電"): no name holds a digit
 _DIGIT = re.compile(r"\d|[〇一二三四五六七八九十]{1,3}日[電电]")
+# a newspaper's, agency's or broadcaster's name in Chinese, Japanese or Korean ("台北時報", "日本経済新聞社",
+# "연합뉴스") names the publisher, whatever script its site's name is in: as an author it stands only where no one
+# is named (see :func:`choose_authors`)
+_CJK_OUTLET = re.compile(rf"{_HANGUL_HAN.pattern}(?:新聞社?|新闻社?|時報|时报|日報|日报|晚報|晚报|週刊|周刊"
+                         r"|通信社|通訊社|通讯社|電視台|电视台|放送|新聞網|新闻网|일보|신문|뉴스|방송|통신)$")
 # who took the pictures, not who wrote: a caption's credit ("（記者李大華攝）", "記者王小明／攝影", "照片：記者李大華")
 # is no byline, and in a byline the photographer's part comes off ("文／王小明、圖／李大華")
 _CJK_PHOTO = r"(?:照片|圖片|图片|圖|图|攝影|摄影)\s*[：:／/]"
@@ -439,4 +446,6 @@ def is_byline(text: str) -> bool:
 
 def is_publisher(names: list[str], publisher_names: Iterable[str]) -> bool:
     publishers = [_norm(name) for name in publisher_names if name]
-    return bool(names) and all(any(_same_name(_norm(n), p) for p in publishers) or _DOMAIN.search(n) for n in names)
+    return bool(names) and all(
+        any(_same_name(_norm(n), p) for p in publishers) or _DOMAIN.search(n) or _CJK_OUTLET.search(n) for n in names
+    )
