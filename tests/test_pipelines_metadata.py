@@ -466,10 +466,16 @@ def test_an_offset_written_after_utc_or_gmt_or_with_a_colon_is_read(printed):
     ("vi", "By Nguyen Dan Que", "Nguyen Dan Que"),
     # "text by" with its preposition; letters typed as a letter and an accent are the same letters (and come out
     # composed)
-    ("es", "Texto de María López", "María López"), ("fr", "Texte et photos par Marie Dupont", "Marie Dupont"),
+    ("es", "Texto de María López", "María López"), ("fr", "Texte de Marie Dupont", "Marie Dupont"),
+    ("fi", "Teksti ja kuvat: Matti Meikäläinen", "Matti Meikäläinen"),
+    ("pl", "Tekst i zdjęcia: Anna Nowak", "Anna Nowak"),
+    ("pt", "Texto De Souza", "De Souza"),  # a capitalised "De" is the name's
     ("fr", unicodedata.normalize("NFD", "Écrit par Hélène Dupont"), "Hélène Dupont"),
     # an e-mail address beside the name is no name
     ("en", "By Jane Doe (jdoe@post.example)", "Jane Doe"), ("ko", "홍길동 기자 hong@news.example", "홍길동"),
+    # and so do its label and the separator before it
+    ("en", "By Jane Doe | Email: jdoe@post.example", "Jane Doe"),
+    ("de", "Von Anna Meier | Kontakt: anna.meier@zeitung.example", "Anna Meier"),
 ])
 def test_a_writers_role_and_place_are_no_author_in_any_language(lang, byline, authors):
     html = (f"<html lang='{lang}'><head><meta charset='utf-8'><title>Council backs new housing plan</title>"
@@ -483,7 +489,10 @@ def test_a_writers_role_and_place_are_no_author_in_any_language(lang, byline, au
 @pytest.mark.parametrize(("lang", "outlet", "byline", "authors"), [
     # the newspaper named as author in its own script (the site's name is in English): the byline names the writer
     ("zh-TW", "台北時報", "記者王小明／台北報導", "王小明"), ("ja", "日本経済新聞社", "山田太郎記者", "山田太郎"),
-    ("ko", "연합뉴스", "홍길동 기자", "홍길동"),
+    ("ko", "연합뉴스", "홍길동 기자", "홍길동"), ("ja", "共同通信", "山田太郎記者", "山田太郎"),
+    ("zh-TW", "聯合報", "記者王小明／台北報導", "王小明"),
+    # a reporter whose given name is an outlet's word is a person ("일보" after one letter is a given name)
+    ("ko", "연합뉴스", "김일보 기자", "김일보"),
     # no one named: the publisher stands, as the page names it
     ("zh-TW", "台北時報", "", "台北時報"),
 ])

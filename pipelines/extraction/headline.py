@@ -127,8 +127,10 @@ def _words(text: str) -> int:
 # and "written by", "by the pen of" in the languages of the news: Indonesian, Scandinavian, Romance, Polish, Finnish,
 # Hungarian, Turkish, Vietnamese, Hebrew, Arabic ("كتب", "wrote", only before a colon: it is "books" too)
 _BY = re.compile(
-    r"^\s*(?:(?:texte?|texto|testo|tekst|teksti|текст)(?:\s*(?:und|og|och|y|e|et|and|&)\s*(?:fotos?|photos?|bild(?:er|e)?))?"
-    r"(?:\s+(?:de|por|di|von|par|by|av|af))?"  # "Texto de María López", "Texte et photos par Marie Dupont"
+    r"^\s*(?:(?:texte?|texto|testo|tekst|teksti|текст)"
+    r"(?:\s*(?:und|og|och|y|e|et|and|&|ja|i)\s*(?:fotos?|photos?|bild(?:er|e)?|kuvat?|zdjęcia))?"
+    # "Texto de María López", "Texte par Marie Dupont"; in lower case: "Texto De Souza" is a name
+    r"(?:\s+(?-i:de|por|di|von|par|by|av|af))?"
     r"|reporting by|written by|words by|ditulis oleh|skrevet av|skrevet af|skrivet av|escrito por|redactado por"
     r"|scritto da|a cura di|écrit par|propos recueillis par|(?:ein\s+)?kommentar von|by|von|autor(?:in|ka)?|author"
     r"|kirjoittaja|par|por|di|door|av|af|fra|przez|od|napisał[a]?|oleh|penulis|yazan|yazar|írta|tác giả|от|автор"
@@ -143,7 +145,9 @@ _INITIALS = re.compile(r"\s*\((?:[\w.]{1,6})\)\s*$")
 _CREDIT = re.compile(r"\((?:image|photo|foto|bild)s?:|getty images|istock|shutterstock|reuters/", re.IGNORECASE)
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)+$")
 # an e-mail address beside the name ("홍길동 기자 hong@news.example", "Jane Doe (jdoe@post.example)") is no name
-_EMAIL = re.compile(r"\s*[(<（]?[\w.+-]+@[\w-]+(?:\.[\w-]+)+[)>）]?")
+# its label and the separator before it go too ("Von Anna Meier | Kontakt: anna@zeitung.example")
+_EMAIL = re.compile(r"(?:\s*[|•,;])?(?:\s*(?:e-?mail|mail|contact|kontakt|courriel|correo|이메일)\s*[:：]?)?"
+                    r"\s*[(<（]?[\w.+-]+@[\w-]+(?:\.[\w-]+)+[)>）]?", re.IGNORECASE)
 _DOMAIN = re.compile(
     r"\b[\w-]+\.(?:com|de|net|org|co\.uk|uk|fr|es|it|ch|at|jp|kr|no|se|dk|nl|pl|tw|in)\b", re.IGNORECASE
 )
@@ -163,7 +167,7 @@ def byline_names(raw: str | Iterable[str], publisher_names: Iterable[str] = (), 
 def _plain(text: str) -> str:
     """A byline's text in one line, composed ("Écrit par" typed as E and an accent is the same words), without
     e-mail addresses."""
-    return " ".join(_EMAIL.sub(" ", unicodedata.normalize("NFC", text)).split())
+    return " ".join(_EMAIL.sub(" ", unicodedata.normalize("NFC", text)).split()).strip(" |•,;")
 
 
 def _field_names(field: str, publishers: list[str], domains: bool, names: list[str]) -> list[str]:
@@ -187,7 +191,8 @@ def _field_names(field: str, publishers: list[str], domains: bool, names: list[s
                 continue
             if _HAN.search(part) and _DIGIT.search(part):
                 continue
-            if not domains and _CJK_OUTLET.search(part):  # the publisher, named in its own script
+            # the publisher, named in its own script; a name with a reporter's role is a person's ("김신문 기자")
+            if not domains and part == piece and _CJK_OUTLET.search(part):
                 continue
             if _ROLE.fullmatch(part) or (_AGENCY.fullmatch(part) and found):  # what they are, not who
                 continue
@@ -208,8 +213,9 @@ _DIGIT = re.compile(r"\d|[〇一二三四五六七八九十]{1,3}日[電电]")
 # a newspaper's, agency's or broadcaster's name in Chinese, Japanese or Korean ("台北時報", "日本経済新聞社",
 # "연합뉴스") names the publisher, whatever script its site's name is in: as an author it stands only where no one
 # is named (see :func:`choose_authors`)
-_CJK_OUTLET = re.compile(rf"{_HANGUL_HAN.pattern}(?:新聞社?|新闻社?|時報|时报|日報|日报|晚報|晚报|週刊|周刊"
-                         r"|通信社|通訊社|通讯社|電視台|电视台|放送|新聞網|新闻网|일보|신문|뉴스|방송|통신)$")
+# (a word of two letters or more before 報 or a Korean outlet's word: "김일보", "王報" may be given names)
+_CJK_OUTLET = re.compile(rf"{_HANGUL_HAN.pattern}(?:新聞社?|新闻社?|週刊|周刊|通信社?|通訊社|通讯社|電視台|电视台|放送"
+                         rf"|新聞網|新闻网)$|{_HANGUL_HAN.pattern}{{2}}[報报]$|[^\W\d_]{{2}}(?:일보|신문|뉴스|방송|통신)$")
 # who took the pictures, not who wrote: a caption's credit ("（記者李大華攝）", "記者王小明／攝影", "照片：記者李大華")
 # is no byline, and in a byline the photographer's part comes off ("文／王小明、圖／李大華")
 _CJK_PHOTO = r"(?:照片|圖片|图片|圖|图|攝影|摄影)\s*[：:／/]"
