@@ -7,6 +7,7 @@ mocked: the crawler talks HTTP to a real server.
 from __future__ import annotations
 
 import os
+import random
 import select
 import socket
 import subprocess
@@ -64,10 +65,26 @@ def stop_process(process: subprocess.Popen | None) -> None:
 
 
 def free_port() -> int:
-    """A port of 127.0.0.1 free now: another process may take it before the server binds it, so callers retry."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A port of 127.0.0.1 free now, below the range the kernel gives outgoing connections: a port from there
+    could become a client's (another test's crawl, in another test process) before the server binds it, or
+    between a stop and a restart of the server on it. Another test may still pick the same, so callers retry."""
+    low = _ephemeral_low()
+    for _ in range(200):
+        port = random.randrange(10000, low) if low > 11000 else 0
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return probe.getsockname()[1]
+    raise RuntimeError("no free port of 127.0.0.1 below the ephemeral range")
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0  # not Linux: the kernel's choice
 
 
 def serve(handler: type[BaseHTTPRequestHandler], port: int = 0) -> None:
