@@ -791,7 +791,7 @@ def byline_element_author(tree: HtmlElement) -> list[str]:
             continue
         text = " ".join(" ".join(element.itertext()).split())  # "Von<a>Name</a>": words apart
         names = byline_block(text, classed=True) if is_byline(text) else []
-        if names and all(not name.split()[0][0].islower() and not name.split()[-1][0].islower() for name in names):
+        if names:  # byline_block turns down prose after a byline's word ("By the numbers") itself
             return names
     return []
 
