@@ -260,6 +260,15 @@ _STORY = ("<h1>Council backs new housing plan</h1>"
                     for n in range(6)))
 
 
+def _author_of(head: str, body: str, lang: str = "en") -> str:
+    """The author extracted from a page of the housing story with ``head`` in its <head> and ``body`` as its body."""
+    html = (f"<html lang='{lang}'><head><meta charset='utf-8'><title>Council backs new housing plan</title>{head}"
+            f"</head><body>{body}</body></html>")
+    page = Page(url="https://www.news.example/local/housing-100.html", body=html.encode(),
+                site=SiteProfile(key="news"), fetched=datetime.now(UTC))
+    return extract_page(page).author
+
+
 @pytest.mark.parametrize("body", [
     # a photo credit classed as the picture's author
     f"<article><figure><img src='hall.jpg'><figcaption>The hall. <span class='image-author'>By John Smith/Getty"
@@ -281,11 +290,7 @@ _STORY = ("<h1>Council backs new housing plan</h1>"
     f"<article>{_STORY}<div class='byline-box'>By the numbers</div></article>",
 ])
 def test_a_printed_byline_of_no_writer_of_the_story_leaves_the_publisher(body):
-    html = ("<html lang='en'><head><meta charset='utf-8'><title>Council backs new housing plan</title>"
-            f"<meta name='author' content='news.example'></head><body>{body}</body></html>")
-    page = Page(url="https://www.news.example/local/housing-100.html", body=html.encode(),
-                site=SiteProfile(key="news"), fetched=datetime.now(UTC))
-    assert extract_page(page).author == "news.example"
+    assert _author_of("<meta name='author' content='news.example'>", body) == "news.example"
 
 
 @pytest.mark.parametrize(("before", "after"), [
@@ -478,12 +483,8 @@ def test_an_offset_written_after_utc_or_gmt_or_with_a_colon_is_read(printed):
     ("de", "Von Anna Meier | Kontakt: anna.meier@zeitung.example", "Anna Meier"),
 ])
 def test_a_writers_role_and_place_are_no_author_in_any_language(lang, byline, authors):
-    html = (f"<html lang='{lang}'><head><meta charset='utf-8'><title>Council backs new housing plan</title>"
-            "<meta name='author' content='news.example'></head><body><article><h1>Council backs new housing plan</h1>"
-            f"<div class='byline'>{byline}</div>{_STORY}</article></body></html>")
-    page = Page(url="https://www.news.example/local/housing-100.html", body=html.encode(),
-                site=SiteProfile(key="news"), fetched=datetime.now(UTC))
-    assert extract_page(page).author == authors
+    body = f"<article><h1>Council backs new housing plan</h1><div class='byline'>{byline}</div>{_STORY}</article>"
+    assert _author_of("<meta name='author' content='news.example'>", body, lang) == authors
 
 
 @pytest.mark.parametrize(("lang", "outlet", "byline", "authors"), [
@@ -497,13 +498,9 @@ def test_a_writers_role_and_place_are_no_author_in_any_language(lang, byline, au
     ("zh-TW", "台北時報", "", "台北時報"),
 ])
 def test_a_newspaper_named_as_author_in_its_own_script_gives_way_to_the_byline(lang, outlet, byline, authors):
-    html = (f"<html lang='{lang}'><head><meta charset='utf-8'><title>Council backs new housing plan</title>"
-            f"<meta property='og:site_name' content='News Example'><meta name='author' content='{outlet}'></head>"
-            f"<body><article><h1>Council backs new housing plan</h1><div class='byline'>{byline}</div>{_STORY}"
-            "</article></body></html>")
-    page = Page(url="https://www.news.example/local/housing-100.html", body=html.encode(),
-                site=SiteProfile(key="news"), fetched=datetime.now(UTC))
-    assert extract_page(page).author == authors
+    head = f"<meta property='og:site_name' content='News Example'><meta name='author' content='{outlet}'>"
+    body = f"<article><h1>Council backs new housing plan</h1><div class='byline'>{byline}</div>{_STORY}</article>"
+    assert _author_of(head, body, lang) == authors
 
 
 @pytest.mark.parametrize(("lang", "author", "authors"), [
@@ -557,11 +554,7 @@ def test_a_newspaper_named_as_author_in_its_own_script_gives_way_to_the_byline(l
     ("es", "Juan Pérez, corresponsal en Madrid", "Juan Pérez"),
 ])
 def test_a_role_in_the_author_metadata_is_no_author(lang, author, authors):
-    html = (f"<html lang='{lang}'><head><meta charset='utf-8'><title>Council backs new housing plan</title>"
-            f"<meta name='author' content='{author}'></head><body><article>{_STORY}</article></body></html>")
-    page = Page(url="https://www.news.example/local/housing-100.html", body=html.encode(),
-                site=SiteProfile(key="news"), fetched=datetime.now(UTC))
-    assert extract_page(page).author == authors
+    assert _author_of(f"<meta name='author' content='{author}'>", f"<article>{_STORY}</article>", lang) == authors
 
 
 def test_bylines_lose_their_words_and_keep_their_order():
