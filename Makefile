@@ -42,10 +42,12 @@ TEST_PROCESSES ?= 2
 test: lint system-deps
 	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist loadfile
 
-# ruff's rules in pyproject.toml over the whole tree, and mypy over pipelines/ and crawler/ ([tool.mypy])
+# ruff's rules in pyproject.toml over the whole tree, mypy over pipelines/ and crawler/ ([tool.mypy]), and the
+# direction of imports ([tool.importlinter]: no circles, pipelines/ never imports crawler/ nor its subpackages Scrapy)
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check --quiet .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache --no-logo
 
 # The settings reference, generated from settings/base.py (a test keeps it in step)
 docs: $(STAMP)

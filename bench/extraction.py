@@ -23,9 +23,9 @@ from pathlib import Path
 import lxml.html
 import trafilatura.core
 
+from pipelines.evaluation.corpus import load_cases
+from pipelines.evaluation.quality import predict
 from pipelines.extraction import comparison, page
-from pipelines.extraction.corpus import load_cases
-from pipelines.extraction.quality import predict
 from tests.servers.base import ROOT
 
 CORPUS = ROOT / "tests" / "fixtures" / "corpus"

@@ -45,8 +45,8 @@ from pathlib import Path
 
 import psutil
 
-from pipelines.extraction.corpus import load_cases
-from pipelines.extraction.quality import predict
+from pipelines.evaluation.corpus import load_cases
+from pipelines.evaluation.quality import predict
 from pipelines.workers.pool import usable_cpus
 from tests.servers.base import ROOT, ServerProcess
 

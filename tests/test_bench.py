@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bench.run import CORPUS, single_process_rate
-from pipelines.extraction.corpus import load_cases
-from pipelines.extraction.quality import predict
+from pipelines.evaluation.corpus import load_cases
+from pipelines.evaluation.quality import predict
 
 
 def test_the_single_process_measure_extracts_corpus_pages_as_the_crawl_does():

@@ -8,7 +8,7 @@ import re
 import yaml
 
 from pipelines.document.render import PROVENANCE_KEYS, SEED_KEYS
-from pipelines.extraction.quality import score, shingle_counts
+from pipelines.evaluation.quality import score, shingle_counts
 from tests.helpers import corpus_truth, original_url
 
 

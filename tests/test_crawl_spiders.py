@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from pipelines.extraction.quality import score, shingle_counts
+from pipelines.evaluation.quality import score, shingle_counts
 from tests.helpers import CORPUS_WARC, SAMPLE_SITES, corpus_truth, original_url, scrapy
 
 INSERT_LINE = re.compile(r"(also read|read more|related|see also)\s*:|insert headline", re.I)

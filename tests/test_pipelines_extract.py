@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from pipelines.evaluation.quality import evaluate_corpus
 from pipelines.extraction.metadata import declared_url
 from pipelines.extraction.options import ExtractOptions
 from pipelines.extraction.page import ExtractError, extract_and_clean, extract_page, parse_html
-from pipelines.extraction.quality import evaluate_corpus
 from pipelines.item import Page, SiteProfile
 from tests.helpers import FIXTURES
 

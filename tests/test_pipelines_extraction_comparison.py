@@ -19,8 +19,8 @@ from trafilatura.settings import Extractor
 from trafilatura.utils import trim
 
 from bench.extraction import comparison_switch
+from pipelines.evaluation.corpus import load_cases
 from pipelines.extraction import comparison
-from pipelines.extraction.corpus import load_cases
 from pipelines.extraction.page import ExtractError, extract_and_clean, parse_html
 from pipelines.item import Page, SiteProfile
 from tests.servers.base import ROOT

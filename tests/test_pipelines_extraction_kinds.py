@@ -13,15 +13,15 @@ from datetime import UTC, datetime
 import lxml.html
 import pytest
 
+from pipelines.evaluation.corpus import load_cases
+from pipelines.evaluation.quality import evaluate_corpus, shingle_counts
 from pipelines.extraction.body import extract_blocks, size
-from pipelines.extraction.corpus import load_cases
 from pipelines.extraction.page import (
     ExtractError,
     ExtractOptions,
     extract_and_clean,
     parse_html,
 )
-from pipelines.extraction.quality import evaluate_corpus, shingle_counts
 from pipelines.extraction.textsize import text_size
 from pipelines.item import Article, Page, SiteProfile
 from tests.helpers import FIXTURES

@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from pipelines.extraction.quality import NonArticleResult, evaluate_nonarticles
+from pipelines.evaluation.quality import NonArticleResult, evaluate_nonarticles
 from tests.helpers import FIXTURES
 
 NONARTICLES = FIXTURES / "nonarticles"

@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 import pytest
 from trafilatura.metadata import extract_metadata
 
+from pipelines.evaluation.quality import load_corpus
 from pipelines.extraction.metadata import TrafilaturaMetadata
 from pipelines.extraction.options import ExtractOptions
 from pipelines.extraction.page import decode_page, extract_page, parse_html
-from pipelines.extraction.quality import load_corpus
 from pipelines.item import Page, SiteProfile
 from tests.helpers import FIXTURES
 

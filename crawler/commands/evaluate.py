@@ -24,8 +24,8 @@ from typing import Any
 
 from crawler.cli import ProjectCommand, whole_number
 from crawler.errors import ConfigError
-from pipelines.extraction.corpus import is_nonarticle_set
-from pipelines.extraction.quality import (
+from pipelines.evaluation.corpus import is_nonarticle_set
+from pipelines.evaluation.quality import (
     SYSTEMS,
     CorpusResult,
     NonArticleResult,

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pipelines.extraction.corpus import Case, NonArticle, load_cases, load_nonarticles
+from pipelines.evaluation.corpus import Case, NonArticle, load_cases, load_nonarticles
 from pipelines.extraction.options import ExtractOptions
 from pipelines.extraction.page import ExtractError, extract_and_clean
 from pipelines.item import Page, SiteProfile
@@ -86,7 +86,7 @@ class CorpusResult:
 
 
 def load_corpus(directory: Path) -> list[tuple[str, str, bytes]]:
-    """(url, true body, html) of each page of a corpus directory (see :mod:`pipelines.extraction.corpus`)."""
+    """(url, true body, html) of each page of a corpus directory (see :mod:`pipelines.evaluation.corpus`)."""
     return [(case.url, case.body, case.html) for case in load_cases(directory)]
 
 
