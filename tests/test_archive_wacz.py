@@ -3,19 +3,23 @@ every stored article; and ARCHIVE_CDXJ, a CDXJ index beside each WARC file."""
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import json
 import re
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 import zipfile
 from pathlib import Path
 
 import pytest
+from scrapy.settings import Settings
 from warcio.archiveiterator import ArchiveIterator
 
+from crawler.commands.wacz import Command as WaczCommand
 from pipelines.archive.reader import iter_exchanges
 from tests.helpers import (
     CORPUS_WARC,
@@ -285,6 +289,28 @@ def test_a_packing_stopped_by_a_signal_leaves_no_package_and_no_copies(signum, t
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 1, stderr[-2000:]
     assert stderr == "error: stopped before the package was written: nothing written\n"
+    assert not (tmp_path / "x.wacz").exists() and not list(tmp_path.glob("wacz-*"))
+
+
+def test_a_stop_as_the_folder_of_copies_is_made_leaves_no_copies(tmp_path, monkeypatch, capsys):
+    # the signal above can come inside mkdtemp, after the folder is made and before TemporaryDirectory owns it
+    # (the test above met it once under load): the folder goes all the same
+    folder = tmp_path / "warcs"
+    folder.mkdir()
+    shutil.copy(CORPUS_WARC, folder / "crawl.warc.gz")
+    make_folder = tempfile.mkdtemp
+
+    def made_then_stopped(*args, **kwargs):
+        make_folder(*args, **kwargs)
+        raise KeyboardInterrupt  # what the command's SIGTERM handler raises
+
+    monkeypatch.setattr(tempfile, "mkdtemp", made_then_stopped)
+    command = WaczCommand()
+    command.settings = Settings()
+    command.settings.setmodule("settings.base")
+    command.run_checked([str(folder)], argparse.Namespace(output=str(tmp_path / "x.wacz"), title=None))
+    assert command.exitcode == 1
+    assert capsys.readouterr().err == "error: stopped before the package was written: nothing written\n"
     assert not (tmp_path / "x.wacz").exists() and not list(tmp_path.glob("wacz-*"))
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -63,6 +64,8 @@ class Command(ProjectCommand):
         try:
             self.package(args, opts)
         except KeyboardInterrupt:
+            if opts.output:  # a stop inside mkdtemp, before TemporaryDirectory could own the folder, left it there
+                remove_own_temporaries(Path(opts.output).resolve().parent)
             sys.stderr.write("error: stopped before the package was written: nothing written\n")
             self.exitcode = EXIT_FAILED
         finally:
@@ -82,7 +85,7 @@ class Command(ProjectCommand):
         if not keys:
             raise FileNotFoundError(f"{args[0]}: no WARC files there")
         target = Path(opts.output)
-        with tempfile.TemporaryDirectory(prefix="wacz-", dir=target.resolve().parent) as tmp:
+        with tempfile.TemporaryDirectory(prefix=temporary_prefix(), dir=target.resolve().parent) as tmp:
             warcs, damaged = [], []
             captured: set[tuple[str, str]] = set()
             for key in keys:  # each file checked here, so that a damaged one is named
@@ -124,6 +127,16 @@ class Command(ProjectCommand):
 
 def _stop(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
+
+
+def temporary_prefix() -> str:
+    """The folder of copies is named for this process, so that a stop can find it wherever it came."""
+    return f"wacz-{os.getpid()}-"
+
+
+def remove_own_temporaries(directory: Path) -> None:
+    for path in directory.glob(f"{temporary_prefix()}*"):
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def locate(location: str, settings: Any) -> tuple[Storage, str, str | None]:
