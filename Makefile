@@ -43,7 +43,8 @@ test: lint system-deps
 	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist loadfile
 
 # ruff's rules in pyproject.toml over the whole tree, mypy over pipelines/ and crawler/ ([tool.mypy]), and the
-# direction of imports ([tool.importlinter]: no circles, pipelines/ never imports crawler/ nor its subpackages Scrapy)
+# direction of imports ([tool.importlinter]: no circles; pipelines/ never imports crawler/; only its stages import
+# Scrapy or Twisted, and nothing else in it imports a stage)
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check --quiet .
 	$(BIN)/mypy
