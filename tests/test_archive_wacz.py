@@ -10,7 +10,6 @@ import re
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -293,25 +292,32 @@ def test_a_packing_stopped_by_a_signal_leaves_no_package_and_no_copies(signum, t
 
 
 def test_a_stop_as_the_folder_of_copies_is_made_leaves_no_copies(tmp_path, monkeypatch, capsys):
-    # the signal above can come inside mkdtemp, after the folder is made and before TemporaryDirectory owns it
-    # (the test above met it once under load): the folder goes all the same
+    # the signal above can come just after the folder is made (with mkdtemp and TemporaryDirectory, before
+    # anything owned it: the test above met it once under load); the folder goes all the same, another's stays
     folder = tmp_path / "warcs"
     folder.mkdir()
     shutil.copy(CORPUS_WARC, folder / "crawl.warc.gz")
-    make_folder = tempfile.mkdtemp
+    (tmp_path / "wacz-of-another-run").mkdir()
+    make, made = Path.mkdir, []
 
-    def made_then_stopped(*args, **kwargs):
-        make_folder(*args, **kwargs)
-        raise KeyboardInterrupt  # what the command's SIGTERM handler raises
+    def made_then_stopped(path, *args, **kwargs):
+        make(path, *args, **kwargs)
+        if path.name.startswith("wacz-"):
+            made.append(path)
+            raise KeyboardInterrupt  # what the command's SIGTERM handler raises
 
-    monkeypatch.setattr(tempfile, "mkdtemp", made_then_stopped)
+    monkeypatch.setattr(Path, "mkdir", made_then_stopped)
     command = WaczCommand()
     command.settings = Settings()
     command.settings.setmodule("settings.base")
-    command.run_checked([str(folder)], argparse.Namespace(output=str(tmp_path / "x.wacz"), title=None))
+    try:
+        command.run_checked([str(folder)], argparse.Namespace(output=str(tmp_path / "x.wacz"), title=None))
+    except KeyboardInterrupt:
+        pytest.fail("the stop escaped the command")
+    assert [path.parent for path in made] == [tmp_path]
     assert command.exitcode == 1
     assert capsys.readouterr().err == "error: stopped before the package was written: nothing written\n"
-    assert not (tmp_path / "x.wacz").exists() and not list(tmp_path.glob("wacz-*"))
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["wacz-of-another-run", "warcs"]
 
 
 def test_uncompressed_warc_files_damaged_in_a_middle_record_pack_every_other_record_and_validate(tmp_path):

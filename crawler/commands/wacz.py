@@ -24,7 +24,9 @@ import os
 import shutil
 import signal
 import sys
-import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -64,8 +66,6 @@ class Command(ProjectCommand):
         try:
             self.package(args, opts)
         except KeyboardInterrupt:
-            if opts.output:  # a stop inside mkdtemp, before TemporaryDirectory could own the folder, left it there
-                remove_own_temporaries(Path(opts.output).resolve().parent)
             sys.stderr.write("error: stopped before the package was written: nothing written\n")
             self.exitcode = EXIT_FAILED
         finally:
@@ -85,11 +85,11 @@ class Command(ProjectCommand):
         if not keys:
             raise FileNotFoundError(f"{args[0]}: no WARC files there")
         target = Path(opts.output)
-        with tempfile.TemporaryDirectory(prefix=temporary_prefix(), dir=target.resolve().parent) as tmp:
+        with folder_of_copies(target.resolve().parent) as tmp:
             warcs, damaged = [], []
             captured: set[tuple[str, str]] = set()
             for key in keys:  # each file checked here, so that a damaged one is named
-                warc = copy_out(storage, key, Path(tmp) / archive_name(key, warc_prefix))
+                warc = copy_out(storage, key, tmp / archive_name(key, warc_prefix))
                 try:
                     if problem := keep_whole_records(warc, captured):
                         damaged.append(f"{storage.describe(key)}: damaged WARC file, {printable(problem)}")
@@ -113,7 +113,7 @@ class Command(ProjectCommand):
                 lines = [json.loads(line) for key in manifests
                          for line in (storage.get(key) or b"").decode("utf-8").splitlines() if line]
                 pages, missing = manifest_pages(lines, captured)
-            partial = Path(tmp) / "package.wacz"
+            partial = tmp / "package.wacz"
             with open(partial, "wb") as out:
                 write_wacz(out, warcs, pages, title=opts.title or args[0])
             os.replace(partial, target)  # a reader never sees half a package
@@ -129,14 +129,24 @@ def _stop(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-def temporary_prefix() -> str:
-    """The folder of copies is named for this process, so that a stop can find it wherever it came."""
-    return f"wacz-{os.getpid()}-"
+@contextmanager
+def folder_of_copies(parent: Path) -> Iterator[Path]:
+    """The folder beside the package that the WARC files are copied into, removed however the packing ends.
 
-
-def remove_own_temporaries(directory: Path) -> None:
-    for path in directory.glob(f"{temporary_prefix()}*"):
-        shutil.rmtree(path, ignore_errors=True)
+    Its name is chosen before it is made, and it is made inside the ``try``: with mkdtemp and
+    TemporaryDirectory, a stop that came between making the folder and owning it left the copies behind,
+    as large as the archive. A second Ctrl-C or SIGTERM waits until the folder is gone.
+    """
+    folder = parent / f"wacz-{uuid.uuid4().hex}"
+    try:
+        folder.mkdir(mode=0o700)
+        yield folder
+    finally:
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        try:
+            shutil.rmtree(folder, ignore_errors=True)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def locate(location: str, settings: Any) -> tuple[Storage, str, str | None]:
