@@ -55,6 +55,9 @@ class ExtractPipeline:
         return cls(options, settings.getbool("CLEAN_ENABLED"), pool, crawler.stats, crawler.signals,
                    settings.getint("RUN_RECORD_URLS"))
 
+    def open_spider(self) -> None:
+        self.pool.open()
+
     def close_spider(self) -> None:
         self.pool.close()
 

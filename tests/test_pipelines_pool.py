@@ -33,7 +33,9 @@ DIRTY = article_html(body="<p>Also read: Other story about the city</p>" + PARAG
 
 def pipelines(workers: int) -> tuple[ExtractPipeline, CleanPipeline, object]:
     crawler = get_crawler(settings_dict={**SETTINGS, "EXTRACT_WORKERS": workers})
-    return ExtractPipeline.from_crawler(crawler), CleanPipeline.from_crawler(crawler), crawler
+    extract = ExtractPipeline.from_crawler(crawler)
+    extract.open_spider()
+    return extract, CleanPipeline.from_crawler(crawler), crawler
 
 
 @pytest.mark.parametrize("workers, order", [(1, ["loop ran", "extracted"]), (0, ["extracted", "loop ran"])])
@@ -109,9 +111,17 @@ def run_all(pool: WorkerPool, *calls: tuple) -> list:
     return asyncio.run(main())
 
 
+def test_a_pool_starts_no_worker_before_it_is_opened_and_says_so_when_used():
+    """Building the extract stage (from_crawler) starts nothing: the workers start when the spider opens."""
+    pool = WorkerPool(workers=1, timeout=10)
+    with pytest.raises(RuntimeError, match="the worker pool is not open"):
+        asyncio.run(pool.run(pool_tasks.pid))
+    pool.close()  # a pool never opened closes quietly
+
+
 @pytest.fixture
 def one_worker():
-    pool = WorkerPool(workers=1, timeout=2.0)
+    pool = WorkerPool(workers=1, timeout=2.0).open()
     yield pool
     pool.close()
 
@@ -175,7 +185,7 @@ def test_a_page_larger_than_the_pipe_goes_through_while_the_loop_runs_on(one_wor
 @pytest.mark.parametrize("at_once", [False, True], ids=["one by one", "all at once"])
 def test_workers_are_replaced_after_max_tasks(at_once):
     """Also when the next task always waits in the worker's pipe already: it gets no more after max_tasks."""
-    pool = WorkerPool(workers=1, timeout=10, max_tasks=3)
+    pool = WorkerPool(workers=1, timeout=10, max_tasks=3).open()
     try:
         if at_once:
             pids = run_all(pool, *[(pool_tasks.pid,)] * 7)
@@ -188,7 +198,7 @@ def test_workers_are_replaced_after_max_tasks(at_once):
 
 
 def test_ctrl_c_is_left_to_the_crawl_and_close_stops_the_workers(tmp_path):
-    pool = WorkerPool(workers=2, timeout=10)
+    pool = WorkerPool(workers=2, timeout=10).open()
 
     def one_in_each_worker(directory: Path) -> set:
         directory.mkdir()
@@ -219,7 +229,7 @@ def test_a_task_that_raises_stop_iteration_fails_instead_of_hanging(one_worker):
 
 def test_when_no_worker_can_start_every_page_fails_saying_why():
     """A broken install: the workers cannot load what they need; every page fails at once, saying why."""
-    pool = WorkerPool(workers=1, timeout=10, preload=("tests.pool_tasks", "no_such_module_anywhere"))
+    pool = WorkerPool(workers=1, timeout=10, preload=("tests.pool_tasks", "no_such_module_anywhere")).open()
     try:
         first, = run_all(pool, (pool_tasks.pid,))
         later, = run_all(pool, (pool_tasks.pid,))
@@ -241,7 +251,7 @@ def abandon_a_long_task(pool: WorkerPool) -> None:
 
 
 def test_a_new_event_loop_keeps_the_time_limit_of_a_task_begun_on_the_old_one():
-    pool = WorkerPool(workers=1, timeout=1.0)
+    pool = WorkerPool(workers=1, timeout=1.0).open()
 
     try:
         abandon_a_long_task(pool)
@@ -254,7 +264,7 @@ def test_a_new_event_loop_keeps_the_time_limit_of_a_task_begun_on_the_old_one():
 
 
 def test_closing_kills_a_busy_worker_at_once():
-    pool = WorkerPool(workers=1, timeout=60)
+    pool = WorkerPool(workers=1, timeout=60).open()
     busy_pid, = run_all(pool, (pool_tasks.pid,))
 
     abandon_a_long_task(pool)
@@ -312,7 +322,7 @@ def test_a_yielding_pool_puts_the_crawl_process_in_batch_and_its_workers_not(thr
     """While the pool is open every thread of the crawl process, older or newer, runs as SCHED_BATCH (its
     wake-ups do not preempt a worker mid-page); the workers run as the process did before; closing undoes it."""
     older = threads()
-    pool = WorkerPool(workers=1, timeout=30, yield_cpu=True)
+    pool = WorkerPool(workers=1, timeout=30, yield_cpu=True).open()
     try:
         newer = threads()
         assert os.sched_getscheduler(0) == os.SCHED_BATCH
@@ -329,7 +339,7 @@ def test_a_crawl_started_under_a_policy_of_its_own_keeps_it_and_so_do_its_worker
     """`chrt --batch scrapy crawl ...` is the user's choice: nothing changes it, not even in the workers
     (which fork from a forkserver that may have started under the default)."""
     os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
-    pool = WorkerPool(workers=1, timeout=30, yield_cpu=True)
+    pool = WorkerPool(workers=1, timeout=30, yield_cpu=True).open()
     try:
         assert asyncio.run(pool.run(pool_tasks.policy)) == os.SCHED_BATCH
     finally:
@@ -347,7 +357,7 @@ def test_workers_run_as_the_process_did_even_when_their_forkserver_started_in_ba
     try:
         os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
         try:
-            pool = WorkerPool(workers=1, timeout=30)  # its forkserver starts as SCHED_BATCH
+            pool = WorkerPool(workers=1, timeout=30).open()  # its forkserver starts as SCHED_BATCH
         finally:
             os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
         try:
@@ -355,7 +365,7 @@ def test_workers_run_as_the_process_did_even_when_their_forkserver_started_in_ba
             assert asyncio.run(pool.run(pool_tasks.policy)) == os.SCHED_BATCH  # the process's at the start
         finally:
             pool.close()
-        pool = WorkerPool(workers=1, timeout=30, yield_cpu=True)
+        pool = WorkerPool(workers=1, timeout=30, yield_cpu=True).open()
         try:
             assert asyncio.run(pool.run(pool_tasks.policy)) == os.SCHED_OTHER
         finally:
@@ -366,7 +376,7 @@ def test_workers_run_as_the_process_did_even_when_their_forkserver_started_in_ba
 
 @needs_policies
 def test_pools_that_do_not_yield_leave_the_policies_alone(threads):
-    pool = WorkerPool(workers=1, timeout=30)
+    pool = WorkerPool(workers=1, timeout=30).open()
     try:
         assert os.sched_getscheduler(0) == os.SCHED_OTHER
         assert asyncio.run(pool.run(pool_tasks.policy)) == os.SCHED_OTHER
@@ -381,10 +391,10 @@ def test_a_pool_that_cannot_start_gives_the_policy_back(threads, monkeypatch):
 
     monkeypatch.setattr("pipelines.workers.pool.ProcessPool", no_threads)
     with pytest.raises(RuntimeError):
-        WorkerPool(workers=1, timeout=30, yield_cpu=True)
+        WorkerPool(workers=1, timeout=30, yield_cpu=True).open()
     assert os.sched_getscheduler(0) == os.SCHED_OTHER
     monkeypatch.undo()  # and the next pool that yields does
-    pool = WorkerPool(workers=1, timeout=30, yield_cpu=True)
+    pool = WorkerPool(workers=1, timeout=30, yield_cpu=True).open()
     try:
         assert os.sched_getscheduler(0) == os.SCHED_BATCH
     finally:
@@ -396,7 +406,9 @@ def test_the_crawl_pipelines_make_a_yielding_pool_when_asked(threads):
     crawler = get_crawler(settings_dict={**SETTINGS, "EXTRACT_WORKERS": 1, "EXTRACT_WORKERS_FIRST": True})
     extract = ExtractPipeline.from_crawler(crawler)
     try:
+        assert os.sched_getscheduler(0) == os.SCHED_OTHER  # building the stage starts nothing
+        extract.open_spider()
         assert os.sched_getscheduler(0) == os.SCHED_BATCH
     finally:
-        extract.pool.close()
+        extract.close_spider()
     assert os.sched_getscheduler(0) == os.SCHED_OTHER

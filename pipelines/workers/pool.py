@@ -73,7 +73,8 @@ class TaskFailed(Exception):
 
 
 class WorkerPool:
-    """``await pool.run(fn, *args)`` runs ``fn`` in a worker process (or inline with 0 workers).
+    """``await pool.run(fn, *args)`` runs ``fn`` in a worker process (or inline with 0 workers), once
+    :meth:`open`; :meth:`close` stops the workers.
 
     ``yield_cpu``: the crawl process runs as SCHED_BATCH while the pool is
     open (:mod:`pipelines.workers.cpupolicy`, opt-in: ``EXTRACT_WORKERS_FIRST``).
@@ -83,27 +84,41 @@ class WorkerPool:
                  yield_cpu: bool = False, preload: tuple[str, ...] = PRELOAD):
         self.workers = usable_cpus() if workers is None or workers < 0 else workers
         self.timeout = timeout
+        self.max_tasks = max_tasks
+        self.yield_cpu = yield_cpu
+        self.preload = preload
         self._pool: ProcessPool | None = None
         self._yielding = False
+        self._opened = False
+
+    def open(self) -> WorkerPool:
+        """Start the workers (the crawl's extract stage does this when the spider opens): nothing starts
+        before, so that building the stage costs no process and changes no scheduling policy."""
+        if self._opened:
+            raise RuntimeError("the worker pool is open already")
+        self._opened = True
         if not self.workers:
-            return
+            return self
         # forkserver: workers start from a clean process, not a copy of the reactor's threads; started
         # before this process yields, and each worker takes the process's own policy (cpupolicy.adopt)
-        start_forkserver(preload)
+        start_forkserver(self.preload)
         policy = cpupolicy.worker_policy()
-        if yield_cpu:
+        if self.yield_cpu:
             cpupolicy.yield_to_workers()
             self._yielding = True
         try:
-            self._pool = ProcessPool(max_workers=self.workers, max_tasks=max_tasks,
+            self._pool = ProcessPool(max_workers=self.workers, max_tasks=self.max_tasks,
                                      context=multiprocessing.get_context("forkserver"),
-                                     initializer=_start_worker, initargs=(preload, policy))
+                                     initializer=_start_worker, initargs=(self.preload, policy))
         except BaseException:
             self._stop_yielding()
             raise
+        return self
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         if self._pool is None:
+            if not self._opened:
+                raise RuntimeError("the worker pool is not open")
             if self.workers:
                 raise RuntimeError("the worker pool is closed")
             return function(*args)
