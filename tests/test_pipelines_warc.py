@@ -112,6 +112,27 @@ def test_a_body_larger_than_the_budget_is_archived_alone(tmp_path):
         assert [len(r.body) for r in iter_exchanges(stream)] == [5000]
 
 
+def writer_threads() -> int:
+    return sum(thread.name == "warc-writer" for thread in threading.enumerate())
+
+
+def test_the_writer_thread_starts_with_the_first_exchange_and_ends_on_close(tmp_path):
+    """Building the recorder (the archive middleware's from_crawler) starts nothing; a crawl that archives
+    nothing leaves no file and no thread."""
+    before = writer_threads()
+    idle = WarcRecorder(LocalStorage(tmp_path / "idle"), "run-1")
+    assert writer_threads() == before
+    idle.close()
+    assert not (tmp_path / "idle").exists()
+    recorder = WarcRecorder(LocalStorage(tmp_path / "busy"), "run-1")
+    recorder.record(Exchange(url="https://a.example/1", site="site_a", fetched=FETCHED, status=200, headers=[],
+                             body=b"page"))
+    assert writer_threads() == before + 1
+    recorder.close()
+    assert writer_threads() == before
+    assert (tmp_path / "busy" / "warc" / "site_a" / "run-1-00000.warc.gz").exists()
+
+
 @pytest.mark.parametrize("value", ["0", "-1", "32MB"])
 def test_a_queue_budget_that_is_no_size_is_refused_in_one_line(value):
     from scrapy.settings import Settings

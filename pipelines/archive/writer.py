@@ -171,8 +171,8 @@ class WarcRecorder:
         self.failures = 0
         self.closed_files: list[str] = []
         self._closer = ThreadPoolExecutor(1, thread_name_prefix="warc-closer")
+        # started by the first exchange: building the recorder (from_crawler) starts nothing
         self._thread = threading.Thread(target=self._run, name="warc-writer", daemon=True)
-        self._thread.start()
 
     def record(self, exchange: Exchange) -> None:
         """Queue an exchange; blocks only when the writer is ``queue_size`` exchanges or ``queue_bytes`` behind."""
@@ -183,11 +183,14 @@ class WarcRecorder:
             # one exchange larger than the budget still goes, alone
             self._room.wait_for(lambda: not self.queued_bytes or self.queued_bytes + size <= self.queue_bytes)
             self.queued_bytes += size
+        if self._thread.ident is None:
+            self._thread.start()
         self.queue.put(exchange)
 
     def close(self) -> None:
-        self.queue.put(None)
-        self._thread.join()
+        if self._thread.ident is not None:
+            self.queue.put(None)
+            self._thread.join()
         self._closer.shutdown(wait=True)  # the last uploads of rotated and final files
 
     def _run(self) -> None:
