@@ -50,9 +50,26 @@ NUMBERS: dict[str, tuple[str, Callable[[float], bool], str]] = {
     "S3_MAX_ATTEMPTS": ("getint", lambda v: v > 0, "a whole number above 0"),
     "S3_MULTIPART_THRESHOLD": ("getint", lambda v: v > 0, "a size in bytes above 0"),
     "S3_OUTAGE_PAUSE": ("getfloat", lambda v: v >= 0, "seconds, 0 or more"),
+    # the other numbers settings/base.py gives a value (Scrapy's, the retry middleware's)
+    "AUTOTHROTTLE_MAX_DELAY": ("getfloat", lambda v: v >= 0, "seconds, 0 or more"),
+    "AUTOTHROTTLE_START_DELAY": ("getfloat", lambda v: v >= 0, "seconds, 0 or more"),
+    "AUTOTHROTTLE_TARGET_CONCURRENCY": ("getfloat", lambda v: v > 0, "a number above 0"),
+    "CONCURRENT_ITEMS": ("getint", lambda v: v > 0, "a whole number above 0"),
+    "DNS_TIMEOUT": ("getfloat", lambda v: v > 0, "seconds above 0"),
+    "DOWNLOAD_WARNSIZE": ("getint", lambda v: v >= 0, "a size in bytes (0: no warning)"),
+    "LOGSTATS_INTERVAL": ("getfloat", lambda v: v >= 0, "seconds, 0 or more (0: none)"),
+    "REDIRECT_MAX_TIMES": ("getint", lambda v: v >= 0, "a whole number, 0 or more"),
+    "RETRY_AFTER_MAX": ("getfloat", lambda v: v >= 0, "seconds, 0 or more"),
+    "RETRY_BACKOFF_BASE": ("getfloat", lambda v: v >= 0, "seconds, 0 or more"),
+    "RETRY_BACKOFF_MAX": ("getfloat", lambda v: v >= 0, "seconds, 0 or more"),
+    "RETRY_TIMES": ("getint", lambda v: v >= 0, "a whole number, 0 or more"),
+    "SCRAPER_SLOT_MAX_ACTIVE_SIZE": ("getint", lambda v: v > 0, "a size in bytes above 0"),
 }
-BOOLEANS = ("ALLOW_PRIVATE_NETWORKS", "ALARM_ENABLED", "ARCHIVE_ENABLED", "ARCHIVE_CDXJ", "CLEAN_ENABLED",
-            "ROBOTSTXT_OBEY", "AUTOTHROTTLE_ENABLED")
+# every true/false setting settings/base.py gives a value (a test keeps both tables in step with it)
+BOOLEANS = ("ALLOW_PRIVATE_NETWORKS", "ALARM_ENABLED", "ARCHIVE_ENABLED", "ARCHIVE_CDXJ", "AUTOTHROTTLE_ENABLED",
+            "CLEAN_ENABLED", "COOKIES_ENABLED", "EXTRACT_FAVOR_PRECISION", "EXTRACT_INCLUDE_COMMENTS",
+            "EXTRACT_INCLUDE_TABLES", "EXTRACT_WORKERS_FIRST", "PROGRESS_SUMMARY", "REMOTE_CONTROL_ENABLED",
+            "REPLAY_DIFF", "REPLAY_STREAM", "RETRY_ENABLED", "ROBOTSTXT_OBEY", "TELNETCONSOLE_ENABLED")
 
 
 def check_log_level(settings: Any) -> None:

@@ -159,6 +159,19 @@ def test_help_texts_render_as_written():
         assert argument in crawl_help
 
 
+def test_every_number_and_switch_of_the_base_settings_is_checked_before_a_crawl():
+    """A value of the wrong kind is one line before anything starts, not a traceback from whichever component
+    reads it: the checks cover every true/false and every number settings/base.py sets."""
+    import settings.base as base
+    from crawler.config import BOOLEANS, NUMBERS
+
+    values = {name: getattr(base, name) for name in dir(base) if name.isupper()}
+    switches = {name for name, value in values.items() if isinstance(value, bool)}
+    numbers = {name for name, value in values.items() if isinstance(value, (int, float)) and name not in switches}
+    assert switches <= set(BOOLEANS), sorted(switches - set(BOOLEANS))
+    assert numbers <= set(NUMBERS), sorted(numbers - set(NUMBERS))
+
+
 @pytest.mark.parametrize(("args", "line"), [
     (["browse", "--port", "abc"], "error: --port abc: give a port from 1 to 65535 (0: any free port)"),
     (["browse", "--port", "8080x"], "error: --port 8080x: give a port from 1 to 65535 (0: any free port)"),
@@ -176,6 +189,11 @@ def test_help_texts_render_as_written():
      "error: 'https://reader:***@127.0.0.1:9/story': not a fetchable URL (a user name or password in it)"),
     (["extract", "https://127.0.0.1:99999/story"],
      "error: 'https://127.0.0.1:99999/story': not a valid URL (Port out of range 0-65535)"),
+    # read by a stage when the crawl is built: a ValueError traceback and exit code 1 before it was checked
+    (["crawl", "urls", "-a", "urls=https://a.example/n/1", "-s", "EXTRACT_INCLUDE_TABLES=perhaps"],
+     "error: setting EXTRACT_INCLUDE_TABLES='perhaps': expected true or false"),
+    (["crawl", "urls", "-a", "urls=https://a.example/n/1", "-s", "RETRY_TIMES=three"],
+     "error: setting RETRY_TIMES='three': expected a whole number, 0 or more"),
     # switched on, but not loaded (settings/base.py leaves it out of EXTENSIONS_BASE): it would silently not run
     (["crawl", "urls", "-a", "urls=https://a.example/n/1", "-s", "REMOTE_CONTROL_ENABLED=True"],
      "error: setting REMOTE_CONTROL_ENABLED=True: also name the extension to load it, "

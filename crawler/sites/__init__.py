@@ -45,10 +45,9 @@ FIELDS = {
 }
 CLEAN_FIELDS = {"inserts", "drop", "strip"}
 FRONT_MATTER_FIELDS = {"extends", "section", "categories", "featured"}
-# What a site file may tune: how its site is fetched and read, never what code runs (component
-# paths) nor the network guard. A site file stays a declaration, whoever wrote it.
-# What a site file may set, and within which bounds: it tunes how one site is fetched and read, and
-# whoever wrote it cannot lift the crawler's safety limits (no unbounded size, retries or concurrency).
+# What a site file may set, and within which bounds: how its site is fetched and read, never what code runs
+# (component paths) nor the network guard, and tighter than the command line's checks (crawler/config.py):
+# whoever wrote the file cannot lift the crawler's safety limits (no unbounded size, retries or concurrency).
 SITE_NUMBERS: dict[str, tuple[float, float]] = {
     "AUTOTHROTTLE_MAX_DELAY": (0, 600), "AUTOTHROTTLE_START_DELAY": (0, 600),
     "AUTOTHROTTLE_TARGET_CONCURRENCY": (0.1, 16), "CONCURRENT_REQUESTS_PER_DOMAIN": (1, 16),
