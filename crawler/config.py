@@ -16,8 +16,9 @@ from crawler.errors import ConfigError
 from crawler.frontier import check_frontier_settings
 from crawler.identity import check_ids
 from pipelines.document.render import FORMATS
-from pipelines.storage import StorageError, storage_from_settings
+from pipelines.storage import StorageError, backend_class, storage_from_settings
 from pipelines.storage import check_uri as storage_check_uri
+from pipelines.storage.local import LocalStorage
 
 # name -> (reader, check, what it must be)
 NUMBERS: dict[str, tuple[str, Callable[[float], bool], str]] = {
@@ -162,8 +163,10 @@ def check_store(settings: Any) -> None:
 def check_existing_store(settings: Any) -> None:
     """For commands that only read a store (report, browse): its URI is valid and a local one exists."""
     uri = settings.get("STORE_URI") or ""
-    check_store_uri(uri, settings.getwithbase("STORE_BACKENDS"))
-    if "://" not in uri and not Path(uri).expanduser().is_dir():
+    backends = settings.getwithbase("STORE_BACKENDS")
+    check_store_uri(uri, backends)
+    backend = backend_class(uri, backends)  # a file:// URI is a directory as much as a path is
+    if issubclass(backend, LocalStorage) and not backend.location(uri).is_dir():
         raise ConfigError(f"setting STORE_URI={uri!r}: no such store directory")
 
 

@@ -122,5 +122,8 @@ def test_report_figures_equal_the_run_records(sitemap_crawl, tmp_path):
 def test_report_of_no_store_is_a_users_mistake(tmp_path):
     result = scrapy("report", "-o", str(tmp_path / "r.html"), store=tmp_path / "nothing-here")
     assert result.returncode == 2 and result.stderr.strip().endswith("no such store directory")
+    as_uri = scrapy("report", "-o", str(tmp_path / "r.html"), store=tmp_path / "nothing-here",
+                    settings={"STORE_URI": (tmp_path / "nothing-here").as_uri()})
+    assert as_uri.returncode == 2 and as_uri.stderr.strip().endswith("no such store directory")
     wrong = scrapy("report", "-o", str(tmp_path / "r.pdf"), store=tmp_path)
     assert wrong.returncode == 2 and "-o" in wrong.stderr and ".html or .json" in wrong.stderr
