@@ -1,4 +1,4 @@
-"""The settings reference (docs/settings.md), generated from settings/base.py: one place for every figure.
+"""The settings reference (docs/settings.md), generated from settings/base.py: one place for every setting.
 
 Each setting in ``settings/base.py`` is documented by its comment: the one at
 the end of its line, and the lines of comment right above it. Groups are the

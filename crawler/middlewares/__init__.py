@@ -1,1 +1,1 @@
-"""Downloader middlewares for the live web: retries with backoff, redirect loops, meta refresh."""
+"""Downloader middlewares for the live web: retries with backoff, redirect loops, off-site requests counted."""

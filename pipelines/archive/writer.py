@@ -124,12 +124,13 @@ class GzipMembers:
 
     warcio gzips with zlib at level 9: an exchange of a 150 KB page costs 5 ms
     of CPU, in a crawl process that shares the cores with extraction (a page's
-    extraction costs 17 ms). With ISA-L at level 2 it costs 0.8 ms, for files
-    15% larger (23.8% of the HTML's size against 20.6%); level 3 writes files
-    3% smaller than level 2 for half again the CPU. Any gzip or WARC reader
-    reads the result; ``warcio recompress`` shrinks an archive later.
-    warcio's writer ends every record with ``flush()``: that closes the
-    member, so that a reader can start at any record.
+    extraction costs a few times that: docs/performance.md). With ISA-L at
+    level 2 it costs 0.8 ms, for files 15% larger (23.8% of the HTML's size
+    against 20.6%); level 3 writes files 3% smaller than level 2 for half
+    again the CPU. Any gzip or WARC reader reads the result; ``warcio
+    recompress`` shrinks an archive later. warcio's writer ends every record
+    with ``flush()``: that closes the member, so that a reader can start at
+    any record.
     """
 
     def __init__(self, out: BinaryIO, level: int):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class ExtractOptions:
-    favor_precision: bool = True  # dev corpus F1 0.973 vs 0.955 with defaults
+    favor_precision: bool = True  # the better body on the corpora (docs/extraction.md, the quality table)
     include_comments: bool = False
     include_tables: bool = True
     max_bytes: int = 10 * 1024 * 1024

@@ -1,13 +1,13 @@
 """A pool of worker processes for the CPU-bound stages (pebble), awaited from the event loop.
 
-Scrapy's reactor is one thread; extracting a page takes ~20 ms of CPU. Run
-inline, extraction stalls downloads and the crawl uses one core. Here each
-call goes to a pebble process pool (size = cores by default): a task that
-overruns its time limit (counted from when a worker starts it) is killed with
-its worker, a worker that crashes fails only its own task, and a worker is
-replaced after ``max_tasks`` tasks, which gives back whatever a library
-leaked. If no worker can start (a broken install), every page fails at once,
-saying why.
+Scrapy's reactor is one thread; extracting a page takes tens of ms of CPU
+(docs/performance.md). Run inline, extraction stalls downloads and the crawl
+uses one core. Here each call goes to a pebble process pool (size = cores by
+default): a task that overruns its time limit (counted from when a worker
+starts it) is killed with its worker, a worker that crashes fails only its own
+task, and a worker is replaced after ``max_tasks`` tasks, which gives back
+whatever a library leaked. If no worker can start (a broken install), every
+page fails at once, saying why.
 
 Backpressure comes from Scrapy itself: a response stays "active" in the
 scraper until its items leave the pipeline, and the engine stops pulling new
@@ -15,7 +15,7 @@ requests once ``SCRAPER_SLOT_MAX_ACTIVE_SIZE`` bytes are active, so the
 pool's queue never holds more than that.
 
 The pool this replaced drove its workers from the event loop itself (612
-lines with its worker module, against 162): side by side it spent 0.44 ms less
+lines with its worker module): side by side it spent 0.44 ms less
 of the crawl process's CPU per page and gave 1.6% more pages/s, under the 3%
 a hand-made replacement of a library must earn (2026-12-04, bench/RESULTS.md).
 """
