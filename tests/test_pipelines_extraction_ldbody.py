@@ -21,7 +21,7 @@ from pipelines.extraction.ldbody import split_paragraphs
 from pipelines.extraction.page import ExtractError
 from pipelines.item import Page, SiteProfile
 from tests.test_pipelines_extraction_kinds import CASES, FETCHED, extract, recall
-from tests.test_pipelines_pool import pipelines
+from tests.test_pipelines_workers_pool import pipelines
 
 
 def shell_page(key: str, article_body: str, teaser: int = 1, **ld: object) -> str:
