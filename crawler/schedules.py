@@ -7,10 +7,10 @@ logged. Stopping (SIGTERM/SIGINT) starts no new run, passes the signal once
 to each running crawl, which then shuts down as Scrapy does (requests in
 flight finish, items are written, the run record is closed), and waits. A
 second signal is passed on too, forcing the crawls to stop at once; the
-scheduler then counts as forced (:attr:`Scheduler.forced`), and its command
+runner then counts as forced (:attr:`JobRunner.forced`), and its command
 fails as a forced crawl does.
 
-Parsing and timing are plain functions; :class:`Scheduler` only keeps the
+Parsing and timing are plain functions; :class:`JobRunner` only keeps the
 clock and the child processes.
 """
 
@@ -226,7 +226,7 @@ class Run:
     number: int
 
 
-class Scheduler:
+class JobRunner:
     """Starts each job's runs on time, never two of one job at once; stops cleanly on request."""
 
     def __init__(self, jobs: list[Job], command: Callable[[Job], list[str]] = crawl_command,

@@ -16,7 +16,7 @@ import pytest
 from crawler.errors import ConfigError
 from crawler.schedules import (
     Job,
-    Scheduler,
+    JobRunner,
     crawl_command,
     first_run,
     load_schedule,
@@ -179,7 +179,7 @@ else:
 """
 
 
-def run_in_thread(scheduler: Scheduler) -> threading.Thread:
+def run_in_thread(scheduler: JobRunner) -> threading.Thread:
     thread = threading.Thread(target=scheduler.run, daemon=True)
     thread.start()
     return thread
@@ -195,7 +195,7 @@ def wait_for(condition, timeout: float = 30.0) -> None:
 def test_a_job_never_overlaps_itself(tmp_path, caplog):
     log = tmp_path / "runs.log"
     job = Job(name="slow", spider="x", every=0.2)  # due five times during each run of one second
-    scheduler = Scheduler([job], command=lambda job: [sys.executable, "-c", STAND_IN, str(log), "1.0"])
+    scheduler = JobRunner([job], command=lambda job: [sys.executable, "-c", STAND_IN, str(log), "1.0"])
     with caplog.at_level("INFO", logger="crawler.schedules"):
         thread = run_in_thread(scheduler)
         wait_for(lambda: log.exists() and log.read_text().count("end") >= 2)
@@ -212,7 +212,7 @@ def test_a_job_never_overlaps_itself(tmp_path, caplog):
 def test_stop_lets_running_crawls_finish(tmp_path):
     log = tmp_path / "runs.log"
     jobs = [Job(name="a", spider="x", every=3600), Job(name="b", spider="x", every=3600)]
-    scheduler = Scheduler(jobs, command=lambda job: [sys.executable, "-c", STAND_IN, str(log), "60"])
+    scheduler = JobRunner(jobs, command=lambda job: [sys.executable, "-c", STAND_IN, str(log), "60"])
     thread = run_in_thread(scheduler)
     wait_for(lambda: log.exists() and log.read_text().count("start") == 2)
     scheduler.stop(signal.SIGTERM)

@@ -25,7 +25,7 @@ from crawler.cli import EXIT_FAILED, ProjectCommand
 from crawler.commands.crawl import checked_spider
 from crawler.config import check_setting_names
 from crawler.errors import ConfigError
-from crawler.schedules import Job, Scheduler, crawl_command, first_run, load_schedule
+from crawler.schedules import Job, JobRunner, crawl_command, first_run, load_schedule
 
 DEFAULT_CONFIG = "schedules.toml"
 
@@ -67,7 +67,7 @@ class Command(ProjectCommand):
             return
         configure_logging(self.settings)
         overrides = arglist_to_dict(opts.set)
-        scheduler = Scheduler(jobs, command=partial(crawl_command, overrides=overrides), cwd=os.getcwd())
+        scheduler = JobRunner(jobs, command=partial(crawl_command, overrides=overrides), cwd=os.getcwd())
         scheduler.install_signal_handlers()
         scheduler.run()
         if scheduler.forced:  # the crawls it passed the second signal on to left their last writes unfinished
