@@ -46,7 +46,7 @@ class ResumableDupeFilter(RFPDupeFilter):
     @classmethod
     def from_crawler(cls, crawler):
         directory = job_dir(crawler.settings)
-        if directory:
+        if directory:  # here, not in open(): Scrapy's scheduler loads the disk queue before it opens the filter
             discard_queue_of_a_killed_run(Path(directory))
         dupefilter = super().from_crawler(crawler)
         if dupefilter.file:
