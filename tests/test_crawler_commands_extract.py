@@ -86,3 +86,11 @@ def test_an_archive_that_is_no_warc_is_named_in_one_line(tmp_path):
         assert failed.returncode == 2, failed.stderr[-2000:]
         assert failed.stderr.startswith(f"error: {corrupt}: not a readable WARC file")
         assert failed.stderr.count("\n") == 1
+
+
+def test_a_fetched_page_with_no_article_is_its_reason_in_one_line_and_exit_code_1(site, tmp_path):
+    url = site.url("/")  # the sample site's front page: a listing
+    done = scrapy("extract", url, store=tmp_path / "store")
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr.strip().splitlines()[-1] == f"error: not an article (listing): {url}"
+    assert "nothing fetched" not in done.stderr  # it was fetched: the reason is the page's, said once

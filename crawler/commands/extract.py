@@ -40,16 +40,19 @@ def document_for(page: Page, output_format: str, options: ExtractOptions | None 
     return to_document(article, output_format).text
 
 
+NOT_EXTRACTED = "extract/print_failed"  # pages the print pipeline could not make a document of (said on stderr)
+
+
 class PrintPipeline:
     """Prints each page's document instead of storing it (used by this command only)."""
 
-    def __init__(self, crawler):
-        self.crawler = crawler
-        self.output_format = crawler.settings.get("OUTPUT_FORMAT")
+    def __init__(self, output_format: str, stats: Any):
+        self.output_format = output_format
+        self.stats = stats
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler)
+        return cls(crawler.settings.get("OUTPUT_FORMAT"), crawler.stats)
 
     def process_item(self, item):
         if isinstance(item, Page):
@@ -57,7 +60,7 @@ class PrintPipeline:
                 sys.stdout.write(document_for(item, self.output_format))
             except ExtractError as exc:
                 sys.stderr.write(f"error: {exc}\n")
-                self.crawler.extract_failed = True
+                self.stats.inc_value(NOT_EXTRACTED)
         return item
 
 
@@ -142,8 +145,9 @@ class Command(ProjectCommand):
         crawler = process.create_crawler(UrlsSpider)
         process.crawl(crawler, urls=url, site=opts.site)
         process.start()
-        if getattr(crawler, "extract_failed", False) or not crawler.stats.get_value("item_scraped_count"):
-            if not getattr(crawler, "extract_failed", False):
+        failed = crawler.stats.get_value(NOT_EXTRACTED)
+        if failed or not crawler.stats.get_value("item_scraped_count"):
+            if not failed:
                 sys.stderr.write(f"error: nothing fetched from {url}; see the log above\n")
             self.exitcode = 1
 
