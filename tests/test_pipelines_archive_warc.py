@@ -131,6 +131,10 @@ def test_the_writer_thread_starts_with_the_first_exchange_and_ends_on_close(tmp_
     recorder.close()
     assert writer_threads() == before
     assert (tmp_path / "busy" / "warc" / "site_a" / "run-1-00000.warc.gz").exists()
+    with pytest.raises(RuntimeError, match=re.escape("the WARC recorder is closed: https://a.example/2 not archived")):
+        recorder.record(Exchange(url="https://a.example/2", site="site_a", fetched=FETCHED, status=200, headers=[],
+                                 body=b"late"))
+    assert writer_threads() == before
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "32MB"])

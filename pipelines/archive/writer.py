@@ -150,7 +150,11 @@ class GzipMembers:
 
 
 class WarcRecorder:
-    """Appends exchanges to per-site WARC files through a writer thread; rotates by size."""
+    """Appends exchanges to per-site WARC files through a writer thread; rotates by size.
+
+    One thread records (the crawl's reactor); the writer thread starts with the first exchange, and an
+    exchange recorded after :meth:`close` is refused, not left in the queue unwritten.
+    """
 
     def __init__(self, storage: Storage, run_id: str, max_size: int = 100 * 1024 * 1024,
                  queue_size: int = 256, info: dict[str, Any] | None = None, gzip_level: int = DEFAULT_GZIP_LEVEL,
@@ -173,6 +177,7 @@ class WarcRecorder:
         self.closed_files: list[str] = []
         self._closer = ThreadPoolExecutor(1, thread_name_prefix="warc-closer")
         # started by the first exchange: building the recorder (from_crawler) starts nothing
+        self._closed = False
         self._thread = threading.Thread(target=self._run, name="warc-writer", daemon=True)
 
     def record(self, exchange: Exchange) -> None:
@@ -181,15 +186,20 @@ class WarcRecorder:
             raise ValueError(f"unsafe site key {exchange.site!r}")
         size = len(exchange.body)
         with self._room:
+            if self._closed:  # queued behind the writer's last item, it would never be written
+                raise RuntimeError(f"the WARC recorder is closed: {exchange.url} not archived")
             # one exchange larger than the budget still goes, alone
             self._room.wait_for(lambda: not self.queued_bytes or self.queued_bytes + size <= self.queue_bytes)
             self.queued_bytes += size
-        if self._thread.ident is None:
-            self._thread.start()
+            if self._thread.ident is None:
+                self._thread.start()
         self.queue.put(exchange)
 
     def close(self) -> None:
-        if self._thread.ident is not None:
+        with self._room:
+            self._closed = True
+            started = self._thread.ident is not None
+        if started:
             self.queue.put(None)
             self._thread.join()
         self._closer.shutdown(wait=True)  # the last uploads of rotated and final files
