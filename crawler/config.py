@@ -166,7 +166,7 @@ def check_existing_store(settings: Any) -> None:
     backends = settings.getwithbase("STORE_BACKENDS")
     check_store_uri(uri, backends)
     backend = backend_class(uri, backends)  # a file:// URI is a directory as much as a path is
-    if issubclass(backend, LocalStorage) and not backend.location(uri).is_dir():
+    if isinstance(backend, type) and issubclass(backend, LocalStorage) and not backend.location(uri).is_dir():
         raise ConfigError(f"setting STORE_URI={uri!r}: no such store directory")
 
 

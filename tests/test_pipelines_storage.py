@@ -207,6 +207,15 @@ def test_missing_bucket_is_one_clear_error(aws, tmp_path):
     assert storage.spool.count() == 0  # not an outage: nothing spooled
 
 
+@pytest.mark.parametrize("uri", ["file://nothing-here", "file://host/srv/news"])
+def test_a_file_uri_with_a_host_is_refused_not_read_as_the_current_directory(uri, tmp_path):
+    with pytest.raises(StorageError, match=r"a file URI names a path after three slashes \(file:///path\)$"):
+        open_storage(uri, {}, STORE_BACKENDS)
+    local = open_storage((tmp_path / "store").as_uri(), {}, STORE_BACKENDS)  # file:///... is the path
+    assert local.root == tmp_path / "store"
+    assert open_storage(f"file://localhost{tmp_path / 'store'}", {}, STORE_BACKENDS).root == tmp_path / "store"
+
+
 def test_credentials_in_the_uri_are_refused(tmp_path):
     with pytest.raises(StorageError) as error:
         open_storage(

@@ -53,6 +53,9 @@ class LocalStorage:
 
     @classmethod
     def check_uri(cls, uri: str) -> None:
+        parts = urlsplit(uri)
+        if parts.scheme == "file" and parts.netloc not in ("", "localhost"):  # file://store: a host named "store"
+            raise StorageError(f"STORE_URI={uri!r}: a file URI names a path after three slashes (file:///path)")
         path = cls.location(uri)
         if path.exists() and not path.is_dir():
             raise StorageError(f"STORE_URI={uri!r}: exists and is not a directory")
