@@ -134,9 +134,9 @@ TELNETCONSOLE_ENABLED = False  # no console port
 # Scrapy 2.19's code-execution server on localhost: a crawler of strangers' pages needs none
 REMOTE_CONTROL_ENABLED = False
 # Scrapy's extensions less the two switched off above: Scrapy imports every extension it lists, even one
-# that is off; their aiohttp and twisted.conch cost 0.2 s of CPU at each start, 9% of a 90-page crawl's
-# pages/s (29.9 -> 32.6, 8 interleaved pairs: bench/RESULTS.md, 2026-12-05 09:50). To use either, set its
-# *_ENABLED and name it in EXTENSIONS (crawler.config checks both).
+# that is off; their aiohttp and twisted.conch cost 0.2 s of CPU at each start: 9% of a 90-page crawl's
+# pages/s, 0.6% of a 2,700-page one (bench/RESULTS.md, 2026-12-05 09:50). To use either, set its *_ENABLED
+# and name it in EXTENSIONS (crawler.config checks both).
 EXTENSIONS_BASE = {
     name: order for name, order in _scrapy_defaults.EXTENSIONS_BASE.items()
     if name.rsplit(".", 1)[-1] not in ("RemoteControl", "TelnetConsole")
