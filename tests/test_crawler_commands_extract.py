@@ -11,7 +11,7 @@ from pipelines.archive.reader import iter_exchanges
 from pipelines.document.render import parse_document
 from tests.helpers import CORPUS_WARC, scrapy
 from tests.record import PAGES
-from tests.test_pipelines_extract import article_html
+from tests.test_pipelines_extraction_page import article_html
 
 FOREIGN = Path(__file__).parent / "fixtures" / "foreign"
 

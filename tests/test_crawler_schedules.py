@@ -179,8 +179,8 @@ else:
 """
 
 
-def run_in_thread(scheduler: JobRunner) -> threading.Thread:
-    thread = threading.Thread(target=scheduler.run, daemon=True)
+def run_in_thread(runner: JobRunner) -> threading.Thread:
+    thread = threading.Thread(target=runner.run, daemon=True)
     thread.start()
     return thread
 
@@ -195,32 +195,32 @@ def wait_for(condition, timeout: float = 30.0) -> None:
 def test_a_job_never_overlaps_itself(tmp_path, caplog):
     log = tmp_path / "runs.log"
     job = Job(name="slow", spider="x", every=0.2)  # due five times during each run of one second
-    scheduler = JobRunner([job], command=lambda job: [sys.executable, "-c", STAND_IN, str(log), "1.0"])
+    runner = JobRunner([job], command=lambda job: [sys.executable, "-c", STAND_IN, str(log), "1.0"])
     with caplog.at_level("INFO", logger="crawler.schedules"):
-        thread = run_in_thread(scheduler)
+        thread = run_in_thread(runner)
         wait_for(lambda: log.exists() and log.read_text().count("end") >= 2)
-        scheduler.stop(signal.SIGTERM)
+        runner.stop(signal.SIGTERM)
         thread.join(30)
     assert not thread.is_alive()
     events = log.read_text().split()
     assert events[0::2] == ["start"] * len(events[0::2])  # start, end, start, end, ...: never two at once
     assert all(word in ("end", "stopped") for word in events[1::2]) and len(events) % 2 == 0
-    assert scheduler.skipped["slow"] >= 1
+    assert runner.skipped["slow"] >= 1
     assert "skipped: run 1 (pid" in caplog.text
 
 
 def test_stop_lets_running_crawls_finish(tmp_path):
     log = tmp_path / "runs.log"
     jobs = [Job(name="a", spider="x", every=3600), Job(name="b", spider="x", every=3600)]
-    scheduler = JobRunner(jobs, command=lambda job: [sys.executable, "-c", STAND_IN, str(log), "60"])
-    thread = run_in_thread(scheduler)
+    runner = JobRunner(jobs, command=lambda job: [sys.executable, "-c", STAND_IN, str(log), "60"])
+    thread = run_in_thread(runner)
     wait_for(lambda: log.exists() and log.read_text().count("start") == 2)
-    scheduler.stop(signal.SIGTERM)
+    runner.stop(signal.SIGTERM)
     thread.join(30)
     assert not thread.is_alive()
     # both runs got the signal once, finished their writes, and the scheduler waited for them
     assert sorted(log.read_text().split()) == ["start", "start", "stopped", "stopped"]
-    assert scheduler.running == {}
+    assert runner.running == {}
 
 
 def test_scrapy_schedule_check_and_bad_config(tmp_path):

@@ -20,7 +20,7 @@ from pipelines.item import Article
 from pipelines.workers.pool import TaskFailed, WorkerPool
 from tests import pool_tasks
 from tests.helpers import scrapy
-from tests.test_pipelines_extract import PARAGRAPHS, article_html, page
+from tests.test_pipelines_extraction_page import PARAGRAPHS, article_html, page
 
 SETTINGS = {
     "CLEAN_ENABLED": True, "EXTRACT_FAVOR_PRECISION": True, "EXTRACT_INCLUDE_COMMENTS": False,

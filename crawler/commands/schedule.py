@@ -67,14 +67,14 @@ class Command(ProjectCommand):
             return
         configure_logging(self.settings)
         overrides = arglist_to_dict(opts.set)
-        scheduler = JobRunner(jobs, command=partial(crawl_command, overrides=overrides), cwd=os.getcwd())
-        scheduler.install_signal_handlers()
-        scheduler.run()
-        if scheduler.forced:  # the crawls it passed the second signal on to left their last writes unfinished
+        runner = JobRunner(jobs, command=partial(crawl_command, overrides=overrides), cwd=os.getcwd())
+        runner.install_signal_handlers()
+        runner.run()
+        if runner.forced:  # the crawls it passed the second signal on to left their last writes unfinished
             sys.stderr.write("error: the schedule was forced to stop (signalled twice): the crawls it was running "
                              "were forced to stop too, their last writes may be unfinished\n")
             self.exitcode = EXIT_FAILED
-        elif scheduler.cut_short:  # one signal here, but a crawl got two (ours and its own) and was forced
+        elif runner.cut_short:  # one signal here, but a crawl got two (ours and its own) and was forced
             sys.stderr.write("error: a crawl the schedule was stopping was forced to stop (exit code 1): its last "
                              "writes may be unfinished; signal the scheduler only (systemd: KillMode=mixed)\n")
             self.exitcode = EXIT_FAILED
