@@ -176,8 +176,8 @@ class WarcRecorder:
         self.failures = 0
         self.closed_files: list[str] = []
         self._closer = ThreadPoolExecutor(1, thread_name_prefix="warc-closer")
+        self._closed = False  # once closed, an exchange is refused (record)
         # started by the first exchange: building the recorder (from_crawler) starts nothing
-        self._closed = False
         self._thread = threading.Thread(target=self._run, name="warc-writer", daemon=True)
 
     def record(self, exchange: Exchange) -> None:
