@@ -4,11 +4,14 @@ on a new machine too, and a changed article keeps its history. Local directory a
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from pipelines.dedup import DedupPipeline
 from pipelines.document.render import parse_document, to_document, url_hash
 from pipelines.item import Article, Block, SiteProfile
 from pipelines.storage.index import ArchiveIndex
@@ -163,6 +166,40 @@ def test_two_versions_in_flight_keep_the_history_and_the_newest_text(tmp_path):
     store.close()
     meta, body = parse_document((tmp_path / "store" / newer.key).read_text())
     assert body.endswith("An update added later.") and "revision" not in meta
+
+
+def test_dedup_classifies_alike_while_a_store_thread_writes_and_never_stalls_the_crawl(tmp_path):
+    """The dedup stage asks the index on the event loop; while a store thread holds the index, it waits for it
+    elsewhere: the loop goes on serving other work, and the verdict is the same."""
+    storage = LocalStorage(tmp_path / "store")
+    url = "https://news.example.com/2024/05/story.html"
+    write_run(storage, "run-1", [document(url)])
+    stage = DedupPipeline(storage, str(tmp_path / "state"))
+    holding, release = threading.Event(), threading.Event()
+
+    def store_thread_commits():
+        with stage.index.lock:
+            holding.set()
+            release.wait(10)
+
+    async def run():
+        await stage.open_spider()
+        free = await stage.process_item(document(url, TEXT[:1]))
+        writer = threading.Thread(target=store_thread_commits)
+        writer.start()
+        holding.wait(10)
+        waiting = asyncio.ensure_future(stage.process_item(document(url, TEXT[:1])))
+        await asyncio.sleep(0.05)  # the loop runs on while the lookup waits
+        still_waiting = not waiting.done()
+        release.set()
+        busy = await waiting
+        writer.join()
+        return free, busy, still_waiting
+
+    free, busy, still_waiting = asyncio.run(run())
+    assert still_waiting
+    assert free.status == busy.status == "revised"
+    assert free.revision == busy.revision == 2 and free.previous_key == busy.previous_key
 
 
 def test_an_unfinished_runs_manifest_is_read_again_only_once_it_grew(storage, tmp_path):
