@@ -17,7 +17,7 @@ from scrapy.utils.test import get_crawler
 from pipelines.clean import CleanPipeline
 from pipelines.extract import ExtractPipeline
 from pipelines.item import Article
-from pipelines.workers.pool import TaskFailed, WorkerPool
+from pipelines.workers.pool import RESTART_EVERY, TaskFailed, WorkerPool
 from tests import pool_tasks
 from tests.helpers import scrapy
 from tests.test_pipelines_extraction_page import PARAGRAPHS, article_html, page
@@ -412,3 +412,33 @@ def test_the_crawl_pipelines_make_a_yielding_pool_when_asked(threads):
     finally:
         extract.close_spider()
     assert os.sched_getscheduler(0) == os.SCHED_OTHER
+
+
+def test_a_worker_killed_between_two_pages_costs_no_page_and_says_why(caplog):
+    """pebble gives its whole pool up when a worker dies while idle (the OOM killer's pick): the next page starts
+    new workers, and the crawl goes on extracting."""
+    pool = WorkerPool(workers=1, timeout=10).open()
+    try:
+        idle, = run_all(pool, (pool_tasks.pid,))
+        os.kill(idle, signal.SIGKILL)
+        time.sleep(1)  # pebble sees it and gives the pool up
+        with caplog.at_level("ERROR", logger="pipelines.workers.pool"):
+            after = run_all(pool, (pool_tasks.pid,), (pool_tasks.sleep_then, 0, "next page"))
+    finally:
+        pool.close()
+    assert isinstance(after[0], int) and after[0] != idle and after[1] == "next page", after
+    assert "extraction workers stopped (" in caplog.text and "a worker died between two pages" in caplog.text
+    assert "starting new ones" in caplog.text
+
+
+def test_a_pool_that_keeps_breaking_is_started_again_at_most_every_few_seconds():
+    """A broken install: one new pool per RESTART_EVERY seconds, each page failing at once in between."""
+    pool = WorkerPool(workers=1, timeout=10, preload=("tests.pool_tasks", "no_such_module_anywhere")).open()
+    started = time.monotonic()
+    try:
+        results = [run_all(pool, (pool_tasks.pid,))[0] for _ in range(6)]
+    finally:
+        pool.close()
+    assert all(isinstance(r, TaskFailed) and "cannot start" in str(r) for r in results), results
+    assert time.monotonic() - started < RESTART_EVERY + 5
+    assert sum("stopped or" in str(r) for r in results) <= 2  # the first pool and one new one went to a worker

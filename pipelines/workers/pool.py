@@ -7,7 +7,10 @@ default): a task that overruns its time limit (counted from when a worker
 starts it) is killed with its worker, a worker that crashes fails only its own
 task, and a worker is replaced after ``max_tasks`` tasks, which gives back
 whatever a library leaked. If no worker can start (a broken install), every
-page fails at once, saying why.
+page fails at once, saying why. pebble gives up on its whole pool when a
+worker dies between two tasks (the OOM killer picking an idle worker) or a
+worker cannot be forked; the next page then starts a new pool (at most one
+every ``RESTART_EVERY`` seconds), so that the rest of the crawl is extracted.
 
 Backpressure comes from Scrapy itself: a response stays "active" in the
 scraper until its items leave the pipeline, and the engine stops pulling new
@@ -24,10 +27,12 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import logging
 import multiprocessing
 import os
 import pickle
 import signal
+import time
 from collections.abc import Callable
 from concurrent.futures import CancelledError
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -39,6 +44,11 @@ from pebble import ProcessExpired, ProcessPool
 from pipelines.workers import cpupolicy
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
+
+# seconds between two new pools after pebble gave one up: a broken install fails each page at once in between,
+# instead of forking workers without end
+RESTART_EVERY = 5.0
 
 # what every worker needs: loaded once in the forkserver, so that each worker is a fork of a warm process
 PRELOAD = ("trafilatura", "trafilatura.xml", "pipelines.extraction.page", "pipelines.extraction.metadata",
@@ -88,6 +98,9 @@ class WorkerPool:
         self.yield_cpu = yield_cpu
         self.preload = preload
         self._pool: ProcessPool | None = None
+        self._policy: cpupolicy.Policy | None = None
+        self._restarted = -RESTART_EVERY  # monotonic time of the last new pool after a broken one
+        self._broken = ""  # why pebble gave up the pool, as a page in flight learnt it
         self._yielding = False
         self._opened = False
 
@@ -107,13 +120,17 @@ class WorkerPool:
             cpupolicy.yield_to_workers()
             self._yielding = True
         try:
-            self._pool = ProcessPool(max_workers=self.workers, max_tasks=self.max_tasks,
-                                     context=multiprocessing.get_context("forkserver"),
-                                     initializer=_start_worker, initargs=(self.preload, policy))
+            self._policy = policy
+            self._pool = self._new_pool()
         except BaseException:
             self._stop_yielding()
             raise
         return self
+
+    def _new_pool(self) -> ProcessPool:
+        return ProcessPool(max_workers=self.workers, max_tasks=self.max_tasks,
+                           context=multiprocessing.get_context("forkserver"),
+                           initializer=_start_worker, initargs=(self.preload, self._policy))
 
     async def run(self, function: Callable[..., T], *args: Any) -> T:
         if self._pool is None:
@@ -122,23 +139,39 @@ class WorkerPool:
             if self.workers:
                 raise RuntimeError("the worker pool is closed")
             return function(*args)
-        try:
-            future = self._pool.schedule(_call, args=(function, args), timeout=self.timeout)
-        except RuntimeError as exc:  # pebble refuses tasks once its workers could not start
-            raise TaskFailed("worker_crashed", f"extraction workers cannot start ({exc}; the cause is logged "
-                                               "above)") from None
+        future = self._schedule(function, args)
         try:
             payload: bytes = await asyncio.wrap_future(future)
         except FutureTimeout:
             raise TaskFailed("timeout", f"took over {self.timeout:g} s and was stopped") from None
         except ProcessExpired as exc:
             raise TaskFailed("worker_crashed", f"worker process died (exit code {exc.exitcode})") from None
-        except BrokenProcessPool as exc:
-            raise TaskFailed("worker_crashed", f"extraction workers cannot start ({exc}; the cause is logged "
-                                               "above)") from None
+        except BrokenProcessPool as exc:  # pebble gave up the whole pool: the next page starts a new one
+            self._broken = _cause(exc)
+            raise TaskFailed("worker_crashed", f"extraction workers stopped or cannot start ({self._broken})") from None
         except CancelledError:
             raise TaskFailed("stopped", "the crawl stopped before the page was extracted") from None
         return pickle.loads(payload)
+
+    def _schedule(self, function: Callable[..., Any], args: tuple) -> Any:
+        pool = self._pool
+        assert pool is not None
+        try:
+            return pool.schedule(_call, args=(function, args), timeout=self.timeout)
+        except (RuntimeError, OSError) as exc:  # pebble refuses tasks once it gave the pool up
+            # unless a page in flight learnt why, pebble keeps it to itself ("Unexpected error within the Pool")
+            cause = self._broken or f"{_cause(exc)}: a worker died between two pages, or could not be started"
+        if time.monotonic() - self._restarted < RESTART_EVERY:
+            raise TaskFailed("worker_crashed", f"extraction workers cannot start ({cause})")
+        logger.error("extraction workers stopped (%s): starting new ones", cause)
+        self._restarted, self._broken = time.monotonic(), ""
+        pool.stop()
+        pool.join(timeout=10)
+        self._pool = pool = self._new_pool()
+        try:
+            return pool.schedule(_call, args=(function, args), timeout=self.timeout)
+        except (RuntimeError, OSError) as exc:
+            raise TaskFailed("worker_crashed", f"extraction workers cannot start ({_cause(exc)})") from None
 
     def close(self) -> None:
         """Stop the workers at once: a page being extracted is cut short, not waited for."""
@@ -152,6 +185,13 @@ class WorkerPool:
         if self._yielding:
             self._yielding = False
             cpupolicy.stop_yielding()
+
+
+def _cause(error: BaseException) -> str:
+    """Why pebble gave a pool up, in one line: its own message, or the error under it (a fork that failed)."""
+    while error.__cause__ is not None:
+        error = error.__cause__
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
 
 
 def _start_worker(preload: tuple[str, ...], policy: cpupolicy.Policy | None) -> None:
