@@ -9,8 +9,9 @@ task, and a worker is replaced after ``max_tasks`` tasks, which gives back
 whatever a library leaked. If no worker can start (a broken install), every
 page fails at once, saying why. pebble gives up on its whole pool when a
 worker dies between two tasks (the OOM killer picking an idle worker) or a
-worker cannot be forked; the next page then starts a new pool (at most one
-every ``RESTART_EVERY`` seconds), so that the rest of the crawl is extracted.
+worker cannot be forked, and answers only the tasks a worker had been sent:
+then a new pool starts (at most one every ``RESTART_EVERY`` seconds), and every
+page the old one held, queued or sent, goes to the new one, once.
 
 Backpressure comes from Scrapy itself: a response stays "active" in the
 scraper until its items leave the pipeline, and the engine stops pulling new
@@ -32,9 +33,10 @@ import multiprocessing
 import os
 import pickle
 import signal
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import CancelledError
+from concurrent.futures import CancelledError, Future, InvalidStateError
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
@@ -82,6 +84,10 @@ class TaskFailed(Exception):
         self.reason = reason
 
 
+class _Abandoned(Exception):
+    """The page's pool was given up before a worker answered: it may go to a new pool."""
+
+
 class WorkerPool:
     """``await pool.run(fn, *args)`` runs ``fn`` in a worker process (or inline with 0 workers), once
     :meth:`open`; :meth:`close` stops the workers.
@@ -101,6 +107,8 @@ class WorkerPool:
         self._policy: cpupolicy.Policy | None = None
         self._restarted = -RESTART_EVERY  # monotonic time of the last new pool after a broken one
         self._broken = ""  # why pebble gave up the pool, as a page in flight learnt it
+        self._pending: dict[Future, ProcessPool] = {}  # pages sent to a pool and not answered yet
+        self._stopping: list[threading.Thread] = []  # pools given up, stopping (a busy worker takes 3 s)
         self._yielding = False
         self._opened = False
 
@@ -139,25 +147,41 @@ class WorkerPool:
             if self.workers:
                 raise RuntimeError("the worker pool is closed")
             return function(*args)
-        future = self._schedule(function, args)
+        try:
+            return await self._run(function, args)
+        except _Abandoned:
+            pass
+        try:  # once more, on the pool that replaced the one given up
+            return await self._run(function, args)
+        except _Abandoned as exc:
+            raise TaskFailed("worker_crashed", f"extraction workers stopped or cannot start ({exc})") from None
+
+    async def _run(self, function: Callable[..., T], args: tuple) -> T:
+        future, pool = self._schedule(function, args)
+        self._pending[future] = pool
         try:
             payload: bytes = await asyncio.wrap_future(future)
         except FutureTimeout:
             raise TaskFailed("timeout", f"took over {self.timeout:g} s and was stopped") from None
         except ProcessExpired as exc:
             raise TaskFailed("worker_crashed", f"worker process died (exit code {exc.exitcode})") from None
-        except BrokenProcessPool as exc:  # pebble gave up the whole pool: the next page starts a new one
-            self._broken = _cause(exc)
-            raise TaskFailed("worker_crashed", f"extraction workers stopped or cannot start ({self._broken})") from None
+        except BrokenProcessPool as exc:  # pebble gave up the whole pool before a worker answered
+            cause = _cause(exc)
+            if pool is self._pool:
+                self._broken = cause
+            raise _Abandoned(cause) from None
         except CancelledError:
             raise TaskFailed("stopped", "the crawl stopped before the page was extracted") from None
+        finally:
+            self._pending.pop(future, None)
         return pickle.loads(payload)
 
-    def _schedule(self, function: Callable[..., Any], args: tuple) -> Any:
+    def _schedule(self, function: Callable[..., Any], args: tuple) -> tuple[Future, ProcessPool]:
         pool = self._pool
-        assert pool is not None
+        if pool is None:
+            raise TaskFailed("stopped", "the crawl stopped before the page was extracted")
         try:
-            return pool.schedule(_call, args=(function, args), timeout=self.timeout)
+            return pool.schedule(_call, args=(function, args), timeout=self.timeout), pool
         except (RuntimeError, OSError) as exc:  # pebble refuses tasks once it gave the pool up
             # unless a page in flight learnt why, pebble keeps it to itself ("Unexpected error within the Pool")
             cause = self._broken or f"{_cause(exc)}: a worker died between two pages, or could not be started"
@@ -165,13 +189,32 @@ class WorkerPool:
             raise TaskFailed("worker_crashed", f"extraction workers cannot start ({cause})")
         logger.error("extraction workers stopped (%s): starting new ones", cause)
         self._restarted, self._broken = time.monotonic(), ""
-        pool.stop()
-        pool.join(timeout=10)
+        self._give_up(pool, cause)
         self._pool = pool = self._new_pool()
         try:
-            return pool.schedule(_call, args=(function, args), timeout=self.timeout)
-        except (RuntimeError, OSError) as exc:
-            raise TaskFailed("worker_crashed", f"extraction workers cannot start ({_cause(exc)})") from None
+            return pool.schedule(_call, args=(function, args), timeout=self.timeout), pool
+        except (RuntimeError, OSError) as exc:  # some workers may have started: stopped with the pool
+            self._broken = _cause(exc)
+            self._give_up(pool, self._broken)
+            raise TaskFailed("worker_crashed", f"extraction workers cannot start ({self._broken})") from None
+
+    def _give_up(self, pool: ProcessPool, cause: str) -> None:
+        """Stop a pool off the event loop (a busy worker takes 3 s to stop); then the pages it still holds fail, to
+        go to the next pool: pebble answers only those a worker was sent, the queued ones would wait forever."""
+        pool.stop()  # at once: the pool takes no more pages, nor starts again
+
+        def stop() -> None:
+            pool.join()  # pebble's threads have ended: none can answer a page from now on
+            for future, owner in list(self._pending.items()):
+                if owner is pool and not future.done():
+                    try:
+                        future.set_exception(BrokenProcessPool(cause))
+                    except InvalidStateError:  # cancelled by the crawl meanwhile
+                        pass
+
+        stopping = threading.Thread(target=stop, name="pool-stop", daemon=True)
+        stopping.start()
+        self._stopping.append(stopping)
 
     def close(self) -> None:
         """Stop the workers at once: a page being extracted is cut short, not waited for."""
@@ -179,6 +222,9 @@ class WorkerPool:
             pool, self._pool = self._pool, None
             pool.stop()
             pool.join(timeout=10)
+        for stopping in self._stopping:  # no worker of a pool given up outlives the crawl
+            stopping.join()
+        self._stopping.clear()
         self._stop_yielding()
 
     def _stop_yielding(self) -> None:
