@@ -416,7 +416,8 @@ def test_the_crawl_pipelines_make_a_yielding_pool_when_asked(threads):
 
 def test_a_worker_killed_between_two_pages_costs_no_page_and_says_why(caplog):
     """pebble gives its whole pool up when a worker dies while idle (the OOM killer's pick), and answers only the
-    pages a worker was sent: every page, sent or still queued behind a large one, goes to new workers."""
+    pages a worker was sent: every page, sent or still queued behind a large one, goes to new workers. Within
+    RESTART_EVERY of that, the same pages fail at once instead."""
     pool = WorkerPool(workers=1, timeout=10).open()
     large = "x" * (4 << 20)  # pages that take a while to go down the pipe: the ones after them wait in pebble's queue
     try:
@@ -430,12 +431,14 @@ def test_a_worker_killed_between_two_pages_costs_no_page_and_says_why(caplog):
 
         with caplog.at_level("ERROR", logger="pipelines.workers.pool"):
             after = asyncio.run(four_pages())
-        time.sleep(0.5)  # pebble sees the death now, if the pages above were answered before it did
-        later, = run_all(pool, (pool_tasks.sleep_then, 0, "next page"))
+            later, = run_all(pool, (pool_tasks.sleep_then, 0, "next page"))
+            os.kill(after[0], signal.SIGKILL)  # the new worker too, within RESTART_EVERY: no new pool yet
+            again = asyncio.run(four_pages())
     finally:
         pool.close()
     assert isinstance(after[0], int) and after[0] != idle, after[0]
     assert after[1:] == [large, large, "last page"] and later == "next page"
+    assert all(isinstance(r, TaskFailed) and "cannot start" in str(r) for r in again), again
     assert caplog.text.count("starting new ones") == 1, caplog.text
     assert "extraction workers stopped (" in caplog.text
 

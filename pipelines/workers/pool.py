@@ -109,6 +109,7 @@ class WorkerPool:
         self._broken = ""  # why pebble gave up the pool, as a page in flight learnt it
         self._pending: dict[Future, ProcessPool] = {}  # pages sent to a pool and not answered yet
         self._stopping: list[threading.Thread] = []  # pools given up, stopping (a busy worker takes 3 s)
+        self._given_up: ProcessPool | None = None
         self._yielding = False
         self._opened = False
 
@@ -185,11 +186,12 @@ class WorkerPool:
         except (RuntimeError, OSError) as exc:  # pebble refuses tasks once it gave the pool up
             # unless a page in flight learnt why, pebble keeps it to itself ("Unexpected error within the Pool")
             cause = self._broken or f"{_cause(exc)}: a worker died between two pages, or could not be started"
+        if pool is not self._given_up:  # at once, new pool or not: the pages it holds must not wait for one
+            self._give_up(pool, cause)
         if time.monotonic() - self._restarted < RESTART_EVERY:
             raise TaskFailed("worker_crashed", f"extraction workers cannot start ({cause})")
         logger.error("extraction workers stopped (%s): starting new ones", cause)
         self._restarted, self._broken = time.monotonic(), ""
-        self._give_up(pool, cause)
         self._pool = pool = self._new_pool()
         try:
             return pool.schedule(_call, args=(function, args), timeout=self.timeout), pool
@@ -201,27 +203,34 @@ class WorkerPool:
     def _give_up(self, pool: ProcessPool, cause: str) -> None:
         """Stop a pool off the event loop (a busy worker takes 3 s to stop); then the pages it still holds fail, to
         go to the next pool: pebble answers only those a worker was sent, the queued ones would wait forever."""
+        self._given_up = pool
         pool.stop()  # at once: the pool takes no more pages, nor starts again
 
         def stop() -> None:
             pool.join()  # pebble's threads have ended: none can answer a page from now on
-            for future, owner in list(self._pending.items()):
-                if owner is pool and not future.done():
-                    try:
-                        future.set_exception(BrokenProcessPool(cause))
-                    except InvalidStateError:  # cancelled by the crawl meanwhile
-                        pass
+            self._fail_pending(pool, lambda: _Abandoned(cause))
 
         stopping = threading.Thread(target=stop, name="pool-stop", daemon=True)
         stopping.start()
         self._stopping.append(stopping)
 
+    def _fail_pending(self, pool: ProcessPool, error: Callable[[], BaseException]) -> None:
+        """Answer the pages a stopped pool still holds, which pebble leaves unanswered."""
+        for future, owner in self._pending.copy().items():
+            if owner is pool and not future.done():
+                try:
+                    future.set_exception(error())
+                except InvalidStateError:  # cancelled by the crawl meanwhile
+                    pass
+
     def close(self) -> None:
         """Stop the workers at once: a page being extracted is cut short, not waited for."""
         if self._pool is not None:
             pool, self._pool = self._pool, None
-            pool.stop()
-            pool.join(timeout=10)
+            if pool is not self._given_up:  # one given up is being stopped already (below)
+                pool.stop()
+                pool.join(timeout=10)
+                self._fail_pending(pool, CancelledError)
         for stopping in self._stopping:  # no worker of a pool given up outlives the crawl
             stopping.join()
         self._stopping.clear()
