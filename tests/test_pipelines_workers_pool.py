@@ -17,7 +17,7 @@ from scrapy.utils.test import get_crawler
 from pipelines.clean import CleanPipeline
 from pipelines.extract import ExtractPipeline
 from pipelines.item import Article
-from pipelines.workers.pool import RESTART_EVERY, TaskFailed, WorkerPool
+from pipelines.workers.pool import TaskFailed, WorkerPool
 from tests import pool_tasks
 from tests.helpers import scrapy
 from tests.test_pipelines_extraction_page import PARAGRAPHS, article_html, page
@@ -417,12 +417,13 @@ def test_the_crawl_pipelines_make_a_yielding_pool_when_asked(threads):
 def test_a_worker_killed_between_two_pages_costs_no_page_and_says_why(caplog):
     """pebble gives its whole pool up when a worker dies while idle (the OOM killer's pick), and answers only the
     pages a worker was sent: every page, sent or still queued behind a large one, goes to new workers. Within
-    RESTART_EVERY of that, the same pages fail at once instead."""
-    pool = WorkerPool(workers=1, timeout=10).open()
+    the restart interval of that, the same pages fail at once instead."""
+    pool = WorkerPool(workers=1, timeout=10, restart_every=600).open()  # however slow the machine, one restart
     large = "x" * (4 << 20)  # pages that take a while to go down the pipe: the ones after them wait in pebble's queue
     try:
         idle, = run_all(pool, (pool_tasks.pid,))
         os.kill(idle, signal.SIGKILL)
+
         async def four_pages():  # a page that hung would fail the test here, not stall it
             return await asyncio.wait_for(asyncio.gather(
                 pool.run(pool_tasks.pid), pool.run(pool_tasks.sleep_then, 0, large),
@@ -432,7 +433,7 @@ def test_a_worker_killed_between_two_pages_costs_no_page_and_says_why(caplog):
         with caplog.at_level("ERROR", logger="pipelines.workers.pool"):
             after = asyncio.run(four_pages())
             later, = run_all(pool, (pool_tasks.sleep_then, 0, "next page"))
-            os.kill(after[0], signal.SIGKILL)  # the new worker too, within RESTART_EVERY: no new pool yet
+            os.kill(after[0], signal.SIGKILL)  # the new worker too, within the interval: no new pool yet
             again = asyncio.run(four_pages())
     finally:
         pool.close()
@@ -444,8 +445,9 @@ def test_a_worker_killed_between_two_pages_costs_no_page_and_says_why(caplog):
 
 
 def test_a_pool_that_keeps_breaking_is_started_again_at_most_every_few_seconds(caplog):
-    """A broken install: one new pool per RESTART_EVERY seconds, each page failing at once in between."""
-    pool = WorkerPool(workers=1, timeout=10, preload=("tests.pool_tasks", "no_such_module_anywhere")).open()
+    """A broken install: one new pool per restart interval, each page failing at once in between."""
+    pool = WorkerPool(workers=1, timeout=10, preload=("tests.pool_tasks", "no_such_module_anywhere"),
+                      restart_every=600).open()
     started = time.monotonic()
     try:
         with caplog.at_level("ERROR", logger="pipelines.workers.pool"):
@@ -453,5 +455,5 @@ def test_a_pool_that_keeps_breaking_is_started_again_at_most_every_few_seconds(c
     finally:
         pool.close()
     assert all(isinstance(r, TaskFailed) and "cannot start" in str(r) for r in results), results
-    assert time.monotonic() - started < RESTART_EVERY + 5
+    assert time.monotonic() - started < 30  # failing at once: not waiting out the interval
     assert caplog.text.count("starting new ones") == 1, caplog.text  # the first page's, tried on a second pool

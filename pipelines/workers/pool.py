@@ -97,7 +97,7 @@ class WorkerPool:
     """
 
     def __init__(self, workers: int | None = None, timeout: float = 60.0, max_tasks: int = 2000,
-                 yield_cpu: bool = False, preload: tuple[str, ...] = PRELOAD):
+                 yield_cpu: bool = False, preload: tuple[str, ...] = PRELOAD, restart_every: float = RESTART_EVERY):
         self.workers = usable_cpus() if workers is None or workers < 0 else workers
         self.timeout = timeout
         self.max_tasks = max_tasks
@@ -105,7 +105,8 @@ class WorkerPool:
         self.preload = preload
         self._pool: ProcessPool | None = None
         self._policy: cpupolicy.Policy | None = None
-        self._restarted = -RESTART_EVERY  # monotonic time of the last new pool after a broken one
+        self.restart_every = restart_every
+        self._restarted = -restart_every  # monotonic time of the last new pool after a broken one
         self._broken = ""  # why pebble gave up the pool, as a page in flight learnt it
         self._pending: dict[Future, ProcessPool] = {}  # pages sent to a pool and not answered yet
         self._stopping: list[threading.Thread] = []  # pools given up, stopping (a busy worker takes 3 s)
@@ -188,7 +189,7 @@ class WorkerPool:
             cause = self._broken or f"{_cause(exc)}: a worker died between two pages, or could not be started"
         if pool is not self._given_up:  # at once, new pool or not: the pages it holds must not wait for one
             self._give_up(pool, cause)
-        if time.monotonic() - self._restarted < RESTART_EVERY:
+        if time.monotonic() - self._restarted < self.restart_every:
             raise TaskFailed("worker_crashed", f"extraction workers cannot start ({cause})")
         logger.error("extraction workers stopped (%s): starting new ones", cause)
         self._restarted, self._broken = time.monotonic(), ""
