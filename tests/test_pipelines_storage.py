@@ -23,7 +23,7 @@ from pipelines.archive.reader import iter_exchanges
 from pipelines.archive.writer import Exchange, WarcRecorder
 from pipelines.storage import StorageError, open_storage
 from pipelines.storage.local import LocalStorage
-from pipelines.storage.s3 import S3Options, S3Storage
+from pipelines.storage.s3 import S3Options, S3Storage, aws_session
 from settings.base import STORE_BACKENDS_BASE as STORE_BACKENDS
 from tests.helpers import ROOT
 from tests.servers.s3 import MotoServer
@@ -465,3 +465,22 @@ def test_a_key_written_again_after_a_spooled_delete_survives_the_flush(outage_se
     assert storage.flush_spool() == (2, 0)
     assert outage_server.keys(storage.bucket) == ["some/prefix/articles/s/b.txt"]
     assert storage.get("articles/s/b.txt") == b"back again"
+
+
+def test_stores_opened_with_the_same_keys_share_one_aws_session_and_other_keys_are_honoured(
+        seaweed_s3, monkeypatch, tmp_path):
+    """A crawl opens the store from about six components, and a new boto3 session loads S3's model each
+    time (0.1 s and 12 MB): they share one. A changed key must not be served by the old session."""
+    for name, value in seaweed_s3.env().items():
+        monkeypatch.setenv(name, value)
+    bucket = seaweed_s3.create_bucket()
+    writer, reader = (s3_storage(seaweed_s3, tmp_path, bucket) for _ in range(2))
+    shared = aws_session()
+    assert aws_session() is shared
+    assert writer.put("a/b.txt", b"one")
+    assert reader.get("a/b.txt") == b"one"
+
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
+    assert aws_session() is not shared
+    with pytest.raises(StorageError, match="access denied"):
+        s3_storage(seaweed_s3, tmp_path, bucket).check()
