@@ -23,7 +23,7 @@ from pipelines.archive.reader import iter_exchanges
 from pipelines.archive.writer import Exchange, WarcRecorder
 from pipelines.storage import StorageError, open_storage
 from pipelines.storage.local import LocalStorage
-from pipelines.storage.s3 import S3Options, S3Storage, aws_session
+from pipelines.storage.s3 import KEEP_SESSIONS, S3Options, S3Storage, aws_session
 from settings.base import STORE_BACKENDS_BASE as STORE_BACKENDS
 from tests.helpers import ROOT
 from tests.servers.s3 import MotoServer
@@ -484,3 +484,14 @@ def test_stores_opened_with_the_same_keys_share_one_aws_session_and_other_keys_a
     assert aws_session() is not shared
     with pytest.raises(StorageError, match="access denied"):
         s3_storage(seaweed_s3, tmp_path, bucket).check()
+
+
+def test_a_process_moving_between_s3_setups_keeps_only_the_last_few_sessions(monkeypatch):
+    """Tests and tools that talk to one S3 server after another must not hold every session they made."""
+    sessions = []
+    for n in range(KEEP_SESSIONS + 1):
+        monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{9000 + n}")
+        sessions.append(aws_session())
+    assert aws_session() is sessions[-1]  # the current setup keeps its session
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9000")
+    assert aws_session() is not sessions[0]  # the oldest was let go, and is made again when needed

@@ -24,6 +24,7 @@ import re
 import shutil
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -43,8 +44,11 @@ TRANSIENT_CODES = ("SlowDown", "RequestTimeout", "RequestTimeTooSkewed", "Thrott
 AWS_LOGGERS = ("botocore", "boto3", "s3transfer", "urllib3")
 
 
-_sessions: dict[tuple, Any] = {}
+_sessions: OrderedDict[tuple, Any] = OrderedDict()  # the most recently used last
 _sessions_lock = threading.RLock()
+# sessions kept: a crawl uses one; a process that moves between S3 setups (tests, each with its own server)
+# must not keep a session (the S3 model loaded: see aws_session) for every one it ever used
+KEEP_SESSIONS = 4
 
 
 def aws_session(profile: str | None = None) -> Any:
@@ -63,6 +67,9 @@ def aws_session(profile: str | None = None) -> Any:
         session = _sessions.get(key)
         if session is None:
             session = _sessions[key] = boto3.session.Session(profile_name=profile or None)
+            while len(_sessions) > KEEP_SESSIONS:
+                _sessions.popitem(last=False)
+        _sessions.move_to_end(key)
         return session
 
 
