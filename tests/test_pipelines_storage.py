@@ -467,31 +467,58 @@ def test_a_key_written_again_after_a_spooled_delete_survives_the_flush(outage_se
     assert storage.get("articles/s/b.txt") == b"back again"
 
 
+
 def test_stores_opened_with_the_same_keys_share_one_aws_session_and_other_keys_are_honoured(
         seaweed_s3, monkeypatch, tmp_path):
     """A crawl opens the store from about six components, and a new boto3 session loads S3's model each
     time (0.1 s and 12 MB): they share one. A changed key must not be served by the old session."""
+    import boto3
+
     for name, value in seaweed_s3.env().items():
         monkeypatch.setenv(name, value)
+    made = []
+
+    class CountedSession(boto3.session.Session):
+        def __init__(self, *args, **kwargs):
+            made.append(self)
+            super().__init__(*args, **kwargs)
+
     bucket = seaweed_s3.create_bucket()
+    monkeypatch.setattr(boto3.session, "Session", CountedSession)
     writer, reader = (s3_storage(seaweed_s3, tmp_path, bucket) for _ in range(2))
-    shared = aws_session()
-    assert aws_session() is shared
+    assert len(made) <= 1  # none when an earlier test left this server's session
     assert writer.put("a/b.txt", b"one")
     assert reader.get("a/b.txt") == b"one"
 
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
-    assert aws_session() is not shared
     with pytest.raises(StorageError, match="access denied"):
         s3_storage(seaweed_s3, tmp_path, bucket).check()
 
 
+def test_a_rewritten_credentials_file_is_read_again(monkeypatch, tmp_path):
+    """A tool renewing a temporary token rewrites ~/.aws/credentials while a process runs."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    credentials = tmp_path / "credentials"
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    credentials.write_text("[default]\naws_access_key_id = OLDKEY\naws_secret_access_key = old\n")
+    assert aws_session().get_credentials().access_key == "OLDKEY"
+    credentials.write_text("[default]\naws_access_key_id = NEWKEY\naws_secret_access_key = new\n")
+    os.utime(credentials, ns=(time.time_ns() + 10**9,) * 2)  # a later write, whatever the clock's grain
+    assert aws_session().get_credentials().access_key == "NEWKEY"
+
+
 def test_a_process_moving_between_s3_setups_keeps_only_the_last_few_sessions(monkeypatch):
-    """Tests and tools that talk to one S3 server after another must not hold every session they made."""
-    sessions = []
-    for n in range(KEEP_SESSIONS + 1):
+    """Tests and tools that talk to one S3 server after another must not hold every session they made;
+    the ones in use stay."""
+    def session_for(n: int):
         monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{9000 + n}")
-        sessions.append(aws_session())
-    assert aws_session() is sessions[-1]  # the current setup keeps its session
-    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9000")
-    assert aws_session() is not sessions[0]  # the oldest was let go, and is made again when needed
+        return aws_session()
+
+    sessions = [session_for(n) for n in range(KEEP_SESSIONS)]
+    assert session_for(0) is sessions[0]  # used again: now the most recent
+    session_for(KEEP_SESSIONS)  # one setup more than are kept
+    assert session_for(0) is sessions[0]
+    assert session_for(1) is not sessions[1]  # the least recently used was let go, and is made again

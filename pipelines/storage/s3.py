@@ -22,6 +22,7 @@ import logging
 import os
 import re
 import shutil
+import stat
 import threading
 import time
 from collections import OrderedDict
@@ -49,6 +50,8 @@ _sessions_lock = threading.RLock()
 # sessions kept: a crawl uses one; a process that moves between S3 setups (tests, each with its own server)
 # must not keep a session (the S3 model loaded: see aws_session) for every one it ever used
 KEEP_SESSIONS = 4
+# the files boto3 reads credentials and profiles from: the variable that moves each, and where it is by default
+AWS_FILES = (("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"), ("AWS_CONFIG_FILE", "~/.aws/config"))
 
 
 def aws_session(profile: str | None = None) -> Any:
@@ -58,12 +61,13 @@ def aws_session(profile: str | None = None) -> Any:
     flush: about six S3Storage a crawl). A new session loads S3's service model every time (0.07-0.19 s
     and 12 MB each, measured on the 2-core development machine); a client of a session made already costs
     about 5 ms and no memory to speak of. A changed ``AWS_*`` variable (other keys, another endpoint)
-    gets a session of its own, so that what the environment says always holds.
+    gets a session of its own, and so does a rewritten credentials or config file (a tool renewing a
+    temporary token), so that what the environment says always holds.
     """
     import boto3
 
-    key = (profile, tuple(sorted((name, value) for name, value in os.environ.items() if name.startswith("AWS_"))))
     with _sessions_lock:
+        key = _session_key(profile)
         session = _sessions.get(key)
         if session is None:
             session = _sessions[key] = boto3.session.Session(profile_name=profile or None)
@@ -71,6 +75,22 @@ def aws_session(profile: str | None = None) -> Any:
                 _sessions.popitem(last=False)
         _sessions.move_to_end(key)
         return session
+
+
+def _session_key(profile: str | None) -> tuple[str | None, str]:
+    """The profile and a digest of what boto3 reads at a session's start: the ``AWS_*`` variables and the
+    times the credentials and config files were written (a digest: the key must not hold a secret)."""
+    environment = sorted((name, value) for name, value in os.environ.items() if name.startswith("AWS_"))
+    files = []
+    for variable, default in AWS_FILES:
+        path = os.path.expanduser(os.environ.get(variable) or default)
+        try:
+            found = os.stat(path)
+        except OSError:
+            found = None
+        # a regular file's write time; not a device's (/dev/null's changes with every write to it)
+        files.append((path, found.st_mtime_ns if found and stat.S_ISREG(found.st_mode) else None))
+    return profile, hashlib.sha256(repr((environment, files)).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
