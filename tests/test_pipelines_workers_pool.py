@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import signal
@@ -442,6 +443,29 @@ def test_a_worker_killed_between_two_pages_costs_no_page_and_says_why(caplog):
     assert all(isinstance(r, TaskFailed) and "cannot start" in str(r) for r in again), again
     assert caplog.text.count("starting new ones") == 1, caplog.text
     assert "extraction workers stopped (" in caplog.text
+
+
+def test_a_worker_wedged_before_it_takes_a_page_holds_it_only_until_its_bound(caplog):
+    """pebble times a page only once a worker takes it: a worker stopped before that (SIGSTOP here; a deadlock
+    or a frozen cgroup in life) held the page, and the crawl with it, forever. Past the bound its time limit
+    gives, the pool is given up and the page goes to a new worker."""
+    pool = WorkerPool(workers=1, timeout=1, grace=1, restart_every=600).open()  # bound: 1 x (1 + 5) + 1 = 7 s
+    stopped, = run_all(pool, (pool_tasks.pid,))
+    os.kill(stopped, signal.SIGSTOP)
+
+    async def one_page():  # a page that hung would fail the test here, not stall it
+        return await asyncio.wait_for(pool.run(pool_tasks.pid), 60)
+
+    try:
+        with caplog.at_level("ERROR", logger="pipelines.workers.pool"):
+            answered_by = asyncio.run(one_page())
+    finally:
+        pool.close()
+        with contextlib.suppress(ProcessLookupError):  # pebble killed it when it gave the pool up
+            os.kill(stopped, signal.SIGKILL)
+    assert isinstance(answered_by, int) and answered_by != stopped, answered_by
+    assert "no answer from the extraction workers within the pages' time limits" in caplog.text, caplog.text
+    assert caplog.text.count("starting new ones") == 1, caplog.text
 
 
 def test_a_pool_that_keeps_breaking_is_started_again_at_most_every_few_seconds(caplog):

@@ -11,7 +11,9 @@ page fails at once, saying why. pebble gives up on its whole pool when a
 worker dies between two tasks (the OOM killer picking an idle worker) or a
 worker cannot be forked, and answers only the tasks a worker had been sent:
 then a new pool starts (at most one every ``RESTART_EVERY`` seconds), and every
-page the old one held, queued or sent, goes to the new one, once.
+page the old one held, queued or sent, goes to the new one, once. pebble times
+a page only from when a worker takes it; a page still unanswered past the bound
+its time limit gives (see ``GRACE``) is taken as a wedged pool, given up the same way.
 
 Backpressure comes from Scrapy itself: a response stays "active" in the
 scraper until its items leave the pipeline, and the engine stops pulling new
@@ -51,6 +53,13 @@ logger = logging.getLogger(__name__)
 # seconds between two new pools after pebble gave one up: a broken install fails each page at once in between,
 # instead of forking workers without end
 RESTART_EVERY = 5.0
+# A page must be answered within its own time limit once a worker starts it, so it is answered within
+# (pages sent before it / workers + 1) x (time limit + STOP_AND_START) + grace. pebble gives it no limit before a
+# worker takes it: a worker stopped or wedged before it does holds the page, and the crawl, forever. Past that
+# bound the pool is given up like a broken one, and its pages go to new workers.
+STOP_AND_START = 5.0  # seconds: pebble stops a worker past its limit within 3 s; a new one forks in milliseconds
+GRACE = 30.0
+WATCH_EVERY = 1.0  # seconds between two looks at the pages in flight, while there are any
 
 # what every worker needs: loaded once in the forkserver, so that each worker is a fork of a warm process
 PRELOAD = ("trafilatura", "trafilatura.xml", "pipelines.extraction.page", "pipelines.extraction.metadata",
@@ -97,7 +106,8 @@ class WorkerPool:
     """
 
     def __init__(self, workers: int | None = None, timeout: float = 60.0, max_tasks: int = 2000,
-                 yield_cpu: bool = False, preload: tuple[str, ...] = PRELOAD, restart_every: float = RESTART_EVERY):
+                 yield_cpu: bool = False, preload: tuple[str, ...] = PRELOAD, restart_every: float = RESTART_EVERY,
+                 grace: float = GRACE):
         self.workers = usable_cpus() if workers is None or workers < 0 else workers
         self.timeout = timeout
         self.max_tasks = max_tasks
@@ -108,7 +118,10 @@ class WorkerPool:
         self.restart_every = restart_every
         self._restarted = -restart_every  # monotonic time of the last new pool after a broken one
         self._broken = ""  # why pebble gave up the pool, as a page in flight learnt it
-        self._pending: dict[Future, ProcessPool] = {}  # pages sent to a pool and not answered yet
+        self.grace = grace
+        # pages sent to a pool and not answered yet: their pool, and when an answer is overdue (monotonic)
+        self._pending: dict[Future, tuple[ProcessPool, float]] = {}
+        self._watching: asyncio.AbstractEventLoop | None = None  # the loop a look at overdue pages is due on
         self._stopping: list[threading.Thread] = []  # pools given up, stopping (a busy worker takes 3 s)
         self._given_up: ProcessPool | None = None
         self._yielding = False
@@ -160,7 +173,12 @@ class WorkerPool:
 
     async def _run(self, function: Callable[..., T], args: tuple) -> T:
         future, pool = self._schedule(function, args)
-        self._pending[future] = pool
+        ahead = len(self._pending) // max(self.workers, 1)
+        self._pending[future] = pool, time.monotonic() + (ahead + 1) * (self.timeout + STOP_AND_START) + self.grace
+        loop = asyncio.get_running_loop()
+        if self._watching is not loop:
+            self._watching = loop
+            loop.call_later(WATCH_EVERY, self._watch, loop)
         try:
             payload: bytes = await asyncio.wrap_future(future)
         except FutureTimeout:
@@ -215,9 +233,27 @@ class WorkerPool:
         stopping.start()
         self._stopping.append(stopping)
 
+    def _watch(self, loop: asyncio.AbstractEventLoop) -> None:
+        """On the event loop, while pages are in flight: give up a pool that holds a page past its bound."""
+        if loop is not self._watching:
+            return
+        now = time.monotonic()
+        for future, (pool, overdue) in self._pending.copy().items():
+            if overdue < now and not future.done() and pool is not self._given_up:
+                cause = "no answer from the extraction workers within the pages' time limits"
+                if pool is self._pool:
+                    self._broken = cause
+                logger.error("%s: giving them up", cause)
+                self._give_up(pool, cause)
+                break
+        if self._pending:
+            loop.call_later(WATCH_EVERY, self._watch, loop)
+        else:
+            self._watching = None
+
     def _fail_pending(self, pool: ProcessPool, error: Callable[[], BaseException]) -> None:
         """Answer the pages a stopped pool still holds, which pebble leaves unanswered."""
-        for future, owner in self._pending.copy().items():
+        for future, (owner, _) in self._pending.copy().items():
             if owner is pool and not future.done():
                 try:
                     future.set_exception(error())
