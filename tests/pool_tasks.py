@@ -59,3 +59,11 @@ def pid_once_all_run(directory: str, count: int, limit: float = 8.0) -> int:
     while len(os.listdir(directory)) < count and time.monotonic() < deadline:
         time.sleep(0.01)
     return os.getpid()
+
+
+def sleep_deaf_to_sigterm(seconds: float) -> None:
+    """A page stuck in C code (lxml, a regular expression) does not act on SIGTERM: pebble has to wait, then kill."""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    time.sleep(seconds)

@@ -12,8 +12,9 @@ worker dies between two tasks (the OOM killer picking an idle worker) or a
 worker cannot be forked, and answers only the tasks a worker had been sent:
 then a new pool starts (at most one every ``RESTART_EVERY`` seconds), and every
 page the old one held, queued or sent, goes to the new one, once. pebble times
-a page only from when a worker takes it; a page still unanswered past the bound
-its time limit gives (see ``GRACE``) is taken as a wedged pool, given up the same way.
+a page only from when a worker takes it: a pool that holds pages and answers
+none for longer than their time limits allow (``STOP_EACH``) is taken as wedged,
+and given up the same way.
 
 Backpressure comes from Scrapy itself: a response stays "active" in the
 scraper until its items leave the pipeline, and the engine stops pulling new
@@ -53,13 +54,14 @@ logger = logging.getLogger(__name__)
 # seconds between two new pools after pebble gave one up: a broken install fails each page at once in between,
 # instead of forking workers without end
 RESTART_EVERY = 5.0
-# A page must be answered within its own time limit once a worker starts it, so it is answered within
-# (pages sent before it / workers + 1) x (time limit + STOP_AND_START) + grace. pebble gives it no limit before a
-# worker takes it: a worker stopped or wedged before it does holds the page, and the crawl, forever. Past that
-# bound the pool is given up like a broken one, and its pages go to new workers.
-STOP_AND_START = 5.0  # seconds: pebble stops a worker past its limit within 3 s; a new one forks in milliseconds
+# pebble gives a page no time limit before a worker takes it: a worker stopped or wedged before then holds the
+# page, and the crawl, forever. A pool that holds pages answers one at least every time limit + STOP_EACH x
+# workers (a page done, failed or stopped at its limit; pebble stops overrunning workers one after another, each
+# within STOP_EACH seconds). One silent for that long, plus a grace, is given up like a broken one, and its pages
+# go to new workers.
+STOP_EACH = 3.0
 GRACE = 30.0
-WATCH_EVERY = 1.0  # seconds between two looks at the pages in flight, while there are any
+WATCH_EVERY = 1.0  # seconds between two looks at the pools, while pages are in flight
 
 # what every worker needs: loaded once in the forkserver, so that each worker is a fork of a warm process
 PRELOAD = ("trafilatura", "trafilatura.xml", "pipelines.extraction.page", "pipelines.extraction.metadata",
@@ -119,11 +121,13 @@ class WorkerPool:
         self._restarted = -restart_every  # monotonic time of the last new pool after a broken one
         self._broken = ""  # why pebble gave up the pool, as a page in flight learnt it
         self.grace = grace
-        # pages sent to a pool and not answered yet: their pool, and when an answer is overdue (monotonic)
-        self._pending: dict[Future, tuple[ProcessPool, float]] = {}
-        self._watching: asyncio.AbstractEventLoop | None = None  # the loop a look at overdue pages is due on
+        self._pending: dict[Future, ProcessPool] = {}  # pages sent to a pool and not answered yet
+        # per pool holding pages: how many, and when it last answered one or was sent one while it held none
+        self._held: dict[ProcessPool, int] = {}
+        self._heard: dict[ProcessPool, float] = {}
+        self._watching: asyncio.AbstractEventLoop | None = None  # the loop a look at the pools is due on
         self._stopping: list[threading.Thread] = []  # pools given up, stopping (a busy worker takes 3 s)
-        self._given_up: ProcessPool | None = None
+        self._all_given_up: set[ProcessPool] = set()
         self._yielding = False
         self._opened = False
 
@@ -173,8 +177,11 @@ class WorkerPool:
 
     async def _run(self, function: Callable[..., T], args: tuple) -> T:
         future, pool = self._schedule(function, args)
-        ahead = len(self._pending) // max(self.workers, 1)
-        self._pending[future] = pool, time.monotonic() + (ahead + 1) * (self.timeout + STOP_AND_START) + self.grace
+        self._pending[future] = pool
+        held = self._held.get(pool, 0)
+        if not held:
+            self._heard[pool] = time.monotonic()
+        self._held[pool] = held + 1
         loop = asyncio.get_running_loop()
         if self._watching is not loop:
             self._watching = loop
@@ -194,7 +201,16 @@ class WorkerPool:
             raise TaskFailed("stopped", "the crawl stopped before the page was extracted") from None
         finally:
             self._pending.pop(future, None)
+            self._answered(pool)
         return pickle.loads(payload)
+
+    def _answered(self, pool: ProcessPool) -> None:
+        held = self._held.pop(pool, 1) - 1
+        if held > 0:
+            self._held[pool] = held
+            self._heard[pool] = time.monotonic()
+        else:
+            self._heard.pop(pool, None)
 
     def _schedule(self, function: Callable[..., Any], args: tuple) -> tuple[Future, ProcessPool]:
         pool = self._pool
@@ -205,7 +221,7 @@ class WorkerPool:
         except (RuntimeError, OSError) as exc:  # pebble refuses tasks once it gave the pool up
             # unless a page in flight learnt why, pebble keeps it to itself ("Unexpected error within the Pool")
             cause = self._broken or f"{_cause(exc)}: a worker died between two pages, or could not be started"
-        if pool is not self._given_up:  # at once, new pool or not: the pages it holds must not wait for one
+        if pool not in self._all_given_up:  # at once, new pool or not: the pages it holds must not wait for one
             self._give_up(pool, cause)
         if time.monotonic() - self._restarted < self.restart_every:
             raise TaskFailed("worker_crashed", f"extraction workers cannot start ({cause})")
@@ -222,7 +238,7 @@ class WorkerPool:
     def _give_up(self, pool: ProcessPool, cause: str) -> None:
         """Stop a pool off the event loop (a busy worker takes 3 s to stop); then the pages it still holds fail, to
         go to the next pool: pebble answers only those a worker was sent, the queued ones would wait forever."""
-        self._given_up = pool
+        self._all_given_up.add(pool)
         pool.stop()  # at once: the pool takes no more pages, nor starts again
 
         def stop() -> None:
@@ -234,26 +250,30 @@ class WorkerPool:
         self._stopping.append(stopping)
 
     def _watch(self, loop: asyncio.AbstractEventLoop) -> None:
-        """On the event loop, while pages are in flight: give up a pool that holds a page past its bound."""
+        """On the event loop, while pages are in flight: give up a pool that holds pages and has been silent
+        past the bound (STOP_EACH). A pause of the whole crawl (Ctrl-Z) longer than that looks the same: its
+        pages are then sent again, once."""
         if loop is not self._watching:
             return
-        now = time.monotonic()
-        for future, (pool, overdue) in self._pending.copy().items():
-            if overdue < now and not future.done() and pool is not self._given_up:
-                cause = "no answer from the extraction workers within the pages' time limits"
-                if pool is self._pool:
-                    self._broken = cause
-                logger.error("%s: giving them up", cause)
-                self._give_up(pool, cause)
-                break
-        if self._pending:
-            loop.call_later(WATCH_EVERY, self._watch, loop)
-        else:
-            self._watching = None
+        try:
+            silent_for = self.timeout + STOP_EACH * self.workers + self.grace
+            now = time.monotonic()
+            for pool, heard in list(self._heard.items()):
+                if now - heard > silent_for and pool not in self._all_given_up:
+                    cause = f"no answer from the extraction workers for {now - heard:.0f} s while they held pages"
+                    if pool is self._pool:
+                        self._broken = cause
+                    logger.error("%s: giving them up", cause)
+                    self._give_up(pool, cause)
+        finally:  # the look must go on while pages wait, whatever happened in it
+            if self._pending:
+                loop.call_later(WATCH_EVERY, self._watch, loop)
+            else:
+                self._watching = None
 
     def _fail_pending(self, pool: ProcessPool, error: Callable[[], BaseException]) -> None:
         """Answer the pages a stopped pool still holds, which pebble leaves unanswered."""
-        for future, (owner, _) in self._pending.copy().items():
+        for future, owner in self._pending.copy().items():
             if owner is pool and not future.done():
                 try:
                     future.set_exception(error())
@@ -264,7 +284,7 @@ class WorkerPool:
         """Stop the workers at once: a page being extracted is cut short, not waited for."""
         if self._pool is not None:
             pool, self._pool = self._pool, None
-            if pool is not self._given_up:  # one given up is being stopped already (below)
+            if pool not in self._all_given_up:  # one given up is being stopped already (below)
                 pool.stop()
                 pool.join(timeout=10)
                 self._fail_pending(pool, CancelledError)
