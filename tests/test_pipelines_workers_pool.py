@@ -467,7 +467,8 @@ def test_a_worker_wedged_before_it_takes_a_page_holds_it_only_until_its_bound(ca
 
 def test_pages_that_all_overrun_their_limit_at_once_do_not_make_a_pool_count_as_wedged(caplog):
     """pebble stops overrunning workers one after another, each taking 3 s when the page ignores SIGTERM: the
-    answers come slowly, but they come, and the pool is kept."""
+    answers come slowly, but they come, and the pool is kept. (They come 3 s apart: the bound's allowance of
+    3 s per worker, for overrunning pages the crawl cancelled, is not what this exercises.)"""
     pool = WorkerPool(workers=4, timeout=1, grace=1, restart_every=600).open()
     try:
         with caplog.at_level("ERROR", logger="pipelines.workers.pool"):
@@ -479,6 +480,25 @@ def test_pages_that_all_overrun_their_limit_at_once_do_not_make_a_pool_count_as_
     assert after == "next page"
     assert "no answer from the extraction workers" not in caplog.text, caplog.text
     assert "starting new ones" not in caplog.text, caplog.text
+
+
+def test_a_page_answered_while_the_event_loop_was_busy_does_not_make_the_pool_count_as_wedged(caplog):
+    """The answer reaches the page's coroutine only when the loop is free again: until then it still counts."""
+    pool = WorkerPool(workers=1, timeout=1, grace=1, restart_every=600).open()  # silent for 1 + 3 x 1 + 1 = 5 s
+
+    async def page_behind_a_busy_loop():
+        page = asyncio.ensure_future(pool.run(pool_tasks.sleep_then, 0, "page"))
+        await asyncio.sleep(0)  # the page is sent
+        time.sleep(6)  # the loop does something else for longer than the bound; the worker answers meanwhile
+        return await page
+
+    try:
+        with caplog.at_level("ERROR", logger="pipelines.workers.pool"):
+            answer = asyncio.run(page_behind_a_busy_loop())
+    finally:
+        pool.close()
+    assert answer == "page"
+    assert "no answer from the extraction workers" not in caplog.text, caplog.text
 
 
 def test_a_pool_that_keeps_breaking_is_started_again_at_most_every_few_seconds(caplog):

@@ -201,16 +201,20 @@ class WorkerPool:
             raise TaskFailed("stopped", "the crawl stopped before the page was extracted") from None
         finally:
             self._pending.pop(future, None)
-            self._answered(pool)
+            self._let_go(pool, heard=not future.cancelled())  # a page the crawl cancelled is no answer
         return pickle.loads(payload)
 
-    def _answered(self, pool: ProcessPool) -> None:
+    def _let_go(self, pool: ProcessPool, heard: bool) -> None:
+        """A page of ``pool`` is done with: one fewer held, and the pool heard from if it answered."""
         held = self._held.pop(pool, 1) - 1
         if held > 0:
             self._held[pool] = held
-            self._heard[pool] = time.monotonic()
+            if heard:
+                self._heard[pool] = time.monotonic()
         else:
             self._heard.pop(pool, None)
+            if pool is not self._pool:  # a pool given up and emptied: nothing refers to it any more
+                self._all_given_up.discard(pool)
 
     def _schedule(self, function: Callable[..., Any], args: tuple) -> tuple[Future, ProcessPool]:
         pool = self._pool
@@ -247,7 +251,7 @@ class WorkerPool:
 
         stopping = threading.Thread(target=stop, name="pool-stop", daemon=True)
         stopping.start()
-        self._stopping.append(stopping)
+        self._stopping = [thread for thread in self._stopping if thread.is_alive()] + [stopping]
 
     def _watch(self, loop: asyncio.AbstractEventLoop) -> None:
         """On the event loop, while pages are in flight: give up a pool that holds pages and has been silent
@@ -258,8 +262,10 @@ class WorkerPool:
         try:
             silent_for = self.timeout + STOP_EACH * self.workers + self.grace
             now = time.monotonic()
+            # an answer pebble gave that the page's coroutine has not taken yet (the loop was busy) counts
+            answered = {owner for future, owner in self._pending.items() if future.done()}
             for pool, heard in list(self._heard.items()):
-                if now - heard > silent_for and pool not in self._all_given_up:
+                if now - heard > silent_for and pool not in self._all_given_up and pool not in answered:
                     cause = f"no answer from the extraction workers for {now - heard:.0f} s while they held pages"
                     if pool is self._pool:
                         self._broken = cause
