@@ -485,6 +485,7 @@ def test_pages_that_all_overrun_their_limit_at_once_do_not_make_a_pool_count_as_
 def test_a_page_answered_while_the_event_loop_was_busy_does_not_make_the_pool_count_as_wedged(caplog):
     """The answer reaches the page's coroutine only when the loop is free again: until then it still counts."""
     pool = WorkerPool(workers=1, timeout=1, grace=1, restart_every=600).open()  # silent for 1 + 3 x 1 + 1 = 5 s
+    run_all(pool, (pool_tasks.pid,))  # the worker is up: the page is answered at once, however loaded the machine
 
     async def page_behind_a_busy_loop():
         page = asyncio.ensure_future(pool.run(pool_tasks.sleep_then, 0, "page"))
