@@ -25,10 +25,9 @@ import shutil
 import stat
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
@@ -45,10 +44,9 @@ TRANSIENT_CODES = ("SlowDown", "RequestTimeout", "RequestTimeTooSkewed", "Thrott
 AWS_LOGGERS = ("botocore", "boto3", "s3transfer", "urllib3")
 
 
-_sessions: OrderedDict[tuple, Any] = OrderedDict()  # the most recently used last
-_sessions_lock = threading.RLock()
-# sessions kept: a crawl uses one; a process that moves between S3 setups (tests, each with its own server)
-# must not keep a session (the S3 model loaded: see aws_session) for every one it ever used
+_sessions_lock = threading.RLock()  # a botocore session is not thread-safe, its clients are
+# sessions kept, the most recently used: a crawl uses one; a process that moves between S3 setups (tests, each
+# with its own server) must not keep a session (the S3 model loaded: see aws_session) for every one it ever used
 KEEP_SESSIONS = 4
 # the files boto3 reads credentials and profiles from: the variable that moves each, and where it is by default
 AWS_FILES = (("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"), ("AWS_CONFIG_FILE", "~/.aws/config"))
@@ -64,17 +62,16 @@ def aws_session(profile: str | None = None) -> Any:
     gets a session of its own, and so does a rewritten credentials or config file (a tool renewing a
     temporary token), so that what the environment says always holds.
     """
+    with _sessions_lock:
+        return _session(*_session_key(profile))
+
+
+@lru_cache(maxsize=KEEP_SESSIONS)
+def _session(profile: str | None, setup: str) -> Any:
+    """A new session; ``setup`` (the environment's digest) only keys the cache."""
     import boto3
 
-    with _sessions_lock:
-        key = _session_key(profile)
-        session = _sessions.get(key)
-        if session is None:
-            session = _sessions[key] = boto3.session.Session(profile_name=profile or None)
-            while len(_sessions) > KEEP_SESSIONS:
-                _sessions.popitem(last=False)
-        _sessions.move_to_end(key)
-        return session
+    return boto3.session.Session(profile_name=profile or None)
 
 
 def _session_key(profile: str | None) -> tuple[str | None, str]:
@@ -135,7 +132,7 @@ class S3Storage:
             read_timeout=options.read_timeout,
             max_pool_connections=options.max_pool_connections,
         )
-        with _sessions_lock:  # a botocore session is not thread-safe, its clients are
+        with _sessions_lock:
             self.client = aws_session(options.profile).client(
                 "s3", endpoint_url=options.endpoint_url or None, region_name=options.region or None, config=config
             )
